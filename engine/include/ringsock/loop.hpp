@@ -1,0 +1,141 @@
+// The loop: one per thread, owns one backend, runs operations and calls back.
+//
+// Every limit is fixed at init and all memory is taken then; after init no
+// submit or completion path allocates. Callbacks never run inside a submit
+// call or while the kernel's completion queue is being read: completions are
+// collected first, then drained, so a callback may freely submit, cancel,
+// close or stop.
+//
+// Caveats:
+// - A loop is single-threaded: init, submit, run and deinit on the thread that
+//   called init. Only wake() may be called from another thread.
+// - Results are negated errnos; nothing in the engine throws.
+// - Operations still in flight at deinit() are dropped without callbacks;
+//   close sockets and run(RunMode::until_done) first for a clean shutdown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ringsock/capabilities.hpp"
+#include "ringsock/endpoint.hpp"
+#include "ringsock/operation.hpp"
+
+namespace ringsock {
+
+namespace detail {
+class LoopCore;
+}
+
+/// How long one run() call goes on.
+enum class RunMode : uint8_t {
+  once,        ///< wait for at least one completion (or a wake), dispatch what is ready, return
+  no_wait,     ///< dispatch what is ready without waiting
+  until_done,  ///< run until no operation is in flight, or stop() is called
+};
+
+/// Fixed capacities, taken at init.
+struct LoopOptions {
+  /// Submission queue entries (rounded up to a power of two by the kernel).
+  uint32_t ring_entries = 256;
+  /// Completion queue entries; 0 = 4 x ring_entries. Overflow loses nothing.
+  uint32_t completion_entries = 0;
+  /// Buffers in the pool that multishot receives draw from (power of two, 1..32768).
+  uint32_t buffer_count = 512;
+  /// Bytes per pool buffer (256 .. 1 MiB).
+  uint32_t buffer_size = 4096;
+  /// Highest fd number + 1 the loop accepts operations on; 0 = RLIMIT_NOFILE's
+  /// soft limit, at most 65536. Accepted fds beyond it are closed and reported as -EMFILE.
+  uint32_t max_fds = 0;
+};
+
+class Loop {
+ public:
+  Loop() noexcept = default;
+  ~Loop() { deinit(); }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// Sets up the backend and takes all memory. Returns 0 or -errno (-EINVAL for
+  /// bad options, -EALREADY if initialised). On failure nothing is held.
+  int init(const LoopOptions& options = {}) noexcept;
+  /// Releases everything. Safe to call twice; the loop can be init()ed again.
+  void deinit() noexcept;
+  bool initialized() const noexcept { return core_ != nullptr; }
+
+  /// Runs the loop; returns the number of callbacks made, or -errno
+  /// (-EBUSY when called from inside a callback).
+  int run(RunMode mode) noexcept;
+  /// Makes run() return after the current turn. Loop thread only.
+  void stop() noexcept;
+  /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
+  int wake() noexcept;
+
+  // Operations. Each returns 0 when queued (the callback will follow) or a
+  // negated errno when refused, in which case nothing happened and no callback
+  // will come: -EINVAL bad arguments, -EBUSY `op` is still in flight,
+  // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it.
+
+  /// Accepts one connection; result = the new fd (non-blocking, close-on-exec).
+  /// `peer`, if given, receives the client's address and must outlive the operation.
+  int accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback,
+             void* user_data = nullptr) noexcept;
+  /// Accepts connections until cancelled or an error: one callback per fd.
+  int accept_multishot(Operation& op, int listen_fd, Callback callback,
+                       void* user_data = nullptr) noexcept;
+  /// Connects a socket from open_socket(); `peer` must outlive the operation.
+  int connect(Operation& op, int fd, const Endpoint& peer, Callback callback,
+              void* user_data = nullptr) noexcept;
+  /// Sends all `length` bytes (short sends are continued; datagrams go whole).
+  /// Result = length, or -errno with op.transferred = the bytes that did go out.
+  int send(Operation& op, int fd, const void* data, size_t length, Callback callback,
+           void* user_data = nullptr) noexcept;
+  /// One receive into the caller's buffer; result = bytes (0 = peer closed).
+  int recv(Operation& op, int fd, void* data, size_t length, Callback callback,
+           void* user_data = nullptr) noexcept;
+  /// Receives into pool buffers until EOF, error or cancel; one callback per
+  /// chunk with a lent buffer. An empty pool pauses it; it resumes as buffers return.
+  int recv_multishot(Operation& op, int fd, Callback callback, void* user_data = nullptr) noexcept;
+  /// One datagram to `peer` (nullptr on a connected socket); must outlive the operation.
+  int sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
+             Callback callback, void* user_data = nullptr) noexcept;
+  /// One datagram into the caller's buffer; `peer` (optional) receives the sender.
+  int recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
+               Callback callback, void* user_data = nullptr) noexcept;
+  /// Datagrams into pool buffers, each with its sender in Completion::peer.
+  int recvfrom_multishot(Operation& op, int fd, Callback callback,
+                         void* user_data = nullptr) noexcept;
+  /// shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR.
+  int shutdown(Operation& op, int fd, int how, Callback callback,
+               void* user_data = nullptr) noexcept;
+  /// Cancel-safe close: cancels the fd's in-flight operations, waits for each
+  /// one's terminal completion, then closes the fd and completes.
+  int close(Operation& op, int fd, Callback callback, void* user_data = nullptr) noexcept;
+  /// A timer: result 0 when it fires, -ECANCELED when cancelled.
+  int timeout(Operation& op, uint64_t timeout_ns, Callback callback,
+              void* user_data = nullptr) noexcept;
+  /// Completes at once with result 0 on the next turn: a round trip through
+  /// the loop (to yield, or to measure the engine's own cost).
+  int nop(Operation& op, Callback callback, void* user_data = nullptr) noexcept;
+  /// Asks an in-flight operation to end. It completes exactly once more with
+  /// -ECANCELED or its real result. Returns 0, -ENOENT (not in flight) or
+  /// -EALREADY (already ending).
+  int cancel(Operation& op) noexcept;
+
+  /// Gives a lent pool buffer back. Returns 0 or -EINVAL (not lent, bad id).
+  int release_buffer(uint16_t buffer_id) noexcept;
+  /// Bytes per pool buffer.
+  uint32_t buffer_size() const noexcept;
+
+  /// User operations in flight (submitted and not yet terminally completed).
+  uint32_t active() const noexcept;
+  BackendKind backend() const noexcept;
+  /// Why this backend was chosen, in words.
+  const char* backend_reason() const noexcept;
+  const Capabilities& capabilities() const noexcept;
+
+ private:
+  detail::LoopCore* core_ = nullptr;
+};
+
+}  // namespace ringsock

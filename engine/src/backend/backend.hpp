@@ -1,0 +1,45 @@
+// The backend concept: what every backend (io_uring, epoll) implements, checked
+// by the compiler. A backend only talks to the kernel; the loop core owns the
+// operation life cycle (fd lists, cancel-safe close, continuations, ENOBUFS
+// pauses) so that both backends share one set of semantics.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+
+#include "buffer_pool.hpp"
+#include "event_queue.hpp"
+#include "ringsock/capabilities.hpp"
+#include "ringsock/loop.hpp"
+#include "ringsock/operation.hpp"
+
+namespace ringsock::detail {
+
+/// Operation flag bits the core sets and backends read.
+enum OpFlag : uint8_t {
+  kCancelRequested = 1u << 0,  ///< cancel() was called; a deadline -ECANCELED stays -ECANCELED
+  kHasDeadline = 1u << 1,      ///< op.deadline holds an absolute deadline to link
+};
+
+template <class B>
+concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
+                           bool wait, uint16_t buffer_id, const LoopOptions& options,
+                           BufferPool& pool, Capabilities& caps) {
+  /// Sets up kernel state; -errno on failure (the reason is kept for reason()).
+  { backend.init(options, pool, queue, caps) } -> std::same_as<int>;
+  { backend.deinit() } -> std::same_as<void>;
+  /// Hands op's kernel work over (first start, continuation or re-arm).
+  /// Returns 0, or -errno with nothing started.
+  { backend.start(op) } -> std::same_as<int>;
+  /// Asks the kernel to end op; its terminal result arrives as an event.
+  { backend.cancel(op) } -> std::same_as<int>;
+  /// Submits pending work, waits for one event if `wait`, moves ready events into the queue.
+  { backend.turn(queue, wait) } -> std::same_as<int>;
+  /// Thread-safe: makes a waiting turn() return.
+  { backend.wake() } -> std::same_as<int>;
+  /// A lent buffer came back: offer it to receives again.
+  { backend.recycle_buffer(buffer_id) } -> std::same_as<void>;
+  { const_backend.reason() } -> std::same_as<const char*>;
+};
+
+}  // namespace ringsock::detail

@@ -1,0 +1,322 @@
+#include "backend/uring.hpp"
+
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "user_data.hpp"
+
+namespace ringsock::detail {
+
+static_assert(sizeof(TimeSpec64) == sizeof(__kernel_timespec));
+static_assert(offsetof(TimeSpec64, nanoseconds) == offsetof(__kernel_timespec, tv_nsec));
+
+namespace {
+
+constexpr uint16_t kBufferGroup = 0;
+
+// Setup flag sets, best first. A kernel that lacks one answers -EINVAL and we
+// try the next: SINGLE_ISSUER|DEFER_TASKRUN (6.1) runs completions only when
+// we ask for them, which suits one loop per thread; COOP_TASKRUN (5.19) avoids
+// interrupting the thread; SUBMIT_ALL (5.18) keeps submitting past a bad SQE.
+constexpr unsigned kSetupAttempts[] = {
+    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+    IORING_SETUP_SUBMIT_ALL,
+    0,
+};
+
+const char* setup_reason(int error) {
+  switch (error) {
+    case -ENOSYS: return "io_uring_setup: ENOSYS (kernel without io_uring, or qemu-user)";
+    case -EPERM: return "io_uring_setup: EPERM (seccomp or kernel.io_uring_disabled?)";
+    case -ENOMEM: return "io_uring_setup: ENOMEM (RLIMIT_MEMLOCK too low?)";
+    case -EMFILE: return "io_uring_setup: EMFILE (out of file descriptors)";
+    case -EOPNOTSUPP: return "io_uring: kernel lacks socket opcodes the engine needs";
+    default: return "io_uring_setup failed";
+  }
+}
+
+}  // namespace
+
+int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
+                       Capabilities& caps) noexcept {
+  pool_ = &pool;
+  queue_ = &queue;
+  caps_ = &caps;
+  int rc = setup_ring(options);
+  if (rc == 0) rc = setup_buffer_ring();
+  if (rc == 0) rc = setup_wake();
+  if (rc < 0) {
+    const char* why = setup_reason(rc);
+    deinit();
+    reason_ = why;
+    return rc;
+  }
+  caps.backend = BackendKind::uring;
+  reason_ = "io_uring";
+  return 0;
+}
+
+int UringBackend::setup_ring(const LoopOptions& options) noexcept {
+  int rc = -EINVAL;
+  for (unsigned flags : kSetupAttempts) {
+    io_uring_params params{};
+    params.flags = flags | IORING_SETUP_CQSIZE;
+    params.cq_entries = options.completion_entries;
+    rc = io_uring_queue_init_params(options.ring_entries, &ring_, &params);
+    if (rc != -EINVAL) {
+      if (rc < 0) return rc;
+      ring_ready_ = true;
+      Capabilities& caps = *caps_;
+      caps.sq_entries = params.sq_entries;
+      caps.cq_entries = params.cq_entries;
+      caps.single_issuer = flags & IORING_SETUP_SINGLE_ISSUER;
+      caps.defer_taskrun = flags & IORING_SETUP_DEFER_TASKRUN;
+      caps.coop_taskrun = flags & IORING_SETUP_COOP_TASKRUN;
+      caps.submit_all = flags & IORING_SETUP_SUBMIT_ALL;
+      // A registered ring fd saves an fdget per io_uring_enter (5.18); optional.
+      caps.registered_ring_fd = io_uring_register_ring_fd(&ring_) == 1;
+      return probe_uring(ring_, params.features, caps);
+    }
+  }
+  return rc;
+}
+
+int UringBackend::setup_buffer_ring() noexcept {
+  uint32_t count = pool_->count();
+  size_t page = size_t(sysconf(_SC_PAGESIZE));
+  size_t bytes = (count * sizeof(io_uring_buf) + page - 1) / page * page;
+  void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return -errno;
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(memory);
+  reg.ring_entries = count;
+  reg.bgid = kBufferGroup;
+  if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) {
+    // Before 5.19: no buffer rings. Caller-buffer operations still work;
+    // multishot receives report -EOPNOTSUPP.
+    munmap(memory, bytes);
+    return 0;
+  }
+  buffer_ring_ = static_cast<io_uring_buf_ring*>(memory);
+  buffer_ring_bytes_ = bytes;
+  io_uring_buf_ring_init(buffer_ring_);
+  int mask = io_uring_buf_ring_mask(count);
+  for (uint32_t id = 0; id < count; ++id) {
+    io_uring_buf_ring_add(buffer_ring_, pool_->data(uint16_t(id)), pool_->size_bytes(),
+                          uint16_t(id), mask, int(id));
+  }
+  io_uring_buf_ring_advance(buffer_ring_, int(count));
+  caps_->buffer_ring = true;
+  // Multishot accept arrived with buffer rings (5.19); without it, accept is re-armed.
+  caps_->multishot_accept = true;
+  return 0;
+}
+
+int UringBackend::setup_wake() noexcept {
+  // Blocking on purpose: io_uring completes a read of an O_NONBLOCK file with
+  // -EAGAIN instead of waiting for it. The counter cannot saturate in practice.
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) return -errno;
+  arm_wake();
+  return 0;
+}
+
+void UringBackend::deinit() noexcept {
+  if (ring_ready_) {
+    io_uring_queue_exit(&ring_);  // cancels what is left and unregisters the buffer ring
+    ring_ready_ = false;
+  }
+  if (buffer_ring_ != nullptr) munmap(buffer_ring_, buffer_ring_bytes_);
+  buffer_ring_ = nullptr;
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
+  wake_armed_ = false;
+}
+
+// Room for `count` SQEs in a row (an operation and its linked deadline).
+// A full SQ is flushed to the kernel and retried; if the kernel pushes back
+// (-EBUSY: completions must be reaped first) they are moved to the event
+// queue, never dispatched here.
+io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (io_uring_sq_space_left(&ring_) >= count) return io_uring_get_sqe(&ring_);
+    int rc;
+    do {
+      rc = io_uring_submit(&ring_);
+    } while (rc == -EINTR);
+    if (rc == -EBUSY || rc == -EAGAIN) reap(*queue_);
+  }
+  return nullptr;
+}
+
+int UringBackend::start(Operation& op) noexcept {
+  bool linked = op.flags & kHasDeadline;
+  if (op.kind == OpKind::recv_multishot || op.kind == OpKind::recvfrom_multishot) {
+    if (buffer_ring_ == nullptr) return -EOPNOTSUPP;
+    if (op.kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return -EOPNOTSUPP;
+  }
+  io_uring_sqe* sqe = get_sqes(linked ? 2 : 1);
+  if (sqe == nullptr) return -EAGAIN;
+  prep(sqe, op);
+  io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
+  if (linked) {
+    sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe* timer = io_uring_get_sqe(&ring_);
+    io_uring_prep_link_timeout(timer, reinterpret_cast<__kernel_timespec*>(&op.deadline),
+                               IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(timer, encode(&op, Tag::link_timeout));
+  }
+  return 0;
+}
+
+void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
+  constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+  OpArgs& a = op.args;
+  switch (op.kind) {
+    case OpKind::accept: {
+      Endpoint* peer = a.accept.peer;
+      if (peer != nullptr) peer->length = sizeof(peer->storage);
+      io_uring_prep_accept(sqe, op.fd, peer ? peer->address() : nullptr,
+                           peer ? &peer->length : nullptr, kAcceptFlags);
+      break;
+    }
+    case OpKind::accept_multishot:
+      if (caps_->multishot_accept) {
+        io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
+      } else {
+        io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
+      }
+      break;
+    case OpKind::connect:
+      io_uring_prep_connect(sqe, op.fd, a.connect.peer->address(), a.connect.peer->length);
+      break;
+    case OpKind::send:
+      io_uring_prep_send(sqe, op.fd, static_cast<uint8_t*>(a.io.data) + op.transferred,
+                         a.io.length - op.transferred, MSG_NOSIGNAL);
+      break;
+    case OpKind::recv:
+      io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
+      break;
+    case OpKind::recv_multishot:
+      if (caps_->multishot_recv) {
+        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+      } else {
+        io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
+      }
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+      break;
+    case OpKind::sendto:
+      io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+      break;
+    case OpKind::recvfrom:
+      io_uring_prep_recvmsg(sqe, op.fd, &a.message.header, 0);
+      break;
+    case OpKind::recvfrom_multishot:
+      io_uring_prep_recvmsg_multishot(sqe, op.fd, &a.message.header, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+      break;
+    case OpKind::shutdown:
+      io_uring_prep_shutdown(sqe, op.fd, a.io.how);
+      break;
+    case OpKind::close:
+      io_uring_prep_close(sqe, op.fd);
+      break;
+    case OpKind::timeout:
+      io_uring_prep_timeout(sqe, reinterpret_cast<__kernel_timespec*>(&op.deadline), 0,
+                            IORING_TIMEOUT_ABS);
+      break;
+    case OpKind::nop:
+    case OpKind::none:
+      io_uring_prep_nop(sqe);
+      break;
+  }
+}
+
+int UringBackend::cancel(Operation& op) noexcept {
+  io_uring_sqe* sqe = get_sqes(1);
+  if (sqe == nullptr) return -EAGAIN;
+  io_uring_prep_cancel64(sqe, encode(&op, Tag::operation), 0);
+  io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::internal));
+  return 0;
+}
+
+void UringBackend::arm_wake() noexcept {
+  io_uring_sqe* sqe = get_sqes(1);
+  if (sqe == nullptr) return;  // retried at the next turn
+  io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof(wake_value_), 0);
+  io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::wake));
+  wake_armed_ = true;
+}
+
+// One submit per turn: everything queued since the last turn goes in with the
+// wait. EINTR returns to the caller so a stop() from a signal handler is seen.
+int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
+  if (!wake_armed_) arm_wake();
+  for (;;) {
+    int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+    if (rc >= 0 || rc == -ETIME) break;
+    if (rc == -EINTR) {
+      if (!wait) continue;
+      break;
+    }
+    if (rc == -EBUSY || rc == -EAGAIN) {
+      // The kernel wants its completion queue read before taking more.
+      if (reap(queue) > 0 || queue.full()) return 0;
+      continue;
+    }
+    return rc;
+  }
+  reap(queue);
+  return 0;
+}
+
+// Copies ready CQEs into the queue (as many as fit) and returns their count;
+// flushes the kernel's overflow list when the CQ ran over, so nothing is lost.
+unsigned UringBackend::reap(EventQueue& queue) noexcept {
+  unsigned total = 0;
+  for (;;) {
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      if (queue.full()) break;
+      ++seen;
+      Tag tag = tag_of(cqe->user_data);
+      if (tag == Tag::operation) {
+        queue.push(RawEvent{cqe->user_data, cqe->res, cqe->flags});
+      } else if (tag == Tag::wake) {
+        wake_armed_ = false;
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+    total += seen;
+    if (queue.full() || !io_uring_cq_has_overflow(&ring_)) break;
+    io_uring_get_events(&ring_);
+    if (seen == 0 && io_uring_cq_ready(&ring_) == 0) break;
+  }
+  return total;
+}
+
+int UringBackend::wake() noexcept {
+  uint64_t one = 1;
+  ssize_t n;
+  do {
+    n = ::write(wake_fd_, &one, sizeof(one));
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
+void UringBackend::recycle_buffer(uint16_t buffer_id) noexcept {
+  io_uring_buf_ring_add(buffer_ring_, pool_->data(buffer_id), pool_->size_bytes(), buffer_id,
+                        io_uring_buf_ring_mask(pool_->count()), 0);
+  io_uring_buf_ring_advance(buffer_ring_, 1);
+}
+
+}  // namespace ringsock::detail

@@ -1,0 +1,56 @@
+// The io_uring backend: operations become SQEs whose user_data is the
+// operation's address; CQEs are copied into the core's event queue.
+#pragma once
+
+#include <liburing.h>
+
+#include "backend/backend.hpp"
+
+namespace ringsock::detail {
+
+class UringBackend {
+ public:
+  UringBackend() noexcept = default;
+  ~UringBackend() { deinit(); }
+  UringBackend(const UringBackend&) = delete;
+  UringBackend& operator=(const UringBackend&) = delete;
+
+  int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
+           Capabilities& caps) noexcept;
+  void deinit() noexcept;
+  int start(Operation& op) noexcept;
+  int cancel(Operation& op) noexcept;
+  int turn(EventQueue& queue, bool wait) noexcept;
+  int wake() noexcept;
+  void recycle_buffer(uint16_t buffer_id) noexcept;
+  const char* reason() const noexcept { return reason_; }
+
+ private:
+  int setup_ring(const LoopOptions& options) noexcept;
+  int setup_buffer_ring() noexcept;
+  int setup_wake() noexcept;
+  io_uring_sqe* get_sqes(unsigned count) noexcept;
+  void prep(io_uring_sqe* sqe, Operation& op) noexcept;
+  unsigned reap(EventQueue& queue) noexcept;
+  void arm_wake() noexcept;
+
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  BufferPool* pool_ = nullptr;
+  EventQueue* queue_ = nullptr;
+  Capabilities* caps_ = nullptr;
+  io_uring_buf_ring* buffer_ring_ = nullptr;
+  size_t buffer_ring_bytes_ = 0;
+  int wake_fd_ = -1;
+  bool wake_armed_ = false;
+  uint64_t wake_value_ = 0;
+  const char* reason_ = "io_uring not started";
+};
+
+static_assert(Backend<UringBackend>);
+
+/// Probes opcodes and features of a fresh ring into caps.
+/// Returns 0, or -EOPNOTSUPP if an opcode the engine needs is missing.
+int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept;
+
+}  // namespace ringsock::detail

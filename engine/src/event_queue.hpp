@@ -1,0 +1,43 @@
+// Completions copied off the kernel's queue, waiting for their callbacks.
+// Reaping fills it; draining empties it. A fixed ring: no allocation after init.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace ringsock::detail {
+
+/// One raw completion: the tagged user_data, the kernel's result and CQE flags.
+struct RawEvent {
+  uint64_t user_data;
+  int32_t result;
+  uint32_t flags;
+};
+
+class EventQueue {
+ public:
+  EventQueue() noexcept = default;
+  ~EventQueue() { free(slots_); }
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  /// capacity: a power of two. Returns false if memory could not be had.
+  bool init(uint32_t capacity) noexcept {
+    slots_ = static_cast<RawEvent*>(calloc(capacity, sizeof(RawEvent)));
+    mask_ = capacity - 1;
+    return slots_ != nullptr;
+  }
+  bool empty() const noexcept { return head_ == tail_; }
+  bool full() const noexcept { return tail_ - head_ == mask_ + 1; }
+  uint32_t space() const noexcept { return mask_ + 1 - (tail_ - head_); }
+  void push(const RawEvent& event) noexcept { slots_[tail_++ & mask_] = event; }
+  RawEvent pop() noexcept { return slots_[head_++ & mask_]; }
+
+ private:
+  RawEvent* slots_ = nullptr;
+  uint32_t mask_ = 0;
+  uint32_t head_ = 0;
+  uint32_t tail_ = 0;
+};
+
+}  // namespace ringsock::detail

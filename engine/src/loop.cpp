@@ -1,0 +1,224 @@
+// The public Loop: checks every argument before touching the operation, so a
+// refused call changes nothing, then hands the filled operation to the core.
+#include "ringsock/loop.hpp"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <new>
+
+#include "loop_core.hpp"
+
+namespace ringsock {
+
+namespace {
+
+const Capabilities kNoCapabilities{};
+
+bool is_multishot(OpKind kind) {
+  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
+         kind == OpKind::recvfrom_multishot;
+}
+
+// The checks every operation shares. fd < 0 means "no fd" (timeouts).
+int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, Callback cb) {
+  if (core == nullptr || cb == nullptr) return -EINVAL;
+  if (op.in_flight()) return -EBUSY;
+  bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && !is_multishot(kind);
+  if (op.timeout_ns != 0 && !deadline_ok) return -EINVAL;
+  bool needs_fd = kind != OpKind::timeout && kind != OpKind::nop;
+  return needs_fd ? core->check_fd(fd) : 0;
+}
+
+void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
+  op.kind = kind;
+  op.fd = fd;
+  op.callback = cb;
+  op.user_data = user_data;
+  op.args = detail::OpArgs{};
+}
+
+bool length_ok(const void* data, size_t length) {
+  return length <= size_t(INT32_MAX) && (data != nullptr || length == 0);
+}
+
+}  // namespace
+
+int Loop::init(const LoopOptions& options) noexcept {
+  if (core_ != nullptr) return -EALREADY;
+  auto* core = new (std::nothrow) detail::LoopCore(*this);
+  if (core == nullptr) return -ENOMEM;
+  int rc = core->init(options);
+  if (rc < 0) {
+    delete core;
+    return rc;
+  }
+  core_ = core;
+  return 0;
+}
+
+void Loop::deinit() noexcept {
+  delete core_;
+  core_ = nullptr;
+}
+
+int Loop::run(RunMode mode) noexcept { return core_ ? core_->run(mode) : -EINVAL; }
+
+void Loop::stop() noexcept {
+  if (core_) core_->stop();
+}
+
+int Loop::wake() noexcept { return core_ ? core_->wake() : -EINVAL; }
+
+int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback,
+                 void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::accept, listen_fd, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::accept, listen_fd, callback, user_data);
+  op.args.accept.peer = peer;
+  return core_->submit(op);
+}
+
+int Loop::accept_multishot(Operation& op, int listen_fd, Callback callback,
+                           void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::accept_multishot, listen_fd, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::accept_multishot, listen_fd, callback, user_data);
+  return core_->submit(op);
+}
+
+int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback,
+                  void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::connect, fd, callback);
+  if (rc < 0) return rc;
+  if (peer.length == 0 || peer.length > sizeof(peer.storage)) return -EINVAL;
+  fill(op, OpKind::connect, fd, callback, user_data);
+  op.args.connect.peer = &peer;
+  return core_->submit(op);
+}
+
+int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback callback,
+               void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::send, fd, callback);
+  if (rc < 0) return rc;
+  if (!length_ok(data, length)) return -EINVAL;
+  fill(op, OpKind::send, fd, callback, user_data);
+  op.args.io.data = const_cast<void*>(data);  // never written: send only reads it
+  op.args.io.length = uint32_t(length);
+  return core_->submit(op);
+}
+
+int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callback,
+               void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::recv, fd, callback);
+  if (rc < 0) return rc;
+  if (!length_ok(data, length)) return -EINVAL;
+  fill(op, OpKind::recv, fd, callback, user_data);
+  op.args.io.data = data;
+  op.args.io.length = uint32_t(length);
+  return core_->submit(op);
+}
+
+int Loop::recv_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::recv_multishot, fd, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::recv_multishot, fd, callback, user_data);
+  return core_->submit(op);
+}
+
+int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
+                 Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::sendto, fd, callback);
+  if (rc < 0) return rc;
+  if (!length_ok(data, length)) return -EINVAL;
+  if (peer != nullptr && (peer->length == 0 || peer->length > sizeof(peer->storage))) {
+    return -EINVAL;
+  }
+  fill(op, OpKind::sendto, fd, callback, user_data);
+  msghdr& header = op.args.message.header;
+  op.args.message.vector = iovec{const_cast<void*>(data), length};
+  header.msg_name = peer ? const_cast<sockaddr*>(peer->address()) : nullptr;
+  header.msg_namelen = peer ? peer->length : 0;
+  header.msg_iov = &op.args.message.vector;
+  header.msg_iovlen = 1;
+  return core_->submit(op);
+}
+
+int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
+                   Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::recvfrom, fd, callback);
+  if (rc < 0) return rc;
+  if (!length_ok(data, length)) return -EINVAL;
+  fill(op, OpKind::recvfrom, fd, callback, user_data);
+  msghdr& header = op.args.message.header;
+  op.args.message.vector = iovec{data, length};
+  op.args.message.peer = peer;
+  header.msg_name = peer ? peer->address() : nullptr;
+  header.msg_namelen = peer ? sizeof(peer->storage) : 0;
+  header.msg_iov = &op.args.message.vector;
+  header.msg_iovlen = 1;
+  return core_->submit(op);
+}
+
+int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::recvfrom_multishot, fd, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::recvfrom_multishot, fd, callback, user_data);
+  // No iovec: the kernel lays header, address and payload out in a pool buffer.
+  op.args.message.header.msg_namelen = detail::kRecvMsgNameBytes;
+  return core_->submit(op);
+}
+
+int Loop::shutdown(Operation& op, int fd, int how, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::shutdown, fd, callback);
+  if (rc < 0) return rc;
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  fill(op, OpKind::shutdown, fd, callback, user_data);
+  op.args.io.how = how;
+  return core_->submit(op);
+}
+
+int Loop::close(Operation& op, int fd, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::close, fd, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::close, fd, callback, user_data);
+  return core_->submit(op);
+}
+
+int Loop::timeout(Operation& op, uint64_t timeout_ns, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::timeout, -1, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::timeout, -1, callback, user_data);
+  op.args.timer.duration_ns = timeout_ns;
+  return core_->submit(op);
+}
+
+int Loop::nop(Operation& op, Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, op, OpKind::nop, -1, callback);
+  if (rc < 0) return rc;
+  fill(op, OpKind::nop, -1, callback, user_data);
+  return core_->submit(op);
+}
+
+int Loop::cancel(Operation& op) noexcept { return core_ ? core_->cancel(op) : -EINVAL; }
+
+int Loop::release_buffer(uint16_t buffer_id) noexcept {
+  return core_ ? core_->release_buffer(buffer_id) : -EINVAL;
+}
+
+uint32_t Loop::buffer_size() const noexcept { return core_ ? core_->buffer_size() : 0; }
+uint32_t Loop::active() const noexcept { return core_ ? core_->active() : 0; }
+
+BackendKind Loop::backend() const noexcept {
+  return core_ ? core_->capabilities().backend : BackendKind::none;
+}
+
+const char* Loop::backend_reason() const noexcept {
+  return core_ ? core_->reason() : "loop not initialised";
+}
+
+const Capabilities& Loop::capabilities() const noexcept {
+  return core_ ? core_->capabilities() : kNoCapabilities;
+}
+
+}  // namespace ringsock

@@ -1,0 +1,426 @@
+#include "loop_core.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include "user_data.hpp"
+
+namespace ringsock::detail {
+
+namespace {
+
+constexpr uint32_t kMaxRingEntries = 32768;
+constexpr uint32_t kMaxCompletionEntries = 1u << 20;
+constexpr uint32_t kDefaultMaxFds = 65536;
+constexpr uint32_t kMaxFdsLimit = 1u << 24;
+
+uint32_t round_up_power_of_two(uint32_t v) {
+  uint32_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+uint32_t default_max_fds() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return kDefaultMaxFds;
+  }
+  return limit.rlim_cur < kDefaultMaxFds ? uint32_t(limit.rlim_cur) : kDefaultMaxFds;
+}
+
+bool is_multishot(OpKind kind) {
+  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
+         kind == OpKind::recvfrom_multishot;
+}
+
+TimeSpec64 deadline_after(uint64_t timeout_ns) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t total = uint64_t(now.tv_nsec) + timeout_ns % 1000000000u;
+  return TimeSpec64{int64_t(now.tv_sec) + int64_t(timeout_ns / 1000000000u + total / 1000000000u),
+                    int64_t(total % 1000000000u)};
+}
+
+}  // namespace
+
+int LoopCore::init(const LoopOptions& options) noexcept {
+  LoopOptions o = options;
+  if (o.ring_entries == 0 || o.ring_entries > kMaxRingEntries) return -EINVAL;
+  if (o.completion_entries == 0) o.completion_entries = 4 * o.ring_entries;
+  if (o.completion_entries < o.ring_entries || o.completion_entries > kMaxCompletionEntries) {
+    return -EINVAL;
+  }
+  if (o.max_fds == 0) o.max_fds = default_max_fds();
+  if (o.max_fds > kMaxFdsLimit) return -EINVAL;
+  int rc = pool_.init(o.buffer_count, o.buffer_size);
+  if (rc < 0) return rc;
+  fds_ = static_cast<FdRecord*>(calloc(o.max_fds, sizeof(FdRecord)));
+  if (fds_ == nullptr || !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
+    deinit();
+    return -ENOMEM;
+  }
+  max_fds_ = o.max_fds;
+  rc = backend_.init(o, pool_, events_, caps_);
+  if (rc < 0) {
+    deinit();
+    return rc;
+  }
+  return 0;
+}
+
+void LoopCore::deinit() noexcept {
+  backend_.deinit();
+  pool_.deinit();
+  free(fds_);
+  fds_ = nullptr;
+  max_fds_ = 0;
+  active_ = 0;
+}
+
+int LoopCore::check_fd(int fd) const noexcept {
+  if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
+  return fds_[fd].closer != nullptr ? -EBADF : 0;
+}
+
+int LoopCore::submit(Operation& op) noexcept {
+  op.flags = 0;
+  op.transferred = 0;
+  if (op.kind == OpKind::timeout) {
+    op.deadline = deadline_after(op.args.timer.duration_ns);
+  } else if (op.timeout_ns != 0) {
+    op.flags |= kHasDeadline;
+    op.deadline = deadline_after(op.timeout_ns);
+  }
+  if (op.kind == OpKind::close) return submit_close(op);
+  op.state = OpState::submitted;
+  int rc = backend_.start(op);
+  if (rc < 0) {
+    op.state = OpState::idle;
+    return rc;
+  }
+  link(op);
+  ++active_;
+  return 0;
+}
+
+// Close waits for the fd's operations: each is cancelled and completes once,
+// and only then is the fd closed, so its number cannot be reused while a
+// completion for it is still on its way.
+int LoopCore::submit_close(Operation& op) noexcept {
+  FdRecord& record = fds_[op.fd];
+  record.closer = &op;
+  ++active_;
+  if (record.head == nullptr) {
+    op.state = OpState::submitted;
+    int rc = backend_.start(op);
+    if (rc < 0) {
+      record.closer = nullptr;
+      op.state = OpState::idle;
+      --active_;
+    }
+    return rc;
+  }
+  op.state = OpState::close_wait;
+  for (Operation* o = record.head; o != nullptr; o = o->fd_next) cancel(*o);
+  return 0;
+}
+
+int LoopCore::cancel(Operation& op) noexcept {
+  if (op.state == OpState::idle) return -ENOENT;
+  if ((op.flags & kCancelRequested) || op.state == OpState::deferred) return -EALREADY;
+  switch (op.state) {
+    case OpState::submitted: {
+      if (op.kind == OpKind::close) return -EALREADY;  // the close itself is running
+      op.flags |= kCancelRequested;
+      int rc = backend_.cancel(op);
+      if (rc < 0) op.flags &= uint8_t(~kCancelRequested);
+      return rc;
+    }
+    case OpState::paused: {
+      Operation** link = &paused_head_;
+      while (*link != &op) link = &(*link)->queue_next;
+      *link = op.queue_next;
+      break;
+    }
+    case OpState::close_wait:
+      fds_[op.fd].closer = nullptr;
+      break;
+    case OpState::rearm:
+    case OpState::idle:
+    case OpState::deferred:
+      break;
+  }
+  op.flags |= kCancelRequested;
+  defer(op, -ECANCELED);
+  return 0;
+}
+
+int LoopCore::run(RunMode mode) noexcept {
+  if (running_) return -EBUSY;
+  running_ = true;
+  stop_requested_ = false;
+  int callbacks = 0;
+  int rc = 0;
+  for (;;) {
+    bool pending = !events_.empty() || deferred_head_ != nullptr;
+    if (mode == RunMode::until_done && active_ == 0 && !pending) break;
+    rc = backend_.turn(events_, mode != RunMode::no_wait && !pending);
+    if (rc < 0) break;
+    callbacks += int(drain());
+    if (mode != RunMode::until_done || stop_requested_) break;
+  }
+  running_ = false;
+  return rc < 0 ? rc : callbacks;
+}
+
+uint32_t LoopCore::drain() noexcept {
+  uint32_t callbacks = 0;
+  for (;;) {
+    if (!events_.empty()) {
+      callbacks += dispatch(events_.pop()) ? 1 : 0;
+    } else if (deferred_head_ != nullptr) {
+      Operation& op = *deferred_head_;
+      deferred_head_ = op.queue_next;
+      if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
+      finish(op, op.deferred_result, Completion{});
+      ++callbacks;
+    } else {
+      return callbacks;
+    }
+  }
+}
+
+// Returns whether a callback was made.
+bool LoopCore::dispatch(const RawEvent& event) noexcept {
+  Operation& op = *operation_of(event.user_data);
+  int32_t result = event.result;
+  if (is_multishot(op.kind)) return dispatch_multishot(op, event);
+  if (result == -EINTR && !(op.flags & kCancelRequested) && op.kind != OpKind::close) {
+    restart(op);  // interrupted inside the kernel: run it again
+    return false;
+  }
+  Completion completion{};
+  switch (op.kind) {
+    case OpKind::send:
+      return dispatch_send(op, result);
+    case OpKind::accept:
+      result = check_accepted(result);
+      if (result >= 0 && op.args.accept.peer != nullptr) {
+        Endpoint& peer = *op.args.accept.peer;
+        peer.transport = peer.family() == AF_UNIX ? Transport::unix_stream : Transport::tcp;
+      }
+      break;
+    case OpKind::recvfrom:
+      if (result >= 0) fill_recvfrom(op, completion);
+      break;
+    case OpKind::timeout:
+      if (result == -ETIME) result = 0;  // the timer fired: that is its success
+      break;
+    case OpKind::close:
+      fds_[op.fd].closer = nullptr;
+      break;
+    default:
+      break;
+  }
+  finish(op, map_deadline(op, result), completion);
+  return true;
+}
+
+void LoopCore::fill_recvfrom(Operation& op, Completion& completion) const noexcept {
+  const msghdr& header = op.args.message.header;
+  completion.truncated = header.msg_flags & MSG_TRUNC;
+  Endpoint* peer = op.args.message.peer;
+  if (peer != nullptr) {
+    peer->length = header.msg_namelen;
+    peer->transport = peer->family() == AF_UNIX ? Transport::unix_dgram : Transport::udp;
+  }
+}
+
+// A stream send goes on until every byte is out; the result is exact either way.
+bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
+  uint32_t length = op.args.io.length;
+  if (result > 0) {
+    op.transferred += uint32_t(result);
+    result = int32_t(op.transferred);
+    if (op.transferred < length) {
+      if (op.flags & kCancelRequested) {
+        result = -ECANCELED;
+      } else {
+        restart(op);
+        return false;
+      }
+    }
+  } else if (result == 0) {
+    result = int32_t(op.transferred);
+  }
+  finish(op, map_deadline(op, result), Completion{});
+  return true;
+}
+
+bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept {
+  Completion completion{};
+  int32_t result = event.result;
+  if (event.flags & IORING_CQE_F_BUFFER) result = lend_buffer(op, event, completion);
+  if (op.kind == OpKind::accept_multishot) result = check_accepted(result);
+  completion.result = result;
+  if (event.flags & IORING_CQE_F_MORE) {
+    completion.more = true;
+    op.callback(owner_, op, completion);
+    return true;
+  }
+  // The kernel ended this arming of the operation.
+  bool cancelled = op.flags & kCancelRequested;
+  if (result == -ENOBUFS && !cancelled && op.kind != OpKind::accept_multishot) {
+    pause(op);
+    return false;
+  }
+  bool delivered = op.kind == OpKind::accept_multishot ? result >= 0 : completion.has_buffer;
+  if (!delivered) {
+    finish(op, result, completion);  // EOF (0), an error, or -ECANCELED
+    return true;
+  }
+  // A result without MORE that is not the end (CQ overflow, emulated
+  // multishot): deliver it as one of many and arm the operation again.
+  op.state = OpState::rearm;
+  completion.more = true;
+  op.callback(owner_, op, completion);
+  if (op.state == OpState::rearm) {
+    if (cancelled) {
+      defer(op, -ECANCELED);
+    } else {
+      restart(op);
+    }
+  }
+  return true;
+}
+
+// Fills the completion with the pool buffer a receive landed in and returns
+// the payload bytes in it (a recvfrom buffer starts with header and address).
+int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
+                              Completion& completion) noexcept {
+  auto id = uint16_t(event.flags >> IORING_CQE_BUFFER_SHIFT);
+  if (event.result <= 0) {
+    backend_.recycle_buffer(id);  // no data in it: straight back to the ring
+    return event.result;
+  }
+  if (!pool_.mark_lent(id)) return -EIO;  // the kernel handed out a lent buffer: never expected
+  uint8_t* buffer = pool_.data(id);
+  completion.has_buffer = true;
+  completion.buffer_id = id;
+  completion.data = buffer;
+  if (op.kind != OpKind::recvfrom_multishot) return event.result;
+  const auto* header = reinterpret_cast<const RecvMsgHeader*>(buffer);
+  completion.peer = reinterpret_cast<const sockaddr*>(buffer + sizeof(RecvMsgHeader));
+  completion.peer_length = header->name_length < kRecvMsgNameBytes ? header->name_length
+                                                                     : kRecvMsgNameBytes;
+  completion.truncated = header->flags & MSG_TRUNC;
+  completion.data = buffer + kRecvMsgPayloadOffset;
+  int32_t payload = event.result - int32_t(kRecvMsgPayloadOffset);
+  return payload > 0 ? payload : 0;
+}
+
+int32_t LoopCore::check_accepted(int32_t result) const noexcept {
+  if (result >= 0 && uint32_t(result) >= max_fds_) {
+    ::close(result);  // beyond the loop's fd table: refuse it rather than lose track
+    return -EMFILE;
+  }
+  return result;
+}
+
+int32_t LoopCore::map_deadline(const Operation& op, int32_t result) const noexcept {
+  bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
+  return (expired && result == -ECANCELED) ? -ETIMEDOUT : result;
+}
+
+void LoopCore::finish(Operation& op, int32_t result, Completion completion) noexcept {
+  unlink(op);
+  --active_;
+  op.state = OpState::idle;
+  completion.result = result;
+  completion.more = false;
+  if (op.kind != OpKind::close && op.fd >= 0) start_waiting_close(op.fd);
+  op.callback(owner_, op, completion);
+}
+
+void LoopCore::start_waiting_close(int fd) noexcept {
+  FdRecord& record = fds_[fd];
+  Operation* closer = record.closer;
+  if (closer == nullptr || record.head != nullptr || closer->state != OpState::close_wait) return;
+  closer->state = OpState::submitted;
+  int rc = backend_.start(*closer);
+  if (rc < 0) {
+    record.closer = nullptr;
+    defer(*closer, rc);
+  }
+}
+
+// Starts an operation that is already in flight again (continuation, re-arm,
+// resume); if the backend refuses, the refusal becomes its terminal result.
+void LoopCore::restart(Operation& op) noexcept {
+  op.state = OpState::submitted;
+  int rc = backend_.start(op);
+  if (rc < 0) defer(op, rc);
+}
+
+void LoopCore::defer(Operation& op, int32_t result) noexcept {
+  op.state = OpState::deferred;
+  op.deferred_result = result;
+  op.queue_next = nullptr;
+  if (deferred_tail_ != nullptr) {
+    deferred_tail_->queue_next = &op;
+  } else {
+    deferred_head_ = &op;
+  }
+  deferred_tail_ = &op;
+}
+
+void LoopCore::pause(Operation& op) noexcept {
+  op.state = OpState::paused;
+  op.queue_next = paused_head_;
+  paused_head_ = &op;
+  // Buffers may have come back between the kernel's attempt and now.
+  if (pool_.lent() < pool_.count()) resume_paused();
+}
+
+void LoopCore::resume_paused() noexcept {
+  Operation* op = paused_head_;
+  paused_head_ = nullptr;
+  while (op != nullptr) {
+    Operation* next = op->queue_next;
+    restart(*op);
+    op = next;
+  }
+}
+
+int LoopCore::release_buffer(uint16_t buffer_id) noexcept {
+  if (!pool_.mark_returned(buffer_id)) return -EINVAL;
+  backend_.recycle_buffer(buffer_id);
+  if (paused_head_ != nullptr) resume_paused();
+  return 0;
+}
+
+void LoopCore::link(Operation& op) noexcept {
+  if (op.fd < 0 || op.kind == OpKind::close) return;
+  FdRecord& record = fds_[op.fd];
+  op.fd_prev = nullptr;
+  op.fd_next = record.head;
+  if (record.head != nullptr) record.head->fd_prev = &op;
+  record.head = &op;
+}
+
+void LoopCore::unlink(Operation& op) noexcept {
+  if (op.fd < 0 || op.kind == OpKind::close) return;
+  if (op.fd_prev != nullptr) {
+    op.fd_prev->fd_next = op.fd_next;
+  } else {
+    fds_[op.fd].head = op.fd_next;
+  }
+  if (op.fd_next != nullptr) op.fd_next->fd_prev = op.fd_prev;
+  op.fd_prev = op.fd_next = nullptr;
+}
+
+}  // namespace ringsock::detail

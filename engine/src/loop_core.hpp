@@ -1,0 +1,93 @@
+// The loop core: the life cycle of operations, the same on every backend.
+//
+// It keeps, per fd, the list of operations in flight (for cancel-safe close),
+// turns raw kernel events into callbacks after each reap, continues short
+// stream sends, re-arms multishot operations the kernel ended early, pauses
+// multishot receives on ENOBUFS and resumes them as buffers come back, and
+// maps a linked deadline's -ECANCELED to -ETIMEDOUT.
+#pragma once
+
+#include "backend/uring.hpp"
+#include "buffer_pool.hpp"
+#include "event_queue.hpp"
+#include "ringsock/loop.hpp"
+
+namespace ringsock::detail {
+
+/// The operations in flight on one fd, and a close waiting for them to end.
+struct FdRecord {
+  Operation* head = nullptr;
+  Operation* closer = nullptr;
+};
+
+/// Pool-buffer layout of one multishot recvfrom result (io_uring's
+/// io_uring_recvmsg_out, then the sender's address, then the payload).
+struct RecvMsgHeader {
+  uint32_t name_length;
+  uint32_t control_length;
+  uint32_t payload_length;
+  uint32_t flags;
+};
+inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
+inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
+
+class LoopCore {
+ public:
+  explicit LoopCore(Loop& owner) noexcept : owner_(owner) {}
+  ~LoopCore() { deinit(); }
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  int init(const LoopOptions& options) noexcept;
+  void deinit() noexcept;
+
+  /// 0 if an operation may be submitted on fd now, else -EBADF.
+  int check_fd(int fd) const noexcept;
+  /// Starts a filled-in operation (kind, fd, args, callback already set).
+  int submit(Operation& op) noexcept;
+  int cancel(Operation& op) noexcept;
+  int run(RunMode mode) noexcept;
+  void stop() noexcept { stop_requested_ = true; }
+  int wake() noexcept { return backend_.wake(); }
+  int release_buffer(uint16_t buffer_id) noexcept;
+
+  uint32_t buffer_size() const noexcept { return pool_.size_bytes(); }
+  uint32_t active() const noexcept { return active_; }
+  const Capabilities& capabilities() const noexcept { return caps_; }
+  const char* reason() const noexcept { return backend_.reason(); }
+
+ private:
+  int submit_close(Operation& op) noexcept;
+  uint32_t drain() noexcept;
+  bool dispatch(const RawEvent& event) noexcept;
+  bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;
+  bool dispatch_send(Operation& op, int32_t result) noexcept;
+  void fill_recvfrom(Operation& op, Completion& completion) const noexcept;
+  int32_t lend_buffer(Operation& op, const RawEvent& event, Completion& completion) noexcept;
+  int32_t check_accepted(int32_t result) const noexcept;
+  int32_t map_deadline(const Operation& op, int32_t result) const noexcept;
+  void finish(Operation& op, int32_t result, Completion completion) noexcept;
+  void restart(Operation& op) noexcept;
+  void defer(Operation& op, int32_t result) noexcept;
+  void pause(Operation& op) noexcept;
+  void resume_paused() noexcept;
+  void link(Operation& op) noexcept;
+  void unlink(Operation& op) noexcept;
+  void start_waiting_close(int fd) noexcept;
+
+  Loop& owner_;
+  UringBackend backend_;
+  BufferPool pool_;
+  EventQueue events_;
+  Capabilities caps_;
+  FdRecord* fds_ = nullptr;
+  uint32_t max_fds_ = 0;
+  Operation* deferred_head_ = nullptr;
+  Operation* deferred_tail_ = nullptr;
+  Operation* paused_head_ = nullptr;
+  uint32_t active_ = 0;
+  bool stop_requested_ = false;
+  bool running_ = false;
+};
+
+}  // namespace ringsock::detail

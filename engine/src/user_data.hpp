@@ -1,0 +1,31 @@
+// What a completion's user_data names: an operation's address with a tag in
+// its low bits (operations are 16-byte aligned). Only `operation` and
+// `synthetic` events are ever dereferenced; the others may outlive the
+// operation they mention and are read for their tag alone.
+#pragma once
+
+#include <cstdint>
+
+#include "ringsock/operation.hpp"
+
+namespace ringsock::detail {
+
+enum class Tag : uint64_t {
+  operation = 0,     ///< the operation's own result
+  link_timeout = 1,  ///< the linked deadline timer of an operation: ignored
+  internal = 2,      ///< the engine's own requests (cancels): ignored
+  wake = 3,          ///< the cross-thread wake reader
+};
+
+static_assert(alignof(Operation) >= 16, "tags need the low 4 bits");
+constexpr uint64_t kTagMask = 0xF;
+
+inline uint64_t encode(const Operation* op, Tag tag) noexcept {
+  return reinterpret_cast<uintptr_t>(op) | static_cast<uint64_t>(tag);
+}
+inline Tag tag_of(uint64_t user_data) noexcept { return static_cast<Tag>(user_data & kTagMask); }
+inline Operation* operation_of(uint64_t user_data) noexcept {
+  return reinterpret_cast<Operation*>(static_cast<uintptr_t>(user_data & ~kTagMask));
+}
+
+}  // namespace ringsock::detail

@@ -1,0 +1,188 @@
+#include "support.hpp"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+namespace rstest {
+
+const char* backend_name(TestBackend backend) {
+  switch (backend) {
+    case TestBackend::uring: return "uring";
+  }
+  return "unknown";
+}
+
+std::vector<TestBackend> all_backends() { return {TestBackend::uring}; }
+
+const char* family_name(Family family) {
+  switch (family) {
+    case Family::ipv4: return "ipv4";
+    case Family::ipv6: return "ipv6";
+    case Family::unix_path: return "unix_path";
+    case Family::unix_abstract: return "unix_abstract";
+  }
+  return "unknown";
+}
+
+std::vector<Family> all_families() {
+  return {Family::ipv4, Family::ipv6, Family::unix_path, Family::unix_abstract};
+}
+
+LoopOptions options_for(TestBackend, LoopOptions base) { return base; }
+
+TempDir::TempDir() {
+  char templ[] = "/tmp/ringsock-test-XXXXXX";
+  const char* made = mkdtemp(templ);
+  path = made ? made : "/tmp";
+}
+
+TempDir::~TempDir() {
+  if (path == "/tmp") return;
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 8,
+      FTW_DEPTH | FTW_PHYS);
+}
+
+bool family_available(Family family) {
+  if (family != Family::ipv6) return true;
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Endpoint make_endpoint(Family family, bool stream, TempDir& dir) {
+  static std::atomic<int> counter{0};
+  int n = counter++;
+  std::string url;
+  switch (family) {
+    case Family::ipv4: url = stream ? "tcp://127.0.0.1:0" : "udp://127.0.0.1:0"; break;
+    case Family::ipv6: url = stream ? "tcp://[::1]:0" : "udp://[::1]:0"; break;
+    case Family::unix_path:
+      url = std::string(stream ? "unix://" : "unix-dgram://") + dir.path + "/s" +
+            std::to_string(n) + ".sock";
+      break;
+    case Family::unix_abstract:
+      url = std::string(stream ? "unix://@" : "unix-dgram://@") + "ringsock-test-" +
+            std::to_string(getpid()) + "-" + std::to_string(n);
+      break;
+  }
+  Endpoint endpoint;
+  ParseResult parsed = parse_endpoint(url, endpoint);
+  EXPECT_EQ(parsed.error, 0) << url << ": " << parsed.message;
+  return endpoint;
+}
+
+Endpoint bound_endpoint(int fd, const Endpoint& requested) {
+  Endpoint actual;
+  int rc = local_endpoint(fd, requested.transport, actual);
+  EXPECT_EQ(rc, 0);
+  return rc == 0 ? actual : requested;
+}
+
+bool run_until(Loop& loop, const std::function<bool()>& done, std::chrono::milliseconds guard) {
+  Operation timer;
+  bool expired = false;
+  auto fired = [](Loop&, Operation& op, const Completion&) {
+    *static_cast<bool*>(op.user_data) = true;
+  };
+  if (loop.timeout(timer, uint64_t(std::chrono::nanoseconds(guard).count()), fired, &expired) != 0) {
+    ADD_FAILURE() << "guard timer refused";
+    return false;
+  }
+  while (!done() && !expired) {
+    int rc = loop.run(RunMode::once);
+    if (rc < 0) {
+      ADD_FAILURE() << "run: " << strerror(-rc);
+      break;
+    }
+  }
+  bool ok = done();
+  if (timer.in_flight()) loop.cancel(timer);
+  while (timer.in_flight()) loop.run(RunMode::once);
+  if (!ok) ADD_FAILURE() << "condition not reached within " << guard.count() << " ms";
+  return ok;
+}
+
+void Recorder::callback(Loop& loop, Operation& op, const Completion& completion) {
+  auto* self = static_cast<Recorder*>(op.user_data);
+  self->completions.push_back(completion);
+  if (completion.has_buffer) {
+    self->payloads.emplace_back(completion.data, completion.data + completion.result);
+    loop.release_buffer(completion.buffer_id);
+  }
+  if (!completion.more) {
+    self->terminal = true;
+    ++self->terminal_count;
+  }
+}
+
+StreamPair::~StreamPair() {
+  for (int fd : {client, server, listener}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair) {
+  Endpoint requested = make_endpoint(family, true, dir);
+  pair.listener = listen_on(requested);
+  if (pair.listener < 0) {
+    ADD_FAILURE() << "listen_on: " << strerror(-pair.listener);
+    return false;
+  }
+  pair.endpoint = bound_endpoint(pair.listener, requested);
+  pair.client = open_socket(pair.endpoint);
+  Recorder accepted, connected;
+  Endpoint peer;
+  EXPECT_EQ(loop.accept(accepted.op, pair.listener, &peer, Recorder::callback, &accepted), 0);
+  EXPECT_EQ(loop.connect(connected.op, pair.client, pair.endpoint, Recorder::callback, &connected),
+            0);
+  if (!run_until(loop, [&] { return accepted.terminal && connected.terminal; })) return false;
+  EXPECT_EQ(connected.result(), 0);
+  EXPECT_GE(accepted.result(), 0);
+  pair.server = accepted.result();
+  return connected.result() == 0 && pair.server >= 0;
+}
+
+int count_open_fds() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count - 3;  // ".", "..", and the directory's own fd
+}
+
+std::string socket_param_name(const testing::TestParamInfo<SocketParam>& info) {
+  return std::string(backend_name(std::get<0>(info.param))) + "_" +
+         family_name(std::get<1>(info.param));
+}
+
+std::string backend_param_name(const testing::TestParamInfo<TestBackend>& info) {
+  return backend_name(info.param);
+}
+
+void SocketTest::SetUp() {
+  if (!family_available(family())) GTEST_SKIP() << family_name(family()) << " unavailable here";
+  int rc = loop.init(loop_options());
+  ASSERT_EQ(rc, 0) << strerror(-rc);
+}
+
+void BackendTest::SetUp() {
+  int rc = loop.init(loop_options());
+  ASSERT_EQ(rc, 0) << strerror(-rc);
+}
+
+}  // namespace rstest

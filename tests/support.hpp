@@ -1,0 +1,107 @@
+// Shared test support: backends and address families to parametrize over,
+// bounded loop runs, a completion recorder and connected socket pairs.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "ringsock/endpoint.hpp"
+#include "ringsock/loop.hpp"
+#include "ringsock/socket.hpp"
+
+namespace rstest {
+
+using namespace ringsock;
+using namespace std::chrono_literals;
+
+/// The backends every socket test runs on.
+enum class TestBackend { uring };
+const char* backend_name(TestBackend backend);
+std::vector<TestBackend> all_backends();
+
+/// Address families of the socket table in DESIGN.md.
+enum class Family { ipv4, ipv6, unix_path, unix_abstract };
+const char* family_name(Family family);
+std::vector<Family> all_families();
+
+/// Loop options for a backend (the backend choice rides on the options).
+LoopOptions options_for(TestBackend backend, LoopOptions base = {});
+
+/// A private directory for UNIX socket paths, removed with its contents.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
+/// Whether the machine can do this family at all (IPv6 may be off).
+bool family_available(Family family);
+/// A listening/binding endpoint on loopback or a UNIX name, ephemeral where possible.
+Endpoint make_endpoint(Family family, bool stream, TempDir& dir);
+/// The endpoint a bound fd really has (ephemeral port filled in).
+Endpoint bound_endpoint(int fd, const Endpoint& requested);
+
+/// Runs `loop` until done() is true; fails (returns false) after `guard`
+/// instead of hanging. The guard is a loop timer, so run(once) always returns.
+bool run_until(Loop& loop, const std::function<bool()>& done,
+               std::chrono::milliseconds guard = 10s);
+
+/// Records every completion an operation reports.
+struct Recorder {
+  Operation op;
+  std::vector<Completion> completions;
+  std::vector<std::vector<uint8_t>> payloads;  // copies of lent buffers (then released)
+  bool terminal = false;
+  int terminal_count = 0;
+  int result() const { return completions.empty() ? 1 : completions.back().result; }
+  static void callback(Loop& loop, Operation& op, const Completion& completion);
+};
+
+/// A connected stream pair set up through the loop's connect and accept.
+struct StreamPair {
+  int client = -1;
+  int server = -1;
+  int listener = -1;
+  Endpoint endpoint;
+  StreamPair() = default;
+  StreamPair(const StreamPair&) = delete;
+  StreamPair& operator=(const StreamPair&) = delete;
+  ~StreamPair();
+};
+/// Fails the current test (ASSERT in caller) if it cannot connect.
+bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair);
+
+/// Open fds of this process (for leak checks).
+int count_open_fds();
+
+/// Parameter of socket tests: backend x family.
+using SocketParam = std::tuple<TestBackend, Family>;
+std::string socket_param_name(const testing::TestParamInfo<SocketParam>& info);
+std::string backend_param_name(const testing::TestParamInfo<TestBackend>& info);
+
+/// Base fixture: inits a loop on the parameter's backend, skips a family the
+/// machine lacks.
+class SocketTest : public testing::TestWithParam<SocketParam> {
+ protected:
+  void SetUp() override;
+  TestBackend backend() const { return std::get<0>(GetParam()); }
+  Family family() const { return std::get<1>(GetParam()); }
+  LoopOptions loop_options() const { return options_for(backend()); }
+  Loop loop;
+  TempDir dir;
+};
+
+class BackendTest : public testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override;
+  virtual LoopOptions loop_options() const { return options_for(GetParam()); }
+  Loop loop;
+  TempDir dir;
+};
+
+}  // namespace rstest
