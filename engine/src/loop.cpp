@@ -14,6 +14,7 @@ namespace ringsock {
 namespace {
 
 const Capabilities kNoCapabilities{};
+const LoopStats kNoStats{};
 
 bool is_multishot(OpKind kind) {
   return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
@@ -221,4 +222,8 @@ const Capabilities& Loop::capabilities() const noexcept {
   return core_ ? core_->capabilities() : kNoCapabilities;
 }
 
+}  // namespace ringsock
+
+namespace ringsock {
+const LoopStats& Loop::stats() const noexcept { return core_ ? core_->stats() : kNoStats; }
 }  // namespace ringsock

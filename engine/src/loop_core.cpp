@@ -64,7 +64,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
     return -ENOMEM;
   }
   max_fds_ = o.max_fds;
-  rc = backend_.init(o, pool_, events_, caps_);
+  rc = backend_.init(o, pool_, events_, caps_, stats_);
   if (rc < 0) {
     deinit();
     return rc;
@@ -250,6 +250,7 @@ bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
       if (op.flags & kCancelRequested) {
         result = -ECANCELED;
       } else {
+        ++stats_.send_continuations;
         restart(op);
         return false;
       }
@@ -292,6 +293,7 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
     if (cancelled) {
       defer(op, -ECANCELED);
     } else {
+      ++stats_.rearms;
       restart(op);
     }
   }
@@ -379,6 +381,7 @@ void LoopCore::defer(Operation& op, int32_t result) noexcept {
 }
 
 void LoopCore::pause(Operation& op) noexcept {
+  ++stats_.buffer_pauses;
   op.state = OpState::paused;
   op.queue_next = paused_head_;
   paused_head_ = &op;

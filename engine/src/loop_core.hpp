@@ -55,6 +55,7 @@ class LoopCore {
   uint32_t active() const noexcept { return active_; }
   const Capabilities& capabilities() const noexcept { return caps_; }
   const char* reason() const noexcept { return backend_.reason(); }
+  const LoopStats& stats() const noexcept { return stats_; }
 
  private:
   int submit_close(Operation& op) noexcept;
@@ -80,6 +81,7 @@ class LoopCore {
   BufferPool pool_;
   EventQueue events_;
   Capabilities caps_;
+  LoopStats stats_;
   FdRecord* fds_ = nullptr;
   uint32_t max_fds_ = 0;
   Operation* deferred_head_ = nullptr;

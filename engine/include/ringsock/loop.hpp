@@ -49,6 +49,15 @@ struct LoopOptions {
   uint32_t max_fds = 0;
 };
 
+/// Counters of the engine's slow paths, for tests, tuning and honest reports.
+struct LoopStats {
+  uint64_t buffer_pauses = 0;    ///< multishot receives paused on an empty buffer pool
+  uint64_t rearms = 0;           ///< multishot operations the kernel ended and we re-armed
+  uint64_t send_continuations = 0;  ///< short stream sends continued
+  uint64_t sq_full_flushes = 0;  ///< submissions flushed early because the SQ was full
+  uint64_t cq_overflow_flushes = 0;  ///< times the kernel's CQ overflow list was drained
+};
+
 class Loop {
  public:
   Loop() noexcept = default;
@@ -133,6 +142,7 @@ class Loop {
   /// Why this backend was chosen, in words.
   const char* backend_reason() const noexcept;
   const Capabilities& capabilities() const noexcept;
+  const LoopStats& stats() const noexcept;
 
  private:
   detail::LoopCore* core_ = nullptr;

@@ -24,9 +24,9 @@ enum OpFlag : uint8_t {
 template <class B>
 concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
                            bool wait, uint16_t buffer_id, const LoopOptions& options,
-                           BufferPool& pool, Capabilities& caps) {
+                           BufferPool& pool, Capabilities& caps, LoopStats& stats) {
   /// Sets up kernel state; -errno on failure (the reason is kept for reason()).
-  { backend.init(options, pool, queue, caps) } -> std::same_as<int>;
+  { backend.init(options, pool, queue, caps, stats) } -> std::same_as<int>;
   { backend.deinit() } -> std::same_as<void>;
   /// Hands op's kernel work over (first start, continuation or re-arm).
   /// Returns 0, or -errno with nothing started.

@@ -43,7 +43,8 @@ const char* setup_reason(int error) {
 }  // namespace
 
 int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
-                       Capabilities& caps) noexcept {
+                       Capabilities& caps, LoopStats& stats) noexcept {
+  stats_ = &stats;
   pool_ = &pool;
   queue_ = &queue;
   caps_ = &caps;
@@ -145,6 +146,7 @@ void UringBackend::deinit() noexcept {
 io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (io_uring_sq_space_left(&ring_) >= count) return io_uring_get_sqe(&ring_);
+    ++stats_->sq_full_flushes;
     int rc;
     do {
       rc = io_uring_submit(&ring_);
@@ -298,6 +300,7 @@ unsigned UringBackend::reap(EventQueue& queue) noexcept {
     io_uring_cq_advance(&ring_, seen);
     total += seen;
     if (queue.full() || !io_uring_cq_has_overflow(&ring_)) break;
+    ++stats_->cq_overflow_flushes;
     io_uring_get_events(&ring_);
     if (seen == 0 && io_uring_cq_ready(&ring_) == 0) break;
   }

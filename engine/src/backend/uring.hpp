@@ -15,8 +15,8 @@ class UringBackend {
   UringBackend(const UringBackend&) = delete;
   UringBackend& operator=(const UringBackend&) = delete;
 
-  int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
-           Capabilities& caps) noexcept;
+  int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
+           LoopStats& stats) noexcept;
   void deinit() noexcept;
   int start(Operation& op) noexcept;
   int cancel(Operation& op) noexcept;
@@ -39,6 +39,7 @@ class UringBackend {
   BufferPool* pool_ = nullptr;
   EventQueue* queue_ = nullptr;
   Capabilities* caps_ = nullptr;
+  LoopStats* stats_ = nullptr;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   size_t buffer_ring_bytes_ = 0;
   int wake_fd_ = -1;

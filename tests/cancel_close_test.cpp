@@ -1,0 +1,223 @@
+// Cancel and cancel-safe close: every in-flight operation ends exactly once,
+// a close completes after the operations it cancelled, and a reused fd
+// number never receives a completion meant for the old socket.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "support.hpp"
+
+namespace rstest {
+namespace {
+
+class CancelCloseTest : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair_), 0);
+  }
+  void TearDown() override {
+    for (int fd : pair_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  // Fills the socket's send buffer so that a send stays in flight.
+  void fill_send_buffer(int fd) {
+    std::vector<uint8_t> junk(65536);
+    while (::send(fd, junk.data(), junk.size(), MSG_DONTWAIT) > 0) {
+    }
+  }
+  int pair_[2] = {-1, -1};
+  std::vector<uint8_t> big_ = std::vector<uint8_t>(1 << 20);
+  uint8_t small_[64] = {};
+};
+
+bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+TEST_P(CancelCloseTest, CancelRecvEndsItOnceWithEcanceled) {
+  Recorder r;
+  ASSERT_EQ(loop.recv(r.op, pair_[0], small_, sizeof(small_), Recorder::callback, &r), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.cancel(r.op), 0);
+  EXPECT_EQ(loop.cancel(r.op), -EALREADY);
+  ASSERT_TRUE(run_until(loop, [&] { return r.terminal; }));
+  loop.run(RunMode::no_wait);
+  EXPECT_EQ(r.terminal_count, 1);
+  EXPECT_EQ(r.result(), -ECANCELED);
+  EXPECT_EQ(loop.active(), 0u);
+}
+
+TEST_P(CancelCloseTest, CancelOfAnIdleOperationIsEnoent) {
+  Operation op;
+  EXPECT_EQ(loop.cancel(op), -ENOENT);
+}
+
+TEST_P(CancelCloseTest, CancelEveryOperationKind) {
+  Endpoint tcp;
+  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", tcp).error, 0);
+  int listener = listen_on(tcp);
+  ASSERT_GE(listener, 0);
+  Endpoint udp;
+  ASSERT_EQ(parse_endpoint("udp://127.0.0.1:0", udp).error, 0);
+  int datagram = bind_datagram(udp);
+  ASSERT_GE(datagram, 0);
+  fill_send_buffer(pair_[1]);  // pair_[1] now has a send that cannot finish, and nothing to read
+  Recorder accept1, accept_many, recv1, recv_many, recvfrom1, recvfrom_many, send1, timer;
+  Endpoint peer, from;
+  ASSERT_EQ(loop.accept(accept1.op, listener, &peer, Recorder::callback, &accept1), 0);
+  ASSERT_EQ(loop.accept_multishot(accept_many.op, listener, Recorder::callback, &accept_many), 0);
+  ASSERT_EQ(loop.recv(recv1.op, pair_[1], small_, sizeof(small_), Recorder::callback, &recv1), 0);
+  ASSERT_EQ(loop.recvfrom(recvfrom1.op, datagram, small_, sizeof(small_), &from,
+                          Recorder::callback, &recvfrom1), 0);
+  ASSERT_EQ(loop.send(send1.op, pair_[1], big_.data(), big_.size(), Recorder::callback, &send1), 0);
+  ASSERT_EQ(loop.timeout(timer.op, 60'000'000'000ull, Recorder::callback, &timer), 0);
+  std::vector<Recorder*> all = {&accept1, &accept_many, &recv1, &recvfrom1, &send1, &timer};
+  bool multishot_recv = loop.capabilities().multishot_recv;
+  ASSERT_EQ(loop.recv_multishot(recv_many.op, pair_[1], Recorder::callback, &recv_many), 0);
+  all.push_back(&recv_many);
+  if (multishot_recv) {
+    ASSERT_EQ(loop.recvfrom_multishot(recvfrom_many.op, datagram, Recorder::callback,
+                                      &recvfrom_many), 0);
+    all.push_back(&recvfrom_many);
+  }
+  loop.run(RunMode::no_wait);
+  for (Recorder* r : all) {
+    EXPECT_FALSE(r->terminal);
+    ASSERT_EQ(loop.cancel(r->op), 0);
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return loop.active() == 0; }));
+  for (Recorder* r : all) {
+    EXPECT_EQ(r->terminal_count, 1);
+    EXPECT_EQ(r->result(), -ECANCELED);
+  }
+  ::close(listener);
+  ::close(datagram);
+}
+
+TEST_P(CancelCloseTest, CloseCancelsInFlightOperationsThenCloses) {
+  fill_send_buffer(pair_[0]);
+  Recorder recv1, recv_many, send1, closer;
+  std::vector<const char*> order;
+  ASSERT_EQ(loop.recv(recv1.op, pair_[0], small_, sizeof(small_), Recorder::callback, &recv1), 0);
+  ASSERT_EQ(loop.send(send1.op, pair_[0], big_.data(), big_.size(), Recorder::callback, &send1), 0);
+  loop.run(RunMode::no_wait);
+  // A second receive on the same fd: the multishot one.
+  ASSERT_EQ(loop.recv_multishot(recv_many.op, pair_[0], Recorder::callback, &recv_many), 0);
+  ASSERT_EQ(loop.close(closer.op, pair_[0], Recorder::callback, &closer), 0);
+  // While closing, the fd takes no new work.
+  Operation late;
+  EXPECT_EQ(loop.recv(late, pair_[0], small_, sizeof(small_), Recorder::callback, nullptr), -EBADF);
+  EXPECT_FALSE(late.in_flight());
+  ASSERT_TRUE(run_until(loop, [&] { return closer.terminal; }));
+  loop.run(RunMode::no_wait);
+  for (Recorder* r : {&recv1, &recv_many, &send1}) {
+    EXPECT_EQ(r->terminal_count, 1);
+    EXPECT_EQ(r->result(), -ECANCELED);
+  }
+  EXPECT_EQ(closer.result(), 0);
+  EXPECT_EQ(closer.terminal_count, 1);
+  EXPECT_FALSE(fd_open(pair_[0]));
+  pair_[0] = -1;
+  EXPECT_EQ(loop.active(), 0u);
+}
+
+// The close's callback comes after the callbacks of every operation it cancelled.
+TEST_P(CancelCloseTest, CloseCompletesAfterTheOperationsItCancelled) {
+  std::vector<int> order;
+  struct Tagged {
+    Operation op;
+    int tag;
+    std::vector<int>* order;
+  };
+  auto cb = [](Loop&, Operation& op, const Completion& c) {
+    auto* t = static_cast<Tagged*>(op.user_data);
+    if (!c.more) t->order->push_back(t->tag);
+  };
+  Tagged a{{}, 1, &order}, b{{}, 2, &order}, closer{{}, 3, &order};
+  ASSERT_EQ(loop.recv(a.op, pair_[0], small_, sizeof(small_), cb, &a), 0);
+  ASSERT_EQ(loop.recv_multishot(b.op, pair_[0], cb, &b), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.close(closer.op, pair_[0], cb, &closer), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return order.size() == 3; }));
+  pair_[0] = -1;
+  EXPECT_EQ(order.back(), 3);
+}
+
+TEST_P(CancelCloseTest, ReusedFdNumberNeverGetsAStaleCompletion) {
+  int old_fd = pair_[0];
+  Recorder old_recv, closer;
+  ASSERT_EQ(loop.recv(old_recv.op, old_fd, small_, sizeof(small_), Recorder::callback, &old_recv), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.close(closer.op, old_fd, Recorder::callback, &closer), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return closer.terminal; }));
+  pair_[0] = -1;
+  // The kernel hands out the lowest free number: the new socket gets the old one.
+  int fresh[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fresh), 0);
+  ASSERT_EQ(fresh[0], old_fd);
+  Recorder new_recv;
+  uint8_t buffer[8];
+  ASSERT_EQ(loop.recv(new_recv.op, fresh[0], buffer, sizeof(buffer), Recorder::callback, &new_recv), 0);
+  ASSERT_EQ(::send(fresh[1], "new", 3, 0), 3);
+  ASSERT_EQ(::send(pair_[1], "old", 3, MSG_NOSIGNAL), -1);  // the old peer is gone
+  ASSERT_TRUE(run_until(loop, [&] { return new_recv.terminal; }));
+  loop.run(RunMode::no_wait);
+  EXPECT_EQ(new_recv.result(), 3);
+  EXPECT_EQ(memcmp(buffer, "new", 3), 0);
+  EXPECT_EQ(old_recv.terminal_count, 1);
+  EXPECT_EQ(old_recv.result(), -ECANCELED);
+  ::close(fresh[0]);
+  ::close(fresh[1]);
+}
+
+TEST_P(CancelCloseTest, CancelledCloseLeavesTheFdOpen) {
+  Recorder r, closer;
+  ASSERT_EQ(loop.recv(r.op, pair_[0], small_, sizeof(small_), Recorder::callback, &r), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.close(closer.op, pair_[0], Recorder::callback, &closer), 0);
+  ASSERT_EQ(loop.cancel(closer.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return closer.terminal && r.terminal; }));
+  EXPECT_EQ(closer.result(), -ECANCELED);
+  EXPECT_EQ(r.result(), -ECANCELED);
+  EXPECT_TRUE(fd_open(pair_[0]));
+  // And the fd takes work again.
+  Recorder again;
+  EXPECT_EQ(loop.recv(again.op, pair_[0], small_, sizeof(small_), Recorder::callback, &again), 0);
+  ASSERT_EQ(loop.cancel(again.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return again.terminal; }));
+}
+
+TEST_P(CancelCloseTest, CancelFromInsideAMultishotCallback) {
+  struct State {
+    Operation op;
+    int calls = 0;
+    int terminal = 0;
+    int last = 1;
+  } s;
+  auto cb = [](Loop& l, Operation& op, const Completion& c) {
+    auto* st = static_cast<State*>(op.user_data);
+    ++st->calls;
+    if (c.has_buffer) l.release_buffer(c.buffer_id);
+    if (c.more) {
+      EXPECT_EQ(l.cancel(op), 0);
+    } else {
+      ++st->terminal;
+      st->last = c.result;
+    }
+  };
+  ASSERT_EQ(loop.recv_multishot(s.op, pair_[0], cb, &s), 0);
+  ASSERT_EQ(::send(pair_[1], "abc", 3, 0), 3);
+  ASSERT_TRUE(run_until(loop, [&] { return s.terminal == 1; }));
+  loop.run(RunMode::no_wait);
+  EXPECT_EQ(s.terminal, 1);
+  EXPECT_EQ(s.last, -ECANCELED);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CancelCloseTest, testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
+}  // namespace
+}  // namespace rstest
