@@ -1,0 +1,160 @@
+// Timers and per-operation deadlines. No assertion here depends on how fast
+// the machine is: only on order and on which result arrives.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "support.hpp"
+
+namespace rstest {
+namespace {
+
+class TimerTest : public BackendTest {};
+
+constexpr uint64_t kMs = 1'000'000;
+
+TEST_P(TimerTest, TimeoutFiresWithResultZero) {
+  Recorder t;
+  ASSERT_EQ(loop.timeout(t.op, 1 * kMs, Recorder::callback, &t), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return t.terminal; }));
+  EXPECT_EQ(t.result(), 0);
+  EXPECT_EQ(t.terminal_count, 1);
+}
+
+TEST_P(TimerTest, ZeroTimeoutFiresAtOnce) {
+  Recorder t;
+  ASSERT_EQ(loop.timeout(t.op, 0, Recorder::callback, &t), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return t.terminal; }));
+  EXPECT_EQ(t.result(), 0);
+}
+
+TEST_P(TimerTest, TimeoutsFireInDeadlineOrder) {
+  std::vector<int> order;
+  struct Tagged {
+    Operation op;
+    int tag;
+    std::vector<int>* order;
+  } a{{}, 30, &order}, b{{}, 10, &order}, c{{}, 20, &order};
+  auto cb = [](Loop&, Operation& op, const Completion&) {
+    auto* t = static_cast<Tagged*>(op.user_data);
+    t->order->push_back(t->tag);
+  };
+  ASSERT_EQ(loop.timeout(a.op, 30 * kMs, cb, &a), 0);
+  ASSERT_EQ(loop.timeout(b.op, 10 * kMs, cb, &b), 0);
+  ASSERT_EQ(loop.timeout(c.op, 20 * kMs, cb, &c), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return order.size() == 3; }));
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+}
+
+TEST_P(TimerTest, CancelledTimeoutEndsWithEcanceled) {
+  Recorder t;
+  ASSERT_EQ(loop.timeout(t.op, 3600'000 * kMs, Recorder::callback, &t), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.cancel(t.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return t.terminal; }));
+  EXPECT_EQ(t.result(), -ECANCELED);
+}
+
+class DeadlineTest : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv_), 0);
+  }
+  void TearDown() override {
+    ::close(sv_[0]);
+    ::close(sv_[1]);
+  }
+  int sv_[2] = {-1, -1};
+  uint8_t buffer_[64] = {};
+};
+
+TEST_P(DeadlineTest, IdleReceivePastItsDeadlineEndsWithEtimedout) {
+  Recorder r;
+  r.op.timeout_ns = 20 * kMs;
+  ASSERT_EQ(loop.recv(r.op, sv_[0], buffer_, sizeof(buffer_), Recorder::callback, &r), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return r.terminal; }));
+  EXPECT_EQ(r.result(), -ETIMEDOUT);
+  EXPECT_EQ(r.terminal_count, 1);
+  EXPECT_EQ(loop.active(), 0u);
+}
+
+TEST_P(DeadlineTest, DataBeforeTheDeadlineWins) {
+  Recorder r;
+  r.op.timeout_ns = 3600'000 * kMs;
+  ASSERT_EQ(::send(sv_[1], "hi", 2, 0), 2);
+  ASSERT_EQ(loop.recv(r.op, sv_[0], buffer_, sizeof(buffer_), Recorder::callback, &r), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return r.terminal; }));
+  EXPECT_EQ(r.result(), 2);
+}
+
+TEST_P(DeadlineTest, CancelBeforeTheDeadlineIsEcanceledNotEtimedout) {
+  Recorder r;
+  r.op.timeout_ns = 3600'000 * kMs;
+  ASSERT_EQ(loop.recv(r.op, sv_[0], buffer_, sizeof(buffer_), Recorder::callback, &r), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.cancel(r.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return r.terminal; }));
+  EXPECT_EQ(r.result(), -ECANCELED);
+}
+
+TEST_P(DeadlineTest, DeadlineCoversAWholeContinuedSend) {
+  // The peer never reads: the send continues until the deadline ends it,
+  // with the exact byte count of what did go out.
+  std::vector<uint8_t> big(8 << 20);
+  Recorder s;
+  s.op.timeout_ns = 50 * kMs;
+  ASSERT_EQ(loop.send(s.op, sv_[0], big.data(), big.size(), Recorder::callback, &s), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return s.terminal; }));
+  EXPECT_EQ(s.result(), -ETIMEDOUT);
+  EXPECT_GT(s.op.transferred, 0u);
+  EXPECT_LT(s.op.transferred, big.size());
+}
+
+TEST_P(DeadlineTest, ConnectPastItsDeadlineEndsWithEtimedout) {
+  // A listener whose accept queue is full drops new SYNs, so a connect to it
+  // hangs in SYN_SENT: on loopback, with no outside host involved.
+  Endpoint any;
+  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
+  ListenOptions options;
+  options.backlog = 0;
+  int listener = listen_on(any, options);
+  ASSERT_GE(listener, 0);
+  Endpoint bound = bound_endpoint(listener, any);
+  std::vector<int> fillers;
+  Recorder r;
+  r.op.timeout_ns = 200 * kMs;
+  for (int i = 0; i < 8 && !r.terminal; ++i) {
+    int fd = open_socket(bound);
+    fillers.push_back(fd);
+    Recorder c;
+    c.op.timeout_ns = 200 * kMs;
+    ASSERT_EQ(loop.connect(c.op, fd, bound, Recorder::callback, &c), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return c.terminal; }));
+    if (c.result() == -ETIMEDOUT) {
+      r = std::move(c);
+      break;
+    }
+    ASSERT_EQ(c.result(), 0) << "unexpected connect result";
+  }
+  ASSERT_TRUE(r.terminal) << "the accept queue never filled";
+  EXPECT_EQ(r.result(), -ETIMEDOUT);
+  for (int fd : fillers) ::close(fd);
+  ::close(listener);
+}
+
+TEST_P(DeadlineTest, DeadlineIsRefusedOnMultishotAndTimers) {
+  Operation op;
+  op.timeout_ns = kMs;
+  auto cb = [](Loop&, Operation&, const Completion&) {};
+  EXPECT_EQ(loop.recv_multishot(op, sv_[0], cb), -EINVAL);
+  EXPECT_EQ(loop.timeout(op, kMs, cb), -EINVAL);
+  EXPECT_FALSE(op.in_flight());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TimerTest, testing::ValuesIn(all_backends()), backend_param_name);
+INSTANTIATE_TEST_SUITE_P(Backends, DeadlineTest, testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
+}  // namespace
+}  // namespace rstest
