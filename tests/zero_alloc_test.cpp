@@ -1,0 +1,331 @@
+// Zero allocation after init, proven: this binary interposes malloc, calloc,
+// realloc, posix_memalign, aligned_alloc, memalign and every operator new,
+// then counts them while 100,000 echo round trips run through one loop on
+// each transport (multishot receives from the pool, sends, sendto/recvfrom,
+// deadlines, and the cancel-safe closes at the end), and asserts zero.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "support.hpp"
+
+// GCC cannot see that our operator new and delete are a matched malloc/free pair.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+// ---- the interposed allocator ------------------------------------------------
+
+extern "C" {
+void* __libc_malloc(size_t size);
+void* __libc_calloc(size_t count, size_t size);
+void* __libc_realloc(void* pointer, size_t size);
+void* __libc_memalign(size_t alignment, size_t size);
+}
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+inline void note_allocation() {
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void* checked(void* pointer) {
+  if (pointer == nullptr) abort();  // tests never run out of memory
+  return pointer;
+}
+}  // namespace
+
+extern "C" {
+void* malloc(size_t size) {
+  note_allocation();
+  return __libc_malloc(size);
+}
+void* calloc(size_t count, size_t size) {
+  note_allocation();
+  return __libc_calloc(count, size);
+}
+void* realloc(void* pointer, size_t size) {
+  note_allocation();
+  return __libc_realloc(pointer, size);
+}
+int posix_memalign(void** out, size_t alignment, size_t size) {
+  note_allocation();
+  void* pointer = __libc_memalign(alignment, size);
+  if (pointer == nullptr) return ENOMEM;
+  *out = pointer;
+  return 0;
+}
+void* aligned_alloc(size_t alignment, size_t size) {
+  note_allocation();
+  return __libc_memalign(alignment, size);
+}
+void* memalign(size_t alignment, size_t size) {
+  note_allocation();
+  return __libc_memalign(alignment, size);
+}
+}
+
+void* operator new(size_t size) { return checked(malloc(size)); }
+void* operator new[](size_t size) { return checked(malloc(size)); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept { return malloc(size); }
+void* operator new[](size_t size, const std::nothrow_t&) noexcept { return malloc(size); }
+void* operator new(size_t size, std::align_val_t a) {
+  return checked(aligned_alloc(size_t(a), (size + size_t(a) - 1) / size_t(a) * size_t(a)));
+}
+void* operator new[](size_t size, std::align_val_t a) { return operator new(size, a); }
+void operator delete(void* p) noexcept { free(p); }
+void operator delete[](void* p) noexcept { free(p); }
+void operator delete(void* p, size_t) noexcept { free(p); }
+void operator delete[](void* p, size_t) noexcept { free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { free(p); }
+
+// ---- the echo workload -----------------------------------------------------------
+
+namespace rstest {
+namespace {
+
+constexpr int kRoundTrips = 100'000;
+constexpr size_t kMessageBytes = 64;
+constexpr uint64_t kDeadlineNs = 10'000'000'000ull;
+
+enum class Kind { tcp, udp, unix_stream, unix_dgram };
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::tcp: return "tcp";
+    case Kind::udp: return "udp";
+    case Kind::unix_stream: return "unix";
+    case Kind::unix_dgram: return "unix_dgram";
+  }
+  return "?";
+}
+
+// The echo side: a multishot receive whose lent buffers go straight back out
+// in order; each buffer is released when its send completes.
+struct Echo {
+  static constexpr int kQueue = 64;
+  Operation receive;
+  Operation send;
+  Endpoint peer;  // datagram: who to answer
+  bool datagram = false;
+  int fd = -1;
+  uint16_t ids[kQueue];
+  uint32_t lengths[kQueue];
+  uint8_t* data[kQueue];
+  int head = 0;
+  int count = 0;
+  bool sending = false;
+  int errors = 0;
+
+  static void on_receive(Loop& loop, Operation& op, const Completion& c);
+  static void on_sent(Loop& loop, Operation& op, const Completion& c);
+  void send_next(Loop& loop);
+};
+
+void Echo::on_receive(Loop& loop, Operation& op, const Completion& c) {
+  auto* self = static_cast<Echo*>(op.user_data);
+  if (!c.has_buffer) {
+    if (c.result < 0 && c.result != -ECANCELED) ++self->errors;
+    return;
+  }
+  if (self->datagram) {
+    memcpy(&self->peer.storage, c.peer, c.peer_length);
+    self->peer.length = c.peer_length;
+  }
+  if (self->count == kQueue) {
+    ++self->errors;
+    loop.release_buffer(c.buffer_id);
+    return;
+  }
+  int slot = (self->head + self->count++) % kQueue;
+  self->ids[slot] = c.buffer_id;
+  self->lengths[slot] = uint32_t(c.result);
+  self->data[slot] = c.data;
+  if (!self->sending) self->send_next(loop);
+}
+
+void Echo::send_next(Loop& loop) {
+  if (count == 0) return;
+  sending = true;
+  int rc = datagram ? loop.sendto(send, fd, data[head], lengths[head], &peer, on_sent, this)
+                    : loop.send(send, fd, data[head], lengths[head], on_sent, this);
+  if (rc != 0) ++errors;
+}
+
+void Echo::on_sent(Loop& loop, Operation& op, const Completion& c) {
+  auto* self = static_cast<Echo*>(op.user_data);
+  if (c.result < 0) ++self->errors;
+  loop.release_buffer(self->ids[self->head]);
+  self->head = (self->head + 1) % kQueue;
+  --self->count;
+  self->sending = false;
+  self->send_next(loop);
+}
+
+// The client side: one 64-byte message out, the whole message back (across
+// partial reads on streams), verified, then the next; each receive has a deadline.
+struct Client {
+  Operation send;
+  Operation receive;
+  int fd = -1;
+  uint8_t out[kMessageBytes];
+  uint8_t in[kMessageBytes];
+  size_t have = 0;
+  int done = 0;
+  int errors = 0;
+
+  void start_round(Loop& loop) {
+    memcpy(out, &done, sizeof(done));
+    have = 0;
+    if (loop.send(send, fd, out, sizeof(out), on_sent, this) != 0) ++errors;
+    receive.timeout_ns = kDeadlineNs;
+    if (loop.recv(receive, fd, in, sizeof(in), on_received, this) != 0) ++errors;
+  }
+  static void on_sent(Loop&, Operation& op, const Completion& c) {
+    if (c.result != int(kMessageBytes)) ++static_cast<Client*>(op.user_data)->errors;
+  }
+  static void on_received(Loop& loop, Operation& op, const Completion& c) {
+    auto* self = static_cast<Client*>(op.user_data);
+    if (c.result <= 0) {
+      ++self->errors;
+      return;
+    }
+    self->have += size_t(c.result);
+    if (self->have < kMessageBytes) {
+      if (loop.recv(op, self->fd, self->in + self->have, kMessageBytes - self->have, on_received,
+                    self) != 0) {
+        ++self->errors;
+      }
+      return;
+    }
+    if (memcmp(self->in, self->out, kMessageBytes) != 0) ++self->errors;
+    if (++self->done < kRoundTrips) self->start_round(loop);
+  }
+};
+
+class ZeroAllocTest : public testing::TestWithParam<std::tuple<TestBackend, Kind>> {
+ protected:
+  void SetUp() override { ASSERT_EQ(loop.init(options_for(std::get<0>(GetParam()))), 0); }
+  Kind kind() const { return std::get<1>(GetParam()); }
+  bool is_datagram() const { return kind() == Kind::udp || kind() == Kind::unix_dgram; }
+  // Sets up the two connected fds (allocation allowed here: before counting).
+  void connect(int& client, int& server);
+  Loop loop;
+  TempDir dir;
+  StreamPair pair_;
+};
+
+void ZeroAllocTest::connect(int& client, int& server) {
+  Family family = (kind() == Kind::tcp || kind() == Kind::udp) ? Family::ipv4 : Family::unix_abstract;
+  if (!is_datagram()) {
+    ASSERT_TRUE(connect_pair(loop, family, dir, pair_));
+    client = pair_.client;
+    server = pair_.server;
+    pair_.client = pair_.server = -1;  // the loop's close ops own them now
+    return;
+  }
+  Endpoint requested = make_endpoint(family, false, dir);
+  server = bind_datagram(requested);
+  ASSERT_GE(server, 0);
+  client = connect_datagram(bound_endpoint(server, requested));
+  ASSERT_GE(client, 0);
+}
+
+// Runs the loop until `done`, bounded by a guard timer set up before counting.
+template <class Done>
+void run_counted(Loop& loop, const bool& expired, Done done) {
+  while (!done() && !expired) ASSERT_GE(loop.run(RunMode::once), 0);
+}
+
+TEST(ZeroAllocSanity, InterpositionCountsEveryEntryPoint) {
+  using Fn = void* (*)(size_t);
+  volatile Fn allocate = malloc;  // through a pointer: the compiler may not elide it
+  g_allocations = 0;
+  g_counting = true;
+  void* a = allocate(16);
+  void* b = calloc(1, 16);
+  b = realloc(b, 64);
+  void* c = nullptr;
+  EXPECT_EQ(posix_memalign(&c, 64, 64), 0);
+  int* d = new int(1);
+  auto* e = new (std::nothrow) char[10];
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 6);
+  free(a);
+  free(b);
+  free(c);
+  delete d;
+  delete[] e;
+}
+
+TEST_P(ZeroAllocTest, EchoRoundTripsAllocateNothing) {
+  int client_fd = -1, server_fd = -1;
+  connect(client_fd, server_fd);
+  ASSERT_FALSE(HasFatalFailure());
+  Echo echo;
+  echo.fd = server_fd;
+  echo.datagram = is_datagram();
+  Client client;
+  client.fd = client_fd;
+  Operation guard, close_client, close_server;
+  bool expired = false;
+  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
+    *static_cast<bool*>(op.user_data) = c.result == 0;
+  };
+  ASSERT_EQ(loop.timeout(guard, 240'000'000'000ull, on_guard, &expired), 0);
+  int closed = 0;
+  auto on_closed = [](Loop&, Operation& op, const Completion& c) {
+    EXPECT_EQ(c.result, 0);
+    ++*static_cast<int*>(op.user_data);
+  };
+
+  g_allocations = 0;
+  g_counting = true;
+  int rc = echo.datagram ? loop.recvfrom_multishot(echo.receive, server_fd, Echo::on_receive, &echo)
+                         : loop.recv_multishot(echo.receive, server_fd, Echo::on_receive, &echo);
+  ASSERT_EQ(rc, 0);
+  client.start_round(loop);
+  run_counted(loop, expired, [&] { return client.done == kRoundTrips || client.errors > 0; });
+  // The cancel-safe closes (cancelling the multishot receive) are counted too.
+  ASSERT_EQ(loop.close(close_server, server_fd, on_closed, &closed), 0);
+  ASSERT_EQ(loop.close(close_client, client_fd, on_closed, &closed), 0);
+  run_counted(loop, expired, [&] { return closed == 2; });
+  g_counting = false;
+  long allocations = g_allocations.load();
+
+  EXPECT_FALSE(expired) << "the workload did not finish in time";
+  EXPECT_EQ(client.done, kRoundTrips);
+  EXPECT_EQ(client.errors, 0);
+  EXPECT_EQ(echo.errors, 0);
+  EXPECT_EQ(allocations, 0) << allocations << " heap allocations on the submit/complete path";
+  loop.cancel(guard);
+  while (guard.in_flight()) loop.run(RunMode::once);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Echo, ZeroAllocTest,
+    testing::Combine(testing::ValuesIn(all_backends()),
+                     testing::Values(Kind::tcp, Kind::udp, Kind::unix_stream, Kind::unix_dgram)),
+    [](const testing::TestParamInfo<std::tuple<TestBackend, Kind>>& param) {
+      return std::string(backend_name(std::get<0>(param.param))) + "_" +
+             kind_name(std::get<1>(param.param));
+    });
+
+}  // namespace
+}  // namespace rstest
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
