@@ -1,58 +1,22 @@
-// What the engine and raw benchmarks share: the workload, the socket pair and
-// the stall watchdog, so that both sides ask the kernel for the same work.
+// Google Benchmark glue shared by the engine and raw cases.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace bench {
 
-inline constexpr size_t kMessageBytes = 64;
-inline constexpr unsigned kBatch = 32;
-/// A stalled echo fails after 5 to 10 s instead of hanging.
-inline constexpr uint64_t kWatchdogNs = 5'000'000'000;
-
-/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK); closes both ends on destruction.
-struct SocketPair {
-  SocketPair() noexcept;
-  ~SocketPair();
-  SocketPair(const SocketPair&) = delete;
-  SocketPair& operator=(const SocketPair&) = delete;
-
-  int a = -1;
-  int b = -1;
-  int error = 0;  ///< -errno if socketpair failed
-};
-
-/// Bounds waits without adding work to the measured path: a 5 s timer armed
-/// once per run. Each firing re-arms if round trips were made since the last
-/// one, and otherwise declares the run stalled.
-struct Stall {
-  uint64_t progress = 0;
-  uint64_t seen = 0;
-  /// The timer fired; returns whether to re-arm it.
-  bool fire() noexcept {
-    if (progress == seen) return false;
-    seen = progress;
-    return true;
-  }
-};
-
-/// The message side A sends: a pattern, so the echo can be checked at the end.
-void fill_message(uint8_t* message) noexcept;
-
 /// Marks the run failed with "what: strerror(-error)".
 void skip(benchmark::State& state, const char* what, int error);
 
-/// Names the ring setup in the benchmark's label, to show both sides match.
-std::string setup_label(bool single_issuer, bool defer_taskrun, bool coop_taskrun,
-                        bool registered_fd);
+/// Names the ring's IORING_SETUP_* flags in the benchmark's label, to show
+/// that both sides run on the same kind of ring.
+std::string setup_label(unsigned setup_flags, bool registered_fd);
 
-/// Per-run bookkeeping shared by all cases: `ops_per_iteration` operations
-/// (NOPs or echo round trips) per benchmark iteration.
+/// `ops_per_iteration` operations (NOPs or echo round trips) per iteration:
+/// the items/s that micro.sh turns into ns/op.
 void report(benchmark::State& state, int64_t ops_per_iteration);
 
 }  // namespace bench

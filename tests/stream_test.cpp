@@ -109,7 +109,7 @@ TEST_P(StreamTest, MultishotAcceptTakesEveryConnectionThenCancels) {
   }
   EXPECT_FALSE(acceptor.terminal);
   ASSERT_EQ(loop.cancel(acceptor.op), 0);
-  ASSERT_TRUE(run_until(loop, [&] { return acceptor.terminal && loop.active() == 0; }));
+  ASSERT_TRUE(run_until(loop, [&] { return acceptor.terminal; }));
   EXPECT_EQ(acceptor.terminal_count, 1);
   EXPECT_EQ(acceptor.completions.back().result, -ECANCELED);
   for (int fd : clients) ::close(fd);

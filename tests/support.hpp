@@ -47,7 +47,8 @@ Endpoint make_endpoint(Family family, bool stream, TempDir& dir);
 Endpoint bound_endpoint(int fd, const Endpoint& requested);
 
 /// Runs `loop` until done() is true; fails (returns false) after `guard`
-/// instead of hanging. The guard is a loop timer, so run(once) always returns.
+/// instead of hanging. The guard is a loop timer, so run(once) always returns;
+/// it counts in loop.active() while run_until runs, so do not wait on active() == 0.
 bool run_until(Loop& loop, const std::function<bool()>& done,
                std::chrono::milliseconds guard = 10s);
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,7 +21,7 @@ namespace echo {
 
 class EchoServer {
  public:
-  EchoServer() = default;
+  EchoServer();
   ~EchoServer();
   EchoServer(const EchoServer&) = delete;
   EchoServer& operator=(const EchoServer&) = delete;
@@ -47,7 +48,7 @@ class EchoServer {
   struct DatagramSlot;
 
   void thread_main(uint32_t max_connections, ringsock::LoopOptions loop_options,
-                   std::promise<int>* ready);
+                   std::promise<int> ready);
   void allocate(uint32_t max_connections);
   int arm();
   void teardown();
@@ -83,6 +84,7 @@ class EchoServer {
 
   // Fixed at allocate(): nothing on the echo path allocates.
   std::unique_ptr<StreamConn[]> conns_;
+  uint32_t conn_count_ = 0;
   std::vector<uint32_t> free_conns_;  // reserved to capacity; push/pop never reallocate
   std::unique_ptr<Chunk[]> chunk_storage_;
   uint32_t queue_capacity_ = 0;       // pool buffers: a queue can never hold more
