@@ -104,8 +104,10 @@ int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback 
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   fill(op, OpKind::send, fd, callback, user_data);
-  op.args.io.data = const_cast<void*>(data);  // never written: send only reads it
-  op.args.io.length = uint32_t(length);
+  // Kept as a message: a send on a UNIX datagram socket goes out as sendmsg.
+  op.args.message.vector = iovec{const_cast<void*>(data), length};  // only read
+  op.args.message.header.msg_iov = &op.args.message.vector;
+  op.args.message.header.msg_iovlen = 1;
   return core_->submit(op);
 }
 

@@ -96,14 +96,57 @@ int LoopCore::submit(Operation& op) noexcept {
     op.deadline = deadline_after(op.timeout_ns);
   }
   if (op.kind == OpKind::close) return submit_close(op);
+  bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
+  if (sends && sends_directly(op.fd)) op.flags |= kDirectSend;
   op.state = OpState::submitted;
-  int rc = backend_.start(op);
+  int rc = start(op);
   if (rc < 0) {
     op.state = OpState::idle;
     return rc;
   }
   link(op);
   ++active_;
+  return 0;
+}
+
+// Whether sends on fd bypass the ring. Linux 6.18 corrupts io_uring sends on
+// UNIX datagram sockets whose peer queue is full: IORING_OP_SEND puts an empty
+// datagram on the wire and reports 0, IORING_OP_SENDMSG reports 0 or -EAGAIN
+// after a retry. sendmsg(2) gets it right, so these sockets send directly and
+// use the ring only to wait for POLLOUT. Two getsockopt calls at an fd's
+// first send, then cached until the loop closes the fd.
+bool LoopCore::sends_directly(int fd) noexcept {
+  FdRecord& record = fds_[fd];
+  if (record.send_path == FdRecord::SendPath::unknown) {
+    int domain = 0, type = 0;
+    socklen_t length = sizeof(int);
+    bool unix_dgram = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
+                      domain == AF_UNIX &&
+                      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
+                      type == SOCK_DGRAM;
+    record.send_path = unix_dgram ? FdRecord::SendPath::direct : FdRecord::SendPath::ring;
+  }
+  return record.send_path == FdRecord::SendPath::direct;
+}
+
+// Every (re)start goes through here: direct sends try the syscall first.
+int LoopCore::start(Operation& op) noexcept {
+  if ((op.flags & kDirectSend) && !(op.flags & kAwaitReady)) return send_direct(op);
+  return backend_.start(op);
+}
+
+// The result is delivered at drain time like any other: never inside submit.
+int LoopCore::send_direct(Operation& op) noexcept {
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0 && errno == EAGAIN) {
+    op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
+    return backend_.start(op);
+  }
+  if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
+  defer(op, sent < 0 ? -errno : int32_t(sent));
   return 0;
 }
 
@@ -203,6 +246,7 @@ bool LoopCore::dispatch(const RawEvent& event) noexcept {
     restart(op);  // interrupted inside the kernel: run it again
     return false;
   }
+  if (retry_when_ready(op, result)) return false;
   Completion completion{};
   switch (op.kind) {
     case OpKind::send:
@@ -221,12 +265,30 @@ bool LoopCore::dispatch(const RawEvent& event) noexcept {
       if (result == -ETIME) result = 0;  // the timer fired: that is its success
       break;
     case OpKind::close:
-      fds_[op.fd].closer = nullptr;
+      fds_[op.fd] = FdRecord{};
       break;
     default:
       break;
   }
   finish(op, map_deadline(op, result), completion);
+  return true;
+}
+
+// -EAGAIN from an operation that should have waited (the kernel gives it for
+// some non-blocking sockets, e.g. sendmsg to a full UNIX datagram queue): poll
+// for readiness, then run the operation again. Returns true while it goes on.
+bool LoopCore::retry_when_ready(Operation& op, int32_t result) noexcept {
+  if (op.flags & kAwaitReady) {
+    op.flags &= uint8_t(~kAwaitReady);
+    if (result < 0) return false;  // the poll failed or was cancelled: that is the result
+    restart(op);
+    return true;
+  }
+  bool waits = op.kind == OpKind::send || op.kind == OpKind::sendto || op.kind == OpKind::recv ||
+               op.kind == OpKind::recvfrom || op.kind == OpKind::accept;
+  if (result != -EAGAIN || !waits || (op.flags & kCancelRequested)) return false;
+  op.flags |= kAwaitReady;
+  restart(op);
   return true;
 }
 
@@ -242,7 +304,7 @@ void LoopCore::fill_recvfrom(Operation& op, Completion& completion) const noexce
 
 // A stream send goes on until every byte is out; the result is exact either way.
 bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
-  uint32_t length = op.args.io.length;
+  auto length = uint32_t(op.args.message.vector.iov_len);
   if (result > 0) {
     op.transferred += uint32_t(result);
     result = int32_t(op.transferred);
@@ -364,7 +426,7 @@ void LoopCore::start_waiting_close(int fd) noexcept {
 // resume); if the backend refuses, the refusal becomes its terminal result.
 void LoopCore::restart(Operation& op) noexcept {
   op.state = OpState::submitted;
-  int rc = backend_.start(op);
+  int rc = start(op);
   if (rc < 0) defer(op, rc);
 }
 

@@ -18,6 +18,8 @@ namespace ringsock::detail {
 struct FdRecord {
   Operation* head = nullptr;
   Operation* closer = nullptr;
+  /// How sends go out on this fd, learned at its first send; reset by close.
+  enum class SendPath : uint8_t { unknown, ring, direct } send_path = SendPath::unknown;
 };
 
 /// Pool-buffer layout of one multishot recvfrom result (io_uring's
@@ -59,6 +61,10 @@ class LoopCore {
 
  private:
   int submit_close(Operation& op) noexcept;
+  bool sends_directly(int fd) noexcept;
+  int start(Operation& op) noexcept;
+  int send_direct(Operation& op) noexcept;
+  bool retry_when_ready(Operation& op, int32_t result) noexcept;
   uint32_t drain() noexcept;
   bool dispatch(const RawEvent& event) noexcept;
   bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;

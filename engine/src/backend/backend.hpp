@@ -19,6 +19,8 @@ namespace ringsock::detail {
 enum OpFlag : uint8_t {
   kCancelRequested = 1u << 0,  ///< cancel() was called; a deadline -ECANCELED stays -ECANCELED
   kHasDeadline = 1u << 1,      ///< op.deadline holds an absolute deadline to link
+  kAwaitReady = 1u << 2,       ///< next start waits for readiness (poll), then the op runs again
+  kDirectSend = 1u << 3,       ///< send by a non-blocking sendmsg(2) from the core (UNIX datagrams)
 };
 
 template <class B>

@@ -1,6 +1,7 @@
 #include "backend/uring.hpp"
 
 #include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -179,6 +180,12 @@ int UringBackend::start(Operation& op) noexcept {
 void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
   constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
   OpArgs& a = op.args;
+  if (op.flags & kAwaitReady) {
+    // The kernel answered -EAGAIN: wait until the socket is ready, then run again.
+    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
+    io_uring_prep_poll_add(sqe, op.fd, sends ? POLLOUT : POLLIN);
+    return;
+  }
   switch (op.kind) {
     case OpKind::accept: {
       Endpoint* peer = a.accept.peer;
@@ -198,8 +205,9 @@ void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
       io_uring_prep_connect(sqe, op.fd, a.connect.peer->address(), a.connect.peer->length);
       break;
     case OpKind::send:
-      io_uring_prep_send(sqe, op.fd, static_cast<uint8_t*>(a.io.data) + op.transferred,
-                         a.io.length - op.transferred, MSG_NOSIGNAL);
+      io_uring_prep_send(sqe, op.fd,
+                         static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
+                         a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL);
       break;
     case OpKind::recv:
       io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
@@ -217,6 +225,9 @@ void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
       io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
       break;
     case OpKind::recvfrom:
+      // The kernel shrinks msg_namelen to the sender's size: reset it for a restart.
+      a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
+      a.message.header.msg_flags = 0;
       io_uring_prep_recvmsg(sqe, op.fd, &a.message.header, 0);
       break;
     case OpKind::recvfrom_multishot:
