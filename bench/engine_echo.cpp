@@ -1,7 +1,5 @@
 #include "engine_echo.hpp"
 
-#include <cerrno>
-
 namespace bench {
 
 namespace {
@@ -70,8 +68,6 @@ int setup_echo(EngineEcho& e, bool multishot) noexcept {
   if (e.pair.error < 0) return e.pair.error;
   fill_message(e.a_out);
   int rc = e.loop.init();
-  // The comparison is with io_uring; another backend has no raw twin here.
-  if (rc == 0 && e.loop.backend() != ringsock::BackendKind::uring) rc = -EOPNOTSUPP;
   if (rc == 0) rc = e.loop.timeout(e.watchdog, kWatchdogNs, watchdog_fired, &e);
   if (rc == 0 && multishot) rc = e.loop.recv_multishot(e.b_recv, e.pair.b, b_chunk, &e);
   if (rc == 0 && !multishot) {

@@ -72,7 +72,6 @@ ClientResult EchoClient::run() {
   ClientResult result;
   result.replies = replies_;
   result.errors = errors_;
-  result.connected = connected_;
   result.seconds = end_ns_ > start_ns_ ? double(end_ns_ - start_ns_) / 1e9 : 0;
   return result;
 }

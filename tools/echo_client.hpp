@@ -24,7 +24,6 @@ struct ClientResult {
   uint64_t replies = 0;     ///< replies received while measuring (good or bad)
   uint64_t errors = 0;      ///< bad replies, failed operations, lost connections
   double seconds = 0;       ///< measuring time
-  uint32_t connected = 0;   ///< connections that got through set-up
 };
 
 class EchoClient {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,12 +92,31 @@ bool raise_fd_limit(uint32_t connections) {
   return false;
 }
 
-// A private directory for the UNIX socket files, removed at exit.
+// The UNIX socket file of the running server and its directory, kept where a
+// signal handler can reach them: a run stopped with Ctrl-C leaves nothing behind.
+char g_socket_file[256];
+char g_socket_dir[256];
+
+// Async-signal-safe: unlink and rmdir only.
+void remove_socket_files() {
+  if (g_socket_file[0] != '\0') ::unlink(g_socket_file);
+  if (g_socket_dir[0] != '\0') ::rmdir(g_socket_dir);
+}
+
+void on_termination_signal(int signal_number) {
+  remove_socket_files();
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);  // die of the signal, as the caller expects
+}
+
+// A private directory for the UNIX socket files. Servers run one after the
+// other, so one socket file at a time: the previous one goes when the next
+// is named, the last one with the directory.
 class SocketDir {
  public:
   ~SocketDir() {
-    for (const std::string& path : files_) ::unlink(path.c_str());
-    if (!path_.empty()) ::rmdir(path_.c_str());
+    remove_socket_files();
+    g_socket_file[0] = g_socket_dir[0] = '\0';
   }
   bool make() {
     const char* base = getenv("TMPDIR");
@@ -108,17 +128,21 @@ class SocketDir {
               base, strerror(errno));
       return false;
     }
-    path_ = pattern;
+    snprintf(g_socket_dir, sizeof g_socket_dir, "%s", pattern.c_str());
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+      ::signal(signal_number, on_termination_signal);
+    }
     return true;
   }
   std::string next_file() {
-    files_.push_back(path_ + "/echo-" + std::to_string(files_.size()) + ".sock");
-    return files_.back();
+    if (g_socket_file[0] != '\0') ::unlink(g_socket_file);  // its server has stopped
+    std::string path = std::string(g_socket_dir) + "/echo-" + std::to_string(files_++) + ".sock";
+    snprintf(g_socket_file, sizeof g_socket_file, "%s", path.c_str());
+    return path;
   }
 
  private:
-  std::string path_;
-  std::vector<std::string> files_;
+  int files_ = 0;
 };
 
 bool make_endpoint(Transport transport, const EchoOptions& options, SocketDir& dir,
@@ -171,24 +195,6 @@ ClientConfig client_config(const EchoOptions& options, const Endpoint& server) {
   return config;
 }
 
-// A UNIX datagram receiver takes at most net.unix.max_dgram_qlen datagrams
-// (+1); a sender to a full queue must wait. On some kernels (seen on 6.18)
-// io_uring then sends an empty datagram or fails the send with EAGAIN instead
-// of waiting. Say so up front, so the errors that follow have an explanation.
-void warn_about_unix_queue(const EchoOptions& options) {
-  FILE* file = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
-  if (file == nullptr) return;
-  unsigned long queue = 0;
-  bool read = fscanf(file, "%lu", &queue) == 1;
-  fclose(file);
-  uint64_t window = uint64_t(options.connections) * options.inflight;
-  if (!read || window <= queue + 1) return;  // full means "more than qlen queued"
-  printf("note: %llu datagrams in flight exceed net.unix.max_dgram_qlen=%lu, so the server's\n"
-         "      queue fills up; kernels with an io_uring/af_unix bug then send empty datagrams\n"
-         "      or fail sends with EAGAIN, which this demo counts as errors\n",
-         static_cast<unsigned long long>(window), queue);
-}
-
 // One transport end to end. Returns 0, or 1 after saying what failed.
 int run_transport(Transport transport, const EchoOptions& options, SocketDir& dir, Row& row) {
   Endpoint requested;
@@ -216,7 +222,6 @@ int run_transport(Transport transport, const EchoOptions& options, SocketDir& di
     return 1;
   }
   printf("%-10s -> %s\n", transport_name(transport), url_of(server.endpoint()).c_str());
-  if (transport == Transport::unix_dgram) warn_about_unix_queue(options);
   EchoClient client(loop, client_config(options, server.endpoint()), *row.latency);
   row.transport = transport;
   row.backend = backend_name(loop.backend());
