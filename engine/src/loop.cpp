@@ -36,8 +36,10 @@ void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
   op.fd = fd;
   op.callback = cb;
   op.user_data = user_data;
-  op.args = detail::OpArgs{};
 }
+
+// sendto/recvfrom hand the kernel a whole msghdr: no stale field may remain.
+void clear_message(Operation& op) { op.args.message = {}; }
 
 bool length_ok(const void* data, size_t length) {
   return length <= size_t(INT32_MAX) && (data != nullptr || length == 0);
@@ -104,6 +106,7 @@ int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback 
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   fill(op, OpKind::send, fd, callback, user_data);
+  clear_message(op);
   // Kept as a message: a send on a UNIX datagram socket goes out as sendmsg.
   op.args.message.vector = iovec{const_cast<void*>(data), length};  // only read
   op.args.message.header.msg_iov = &op.args.message.vector;
@@ -138,6 +141,7 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
     return -EINVAL;
   }
   fill(op, OpKind::sendto, fd, callback, user_data);
+  clear_message(op);
   msghdr& header = op.args.message.header;
   op.args.message.vector = iovec{const_cast<void*>(data), length};
   header.msg_name = peer ? const_cast<sockaddr*>(peer->address()) : nullptr;
@@ -153,6 +157,7 @@ int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* p
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   fill(op, OpKind::recvfrom, fd, callback, user_data);
+  clear_message(op);
   msghdr& header = op.args.message.header;
   op.args.message.vector = iovec{data, length};
   op.args.message.peer = peer;
@@ -167,6 +172,7 @@ int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* use
   int rc = validate(core_, op, OpKind::recvfrom_multishot, fd, callback);
   if (rc < 0) return rc;
   fill(op, OpKind::recvfrom_multishot, fd, callback, user_data);
+  clear_message(op);
   // No iovec: the kernel lays header, address and payload out in a pool buffer.
   op.args.message.header.msg_namelen = detail::kRecvMsgNameBytes;
   return core_->submit(op);

@@ -81,11 +81,6 @@ void LoopCore::deinit() noexcept {
   active_ = 0;
 }
 
-int LoopCore::check_fd(int fd) const noexcept {
-  if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
-  return fds_[fd].closer != nullptr ? -EBADF : 0;
-}
-
 int LoopCore::submit(Operation& op) noexcept {
   op.flags = 0;
   op.transferred = 0;
@@ -246,7 +241,8 @@ bool LoopCore::dispatch(const RawEvent& event) noexcept {
     restart(op);  // interrupted inside the kernel: run it again
     return false;
   }
-  if (retry_when_ready(op, result)) return false;
+  bool unusual = result == -EAGAIN || (op.flags & kAwaitReady);
+  if (__builtin_expect(unusual, 0) && retry_when_ready(op, result)) return false;
   Completion completion{};
   switch (op.kind) {
     case OpKind::send:
@@ -395,18 +391,15 @@ int32_t LoopCore::check_accepted(int32_t result) const noexcept {
   return result;
 }
 
-int32_t LoopCore::map_deadline(const Operation& op, int32_t result) const noexcept {
-  bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
-  return (expired && result == -ECANCELED) ? -ETIMEDOUT : result;
-}
-
 void LoopCore::finish(Operation& op, int32_t result, Completion completion) noexcept {
   unlink(op);
   --active_;
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
-  if (op.kind != OpKind::close && op.fd >= 0) start_waiting_close(op.fd);
+  if (op.fd >= 0 && op.kind != OpKind::close && fds_[op.fd].closer != nullptr) {
+    start_waiting_close(op.fd);
+  }
   op.callback(owner_, op, completion);
 }
 

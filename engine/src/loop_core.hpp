@@ -10,6 +10,8 @@
 #include "backend/uring.hpp"
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
+#include <cerrno>
+
 #include "ringsock/loop.hpp"
 
 namespace ringsock::detail {
@@ -44,7 +46,10 @@ class LoopCore {
   void deinit() noexcept;
 
   /// 0 if an operation may be submitted on fd now, else -EBADF.
-  int check_fd(int fd) const noexcept;
+  int check_fd(int fd) const noexcept {
+    if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
+    return fds_[fd].closer != nullptr ? -EBADF : 0;
+  }
   /// Starts a filled-in operation (kind, fd, args, callback already set).
   int submit(Operation& op) noexcept;
   int cancel(Operation& op) noexcept;
@@ -72,7 +77,11 @@ class LoopCore {
   void fill_recvfrom(Operation& op, Completion& completion) const noexcept;
   int32_t lend_buffer(Operation& op, const RawEvent& event, Completion& completion) noexcept;
   int32_t check_accepted(int32_t result) const noexcept;
-  int32_t map_deadline(const Operation& op, int32_t result) const noexcept;
+  /// A linked deadline that fired shows as -ECANCELED: report it as -ETIMEDOUT.
+  static int32_t map_deadline(const Operation& op, int32_t result) noexcept {
+    bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
+    return (expired && result == -ECANCELED) ? -ETIMEDOUT : result;
+  }
   void finish(Operation& op, int32_t result, Completion completion) noexcept;
   void restart(Operation& op) noexcept;
   void defer(Operation& op, int32_t result) noexcept;

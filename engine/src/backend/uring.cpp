@@ -141,18 +141,28 @@ void UringBackend::deinit() noexcept {
 }
 
 // Room for `count` SQEs in a row (an operation and its linked deadline).
+// The common case is one free SQE; everything else takes the slow path.
+inline io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
+  if (count == 1) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+  } else if (io_uring_sq_space_left(&ring_) >= count) {
+    return io_uring_get_sqe(&ring_);
+  }
+  return get_sqes_after_flush(count);
+}
+
 // A full SQ is flushed to the kernel and retried; if the kernel pushes back
 // (-EBUSY: completions must be reaped first) they are moved to the event
 // queue, never dispatched here.
-io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
+io_uring_sqe* UringBackend::get_sqes_after_flush(unsigned count) noexcept {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (io_uring_sq_space_left(&ring_) >= count) return io_uring_get_sqe(&ring_);
     ++stats_->sq_full_flushes;
     int rc;
     do {
       rc = io_uring_submit(&ring_);
     } while (rc == -EINTR);
     if (rc == -EBUSY || rc == -EAGAIN) reap(*queue_);
+    if (io_uring_sq_space_left(&ring_) >= count) return io_uring_get_sqe(&ring_);
   }
   return nullptr;
 }
@@ -295,11 +305,12 @@ int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
 unsigned UringBackend::reap(EventQueue& queue) noexcept {
   unsigned total = 0;
   for (;;) {
+    unsigned space = queue.space();
     unsigned head;
     unsigned seen = 0;
     io_uring_cqe* cqe;
     io_uring_for_each_cqe(&ring_, head, cqe) {
-      if (queue.full()) break;
+      if (seen == space) break;
       ++seen;
       Tag tag = tag_of(cqe->user_data);
       if (tag == Tag::operation) {
@@ -310,7 +321,7 @@ unsigned UringBackend::reap(EventQueue& queue) noexcept {
     }
     io_uring_cq_advance(&ring_, seen);
     total += seen;
-    if (queue.full() || !io_uring_cq_has_overflow(&ring_)) break;
+    if (seen == space || !io_uring_cq_has_overflow(&ring_)) break;
     ++stats_->cq_overflow_flushes;
     io_uring_get_events(&ring_);
     if (seen == 0 && io_uring_cq_ready(&ring_) == 0) break;

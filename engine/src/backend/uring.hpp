@@ -30,6 +30,7 @@ class UringBackend {
   int setup_buffer_ring() noexcept;
   int setup_wake() noexcept;
   io_uring_sqe* get_sqes(unsigned count) noexcept;
+  io_uring_sqe* get_sqes_after_flush(unsigned count) noexcept;
   void prep(io_uring_sqe* sqe, Operation& op) noexcept;
   unsigned reap(EventQueue& queue) noexcept;
   void arm_wake() noexcept;
