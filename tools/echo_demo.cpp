@@ -35,7 +35,6 @@ constexpr const char* kProgram = "ringsock-echo";
 // A recvfrom_multishot result puts io_uring's 16-byte recvmsg header and the
 // sender's address (sockaddr_storage-sized) before the payload in the pool
 // buffer; the public API does not export this size, so it is mirrored here.
-constexpr uint32_t kRecvfromOverhead = 16 + sizeof(sockaddr_storage);
 constexpr uint64_t kPoolBytesMax = 64ull << 20;
 
 // One table row.
@@ -69,7 +68,7 @@ ringsock::LoopOptions loop_options_for(const EchoOptions& options) {
   uint64_t window = uint64_t(options.connections) * options.inflight;
   ringsock::LoopOptions loop;
   loop.ring_entries = next_power_of_two(2 * window + 2 * options.connections, 256, 4096);
-  uint32_t bytes = options.size + kRecvfromOverhead;
+  uint32_t bytes = options.size + ringsock::kRecvfromMultishotHeaderBytes;
   loop.buffer_size = (bytes + 4095) / 4096 * 4096;
   loop.buffer_count = next_power_of_two(2 * window, 64, 4096);
   while (uint64_t(loop.buffer_count) * loop.buffer_size > kPoolBytesMax && loop.buffer_count > 16) {

@@ -34,6 +34,8 @@ struct RecvMsgHeader {
 };
 inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
 inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
+static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
+static_assert(sizeof(RecvMsgHeader) == sizeof(io_uring_recvmsg_out));
 
 class LoopCore {
  public:

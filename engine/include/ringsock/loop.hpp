@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstddef>
+#include <sys/socket.h>
+
 #include <cstdint>
 
 #include "ringsock/capabilities.hpp"
@@ -33,6 +35,11 @@ enum class RunMode : uint8_t {
   no_wait,     ///< dispatch what is ready without waiting
   until_done,  ///< run until no operation is in flight, or stop() is called
 };
+
+/// Bytes at the start of each pool buffer that recvfrom_multishot gives to the
+/// kernel's header and the sender's address: a datagram of up to
+/// buffer_size - kRecvfromMultishotHeaderBytes arrives whole.
+inline constexpr uint32_t kRecvfromMultishotHeaderBytes = 16 + sizeof(sockaddr_storage);
 
 /// Fixed capacities, taken at init.
 struct LoopOptions {
@@ -78,6 +85,7 @@ class Loop {
   /// Makes run() return after the current turn. Loop thread only.
   void stop() noexcept;
   /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
+  /// The caller must make sure the loop is not deinit()ed meanwhile.
   int wake() noexcept;
 
   // Operations. Each returns 0 when queued (the callback will follow) or a
@@ -104,6 +112,8 @@ class Loop {
            void* user_data = nullptr) noexcept;
   /// Receives into pool buffers until EOF, error or cancel; one callback per
   /// chunk with a lent buffer. An empty pool pauses it; it resumes as buffers return.
+  /// For streams. On a datagram socket an empty datagram reads as result 0 and
+  /// ends it like EOF: use recvfrom_multishot there.
   int recv_multishot(Operation& op, int fd, Callback callback, void* user_data = nullptr) noexcept;
   /// One datagram to `peer` (nullptr on a connected socket); must outlive the operation.
   int sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
