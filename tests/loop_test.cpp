@@ -160,7 +160,9 @@ TEST_P(LoopTest, WakeFromAnotherThreadEndsAWait) {
 }
 
 TEST_P(LoopTest, ReportsItsBackendAndCapabilities) {
-  EXPECT_NE(loop.backend(), BackendKind::none);
+  BackendKind expected = GetParam() == TestBackend::uring ? BackendKind::uring : BackendKind::epoll;
+  EXPECT_EQ(loop.backend(), expected) << loop.backend_reason();
+  EXPECT_EQ(loop.capabilities().backend, expected);
   EXPECT_NE(std::string(loop.backend_reason()), "");
   char line[512];
   int n = format_capabilities(loop.capabilities(), line, sizeof(line));
@@ -169,6 +171,10 @@ TEST_P(LoopTest, ReportsItsBackendAndCapabilities) {
   if (loop.backend() == BackendKind::uring) {
     EXPECT_EQ(strncmp(line, "io_uring", 8), 0) << line;
     EXPECT_GT(loop.capabilities().sq_entries, 0u);
+    EXPECT_STREQ(loop.backend_reason(), "io_uring (forced by LoopOptions::backend)");
+  } else {
+    EXPECT_EQ(strncmp(line, "epoll", 5), 0) << line;
+    EXPECT_STREQ(loop.backend_reason(), "epoll: forced by LoopOptions::backend");
   }
   char tiny[4];
   EXPECT_EQ(format_capabilities(loop.capabilities(), tiny, sizeof(tiny)), 3);

@@ -31,7 +31,9 @@ TEST_P(TinyQueueTest, FloodOfOperationsLosesNoCompletion) {
   // Far more than the SQ holds: every few submits flush; nothing is reaped
   // until run(), so the 8-entry CQ overflows many times over.
   for (Operation& op : ops) ASSERT_EQ(loop.nop(op, cb, &completed), 0);
-  EXPECT_GT(loop.stats().sq_full_flushes, 0u);
+  if (loop.backend() == BackendKind::uring) {
+    EXPECT_GT(loop.stats().sq_full_flushes, 0u);
+  }
   ASSERT_TRUE(run_until(loop, [&] { return completed == kOps; }));
   EXPECT_EQ(completed, kOps);
   EXPECT_EQ(loop.active(), 0u);

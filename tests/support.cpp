@@ -15,11 +15,12 @@ namespace rstest {
 const char* backend_name(TestBackend backend) {
   switch (backend) {
     case TestBackend::uring: return "uring";
+    case TestBackend::epoll: return "epoll";
   }
   return "unknown";
 }
 
-std::vector<TestBackend> all_backends() { return {TestBackend::uring}; }
+std::vector<TestBackend> all_backends() { return {TestBackend::uring, TestBackend::epoll}; }
 
 const char* family_name(Family family) {
   switch (family) {
@@ -35,7 +36,19 @@ std::vector<Family> all_families() {
   return {Family::ipv4, Family::ipv6, Family::unix_path, Family::unix_abstract};
 }
 
-LoopOptions options_for(TestBackend, LoopOptions base) { return base; }
+LoopOptions options_for(TestBackend backend, LoopOptions base) {
+  base.backend = backend == TestBackend::uring ? BackendChoice::uring : BackendChoice::epoll;
+  return base;
+}
+
+// A test forces its backend in the options; RINGSOCK_BACKEND would override
+// that, so the suite clears it for itself.
+int init_for_test(Loop& loop, const LoopOptions& options, std::string& why) {
+  unsetenv("RINGSOCK_BACKEND");
+  int rc = loop.init(options);
+  why = loop.backend_reason();
+  return rc;
+}
 
 TempDir::TempDir() {
   char templ[] = "/tmp/ringsock-test-XXXXXX";
@@ -176,13 +189,17 @@ std::string backend_param_name(const testing::TestParamInfo<TestBackend>& info) 
 
 void SocketTest::SetUp() {
   if (!family_available(family())) GTEST_SKIP() << family_name(family()) << " unavailable here";
-  int rc = loop.init(loop_options());
-  ASSERT_EQ(rc, 0) << strerror(-rc);
+  std::string why;
+  int rc = init_for_test(loop, loop_options(), why);
+  if (rc < 0 && backend() == TestBackend::uring) GTEST_SKIP() << "io_uring unavailable: " << why;
+  ASSERT_EQ(rc, 0) << strerror(-rc) << ": " << why;
 }
 
 void BackendTest::SetUp() {
-  int rc = loop.init(loop_options());
-  ASSERT_EQ(rc, 0) << strerror(-rc);
+  std::string why;
+  int rc = init_for_test(loop, loop_options(), why);
+  if (rc < 0 && GetParam() == TestBackend::uring) GTEST_SKIP() << "io_uring unavailable: " << why;
+  ASSERT_EQ(rc, 0) << strerror(-rc) << ": " << why;
 }
 
 }  // namespace rstest

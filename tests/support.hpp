@@ -20,7 +20,7 @@ using namespace ringsock;
 using namespace std::chrono_literals;
 
 /// The backends every socket test runs on.
-enum class TestBackend { uring };
+enum class TestBackend { uring, epoll };
 const char* backend_name(TestBackend backend);
 std::vector<TestBackend> all_backends();
 
@@ -31,6 +31,9 @@ std::vector<Family> all_families();
 
 /// Loop options for a backend (the backend choice rides on the options).
 LoopOptions options_for(TestBackend backend, LoopOptions base = {});
+/// Inits `loop` on the test's backend; false (after GTEST_SKIP in the caller's
+/// sense: see SKIP_UNLESS_INIT) when io_uring cannot be set up here.
+int init_for_test(Loop& loop, const LoopOptions& options, std::string& why);
 
 /// A private directory for UNIX socket paths, removed with its contents.
 struct TempDir {

@@ -7,6 +7,14 @@
 
 namespace ringsock::detail {
 
+/// Event flags, bit-compatible with io_uring's CQE flags (checked in uring.cpp)
+/// so the io_uring backend copies CQEs as they are and epoll writes the same.
+enum EventFlag : uint32_t {
+  kEventBuffer = 1u << 0,  ///< the upper 16 bits name the pool buffer the data is in
+  kEventMore = 1u << 1,    ///< a multishot operation stays armed
+};
+inline constexpr unsigned kEventBufferShift = 16;
+
 /// One raw completion: the tagged user_data, the kernel's result and CQE flags.
 struct RawEvent {
   uint64_t user_data;

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -52,6 +53,7 @@ int Loop::init(const LoopOptions& options) noexcept {
   auto* core = new (std::nothrow) detail::LoopCore(*this);
   if (core == nullptr) return -ENOMEM;
   int rc = core->init(options);
+  snprintf(reason_, sizeof(reason_), "%s", core->reason());
   if (rc < 0) {
     delete core;
     return rc;
@@ -61,8 +63,10 @@ int Loop::init(const LoopOptions& options) noexcept {
 }
 
 void Loop::deinit() noexcept {
+  if (core_ == nullptr) return;
   delete core_;
   core_ = nullptr;
+  snprintf(reason_, sizeof(reason_), "loop not initialised");
 }
 
 int Loop::run(RunMode mode) noexcept { return core_ ? core_->run(mode) : -EINVAL; }
@@ -220,10 +224,6 @@ uint32_t Loop::active() const noexcept { return core_ ? core_->active() : 0; }
 
 BackendKind Loop::backend() const noexcept {
   return core_ ? core_->capabilities().backend : BackendKind::none;
-}
-
-const char* Loop::backend_reason() const noexcept {
-  return core_ ? core_->reason() : "loop not initialised";
 }
 
 const Capabilities& Loop::capabilities() const noexcept {

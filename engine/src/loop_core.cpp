@@ -56,6 +56,12 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   }
   if (o.max_fds == 0) o.max_fds = default_max_fds();
   if (o.max_fds > kMaxFdsLimit) return -EINVAL;
+  if (o.max_timers == 0) o.max_timers = 2 * o.max_fds + 64;
+  if (o.max_timers > 2 * kMaxFdsLimit) return -EINVAL;
+  if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
+      o.backend != BackendChoice::epoll) {
+    return -EINVAL;
+  }
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
   fds_ = static_cast<FdRecord*>(calloc(o.max_fds, sizeof(FdRecord)));
@@ -323,10 +329,10 @@ bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
 bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept {
   Completion completion{};
   int32_t result = event.result;
-  if (event.flags & IORING_CQE_F_BUFFER) result = lend_buffer(op, event, completion);
+  if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
   if (op.kind == OpKind::accept_multishot) result = check_accepted(result);
   completion.result = result;
-  if (event.flags & IORING_CQE_F_MORE) {
+  if (event.flags & kEventMore) {
     completion.more = true;
     op.callback(owner_, op, completion);
     return true;
@@ -362,7 +368,7 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
 // the payload bytes in it (a recvfrom buffer starts with header and address).
 int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
                               Completion& completion) noexcept {
-  auto id = uint16_t(event.flags >> IORING_CQE_BUFFER_SHIFT);
+  auto id = uint16_t(event.flags >> kEventBufferShift);
   if (event.result <= 0) {
     backend_.recycle_buffer(id);  // no data in it: straight back to the ring
     return event.result;

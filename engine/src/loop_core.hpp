@@ -7,7 +7,7 @@
 // maps a linked deadline's -ECANCELED to -ETIMEDOUT.
 #pragma once
 
-#include "backend/uring.hpp"
+#include "backend/backends.hpp"
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
 #include <cerrno>
@@ -35,7 +35,6 @@ struct RecvMsgHeader {
 inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
 inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
 static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
-static_assert(sizeof(RecvMsgHeader) == sizeof(io_uring_recvmsg_out));
 
 class LoopCore {
  public:
@@ -94,7 +93,7 @@ class LoopCore {
   void start_waiting_close(int fd) noexcept;
 
   Loop& owner_;
-  UringBackend backend_;
+  Backends backend_;
   BufferPool pool_;
   EventQueue events_;
   Capabilities caps_;

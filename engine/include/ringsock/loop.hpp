@@ -41,8 +41,17 @@ enum class RunMode : uint8_t {
 /// buffer_size - kRecvfromMultishotHeaderBytes arrives whole.
 inline constexpr uint32_t kRecvfromMultishotHeaderBytes = 16 + sizeof(sockaddr_storage);
 
+/// Which backend a loop runs on. The environment variable
+/// RINGSOCK_BACKEND=uring|epoll|auto overrides this for any program.
+enum class BackendChoice : uint8_t {
+  automatic = 0,  ///< io_uring, falling back to epoll when it cannot be set up
+  uring = 1,      ///< io_uring or an error (never a silent fallback)
+  epoll = 2,      ///< epoll
+};
+
 /// Fixed capacities, taken at init.
 struct LoopOptions {
+  BackendChoice backend = BackendChoice::automatic;
   /// Submission queue entries (rounded up to a power of two by the kernel).
   uint32_t ring_entries = 256;
   /// Completion queue entries; 0 = 4 x ring_entries. Overflow loses nothing.
@@ -54,6 +63,10 @@ struct LoopOptions {
   /// Highest fd number + 1 the loop accepts operations on; 0 = RLIMIT_NOFILE's
   /// soft limit, at most 65536. Accepted fds beyond it are closed and reported as -EMFILE.
   uint32_t max_fds = 0;
+  /// epoll only: operations that may wait on a timer or deadline at once (the
+  /// slots of its deadline heap); 0 = 2 x max_fds + 64. A submit past it gets
+  /// -EAGAIN. io_uring keeps its timers in the kernel and has no such limit.
+  uint32_t max_timers = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -149,13 +162,15 @@ class Loop {
   /// User operations in flight (submitted and not yet terminally completed).
   uint32_t active() const noexcept;
   BackendKind backend() const noexcept;
-  /// Why this backend was chosen, in words.
-  const char* backend_reason() const noexcept;
+  /// Why this backend was chosen, in words; after a failed init(), why it failed
+  /// (for example "io_uring forced by RINGSOCK_BACKEND, but io_uring_setup: EPERM ...").
+  const char* backend_reason() const noexcept { return reason_; }
   const Capabilities& capabilities() const noexcept;
   const LoopStats& stats() const noexcept;
 
  private:
   detail::LoopCore* core_ = nullptr;
+  char reason_[192] = "loop not initialised";
 };
 
 }  // namespace ringsock

@@ -122,6 +122,7 @@ struct alignas(16) Operation {
   detail::OpState state = detail::OpState::idle;
   uint8_t flags = 0;
   int32_t deferred_result = 0;
+  uint32_t backend_slot = 0;  // epoll: index in the deadline heap
   Operation* fd_prev = nullptr;
   Operation* fd_next = nullptr;
   Operation* queue_next = nullptr;

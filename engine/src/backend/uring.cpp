@@ -8,11 +8,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include "loop_core.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
 
 static_assert(sizeof(TimeSpec64) == sizeof(__kernel_timespec));
+static_assert(kEventBuffer == IORING_CQE_F_BUFFER && kEventMore == IORING_CQE_F_MORE);
+static_assert(kEventBufferShift == IORING_CQE_BUFFER_SHIFT);
+static_assert(sizeof(RecvMsgHeader) == sizeof(io_uring_recvmsg_out));
 static_assert(offsetof(TimeSpec64, nanoseconds) == offsetof(__kernel_timespec, tv_nsec));
 
 namespace {

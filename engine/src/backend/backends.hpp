@@ -1,0 +1,50 @@
+// The backends a loop can run on, and the one choice made at init. Every
+// call dispatches on that choice: one predictable branch, no virtual call.
+#pragma once
+
+#include <cstddef>
+
+#include "backend/epoll.hpp"
+#if RINGSOCK_HAVE_URING
+#include "backend/uring.hpp"
+#endif
+
+namespace ringsock::detail {
+
+class Backends {
+ public:
+  /// Picks the backend (LoopOptions::backend, overridden by RINGSOCK_BACKEND)
+  /// and sets it up. Returns 0 or -errno; reason() says what happened either way.
+  int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
+           LoopStats& stats) noexcept;
+  void deinit() noexcept;
+
+  BackendKind kind() const noexcept { return kind_; }
+  const char* reason() const noexcept { return reason_; }
+
+#if RINGSOCK_HAVE_URING
+#define RINGSOCK_DISPATCH(call) (kind_ == BackendKind::uring ? uring_.call : epoll_.call)
+#else
+#define RINGSOCK_DISPATCH(call) (epoll_.call)
+#endif
+  int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
+  int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
+  int turn(EventQueue& queue, bool wait) noexcept { return RINGSOCK_DISPATCH(turn(queue, wait)); }
+  int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
+  void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
+#undef RINGSOCK_DISPATCH
+
+ private:
+  int init_epoll(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
+                 Capabilities& caps, LoopStats& stats, const char* why) noexcept;
+
+  BackendKind kind_ = BackendKind::none;
+  // Until init picks a backend: the options or the memory failed before that.
+  char reason_[192] = "no backend started: LoopOptions out of range, or no memory";
+#if RINGSOCK_HAVE_URING
+  UringBackend uring_;
+#endif
+  EpollBackend epoll_;
+};
+
+}  // namespace ringsock::detail

@@ -1,0 +1,465 @@
+#include "backend/epoll.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+
+#include "loop_core.hpp"
+#include "user_data.hpp"
+
+namespace ringsock::detail {
+
+namespace {
+
+constexpr int kReadyBatch = 256;       // epoll events taken per turn
+constexpr int kMultishotBudget = 16;   // results per multishot op per readiness: fairness
+constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
+
+bool is_multishot(OpKind kind) {
+  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
+         kind == OpKind::recvfrom_multishot;
+}
+
+TimeSpec64 monotonic_now() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return TimeSpec64{now.tv_sec, now.tv_nsec};
+}
+
+bool reached(const TimeSpec64& deadline, const TimeSpec64& now) {
+  return deadline.seconds != now.seconds ? deadline.seconds < now.seconds
+                                         : deadline.nanoseconds <= now.nanoseconds;
+}
+
+}  // namespace
+
+// ---- the intrusive FIFO ----------------------------------------------------------
+
+void EpollBackend::OpList::push(Operation& op) noexcept {
+  op.queue_next = nullptr;
+  if (tail != nullptr) {
+    tail->queue_next = &op;
+  } else {
+    head = &op;
+  }
+  tail = &op;
+}
+
+Operation& EpollBackend::OpList::pop() noexcept {
+  Operation& op = *head;
+  head = op.queue_next;
+  if (head == nullptr) tail = nullptr;
+  op.queue_next = nullptr;
+  return op;
+}
+
+void EpollBackend::OpList::remove(Operation& op) noexcept {
+  Operation* previous = nullptr;
+  for (Operation* o = head; o != nullptr; previous = o, o = o->queue_next) {
+    if (o != &op) continue;
+    (previous ? previous->queue_next : head) = o->queue_next;
+    if (tail == o) tail = previous;
+    op.queue_next = nullptr;
+    return;
+  }
+}
+
+// ---- set-up ------------------------------------------------------------------------
+
+int EpollBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&,
+                       Capabilities& caps, LoopStats&) noexcept {
+  pool_ = &pool;
+  max_fds_ = options.max_fds;
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  fds_ = static_cast<FdState*>(calloc(max_fds_, sizeof(FdState)));
+  ready_ = static_cast<epoll_event*>(calloc(kReadyBatch, sizeof(epoll_event)));
+  int rc = 0;
+  if (epoll_fd_ < 0 || wake_fd_ < 0) rc = -errno;
+  if (rc == 0 && (fds_ == nullptr || ready_ == nullptr || !timers_.init(options.max_timers))) {
+    rc = -ENOMEM;
+  }
+  if (rc == 0) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_fd_;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) rc = -errno;
+  }
+  if (rc < 0) {
+    deinit();
+    return rc;
+  }
+  caps = Capabilities{};
+  caps.backend = BackendKind::epoll;
+  return 0;
+}
+
+void EpollBackend::deinit() noexcept {
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  epoll_fd_ = wake_fd_ = -1;
+  free(fds_);
+  free(ready_);
+  fds_ = nullptr;
+  ready_ = nullptr;
+  timers_.deinit();
+  pending_ = OpList{};
+  done_ = OpList{};
+}
+
+// ---- what the core calls ---------------------------------------------------------
+
+// Nothing runs here: the syscall is tried at the next turn, so no result can
+// appear inside a submit and the event queue is only filled where it has room.
+int EpollBackend::start(Operation& op) noexcept {
+  bool timed = op.kind == OpKind::timeout || (op.flags & kHasDeadline);
+  if (timed) {
+    if (!timers_.push(op)) return -EAGAIN;  // every timer slot is taken
+    op.flags |= kInTimerHeap;
+  }
+  if (op.kind == OpKind::timeout) return 0;
+  pending_.push(op);
+  op.flags |= kInPending;
+  return 0;
+}
+
+// An operation whose result is already in the event queue is in none of our
+// lists: then its real result stands, as on io_uring.
+int EpollBackend::cancel(Operation& op) noexcept {
+  bool waiting = op.flags & (kInPending | kInFdQueue | kInTimerHeap);
+  if (!waiting) return 0;
+  detach(op);
+  finish_later(op, -ECANCELED);
+  return 0;
+}
+
+int EpollBackend::wake() noexcept {
+  uint64_t one = 1;
+  ssize_t n;
+  do {
+    n = ::write(wake_fd_, &one, sizeof(one));
+  } while (n < 0 && errno == EINTR);
+  // EAGAIN: the counter is saturated, so a wake is pending anyway.
+  return (n < 0 && errno != EAGAIN) ? -errno : 0;
+}
+
+int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
+  try_pending(queue);
+  flush_done(queue);
+  expire_timers(queue);
+  bool idle = queue.empty() && pending_.empty() && done_.empty();
+  int timeout_ms = (wait && idle) ? next_timeout_ms() : 0;
+  int count = epoll_wait(epoll_fd_, ready_, kReadyBatch, timeout_ms);
+  if (count < 0) return errno == EINTR ? 0 : -errno;
+  for (int i = 0; i < count; ++i) {
+    int fd = ready_[i].data.fd;
+    if (fd == wake_fd_) {
+      uint64_t value;
+      while (::read(wake_fd_, &value, sizeof(value)) > 0) {
+      }
+    } else {
+      service(fd, ready_[i].events, queue);
+    }
+  }
+  expire_timers(queue);
+  return 0;
+}
+
+// ---- the turn's steps ------------------------------------------------------------
+
+void EpollBackend::try_pending(EventQueue& queue) noexcept {
+  while (!pending_.empty() && queue.space() > 0) {
+    Operation& op = pending_.pop();
+    op.flags &= uint8_t(~kInPending);
+    if (op.kind == OpKind::nop) {
+      complete(op, 0, 0, queue);
+      continue;
+    }
+    if (op.kind == OpKind::close) {
+      close_fd(op, queue);
+      continue;
+    }
+    FdState& state = fds_[op.fd];
+    OpList& line = writes(op) ? state.writers : state.readers;
+    // Wait behind earlier operations in the same direction: sends keep their order.
+    if (!line.empty() || (op.flags & kAwaitReady) || attempt(op, queue) != Attempt::finished) {
+      park(op);
+    }
+  }
+}
+
+void EpollBackend::flush_done(EventQueue& queue) noexcept {
+  while (!done_.empty() && queue.space() > 0) {
+    Operation& op = done_.pop();
+    queue.push(RawEvent{encode(&op, Tag::operation), op.deferred_result, 0});
+  }
+}
+
+void EpollBackend::expire_timers(EventQueue& queue) noexcept {
+  if (timers_.empty()) return;
+  TimeSpec64 now = monotonic_now();
+  while (!timers_.empty() && queue.space() > 0 && reached(timers_.top().deadline, now)) {
+    Operation& op = timers_.top();
+    detach(op);
+    // A timer reports -ETIME like io_uring's; a deadline ends its operation
+    // with -ECANCELED, which the core turns into -ETIMEDOUT.
+    complete(op, op.kind == OpKind::timeout ? -ETIME : -ECANCELED, 0, queue);
+  }
+}
+
+int EpollBackend::next_timeout_ms() const noexcept {
+  if (timers_.empty()) return -1;
+  TimeSpec64 now = monotonic_now();
+  const TimeSpec64& deadline = timers_.top().deadline;
+  int64_t ns = (deadline.seconds - now.seconds) * 1000000000 + (deadline.nanoseconds - now.nanoseconds);
+  if (ns <= 0) return 0;
+  int64_t ms = (ns + 999999) / 1000000;  // round up: never wake before the deadline
+  return ms > INT_MAX ? INT_MAX : int(ms);
+}
+
+void EpollBackend::service(int fd, uint32_t events, EventQueue& queue) noexcept {
+  FdState& state = fds_[fd];
+  bool failed = events & (EPOLLERR | EPOLLHUP);
+  bool readable = (events & (EPOLLIN | EPOLLRDHUP)) || failed;
+  bool writable = (events & EPOLLOUT) || failed;
+  // An event nobody waits for means the interest outlived its waiters.
+  bool unwanted = (readable && state.readers.empty()) || (writable && state.writers.empty());
+  if (readable) service_list(state.readers, queue);
+  if (writable) service_list(state.writers, queue);
+  // Read interest is dropped lazily (the next receive usually comes first);
+  // write interest at once, since a socket is nearly always writable.
+  bool stale_write = state.writers.empty() && (state.registered & EPOLLOUT);
+  if (unwanted || stale_write) unwatch_idle(fd);
+}
+
+// Serves the queue in order until an operation would block.
+void EpollBackend::service_list(OpList& list, EventQueue& queue) noexcept {
+  while (!list.empty() && queue.space() > 0) {
+    Operation& op = *list.head;
+    if (attempt(op, queue) != Attempt::finished) return;
+    if (list.head == &op) list.pop();  // complete() may have detached it already
+    op.flags &= uint8_t(~kInFdQueue);
+  }
+}
+
+// ---- one operation's syscall -------------------------------------------------------
+
+EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) noexcept {
+  if (is_multishot(op.kind)) return attempt_multishot(op, queue);
+  if (op.flags & kAwaitReady) {
+    // The core waits for readiness only (a direct send): report it.
+    complete(op, writes(op) ? EPOLLOUT : EPOLLIN, 0, queue);
+    return Attempt::finished;
+  }
+  int32_t result = perform(op);
+  if (result == -EAGAIN) return Attempt::blocked;
+  complete(op, result, 0, queue);
+  return Attempt::finished;
+}
+
+int32_t EpollBackend::perform(Operation& op) noexcept {
+  OpArgs& a = op.args;
+  ssize_t rc;
+  do {
+    switch (op.kind) {
+      case OpKind::accept: {
+        Endpoint* peer = a.accept.peer;
+        if (peer != nullptr) peer->length = sizeof(peer->storage);
+        rc = accept4(op.fd, peer ? peer->address() : nullptr, peer ? &peer->length : nullptr,
+                     kAcceptFlags);
+        break;
+      }
+      case OpKind::connect:
+        // Called again after EINPROGRESS: EALREADY while pending, EISCONN when
+        // done, or the connection's error.
+        rc = ::connect(op.fd, a.connect.peer->address(), a.connect.peer->length);
+        if (rc < 0 && errno == EISCONN) rc = 0;
+        if (rc < 0 && (errno == EINPROGRESS || errno == EALREADY)) errno = EAGAIN;
+        break;
+      case OpKind::send:
+        rc = ::send(op.fd, static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
+                    a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL | MSG_DONTWAIT);
+        break;
+      case OpKind::recv:
+        rc = ::recv(op.fd, a.io.data, a.io.length, MSG_DONTWAIT);
+        break;
+      case OpKind::sendto:
+        rc = ::sendmsg(op.fd, &a.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+        break;
+      case OpKind::recvfrom:
+        a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
+        rc = ::recvmsg(op.fd, &a.message.header, MSG_DONTWAIT);
+        break;
+      case OpKind::shutdown:
+        rc = ::shutdown(op.fd, a.io.how);
+        break;
+      default:  // nop
+        rc = 0;
+        break;
+    }
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno == EWOULDBLOCK) return -EAGAIN;
+  return result_of(rc);
+}
+
+EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue& queue) noexcept {
+  for (int round = 0; round < kMultishotBudget && queue.space() > 0; ++round) {
+    if (op.kind == OpKind::accept_multishot) {
+      int fd;
+      do {
+        fd = accept4(op.fd, nullptr, nullptr, kAcceptFlags);
+      } while (fd < 0 && errno == EINTR);
+      if (fd < 0 && errno == EAGAIN) return Attempt::armed;
+      if (fd < 0) {
+        complete(op, -errno, 0, queue);  // ends it, as io_uring's multishot accept does
+        return Attempt::finished;
+      }
+      complete(op, fd, kEventMore, queue);
+      continue;
+    }
+    uint16_t id;
+    if (!pool_->pop_free(id)) {
+      complete(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
+      return Attempt::finished;
+    }
+    int32_t result = receive_into_pool(op, id);
+    if (result <= 0) pool_->push_free(id);
+    if (result == -EAGAIN) return Attempt::armed;
+    bool stream_end = result == 0 && op.kind == OpKind::recv_multishot;
+    if (result < 0 || stream_end) {
+      complete(op, result, 0, queue);
+      return Attempt::finished;
+    }
+    complete(op, result, kEventMore | kEventBuffer | (uint32_t(id) << kEventBufferShift), queue);
+    // A short read emptied the socket: wait for readiness rather than ask again.
+    if (op.kind == OpKind::recv_multishot && uint32_t(result) < pool_->size_bytes()) {
+      return Attempt::armed;
+    }
+  }
+  return Attempt::armed;
+}
+
+// recvfrom lays the buffer out as io_uring does: header, sender, payload.
+int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
+  uint8_t* buffer = pool_->data(id);
+  ssize_t rc;
+  if (op.kind == OpKind::recv_multishot) {
+    do {
+      rc = ::recv(op.fd, buffer, pool_->size_bytes(), MSG_DONTWAIT);
+    } while (rc < 0 && errno == EINTR);
+    return (rc < 0 && errno == EWOULDBLOCK) ? -EAGAIN : result_of(rc);
+  }
+  iovec payload{buffer + kRecvMsgPayloadOffset, pool_->size_bytes() - kRecvMsgPayloadOffset};
+  msghdr header{};
+  header.msg_name = buffer + sizeof(RecvMsgHeader);
+  header.msg_namelen = kRecvMsgNameBytes;
+  header.msg_iov = &payload;
+  header.msg_iovlen = 1;
+  do {
+    rc = ::recvmsg(op.fd, &header, MSG_DONTWAIT);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  auto* out = reinterpret_cast<RecvMsgHeader*>(buffer);
+  *out = RecvMsgHeader{header.msg_namelen, 0, uint32_t(rc), uint32_t(header.msg_flags)};
+  return int32_t(kRecvMsgPayloadOffset + size_t(rc));
+}
+
+// The core starts a close only when nothing else is in flight on the fd.
+void EpollBackend::close_fd(Operation& op, EventQueue& queue) noexcept {
+  FdState& state = fds_[op.fd];
+  if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, op.fd, nullptr);
+  state = FdState{};
+  int rc = ::close(op.fd);
+  // Linux releases the fd even when close reports EINTR: that is success here.
+  complete(op, (rc == 0 || errno == EINTR) ? 0 : -errno, 0, queue);
+}
+
+// ---- readiness records -------------------------------------------------------------
+
+void EpollBackend::park(Operation& op) noexcept {
+  FdState& state = fds_[op.fd];
+  (writes(op) ? state.writers : state.readers).push(op);
+  op.flags |= kInFdQueue;
+  uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
+                    (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
+  int rc = watch(op.fd, wanted);
+  if (rc < 0) {
+    // Not pollable (or out of memory): the operation ends with the reason.
+    detach(op);
+    finish_later(op, rc);
+  }
+}
+
+// Adds interest at once; service() decides when to drop it (unwatch_idle).
+int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
+  FdState& state = fds_[fd];
+  if ((wanted & ~state.registered) == 0) return 0;
+  epoll_event event{};
+  event.events = wanted | state.registered;
+  event.data.fd = fd;
+  int rc = epoll_ctl(epoll_fd_, state.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
+  if (rc < 0 && errno == ENOENT) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  if (rc < 0 && errno == EEXIST) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+  if (rc < 0) return -errno;
+  state.added = true;
+  state.registered = event.events;
+  return 0;
+}
+
+// Stop watching what nobody waits for. With nothing wanted the fd leaves the
+// set, since epoll reports EPOLLHUP/EPOLLERR even for an empty mask.
+void EpollBackend::unwatch_idle(int fd) noexcept {
+  FdState& state = fds_[fd];
+  uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
+                    (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
+  if (!state.added || state.registered == wanted) return;
+  if (wanted == 0) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    state.added = false;
+  } else {
+    epoll_event event{};
+    event.events = wanted;
+    event.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+  }
+  state.registered = wanted;
+}
+
+// ---- results -------------------------------------------------------------------------
+
+void EpollBackend::complete(Operation& op, int32_t result, uint32_t flags,
+                            EventQueue& queue) noexcept {
+  if (!(flags & kEventMore) && (op.flags & kInTimerHeap)) {
+    timers_.remove(op);
+    op.flags &= uint8_t(~kInTimerHeap);
+  }
+  queue.push(RawEvent{encode(&op, Tag::operation), result, flags});
+}
+
+void EpollBackend::finish_later(Operation& op, int32_t result) noexcept {
+  op.deferred_result = result;
+  done_.push(op);
+}
+
+// Takes op out of every list and the heap.
+void EpollBackend::detach(Operation& op) noexcept {
+  if (op.flags & kInPending) pending_.remove(op);
+  if (op.flags & kInFdQueue) {
+    FdState& state = fds_[op.fd];
+    (writes(op) ? state.writers : state.readers).remove(op);
+  }
+  if (op.flags & kInTimerHeap) timers_.remove(op);
+  op.flags &= uint8_t(~(kInPending | kInFdQueue | kInTimerHeap));
+}
+
+bool EpollBackend::writes(const Operation& op) noexcept {
+  return op.kind == OpKind::send || op.kind == OpKind::sendto || op.kind == OpKind::connect;
+}
+
+}  // namespace ringsock::detail

@@ -1,0 +1,89 @@
+// The epoll backend: readiness turned into completions with io_uring's
+// semantics, for kernels and sandboxes where io_uring cannot be set up.
+//
+// start() only queues an operation; the next turn() tries its syscall first
+// and parks it on its fd's read or write queue only on EAGAIN (one readiness
+// record per fd, libuv's model). Results go to the core's event queue in the
+// same form io_uring's CQEs take, so the core cannot tell the two apart:
+// multishot accept/recv/recvfrom are emulated with the same buffer pool (an
+// empty pool reports -ENOBUFS, which the core turns into a pause), timers and
+// deadlines live in a fixed-size heap.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include "backend/backend.hpp"
+#include "timer_heap.hpp"
+
+namespace ringsock::detail {
+
+class EpollBackend {
+ public:
+  EpollBackend() noexcept = default;
+  ~EpollBackend() { deinit(); }
+  EpollBackend(const EpollBackend&) = delete;
+  EpollBackend& operator=(const EpollBackend&) = delete;
+
+  int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
+           LoopStats& stats) noexcept;
+  void deinit() noexcept;
+  int start(Operation& op) noexcept;
+  int cancel(Operation& op) noexcept;
+  int turn(EventQueue& queue, bool wait) noexcept;
+  int wake() noexcept;
+  void recycle_buffer(uint16_t buffer_id) noexcept { pool_->push_free(buffer_id); }
+  const char* reason() const noexcept { return "epoll"; }
+
+ private:
+  /// A FIFO of operations linked through Operation::queue_next.
+  struct OpList {
+    Operation* head = nullptr;
+    Operation* tail = nullptr;
+    bool empty() const noexcept { return head == nullptr; }
+    void push(Operation& op) noexcept;
+    Operation& pop() noexcept;
+    void remove(Operation& op) noexcept;
+  };
+  /// The readiness record of one fd: who waits to read, who waits to write,
+  /// and what epoll currently watches for it.
+  struct FdState {
+    OpList readers;
+    OpList writers;
+    uint32_t registered = 0;
+    bool added = false;
+  };
+  enum class Attempt { blocked, armed, finished };
+
+  void try_pending(EventQueue& queue) noexcept;
+  void flush_done(EventQueue& queue) noexcept;
+  void expire_timers(EventQueue& queue) noexcept;
+  int next_timeout_ms() const noexcept;
+  void service(int fd, uint32_t events, EventQueue& queue) noexcept;
+  void service_list(OpList& list, EventQueue& queue) noexcept;
+  Attempt attempt(Operation& op, EventQueue& queue) noexcept;
+  Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
+  int32_t perform(Operation& op) noexcept;
+  int32_t receive_into_pool(Operation& op, uint16_t id) noexcept;
+  void close_fd(Operation& op, EventQueue& queue) noexcept;
+  void park(Operation& op) noexcept;
+  int watch(int fd, uint32_t wanted) noexcept;
+  void unwatch_idle(int fd) noexcept;
+  void complete(Operation& op, int32_t result, uint32_t flags, EventQueue& queue) noexcept;
+  void finish_later(Operation& op, int32_t result) noexcept;
+  void detach(Operation& op) noexcept;
+  static bool writes(const Operation& op) noexcept;
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  FdState* fds_ = nullptr;
+  uint32_t max_fds_ = 0;
+  epoll_event* ready_ = nullptr;
+  OpList pending_;  // started, syscall not tried yet
+  OpList done_;     // ended by cancel or deadline; result in deferred_result
+  TimerHeap timers_;
+  BufferPool* pool_ = nullptr;
+};
+
+static_assert(Backend<EpollBackend>);
+
+}  // namespace ringsock::detail
