@@ -104,6 +104,56 @@ TEST_P(CancelCloseTest, CancelEveryOperationKind) {
   ::close(datagram);
 }
 
+TEST_P(CancelCloseTest, CancelAHangingConnect) {
+  // A listener whose accept queue is full drops SYNs: the next connect hangs.
+  Endpoint any;
+  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
+  ListenOptions options;
+  options.backlog = 0;
+  int listener = listen_on(any, options);
+  ASSERT_GE(listener, 0);
+  Endpoint bound = bound_endpoint(listener, any);
+  std::vector<int> fds;
+  bool hanging = false;
+  for (int i = 0; i < 8 && !hanging; ++i) {
+    fds.push_back(open_socket(bound));
+    Recorder probe;
+    probe.op.timeout_ns = 200'000'000;
+    ASSERT_EQ(loop.connect(probe.op, fds.back(), bound, Recorder::callback, &probe), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return probe.terminal; }));
+    hanging = probe.result() == -ETIMEDOUT;
+  }
+  ASSERT_TRUE(hanging) << "the accept queue never filled";
+  fds.push_back(open_socket(bound));
+  Recorder connect;
+  ASSERT_EQ(loop.connect(connect.op, fds.back(), bound, Recorder::callback, &connect), 0);
+  loop.run(RunMode::no_wait);
+  EXPECT_FALSE(connect.terminal);
+  ASSERT_EQ(loop.cancel(connect.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return connect.terminal; }));
+  loop.run(RunMode::no_wait);
+  EXPECT_EQ(connect.terminal_count, 1);
+  EXPECT_EQ(connect.result(), -ECANCELED);
+  for (int fd : fds) ::close(fd);
+  ::close(listener);
+}
+
+// Operations that finish at once still end exactly once when cancelled in
+// between: with their real result or -ECANCELED, whichever came first.
+TEST_P(CancelCloseTest, CancelRacingAnImmediateCompletionEndsOnce) {
+  Recorder nop, shut;
+  ASSERT_EQ(loop.nop(nop.op, Recorder::callback, &nop), 0);
+  ASSERT_EQ(loop.shutdown(shut.op, pair_[0], SHUT_WR, Recorder::callback, &shut), 0);
+  EXPECT_EQ(loop.cancel(nop.op), 0);
+  EXPECT_EQ(loop.cancel(shut.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return nop.terminal && shut.terminal; }));
+  loop.run(RunMode::no_wait);
+  for (Recorder* r : {&nop, &shut}) {
+    EXPECT_EQ(r->terminal_count, 1);
+    EXPECT_TRUE(r->result() == 0 || r->result() == -ECANCELED) << r->result();
+  }
+}
+
 TEST_P(CancelCloseTest, CloseCancelsInFlightOperationsThenCloses) {
   fill_send_buffer(pair_[0]);
   Recorder recv1, recv_many, send1, closer;
