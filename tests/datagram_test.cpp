@@ -306,9 +306,101 @@ TEST_P(DatagramTest, BurstBeyondTheReceiveQueueArrivesWhole) {
   ::close(server);
 }
 
+// Behaviour of UNIX datagram sockets only (UDP never waits for its receiver,
+// and only UNIX datagram sends bypass the ring).
+class UnixDatagramTest : public DatagramTest {};
+
+// An unconnected UNIX datagram sender cannot wait for a full receiver (poll
+// reports only its own buffer): the send must end with -EAGAIN, not spin.
+TEST_P(UnixDatagramTest, UnconnectedSendtoToAFullReceiverEndsWithEagain) {
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  int client = open_socket(server_end);
+  ASSERT_GE(client, 0);
+  char byte = 1;
+  while (::sendto(client, &byte, 1, MSG_DONTWAIT, server_end.address(), server_end.length) == 1) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  Recorder sent;
+  ASSERT_EQ(loop.sendto(sent.op, client, &byte, 1, &server_end, Recorder::callback, &sent), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return sent.terminal; }));
+  EXPECT_EQ(sent.result(), -EAGAIN);
+  ::close(client);
+  ::close(server);
+}
+
+// The fd number of a UNIX datagram socket closed with ::close comes back as a
+// stream socket: a send on it must still go out whole.
+// A cancel (here from a close) that arrives while a send waits for room must
+// end the send, even when the room arrives in the same turn as the cancel.
+TEST_P(UnixDatagramTest, CloseWhileASendWaitsForRoomEndsTheSend) {
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  int client = connect_datagram(server_end);
+  char byte = 1;
+  while (::send(client, &byte, 1, MSG_DONTWAIT) == 1) {
+  }
+  Recorder sent, closed;
+  ASSERT_EQ(loop.send(sent.op, client, &byte, 1, Recorder::callback, &sent), 0);
+  for (int i = 0; i < 3; ++i) loop.run(RunMode::no_wait);  // the send now waits for room
+  ASSERT_FALSE(sent.terminal);
+  while (::recv(server, &byte, 1, MSG_DONTWAIT) == 1) {  // room: the wait ends next turn
+  }
+  struct Ctx {
+    int client;
+    Recorder* closed;
+  } ctx{client, &closed};
+  Operation nop;
+  auto refill_and_close = [](Loop& l, Operation& op, const Completion&) {
+    auto* c = static_cast<Ctx*>(op.user_data);
+    char b = 2;
+    while (::send(c->client, &b, 1, MSG_DONTWAIT) == 1) {
+    }
+    EXPECT_EQ(l.close(c->closed->op, c->client, Recorder::callback, c->closed), 0);
+  };
+  ASSERT_EQ(loop.nop(nop, refill_and_close, &ctx), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }));
+  EXPECT_EQ(closed.result(), 0);
+  EXPECT_EQ(sent.terminal_count, 1);
+  EXPECT_TRUE(sent.result() == -ECANCELED || sent.result() == 1) << sent.result();
+  ::close(server);
+}
+
+TEST_P(UnixDatagramTest, ReusedFdNumberSendsAsWhatItIsNow) {
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  int client = connect_datagram(server_end);
+  Recorder first;
+  ASSERT_EQ(loop.send(first.op, client, "x", 1, Recorder::callback, &first), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return first.terminal; }));
+  ::close(client);  // behind the loop's back
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_EQ(sv[0], client) << "the kernel reuses the lowest free number";
+  std::vector<uint8_t> big(8 << 20, 0x5a);
+  Recorder sent;
+  ASSERT_EQ(loop.send(sent.op, sv[0], big.data(), big.size(), Recorder::callback, &sent), 0);
+  size_t drained = 0;
+  ASSERT_TRUE(run_until(loop, [&] {
+    uint8_t sink[65536];
+    ssize_t n;
+    while ((n = ::recv(sv[1], sink, sizeof(sink), MSG_DONTWAIT)) > 0) drained += size_t(n);
+    return sent.terminal && drained == big.size();
+  }));
+  EXPECT_EQ(sent.result(), int(big.size()));
+  ::close(sv[0]);
+  ::close(sv[1]);
+  ::close(server);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sockets, DatagramTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),
+                         socket_param_name);
+INSTANTIATE_TEST_SUITE_P(Sockets, UnixDatagramTest,
+                         testing::Combine(testing::ValuesIn(all_backends()),
+                                          testing::Values(Family::unix_path,
+                                                          Family::unix_abstract)),
                          socket_param_name);
 
 }  // namespace

@@ -19,7 +19,8 @@ class LoopTest : public BackendTest {};
 
 TEST_P(LoopTest, InitRefusesBadOptionsAndHoldsNothing) {
   Loop other;
-  LoopOptions bad[5];
+  LoopOptions bad[6];
+  bad[5].ring_entries = 1;  // a deadline needs two SQEs in a row
   bad[0].ring_entries = 0;
   bad[1].buffer_count = 3;  // not a power of two
   bad[2].buffer_size = 10;
@@ -70,6 +71,43 @@ TEST_P(LoopTest, BadArgumentsAreRefusedAndChangeNothing) {
   EXPECT_EQ(loop.sendto(op, sv[0], buffer, 1, &empty, noop_cb), -EINVAL);
   EXPECT_EQ(memcmp(&op, &pristine, sizeof(op)), 0) << "a refused call changed the operation";
   EXPECT_EQ(loop.active(), 0u);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST_P(LoopTest, DeinitFromACallbackTakesEffectWhenRunReturns) {
+  Operation op;
+  auto cb = [](Loop& l, Operation&, const Completion&) { l.deinit(); };
+  ASSERT_EQ(loop.nop(op, cb), 0);
+  loop.run(RunMode::until_done);
+  EXPECT_FALSE(loop.initialized());
+  EXPECT_EQ(loop.init(loop_options()), 0);
+}
+
+TEST_P(LoopTest, StopBeforeRunEndsTheNextRunAfterOneTurn) {
+  struct Chain {
+    Operation op;
+    int left = 100;
+  } chain;
+  auto cb = [](Loop& l, Operation& op, const Completion&) {
+    auto* self = static_cast<Chain*>(op.user_data);
+    if (--self->left > 0) {
+      EXPECT_EQ(l.nop(op, op.callback, self), 0);
+    }
+  };
+  ASSERT_EQ(loop.nop(chain.op, cb, &chain), 0);
+  loop.stop();
+  EXPECT_EQ(loop.run(RunMode::until_done), 1);
+  EXPECT_EQ(chain.left, 99);
+  EXPECT_EQ(loop.run(RunMode::until_done), 99);  // the stop was used up
+}
+
+TEST_P(LoopTest, DeadlineOnACloseIsRefused) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  Operation op;
+  op.timeout_ns = 1'000'000;
+  EXPECT_EQ(loop.close(op, sv[0], noop_cb), -EINVAL);
   ::close(sv[0]);
   ::close(sv[1]);
 }

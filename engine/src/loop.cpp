@@ -26,7 +26,9 @@ bool is_multishot(OpKind kind) {
 int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, Callback cb) {
   if (core == nullptr || cb == nullptr) return -EINVAL;
   if (op.in_flight()) return -EBUSY;
-  bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && !is_multishot(kind);
+  // A close must not be cut short: it would leave the fd's fate unknown.
+  bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && kind != OpKind::close &&
+                     !is_multishot(kind);
   if (op.timeout_ns != 0 && !deadline_ok) return -EINVAL;
   bool needs_fd = kind != OpKind::timeout && kind != OpKind::nop;
   return needs_fd ? core->check_fd(fd) : 0;
@@ -64,12 +66,24 @@ int Loop::init(const LoopOptions& options) noexcept {
 
 void Loop::deinit() noexcept {
   if (core_ == nullptr) return;
+  if (core_->running()) {
+    // Inside a callback: the loop is still on the stack. Finish when run() returns.
+    deinit_pending_ = true;
+    core_->stop();
+    return;
+  }
+  deinit_pending_ = false;
   delete core_;
   core_ = nullptr;
   snprintf(reason_, sizeof(reason_), "loop not initialised");
 }
 
-int Loop::run(RunMode mode) noexcept { return core_ ? core_->run(mode) : -EINVAL; }
+int Loop::run(RunMode mode) noexcept {
+  if (core_ == nullptr) return -EINVAL;
+  int rc = core_->run(mode);
+  if (deinit_pending_ && !core_->running()) deinit();
+  return rc;
+}
 
 void Loop::stop() noexcept {
   if (core_) core_->stop();

@@ -49,7 +49,8 @@ TimeSpec64 deadline_after(uint64_t timeout_ns) {
 
 int LoopCore::init(const LoopOptions& options) noexcept {
   LoopOptions o = options;
-  if (o.ring_entries == 0 || o.ring_entries > kMaxRingEntries) return -EINVAL;
+  // Two at least: an operation with a deadline takes two SQEs in a row.
+  if (o.ring_entries < 2 || o.ring_entries > kMaxRingEntries) return -EINVAL;
   if (o.completion_entries == 0) o.completion_entries = 4 * o.ring_entries;
   if (o.completion_entries < o.ring_entries || o.completion_entries > kMaxCompletionEntries) {
     return -EINVAL;
@@ -143,7 +144,25 @@ int LoopCore::send_direct(Operation& op) noexcept {
     sent = ::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (sent < 0 && errno == EINTR);
   if (sent < 0 && errno == EAGAIN) {
+    // Still no room right after the socket said it was writable: for an
+    // unconnected sendto, poll reports only our own buffer, never the
+    // receiver's queue, so waiting again would spin. It ends with -EAGAIN.
+    bool unconnected = op.args.message.header.msg_name != nullptr;
+    if ((op.flags & kWokeReady) && unconnected) {
+      defer(op, -EAGAIN);
+      return 0;
+    }
     op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
+    return backend_.start(op);
+  }
+  if (op.kind == OpKind::send && sent >= 0 &&
+      size_t(sent) < op.args.message.vector.iov_len) {
+    // A short send is a stream's: the cached kind was stale (fd number reused
+    // after a ::close). Learn again and go on as a stream send.
+    fds_[op.fd].send_path = FdRecord::SendPath::ring;
+    op.flags &= uint8_t(~kDirectSend);
+    op.transferred = uint32_t(sent);
+    op.flags |= kAwaitReady;
     return backend_.start(op);
   }
   if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
@@ -206,7 +225,6 @@ int LoopCore::cancel(Operation& op) noexcept {
 int LoopCore::run(RunMode mode) noexcept {
   if (running_) return -EBUSY;
   running_ = true;
-  stop_requested_ = false;
   int callbacks = 0;
   int rc = 0;
   for (;;) {
@@ -218,6 +236,7 @@ int LoopCore::run(RunMode mode) noexcept {
     if (mode != RunMode::until_done || stop_requested_) break;
   }
   running_ = false;
+  stop_requested_ = false;  // honoured: a stop() outside run() ends the next one
   return rc < 0 ? rc : callbacks;
 }
 
@@ -279,16 +298,26 @@ bool LoopCore::dispatch(const RawEvent& event) noexcept {
 // -EAGAIN from an operation that should have waited (the kernel gives it for
 // some non-blocking sockets, e.g. sendmsg to a full UNIX datagram queue): poll
 // for readiness, then run the operation again. Returns true while it goes on.
-bool LoopCore::retry_when_ready(Operation& op, int32_t result) noexcept {
+bool LoopCore::retry_when_ready(Operation& op, int32_t& result) noexcept {
   if (op.flags & kAwaitReady) {
     op.flags &= uint8_t(~kAwaitReady);
     if (result < 0) return false;  // the poll failed or was cancelled: that is the result
+    if (op.flags & kCancelRequested) {
+      result = -ECANCELED;  // cancelled while it waited: do not start it again
+      return false;
+    }
+    op.flags |= kWokeReady;
     restart(op);
+    op.flags &= uint8_t(~kWokeReady);
     return true;
   }
   bool waits = op.kind == OpKind::send || op.kind == OpKind::sendto || op.kind == OpKind::recv ||
                op.kind == OpKind::recvfrom || op.kind == OpKind::accept;
-  if (result != -EAGAIN || !waits || (op.flags & kCancelRequested)) return false;
+  if (result != -EAGAIN || !waits) return false;
+  if (op.flags & kCancelRequested) {
+    result = -ECANCELED;
+    return false;
+  }
   op.flags |= kAwaitReady;
   restart(op);
   return true;
@@ -320,7 +349,8 @@ bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
       }
     }
   } else if (result == 0) {
-    result = int32_t(op.transferred);
+    // Zero bytes for a non-empty send: never a success, and retrying could spin.
+    result = op.transferred == length ? int32_t(length) : -EIO;
   }
   finish(op, map_deadline(op, result), Completion{});
   return true;
@@ -389,11 +419,12 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
   return payload > 0 ? payload : 0;
 }
 
-int32_t LoopCore::check_accepted(int32_t result) const noexcept {
+int32_t LoopCore::check_accepted(int32_t result) noexcept {
   if (result >= 0 && uint32_t(result) >= max_fds_) {
     ::close(result);  // beyond the loop's fd table: refuse it rather than lose track
     return -EMFILE;
   }
+  if (result >= 0) fds_[result].send_path = FdRecord::SendPath::unknown;  // a new socket
   return result;
 }
 

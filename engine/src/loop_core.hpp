@@ -61,6 +61,7 @@ class LoopCore {
 
   uint32_t buffer_size() const noexcept { return pool_.size_bytes(); }
   uint32_t active() const noexcept { return active_; }
+  bool running() const noexcept { return running_; }
   const Capabilities& capabilities() const noexcept { return caps_; }
   const char* reason() const noexcept { return backend_.reason(); }
   const LoopStats& stats() const noexcept { return stats_; }
@@ -70,14 +71,14 @@ class LoopCore {
   bool sends_directly(int fd) noexcept;
   int start(Operation& op) noexcept;
   int send_direct(Operation& op) noexcept;
-  bool retry_when_ready(Operation& op, int32_t result) noexcept;
+  bool retry_when_ready(Operation& op, int32_t& result) noexcept;
   uint32_t drain() noexcept;
   bool dispatch(const RawEvent& event) noexcept;
   bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_send(Operation& op, int32_t result) noexcept;
   void fill_recvfrom(Operation& op, Completion& completion) const noexcept;
   int32_t lend_buffer(Operation& op, const RawEvent& event, Completion& completion) noexcept;
-  int32_t check_accepted(int32_t result) const noexcept;
+  int32_t check_accepted(int32_t result) noexcept;
   /// A linked deadline that fired shows as -ECANCELED: report it as -ETIMEDOUT.
   static int32_t map_deadline(const Operation& op, int32_t result) noexcept {
     bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);

@@ -31,7 +31,8 @@ class LoopCore;
 
 /// How long one run() call goes on.
 enum class RunMode : uint8_t {
-  once,        ///< wait for at least one completion (or a wake), dispatch what is ready, return
+  once,        ///< wait for something to happen (a completion or a wake), dispatch what is ready,
+               ///< return; may report 0 callbacks (a wake, or only the engine's own completions)
   no_wait,     ///< dispatch what is ready without waiting
   until_done,  ///< run until no operation is in flight, or stop() is called
 };
@@ -89,13 +90,17 @@ class Loop {
   /// bad options, -EALREADY if initialised). On failure nothing is held.
   int init(const LoopOptions& options = {}) noexcept;
   /// Releases everything. Safe to call twice; the loop can be init()ed again.
+  /// Called from a callback, it stops the loop and takes effect when run()
+  /// returns. Operations in flight are dropped without callbacks and stay
+  /// marked in flight: zero them (`op = Operation{}`) before reusing them.
   void deinit() noexcept;
   bool initialized() const noexcept { return core_ != nullptr; }
 
   /// Runs the loop; returns the number of callbacks made, or -errno
   /// (-EBUSY when called from inside a callback).
   int run(RunMode mode) noexcept;
-  /// Makes run() return after the current turn. Loop thread only.
+  /// Makes run() return after the current turn (called outside run(): after
+  /// the next run's first turn). Loop thread only; other threads use wake().
   void stop() noexcept;
   /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
   /// The caller must make sure the loop is not deinit()ed meanwhile.
@@ -104,7 +109,11 @@ class Loop {
   // Operations. Each returns 0 when queued (the callback will follow) or a
   // negated errno when refused, in which case nothing happened and no callback
   // will come: -EINVAL bad arguments, -EBUSY `op` is still in flight,
-  // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it.
+  // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it,
+  // -EAGAIN no room right now (io_uring's SQ stayed full after flushing it;
+  // epoll's deadline heap is full). An operation already in flight that meets
+  // a full SQ when the engine must start it again (a continued send, a
+  // re-armed multishot) ends with -EAGAIN.
 
   /// Accepts one connection; result = the new fd (non-blocking, close-on-exec).
   /// `peer`, if given, receives the client's address and must outlive the operation.
@@ -129,6 +138,9 @@ class Loop {
   /// ends it like EOF: use recvfrom_multishot there.
   int recv_multishot(Operation& op, int fd, Callback callback, void* user_data = nullptr) noexcept;
   /// One datagram to `peer` (nullptr on a connected socket); must outlive the operation.
+  /// A connected socket waits for room at the receiver; an unconnected UNIX
+  /// datagram socket whose receiver stays full ends with -EAGAIN (poll cannot
+  /// wait on another socket's queue).
   int sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
              Callback callback, void* user_data = nullptr) noexcept;
   /// One datagram into the caller's buffer; `peer` (optional) receives the sender.
@@ -170,6 +182,7 @@ class Loop {
 
  private:
   detail::LoopCore* core_ = nullptr;
+  bool deinit_pending_ = false;  // deinit() was called from a callback
   char reason_[192] = "loop not initialised";
 };
 

@@ -22,7 +22,7 @@ enum OpFlag : uint8_t {
   kAwaitReady = 1u << 2,       ///< next start waits for readiness (poll), then the op runs again
   kDirectSend = 1u << 3,       ///< send by a non-blocking sendmsg(2) from the core (UNIX datagrams)
   // epoll's own bookkeeping:
-  kConnecting = 1u << 4,       ///< connect() said EINPROGRESS: SO_ERROR tells the end
+  kWokeReady = 1u << 4,        ///< this start follows a readiness report (see send_direct)
   kInPending = 1u << 5,        ///< on the list of operations to try at the next turn
   kInFdQueue = 1u << 6,        ///< waiting in its fd's read or write queue
   kInTimerHeap = 1u << 7,      ///< in the deadline heap (a timer, or a deadline)
