@@ -30,8 +30,10 @@ int format_capabilities(const Capabilities& caps, char* out, unsigned capacity) 
       {caps.send_zc, "send_zc"},               {caps.cqe_skip, "cqe_skip"},
       {caps.ext_arg, "ext_arg"},
   };
-  int used = snprintf(out, capacity, "%s sq=%u cq=%u", backend_name(caps.backend),
-                      caps.sq_entries, caps.cq_entries);
+  int used = caps.backend == BackendKind::uring
+                 ? snprintf(out, capacity, "%s sq=%u cq=%u", backend_name(caps.backend),
+                            caps.sq_entries, caps.cq_entries)
+                 : snprintf(out, capacity, "%s", backend_name(caps.backend));
   for (const Flag& flag : flags) {
     if (!flag.on || used < 0 || unsigned(used) >= capacity) continue;
     used += snprintf(out + used, capacity - unsigned(used), " %s", flag.name);
