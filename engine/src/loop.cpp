@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -52,12 +53,16 @@ bool length_ok(const void* data, size_t length) {
 
 int Loop::init(const LoopOptions& options) noexcept {
   if (core_ != nullptr) return -EALREADY;
-  auto* core = new (std::nothrow) detail::LoopCore(*this);
-  if (core == nullptr) return -ENOMEM;
+  // malloc and placement new, not operator new: the C ABI links into plain C
+  // programs without the C++ runtime.
+  void* memory = malloc(sizeof(detail::LoopCore));
+  if (memory == nullptr) return -ENOMEM;
+  auto* core = new (memory) detail::LoopCore(*this);
   int rc = core->init(options);
   snprintf(reason_, sizeof(reason_), "%s", core->reason());
   if (rc < 0) {
-    delete core;
+    core->~LoopCore();
+    free(memory);
     return rc;
   }
   core_ = core;
@@ -73,7 +78,8 @@ void Loop::deinit() noexcept {
     return;
   }
   deinit_pending_ = false;
-  delete core_;
+  core_->~LoopCore();
+  free(core_);
   core_ = nullptr;
   snprintf(reason_, sizeof(reason_), "loop not initialised");
 }

@@ -1,0 +1,410 @@
+// The C ABI: a thin extern "C" layer over the engine. Storage is the
+// caller's; every argument is checked before anything is touched, so a
+// refused call changes nothing. No exception, C++ type or C++ runtime symbol
+// crosses this boundary (the shared library is linked as C to prove it).
+#define RSK_BUILDING_LIBRARY 1
+#include "ringsock.h"
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "ringsock/capabilities.hpp"
+#include "ringsock/endpoint.hpp"
+#include "ringsock/loop.hpp"
+#include "ringsock/socket.hpp"
+
+namespace {
+
+using ringsock::Completion;
+using ringsock::Endpoint;
+using ringsock::Loop;
+using ringsock::Operation;
+
+constexpr uint32_t kLoopMagic = 0x4c4b5352;  // "RSKL": the storage holds a Loop
+
+struct LoopStorage {
+  Loop loop;
+  uint32_t magic;
+};
+
+struct OpStorage {
+  Operation op;
+  rsk_callback callback;
+};
+
+// The C types are the C++ ones, byte for byte.
+static_assert(sizeof(LoopStorage) <= RSK_LOOP_SIZE && alignof(LoopStorage) <= RSK_LOOP_ALIGN);
+static_assert(sizeof(OpStorage) <= RSK_OP_SIZE && alignof(OpStorage) <= RSK_OP_ALIGN);
+static_assert(offsetof(LoopStorage, loop) == 0 && offsetof(OpStorage, op) == 0);
+static_assert(sizeof(rsk_endpoint) == sizeof(Endpoint) && alignof(rsk_endpoint) == alignof(Endpoint));
+static_assert(offsetof(rsk_endpoint, length) == offsetof(Endpoint, length));
+static_assert(offsetof(rsk_endpoint, transport) == offsetof(Endpoint, transport));
+static_assert(sizeof(rsk_completion) == sizeof(Completion));
+static_assert(offsetof(rsk_completion, more) == offsetof(Completion, more));
+static_assert(offsetof(rsk_completion, truncated) == offsetof(Completion, truncated));
+static_assert(offsetof(rsk_completion, has_buffer) == offsetof(Completion, has_buffer));
+static_assert(offsetof(rsk_completion, buffer_id) == offsetof(Completion, buffer_id));
+static_assert(offsetof(rsk_completion, data) == offsetof(Completion, data));
+static_assert(offsetof(rsk_completion, peer) == offsetof(Completion, peer));
+static_assert(offsetof(rsk_completion, peer_length) == offsetof(Completion, peer_length));
+static_assert(RSK_TCP == int(ringsock::Transport::tcp) && RSK_UDP == int(ringsock::Transport::udp));
+static_assert(RSK_UNIX == int(ringsock::Transport::unix_stream) &&
+              RSK_UNIX_DGRAM == int(ringsock::Transport::unix_dgram));
+static_assert(RSK_BACKEND_URING == int(ringsock::BackendKind::uring) &&
+              RSK_BACKEND_EPOLL == int(ringsock::BackendKind::epoll));
+
+LoopStorage* storage_of(rsk_loop* loop) { return reinterpret_cast<LoopStorage*>(loop); }
+const LoopStorage* storage_of(const rsk_loop* loop) {
+  return reinterpret_cast<const LoopStorage*>(loop);
+}
+// The Loop of an initialised storage, else nullptr.
+Loop* loop_of(rsk_loop* loop) {
+  return (loop != nullptr && storage_of(loop)->magic == kLoopMagic) ? &storage_of(loop)->loop
+                                                                    : nullptr;
+}
+const Loop* loop_of(const rsk_loop* loop) {
+  return (loop != nullptr && storage_of(loop)->magic == kLoopMagic) ? &storage_of(loop)->loop
+                                                                    : nullptr;
+}
+OpStorage* storage_of(rsk_op* op) { return reinterpret_cast<OpStorage*>(op); }
+const OpStorage* storage_of(const rsk_op* op) { return reinterpret_cast<const OpStorage*>(op); }
+const Endpoint* endpoint_of(const rsk_endpoint* e) { return reinterpret_cast<const Endpoint*>(e); }
+Endpoint* endpoint_of(rsk_endpoint* e) { return reinterpret_cast<Endpoint*>(e); }
+
+// Every C callback goes through here: the C++ types are the C ones.
+void trampoline(Loop& loop, Operation& op, const Completion& completion) {
+  auto* storage = reinterpret_cast<OpStorage*>(&op);
+  storage->callback(reinterpret_cast<rsk_loop*>(&loop), reinterpret_cast<rsk_op*>(storage),
+                    reinterpret_cast<const rsk_completion*>(&completion));
+}
+
+// Runs `submit` with the C callback installed; a refused call leaves the op as it was.
+template <class Submit>
+int submit_with(rsk_loop* loop, rsk_op* op, rsk_callback callback, Submit submit) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr || op == nullptr || callback == nullptr) return -EINVAL;
+  OpStorage* storage = storage_of(op);
+  if (storage->op.in_flight()) return -EBUSY;
+  rsk_callback previous = storage->callback;
+  storage->callback = callback;
+  int rc = submit(*l, storage->op);
+  if (rc < 0) storage->callback = previous;
+  return rc;
+}
+
+bool valid_transport(const rsk_endpoint* e) {
+  return e->transport >= RSK_TCP && e->transport <= RSK_UNIX_DGRAM;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- errors and version ------------------------------------------------------------
+
+const char* rsk_strerror(int result) {
+  if (result >= 0) return "Success";
+  const char* text = strerrordesc_np(-result);  // static text: thread-safe, unlike strerror
+  return text != nullptr ? text : "Unknown error";
+}
+
+uint32_t rsk_version(void) { return RSK_VERSION; }
+
+const char* rsk_version_string(void) {
+#define RSK_STR2(x) #x
+#define RSK_STR(x) RSK_STR2(x)
+  return RSK_STR(RSK_VERSION_MAJOR) "." RSK_STR(RSK_VERSION_MINOR) "." RSK_STR(RSK_VERSION_PATCH);
+#undef RSK_STR
+#undef RSK_STR2
+}
+
+// ---- endpoints ------------------------------------------------------------------------
+
+int rsk_endpoint_parse(const char* url, rsk_endpoint* out, const char** error) {
+  if (url == nullptr || out == nullptr) {
+    if (error != nullptr) *error = "url and out must not be NULL";
+    return -EINVAL;
+  }
+  // strnlen: a URL longer than any valid one is refused without reading on.
+  std::string_view text(url, strnlen(url, 1024));
+  ringsock::ParseResult parsed = ringsock::parse_endpoint(text, *endpoint_of(out));
+  if (error != nullptr) *error = parsed.message;
+  return parsed.error;
+}
+
+int rsk_endpoint_format(const rsk_endpoint* endpoint, char* out, size_t capacity) {
+  if (endpoint == nullptr || out == nullptr) return -EINVAL;
+  return ringsock::format_endpoint(*endpoint_of(endpoint), out, capacity);
+}
+
+// ---- socket set-up --------------------------------------------------------------------
+
+int rsk_listen(const rsk_endpoint* endpoint, int backlog, unsigned flags) {
+  constexpr unsigned kKnown = RSK_LISTEN_REUSEPORT | RSK_LISTEN_UNLINK | RSK_LISTEN_V6ONLY |
+                              RSK_LISTEN_NO_REUSEADDR;
+  if (endpoint == nullptr || (flags & ~kKnown) != 0 || !valid_transport(endpoint)) return -EINVAL;
+  ringsock::ListenOptions options;
+  if (backlog > 0) options.backlog = backlog;
+  options.reuse_port = flags & RSK_LISTEN_REUSEPORT;
+  options.unlink_existing = flags & RSK_LISTEN_UNLINK;
+  options.ipv6_only = flags & RSK_LISTEN_V6ONLY;
+  options.reuse_address = !(flags & RSK_LISTEN_NO_REUSEADDR);
+  return ringsock::listen_on(*endpoint_of(endpoint), options);
+}
+
+int rsk_socket(const rsk_endpoint* endpoint) {
+  if (endpoint == nullptr || !valid_transport(endpoint)) return -EINVAL;
+  return ringsock::open_socket(*endpoint_of(endpoint));
+}
+
+int rsk_bind_datagram(const rsk_endpoint* local, unsigned flags) {
+  if (local == nullptr || (flags & ~RSK_LISTEN_REUSEPORT) != 0 || !valid_transport(local)) {
+    return -EINVAL;
+  }
+  return ringsock::bind_datagram(*endpoint_of(local), flags & RSK_LISTEN_REUSEPORT);
+}
+
+int rsk_connect_datagram(const rsk_endpoint* peer, const rsk_endpoint* local) {
+  if (peer == nullptr || !valid_transport(peer)) return -EINVAL;
+  if (local != nullptr && !valid_transport(local)) return -EINVAL;
+  return ringsock::connect_datagram(*endpoint_of(peer), local ? endpoint_of(local) : nullptr);
+}
+
+int rsk_local_endpoint(int fd, int transport, rsk_endpoint* out) {
+  if (out == nullptr || transport < RSK_TCP || transport > RSK_UNIX_DGRAM) return -EINVAL;
+  return ringsock::local_endpoint(fd, ringsock::Transport(transport), *endpoint_of(out));
+}
+
+int rsk_set_nodelay(int fd, int enabled) { return ringsock::set_nodelay(fd, enabled != 0); }
+
+int rsk_set_buffer_sizes(int fd, int send_bytes, int receive_bytes) {
+  return ringsock::set_buffer_sizes(fd, send_bytes, receive_bytes);
+}
+
+int rsk_set_linger_reset(int fd) { return ringsock::set_linger_reset(fd); }
+
+// ---- the loop -----------------------------------------------------------------------------
+
+void rsk_loop_options_init(rsk_loop_options* options) {
+  if (options == nullptr) return;
+  *options = rsk_loop_options{};
+  ringsock::LoopOptions defaults;
+  options->ring_entries = defaults.ring_entries;
+  options->buffer_count = defaults.buffer_count;
+  options->buffer_size = defaults.buffer_size;
+}
+
+static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& out) {
+  if (in == nullptr) return 0;
+  if (in->backend > RSK_BACKEND_EPOLL) return -EINVAL;
+  for (uint32_t word : in->reserved) {
+    if (word != 0) return -EINVAL;
+  }
+  out.backend = ringsock::BackendChoice(in->backend);
+  if (in->ring_entries != 0) out.ring_entries = in->ring_entries;
+  out.completion_entries = in->completion_entries;
+  if (in->buffer_count != 0) out.buffer_count = in->buffer_count;
+  if (in->buffer_size != 0) out.buffer_size = in->buffer_size;
+  out.max_fds = in->max_fds;
+  out.max_timers = in->max_timers;
+  return 0;
+}
+
+int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options) {
+  if (loop == nullptr || loop_size != sizeof(rsk_loop)) return -EINVAL;
+  ringsock::LoopOptions converted;
+  if (convert_options(options, converted) < 0) return -EINVAL;
+  LoopStorage* storage = storage_of(loop);
+  if (storage->magic != kLoopMagic) {
+    new (&storage->loop) Loop();
+    storage->magic = kLoopMagic;
+  }
+  // A failed init keeps the Loop constructed, so its reason can be read.
+  return storage->loop.init(converted);
+}
+
+int rsk_loop_close(rsk_loop* loop) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr) return -EINVAL;
+  l->deinit();
+  if (!l->initialized()) {  // not from a callback: the storage is free again
+    l->~Loop();
+    storage_of(loop)->magic = 0;
+  }
+  return 0;
+}
+
+int rsk_loop_run(rsk_loop* loop, int mode) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr || mode < RSK_RUN_ONCE || mode > RSK_RUN_UNTIL_DONE) return -EINVAL;
+  return l->run(ringsock::RunMode(mode));
+}
+
+int rsk_loop_stop(rsk_loop* loop) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr || !l->initialized()) return -EINVAL;
+  l->stop();
+  return 0;
+}
+
+int rsk_loop_wake(rsk_loop* loop) {
+  Loop* l = loop_of(loop);
+  return l == nullptr ? -EINVAL : l->wake();
+}
+
+int rsk_loop_backend(const rsk_loop* loop) {
+  const Loop* l = loop_of(loop);
+  return (l == nullptr || !l->initialized()) ? -EINVAL : int(l->backend());
+}
+
+const char* rsk_loop_backend_reason(const rsk_loop* loop) {
+  const Loop* l = loop_of(loop);
+  return l == nullptr ? "loop not initialised" : l->backend_reason();
+}
+
+int rsk_loop_capabilities(const rsk_loop* loop, char* out, size_t capacity) {
+  const Loop* l = loop_of(loop);
+  if (l == nullptr || !l->initialized() || out == nullptr || capacity == 0) return -EINVAL;
+  unsigned fit = capacity > 0xffffffffu ? 0xffffffffu : unsigned(capacity);
+  return ringsock::format_capabilities(l->capabilities(), out, fit);
+}
+
+int rsk_loop_active(const rsk_loop* loop) {
+  const Loop* l = loop_of(loop);
+  return (l == nullptr || !l->initialized()) ? -EINVAL : int(l->active());
+}
+
+int rsk_loop_buffer_size(const rsk_loop* loop) {
+  const Loop* l = loop_of(loop);
+  return (l == nullptr || !l->initialized()) ? -EINVAL : int(l->buffer_size());
+}
+
+int rsk_loop_release_buffer(rsk_loop* loop, unsigned buffer_id) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr || buffer_id > 0xffffu) return -EINVAL;
+  return l->release_buffer(uint16_t(buffer_id));
+}
+
+size_t rsk_loop_size(void) { return sizeof(rsk_loop); }
+size_t rsk_op_size(void) { return sizeof(rsk_op); }
+
+// ---- operations -------------------------------------------------------------------------
+
+void rsk_op_init(rsk_op* op) {
+  if (op == nullptr) return;
+  memset(op, 0, sizeof(*op));
+  new (&storage_of(op)->op) Operation();
+}
+
+void* rsk_op_user_data(const rsk_op* op) { return op ? storage_of(op)->op.user_data : nullptr; }
+int rsk_op_fd(const rsk_op* op) { return op ? storage_of(op)->op.fd : -EINVAL; }
+uint32_t rsk_op_transferred(const rsk_op* op) { return op ? storage_of(op)->op.transferred : 0; }
+int rsk_op_in_flight(const rsk_op* op) { return op ? int(storage_of(op)->op.in_flight()) : 0; }
+
+int rsk_op_set_timeout(rsk_op* op, uint64_t timeout_ns) {
+  if (op == nullptr) return -EINVAL;
+  storage_of(op)->op.timeout_ns = timeout_ns;
+  return 0;
+}
+
+int rsk_accept(rsk_loop* loop, rsk_op* op, int listen_fd, rsk_endpoint* peer,
+               rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.accept(o, listen_fd, peer ? endpoint_of(peer) : nullptr, trampoline, user_data);
+  });
+}
+
+int rsk_accept_multishot(rsk_loop* loop, rsk_op* op, int listen_fd, rsk_callback callback,
+                         void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.accept_multishot(o, listen_fd, trampoline, user_data);
+  });
+}
+
+int rsk_connect(rsk_loop* loop, rsk_op* op, int fd, const rsk_endpoint* peer,
+                rsk_callback callback, void* user_data) {
+  if (peer == nullptr) return -EINVAL;
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.connect(o, fd, *endpoint_of(peer), trampoline, user_data);
+  });
+}
+
+int rsk_send(rsk_loop* loop, rsk_op* op, int fd, const void* data, size_t length,
+             rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.send(o, fd, data, length, trampoline, user_data);
+  });
+}
+
+int rsk_recv(rsk_loop* loop, rsk_op* op, int fd, void* data, size_t length,
+             rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.recv(o, fd, data, length, trampoline, user_data);
+  });
+}
+
+int rsk_recv_multishot(rsk_loop* loop, rsk_op* op, int fd, rsk_callback callback,
+                       void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.recv_multishot(o, fd, trampoline, user_data);
+  });
+}
+
+int rsk_sendto(rsk_loop* loop, rsk_op* op, int fd, const void* data, size_t length,
+               const rsk_endpoint* peer, rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.sendto(o, fd, data, length, peer ? endpoint_of(peer) : nullptr, trampoline,
+                    user_data);
+  });
+}
+
+int rsk_recvfrom(rsk_loop* loop, rsk_op* op, int fd, void* data, size_t length,
+                 rsk_endpoint* peer, rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.recvfrom(o, fd, data, length, peer ? endpoint_of(peer) : nullptr, trampoline,
+                      user_data);
+  });
+}
+
+int rsk_recvfrom_multishot(rsk_loop* loop, rsk_op* op, int fd, rsk_callback callback,
+                           void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.recvfrom_multishot(o, fd, trampoline, user_data);
+  });
+}
+
+int rsk_shutdown(rsk_loop* loop, rsk_op* op, int fd, int how, rsk_callback callback,
+                 void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.shutdown(o, fd, how, trampoline, user_data);
+  });
+}
+
+int rsk_close(rsk_loop* loop, rsk_op* op, int fd, rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.close(o, fd, trampoline, user_data);
+  });
+}
+
+int rsk_timeout(rsk_loop* loop, rsk_op* op, uint64_t timeout_ns, rsk_callback callback,
+                void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.timeout(o, timeout_ns, trampoline, user_data);
+  });
+}
+
+int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback,
+                     [&](Loop& l, Operation& o) { return l.nop(o, trampoline, user_data); });
+}
+
+int rsk_cancel(rsk_loop* loop, rsk_op* op) {
+  Loop* l = loop_of(loop);
+  if (l == nullptr || op == nullptr) return -EINVAL;
+  return l->cancel(storage_of(op)->op);
+}
+
+}  // extern "C"
