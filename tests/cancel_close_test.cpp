@@ -105,28 +105,11 @@ TEST_P(CancelCloseTest, CancelEveryOperationKind) {
 }
 
 TEST_P(CancelCloseTest, CancelAHangingConnect) {
-  // A listener whose accept queue is full drops SYNs: the next connect hangs.
-  Endpoint any;
-  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
-  ListenOptions options;
-  options.backlog = 0;
-  int listener = listen_on(any, options);
-  ASSERT_GE(listener, 0);
-  Endpoint bound = bound_endpoint(listener, any);
-  std::vector<int> fds;
-  bool hanging = false;
-  for (int i = 0; i < 8 && !hanging; ++i) {
-    fds.push_back(open_socket(bound));
-    Recorder probe;
-    probe.op.timeout_ns = 200'000'000;
-    ASSERT_EQ(loop.connect(probe.op, fds.back(), bound, Recorder::callback, &probe), 0);
-    ASSERT_TRUE(run_until(loop, [&] { return probe.terminal; }));
-    hanging = probe.result() == -ETIMEDOUT;
-  }
-  ASSERT_TRUE(hanging) << "the accept queue never filled";
-  fds.push_back(open_socket(bound));
+  FullListener full;  // its accept queue is full: the next connect hangs
+  ASSERT_TRUE(fill_accept_queue(loop, full)) << "the accept queue never filled";
+  int fd = open_socket(full.endpoint);
   Recorder connect;
-  ASSERT_EQ(loop.connect(connect.op, fds.back(), bound, Recorder::callback, &connect), 0);
+  ASSERT_EQ(loop.connect(connect.op, fd, full.endpoint, Recorder::callback, &connect), 0);
   loop.run(RunMode::no_wait);
   EXPECT_FALSE(connect.terminal);
   ASSERT_EQ(loop.cancel(connect.op), 0);
@@ -134,8 +117,7 @@ TEST_P(CancelCloseTest, CancelAHangingConnect) {
   loop.run(RunMode::no_wait);
   EXPECT_EQ(connect.terminal_count, 1);
   EXPECT_EQ(connect.result(), -ECANCELED);
-  for (int fd : fds) ::close(fd);
-  ::close(listener);
+  ::close(fd);
 }
 
 // Operations that finish at once still end exactly once when cancelled in

@@ -169,6 +169,32 @@ bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair) {
   return connected.result() == 0 && pair.server >= 0;
 }
 
+FullListener::~FullListener() {
+  for (int fd : fillers) ::close(fd);
+  if (listener >= 0) ::close(listener);
+}
+
+bool fill_accept_queue(Loop& loop, FullListener& full) {
+  Endpoint any;
+  EXPECT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
+  ListenOptions options;
+  options.backlog = 0;
+  full.listener = listen_on(any, options);
+  if (full.listener < 0) return false;
+  full.endpoint = bound_endpoint(full.listener, any);
+  for (int i = 0; i < 8; ++i) {
+    full.fillers.push_back(open_socket(full.endpoint));
+    Recorder probe;
+    probe.op.timeout_ns = 200'000'000;
+    EXPECT_EQ(loop.connect(probe.op, full.fillers.back(), full.endpoint, Recorder::callback,
+                           &probe), 0);
+    if (!run_until(loop, [&] { return probe.terminal; })) return false;
+    if (probe.result() == -ETIMEDOUT) return true;
+    EXPECT_EQ(probe.result(), 0) << "unexpected connect result";
+  }
+  return false;
+}
+
 int count_open_fds() {
   int count = 0;
   DIR* dir = opendir("/proc/self/fd");

@@ -80,6 +80,18 @@ struct StreamPair {
 /// Fails the current test (ASSERT in caller) if it cannot connect.
 bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair);
 
+/// A TCP listener on loopback whose accept queue is full, so that a new
+/// connect to it hangs in SYN_SENT (the kernel drops its SYNs): connects with
+/// a short deadline until one times out. Closes nothing; the caller closes
+/// `listener` and `fillers`. Returns false if the queue never filled.
+struct FullListener {
+  int listener = -1;
+  Endpoint endpoint;
+  std::vector<int> fillers;
+  ~FullListener();
+};
+bool fill_accept_queue(Loop& loop, FullListener& full);
+
 /// Open fds of this process (for leak checks).
 int count_open_fds();
 
