@@ -112,6 +112,34 @@ TEST_P(LoopTest, DeadlineOnACloseIsRefused) {
   ::close(sv[1]);
 }
 
+// A submit refused after the engine filled the operation in (here: epoll's
+// one deadline slot is taken) leaves what the caller can read as it was.
+TEST(EpollLoopTest, ARefusedSubmitLeavesTheOperationAsItWas) {
+  Loop small;
+  LoopOptions o = options_for(TestBackend::epoll);  // only epoll has a deadline heap
+  o.max_timers = 1;
+  ASSERT_EQ(small.init(o), 0);
+  Recorder first;
+  ASSERT_EQ(small.timeout(first.op, 60'000'000'000ull, Recorder::callback, &first), 0);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  uint8_t buffer[8];
+  Operation op;
+  op.timeout_ns = 1'000'000'000;
+  op.user_data = &sv;
+  Operation pristine = op;
+  EXPECT_EQ(small.recv(op, sv[0], buffer, sizeof(buffer), noop_cb, buffer), -EAGAIN);
+  EXPECT_EQ(op.kind, pristine.kind);
+  EXPECT_EQ(op.fd, pristine.fd);
+  EXPECT_EQ(op.user_data, pristine.user_data);
+  EXPECT_EQ(op.callback, pristine.callback);
+  EXPECT_FALSE(op.in_flight());
+  ASSERT_EQ(small.cancel(first.op), 0);
+  ASSERT_TRUE(run_until(small, [&] { return first.terminal; }));
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
 TEST_P(LoopTest, ResubmittingAnInFlightOperationIsEbusy) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);

@@ -3,9 +3,10 @@
  * Linux (io_uring, with an epoll fallback).
  *
  * Valid C99, C11 and C++. Every function returns an int >= 0 on success or a
- * negated errno (rsk_strerror() says it in words); nothing throws, and no
- * function allocates: loops and operations live in storage the caller
- * provides (static, on the stack, or inside the caller's own structs).
+ * negated errno (rsk_strerror() says it in words); nothing throws. Loops and
+ * operations live in storage the caller provides (static, on the stack, or
+ * inside the caller's own structs); rsk_loop_init() takes all the memory a
+ * loop will use (buffer pool, tables), and nothing allocates after it.
  *
  * Usage in brief:
  *   rsk_loop loop;                    // storage; rsk_loop_init() fills it
@@ -34,7 +35,7 @@
 #define RSK_VERSION_PATCH 0
 /* One number that compares: (major << 16) | (minor << 8) | patch. */
 #define RSK_MAKE_VERSION(major, minor, patch) \
-  (((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))
+  ((((major) + 0u) << 16) | (((minor) + 0u) << 8) | ((patch) + 0u))
 #define RSK_VERSION RSK_MAKE_VERSION(RSK_VERSION_MAJOR, RSK_VERSION_MINOR, RSK_VERSION_PATCH)
 
 /* ---- storage sizes ------------------------------------------------------- */
@@ -47,9 +48,9 @@
 #define RSK_OP_SIZE 256
 #define RSK_OP_ALIGN 16
 
-#if defined(__cplusplus)
+#if defined(__cplusplus) && __cplusplus >= 201103L
 #define RSK_ALIGNED(n) alignas(n)
-#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define RSK_ALIGNED(n) _Alignas(n)
 #else
 #define RSK_ALIGNED(n) __attribute__((aligned(n)))
@@ -107,6 +108,9 @@ RSK_API int rsk_endpoint_format(const rsk_endpoint* endpoint, char* out, size_t 
 #define RSK_LISTEN_V6ONLY 0x4u         /* IPV6_V6ONLY on tcp://[::] */
 #define RSK_LISTEN_NO_REUSEADDR 0x8u   /* leave SO_REUSEADDR off */
 
+/* Each returns an fd or -errno; -EPROTOTYPE when the endpoint's transport
+ * does not fit the call (a datagram endpoint to rsk_listen, say). */
+
 /* Stream server: socket, bind, listen (backlog <= 0: 1024). Returns the fd. */
 RSK_API int rsk_listen(const rsk_endpoint* endpoint, int backlog, unsigned flags);
 /* A socket for rsk_connect (streams) or rsk_sendto (datagrams; a UNIX
@@ -156,8 +160,8 @@ RSK_API void rsk_loop_options_init(rsk_loop_options* options);
  * why it failed, too. */
 RSK_API int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options);
 /* Releases everything the loop holds. Operations still in flight are
- * dropped without callbacks. From a callback it takes effect when
- * rsk_loop_run() returns. */
+ * dropped without callbacks and stay marked in flight: rsk_op_init() them
+ * before reuse. From a callback it takes effect when rsk_loop_run() returns. */
 RSK_API int rsk_loop_close(rsk_loop* loop);
 
 #define RSK_RUN_ONCE 0       /* wait for something, dispatch what is ready */
@@ -220,7 +224,7 @@ RSK_API uint32_t rsk_op_transferred(const rsk_op* op);
 RSK_API int rsk_op_in_flight(const rsk_op* op);
 /* A deadline for the next submits of this op, in nanoseconds after each
  * submit; 0 = none. On expiry the operation ends with -ETIMEDOUT. Not for
- * timers, multishot operations or close (their submit gets -EINVAL). */
+ * timers, nops, multishot operations or close (their submit gets -EINVAL). */
 RSK_API int rsk_op_set_timeout(rsk_op* op, uint64_t timeout_ns);
 
 /* Each returns 0 (the callback will come) or -errno (nothing happened):

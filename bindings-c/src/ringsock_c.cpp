@@ -6,6 +6,7 @@
 #include "ringsock.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstddef>
 #include <cstring>
 #include <new>
@@ -81,7 +82,8 @@ void trampoline(Loop& loop, Operation& op, const Completion& completion) {
                     reinterpret_cast<const rsk_completion*>(&completion));
 }
 
-// Runs `submit` with the C callback installed; a refused call leaves the op as it was.
+// Runs `submit` with the C callback installed; a refused call leaves the op as
+// it was (the engine restores what it filled in; the callback is ours).
 template <class Submit>
 int submit_with(rsk_loop* loop, rsk_op* op, rsk_callback callback, Submit submit) {
   Loop* l = loop_of(loop);
@@ -107,6 +109,7 @@ extern "C" {
 
 const char* rsk_strerror(int result) {
   if (result >= 0) return "Success";
+  if (result == INT_MIN) return "Unknown error";  // -INT_MIN overflows
   const char* text = strerrordesc_np(-result);  // static text: thread-safe, unlike strerror
   return text != nullptr ? text : "Unknown error";
 }

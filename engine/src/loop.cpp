@@ -35,6 +35,32 @@ int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, C
   return needs_fd ? core->check_fd(fd) : 0;
 }
 
+// What a caller can read back from an idle operation. A submit refused after
+// fill() (a full SQ, a full deadline heap) puts it back: the call changed nothing.
+struct Visible {
+  OpKind kind;
+  int32_t fd;
+  Callback callback;
+  void* user_data;
+  uint32_t transferred;
+};
+
+Visible visible(const Operation& op) {
+  return Visible{op.kind, op.fd, op.callback, op.user_data, op.transferred};
+}
+
+int submit_or_restore(detail::LoopCore& core, Operation& op, const Visible& before) {
+  int rc = core.submit(op);
+  if (rc < 0) {
+    op.kind = before.kind;
+    op.fd = before.fd;
+    op.callback = before.callback;
+    op.user_data = before.user_data;
+    op.transferred = before.transferred;
+  }
+  return rc;
+}
+
 void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
   op.kind = kind;
   op.fd = fd;
@@ -101,17 +127,19 @@ int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback
                  void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::accept, listen_fd, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::accept, listen_fd, callback, user_data);
   op.args.accept.peer = peer;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::accept_multishot(Operation& op, int listen_fd, Callback callback,
                            void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::accept_multishot, listen_fd, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::accept_multishot, listen_fd, callback, user_data);
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback,
@@ -119,9 +147,10 @@ int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback
   int rc = validate(core_, op, OpKind::connect, fd, callback);
   if (rc < 0) return rc;
   if (peer.length == 0 || peer.length > sizeof(peer.storage)) return -EINVAL;
+  Visible before = visible(op);
   fill(op, OpKind::connect, fd, callback, user_data);
   op.args.connect.peer = &peer;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback callback,
@@ -129,13 +158,14 @@ int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback 
   int rc = validate(core_, op, OpKind::send, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
+  Visible before = visible(op);
   fill(op, OpKind::send, fd, callback, user_data);
   clear_message(op);
   // Kept as a message: a send on a UNIX datagram socket goes out as sendmsg.
   op.args.message.vector = iovec{const_cast<void*>(data), length};  // only read
   op.args.message.header.msg_iov = &op.args.message.vector;
   op.args.message.header.msg_iovlen = 1;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callback,
@@ -143,17 +173,19 @@ int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callba
   int rc = validate(core_, op, OpKind::recv, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
+  Visible before = visible(op);
   fill(op, OpKind::recv, fd, callback, user_data);
   op.args.io.data = data;
   op.args.io.length = uint32_t(length);
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::recv_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::recv_multishot, fd, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::recv_multishot, fd, callback, user_data);
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
@@ -164,6 +196,7 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
   if (peer != nullptr && (peer->length == 0 || peer->length > sizeof(peer->storage))) {
     return -EINVAL;
   }
+  Visible before = visible(op);
   fill(op, OpKind::sendto, fd, callback, user_data);
   clear_message(op);
   msghdr& header = op.args.message.header;
@@ -172,7 +205,7 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
   header.msg_namelen = peer ? peer->length : 0;
   header.msg_iov = &op.args.message.vector;
   header.msg_iovlen = 1;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
@@ -180,6 +213,7 @@ int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* p
   int rc = validate(core_, op, OpKind::recvfrom, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
+  Visible before = visible(op);
   fill(op, OpKind::recvfrom, fd, callback, user_data);
   clear_message(op);
   msghdr& header = op.args.message.header;
@@ -189,48 +223,53 @@ int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* p
   header.msg_namelen = peer ? sizeof(peer->storage) : 0;
   header.msg_iov = &op.args.message.vector;
   header.msg_iovlen = 1;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::recvfrom_multishot, fd, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::recvfrom_multishot, fd, callback, user_data);
   clear_message(op);
   // No iovec: the kernel lays header, address and payload out in a pool buffer.
   op.args.message.header.msg_namelen = detail::kRecvMsgNameBytes;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::shutdown(Operation& op, int fd, int how, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::shutdown, fd, callback);
   if (rc < 0) return rc;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  Visible before = visible(op);
   fill(op, OpKind::shutdown, fd, callback, user_data);
   op.args.io.how = how;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::close(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::close, fd, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::close, fd, callback, user_data);
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::timeout(Operation& op, uint64_t timeout_ns, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::timeout, -1, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::timeout, -1, callback, user_data);
   op.args.timer.duration_ns = timeout_ns;
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::nop(Operation& op, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::nop, -1, callback);
   if (rc < 0) return rc;
+  Visible before = visible(op);
   fill(op, OpKind::nop, -1, callback, user_data);
-  return core_->submit(op);
+  return submit_or_restore(*core_, op, before);
 }
 
 int Loop::cancel(Operation& op) noexcept { return core_ ? core_->cancel(op) : -EINVAL; }

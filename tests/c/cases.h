@@ -1,0 +1,35 @@
+/* The test cases of c_abi_tests (see main.c for the table). */
+#ifndef RINGSOCK_C_TEST_CASES_H
+#define RINGSOCK_C_TEST_CASES_H
+
+/* version_test.c */
+int test_version(int backend);
+int test_strerror(int backend);
+
+/* bad_input_test.c */
+int test_endpoint_roundtrip(int backend);
+int test_bad_urls(int backend);
+int test_bad_endpoint_args(int backend);
+int test_bad_socket_setup(int backend);
+int test_bad_loop_init(int backend);
+int test_zeroed_loop(int backend);
+int test_bad_ops(int backend);
+int test_busy_op(int backend);
+int test_refused_submit(int backend);
+
+/* echo_test.c */
+int test_echo_tcp(int backend);
+int test_echo_udp(int backend);
+int test_echo_unix(int backend);
+int test_echo_unix_dgram(int backend);
+
+/* loop_test.c */
+int test_timer(int backend);
+int test_deadline(int backend);
+int test_cancel(int backend);
+int test_wake(int backend);
+int test_stop(int backend);
+int test_loop_info(int backend);
+int test_close_in_callback(int backend);
+
+#endif
