@@ -167,7 +167,8 @@ TEST(EndpointParse, UnixAbstract) {
 }
 
 TEST(EndpointParse, UnixLengthLimits) {
-  std::string path = "/" + std::string(106, 'p');  // 107 bytes: fits with its NUL
+  std::string path(107, 'p');  // 107 bytes: fits with its NUL
+  path[0] = '/';
   Endpoint longest = parse_ok("unix://" + path);
   EXPECT_EQ(longest.length, sizeof(sockaddr_un));
   EXPECT_EQ(std::string(un(longest).sun_path), path);

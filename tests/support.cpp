@@ -81,8 +81,8 @@ Endpoint make_endpoint(Family family, bool stream, TempDir& dir) {
   int n = counter++;
   std::string url;
   switch (family) {
-    case Family::ipv4: url = stream ? "tcp://127.0.0.1:0" : "udp://127.0.0.1:0"; break;
-    case Family::ipv6: url = stream ? "tcp://[::1]:0" : "udp://[::1]:0"; break;
+    case Family::ipv4: url = std::string(stream ? "tcp://127.0.0.1:0" : "udp://127.0.0.1:0"); break;
+    case Family::ipv6: url = std::string(stream ? "tcp://[::1]:0" : "udp://[::1]:0"); break;
     case Family::unix_path:
       url = std::string(stream ? "unix://" : "unix-dgram://") + dir.path + "/s" +
             std::to_string(n) + ".sock";

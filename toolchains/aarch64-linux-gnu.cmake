@@ -1,21 +1,10 @@
-# Cross-compiling for aarch64-linux-gnu with Debian's cross compiler and multiarch libraries
-# (liburing-dev:arm64 where Debian has it). Use:
-#   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake
-# Tests run under qemu-user when it is installed; io_uring is unavailable
-# there, so they exercise the epoll fallback.
-set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
-set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
-set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu)
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-# pkg-config must read the target's .pc files, not the build machine's.
-set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
-set(ENV{PKG_CONFIG_SYSROOT_DIR} /)
-find_program(RINGSOCK_QEMU qemu-aarch64-static)
-if(RINGSOCK_QEMU)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${RINGSOCK_QEMU} -L /usr/aarch64-linux-gnu)
-endif()
+# Cross-compiling for arm64 (aarch64-linux-gnu) with Debian's cross compiler and
+# multiarch libraries. scripts/cross-deps.sh arm64 installs them
+# (crossbuild-essential-arm64, liburing-dev:arm64, libgtest-dev:arm64,
+# qemu-user-static). Use:
+#   cmake -S . -B build-cross-arm64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake -DRINGSOCK_BUILD_BENCH=OFF
+# or scripts/cross.sh arm64, which also runs the tests under qemu-aarch64-static.
+set(RINGSOCK_CROSS_TRIPLET aarch64-linux-gnu)
+set(RINGSOCK_CROSS_PROCESSOR aarch64)
+set(RINGSOCK_CROSS_QEMU qemu-aarch64-static)
+include(${CMAKE_CURRENT_LIST_DIR}/debian-cross.cmake)
