@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "support.hpp"
 
@@ -279,9 +280,41 @@ TEST_P(StreamTest, ConnectToNobodyIsRefused) {
   ::close(client);
 }
 
+// A UNIX listener whose backlog is full refuses at once with -EAGAIN, on
+// both backends (epoll must not spin waiting: such a socket polls writable).
+// (TCP drops the SYN instead: see ConnectPastItsDeadlineEndsWithEtimedout.)
+class UnixStreamTest : public StreamTest {};
+
+TEST_P(UnixStreamTest, ConnectToAFullBacklogEndsWithEagain) {
+  Endpoint requested = make_endpoint(family(), true, dir);
+  ListenOptions options;
+  options.backlog = 0;
+  int listener = listen_on(requested, options);
+  ASSERT_GE(listener, 0);
+  Endpoint bound = bound_endpoint(listener, requested);
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) {  // fill the backlog with plain connects
+    fds.push_back(open_socket(bound));
+    ::connect(fds.back(), bound.address(), bound.length);
+  }
+  fds.push_back(open_socket(bound));
+  Recorder connected;
+  connected.op.timeout_ns = 5'000'000'000;
+  ASSERT_EQ(loop.connect(connected.op, fds.back(), bound, Recorder::callback, &connected), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return connected.terminal; }));
+  EXPECT_EQ(connected.result(), -EAGAIN);
+  for (int fd : fds) ::close(fd);
+  ::close(listener);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sockets, StreamTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),
+                         socket_param_name);
+INSTANTIATE_TEST_SUITE_P(Sockets, UnixStreamTest,
+                         testing::Combine(testing::ValuesIn(all_backends()),
+                                          testing::Values(Family::unix_path,
+                                                          Family::unix_abstract)),
                          socket_param_name);
 
 }  // namespace

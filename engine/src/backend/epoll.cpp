@@ -18,6 +18,9 @@ namespace {
 constexpr int kReadyBatch = 256;       // epoll events taken per turn
 constexpr int kMultishotBudget = 16;   // results per multishot op per readiness: fairness
 constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+// perform()'s private code for "connect said EAGAIN": delivered as -EAGAIN,
+// not taken for "wait for readiness" (no errno has this value).
+constexpr int32_t kConnectBacklogFull = 4096;
 
 int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
 
@@ -259,6 +262,7 @@ EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) no
   }
   int32_t result = perform(op);
   if (result == -EAGAIN) return Attempt::blocked;
+  if (result == -kConnectBacklogFull) result = -EAGAIN;
   complete(op, result, 0, queue);
   return Attempt::finished;
 }
@@ -277,9 +281,12 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
       }
       case OpKind::connect:
         // Called again after EINPROGRESS: EALREADY while pending, EISCONN when
-        // done, or the connection's error.
+        // done, or the connection's error. A plain EAGAIN (a UNIX listener's
+        // backlog is full) is a result, as on io_uring: poll reports an
+        // unconnected UNIX socket writable at once, so waiting would spin.
         rc = ::connect(op.fd, a.connect.peer->address(), a.connect.peer->length);
         if (rc < 0 && errno == EISCONN) rc = 0;
+        if (rc < 0 && errno == EAGAIN) return -kConnectBacklogFull;
         if (rc < 0 && (errno == EINPROGRESS || errno == EALREADY)) errno = EAGAIN;
         break;
       case OpKind::send:
