@@ -1,0 +1,17 @@
+# Tests of the ringsock binary: argument parser and sockperf framing (unit),
+# serve end to end as a child process on every socket type and both backends.
+add_executable(tool_cli_unit_tests
+  ${CMAKE_CURRENT_LIST_DIR}/cli/args_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_test.cpp
+)
+target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+
+add_executable(tool_cli_e2e_tests
+  ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/serve_e2e_test.cpp
+)
+target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
+target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
+add_dependencies(tool_cli_e2e_tests ringsock)
+gtest_discover_tests(tool_cli_e2e_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)

@@ -1,0 +1,141 @@
+#include "args.hpp"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ringsock_cli::Args;
+using ringsock_cli::Command;
+using ringsock_cli::kExitUsage;
+using ringsock_cli::parse_args;
+using ringsock_cli::ServeMode;
+
+struct Parsed {
+  int rc;
+  std::string error;
+};
+
+Parsed parse(std::initializer_list<const char*> words, Args& args) {
+  std::vector<const char*> argv{"ringsock"};
+  argv.insert(argv.end(), words);
+  char error[320];
+  int rc = parse_args(int(argv.size()), argv.data(), args, error, sizeof error);
+  return {rc, error};
+}
+
+TEST(CliArgs, HelpVersionProbe) {
+  Args args;
+  EXPECT_EQ(parse({"--help"}, args).rc, 0);
+  EXPECT_EQ(args.command, Command::help);
+  EXPECT_EQ(parse({"--version"}, args).rc, 0);
+  EXPECT_EQ(args.command, Command::version);
+  EXPECT_EQ(parse({"probe"}, args).rc, 0);
+  EXPECT_EQ(args.command, Command::probe);
+}
+
+TEST(CliArgs, ServeDefaults) {
+  Args args;
+  ASSERT_EQ(parse({"serve", "tcp://127.0.0.1:9000"}, args).rc, 0);
+  EXPECT_EQ(args.command, Command::serve);
+  EXPECT_EQ(args.serve.endpoint_count, 1u);
+  EXPECT_EQ(args.serve.mode, ServeMode::echo);
+  EXPECT_EQ(args.serve.threads, 1u);
+  EXPECT_EQ(args.serve.backend, ringsock::BackendChoice::automatic);
+  EXPECT_EQ(args.serve.buffer_size, 4096u);
+  EXPECT_EQ(args.serve.buffers, 512u);
+  EXPECT_EQ(args.serve.max_connections, 16384u);
+}
+
+TEST(CliArgs, ServeEverything) {
+  Args args;
+  Parsed p = parse({"serve", "tcp://[::1]:0", "--mode", "sockperf", "udp://0.0.0.0:5000",
+                    "--threads=4", "--backend", "epoll", "unix:///tmp/x.sock", "--buffer-size",
+                    "65536", "--buffers=1024", "unix-dgram://@d", "--max-connections", "10",
+                    "--max-message=100"},
+                   args);
+  ASSERT_EQ(p.rc, 0) << p.error;
+  const auto& s = args.serve;
+  EXPECT_EQ(s.endpoint_count, 4u);
+  EXPECT_EQ(s.endpoints[0].transport, ringsock::Transport::tcp);
+  EXPECT_EQ(s.endpoints[0].family(), AF_INET6);
+  EXPECT_EQ(s.endpoints[1].transport, ringsock::Transport::udp);
+  EXPECT_EQ(s.endpoints[2].transport, ringsock::Transport::unix_stream);
+  EXPECT_EQ(s.endpoints[3].transport, ringsock::Transport::unix_dgram);
+  EXPECT_EQ(s.mode, ServeMode::sockperf);
+  EXPECT_EQ(s.threads, 4u);
+  EXPECT_EQ(s.backend, ringsock::BackendChoice::epoll);
+  EXPECT_EQ(s.buffer_size, 65536u);
+  EXPECT_EQ(s.buffers, 1024u);
+  EXPECT_EQ(s.max_connections, 10u);
+  EXPECT_EQ(s.max_message, 100u);
+}
+
+TEST(CliArgs, ModesAndBackends) {
+  Args args;
+  ASSERT_EQ(parse({"serve", "udp://127.0.0.1:1", "--mode", "sink", "--backend", "uring"}, args).rc, 0);
+  EXPECT_EQ(args.serve.mode, ServeMode::sink);
+  EXPECT_EQ(args.serve.backend, ringsock::BackendChoice::uring);
+  ASSERT_EQ(parse({"serve", "udp://127.0.0.1:1", "--backend=auto", "--mode=echo"}, args).rc, 0);
+  EXPECT_EQ(args.serve.backend, ringsock::BackendChoice::automatic);
+  EXPECT_EQ(args.serve.mode, ServeMode::echo);
+}
+
+struct BadCase {
+  std::vector<const char*> words;
+  const char* mentions;  // the message must name the bad argument
+};
+
+class CliArgsBad : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CliArgsBad, ExitsTwoNamingTheArgument) {
+  std::vector<const char*> argv{"ringsock"};
+  argv.insert(argv.end(), GetParam().words.begin(), GetParam().words.end());
+  Args args;
+  char error[320];
+  int rc = parse_args(int(argv.size()), argv.data(), args, error, sizeof error);
+  EXPECT_EQ(rc, kExitUsage);
+  EXPECT_NE(std::string(error).find(GetParam().mentions), std::string::npos) << error;
+}
+
+const char* const kSeventeen[] = {
+    "serve", "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3", "tcp://127.0.0.1:4",
+    "tcp://127.0.0.1:5", "tcp://127.0.0.1:6", "tcp://127.0.0.1:7", "tcp://127.0.0.1:8",
+    "tcp://127.0.0.1:9", "tcp://127.0.0.1:10", "tcp://127.0.0.1:11", "tcp://127.0.0.1:12",
+    "tcp://127.0.0.1:13", "tcp://127.0.0.1:14", "tcp://127.0.0.1:15", "tcp://127.0.0.1:16",
+    "tcp://127.0.0.1:17"};
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, CliArgsBad,
+    ::testing::Values(
+        BadCase{{}, "no command"},
+        BadCase{{"frobnicate"}, "'frobnicate'"},
+        BadCase{{"load", "tcp://127.0.0.1:1"}, "'load'"},
+        BadCase{{"probe", "extra"}, "'extra'"},
+        BadCase{{"serve"}, "ENDPOINT"},
+        BadCase{{"serve", "--mode", "echo"}, "ENDPOINT"},
+        BadCase{{"serve", "tcp://1.2.3:4"}, "'tcp://1.2.3:4'"},
+        BadCase{{"serve", "tcp://127.0.0.1:70000"}, "'tcp://127.0.0.1:70000'"},
+        BadCase{{"serve", "http://127.0.0.1:80"}, "'http://127.0.0.1:80'"},
+        BadCase{{"serve", "127.0.0.1:80"}, "'127.0.0.1:80'"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--mode", "flood"}, "'flood' for --mode"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--backend", "kqueue"}, "'kqueue' for --backend"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--threads", "0"}, "'0' for --threads"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--threads", "-1"}, "'-1' for --threads"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--threads", "2x"}, "'2x' for --threads"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--threads="}, "'' for --threads"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--threads", "99999999999"}, "--threads"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--buffer-size", "100"}, "'100' for --buffer-size"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--buffers", "1000"}, "power of two"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--buffers", "65536"}, "'65536' for --buffers"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--max-connections", "0"}, "--max-connections"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--max-message", "13"}, "--max-message"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
+        BadCase{{"serve", "unix://"}, "'unix://'"},
+        BadCase{{std::begin(kSeventeen), std::end(kSeventeen)}, "too many endpoints"}));
+
+}  // namespace

@@ -1,0 +1,345 @@
+// `ringsock serve` end to end: the binary as a child process, plain blocking
+// client sockets, every socket type, both backends. Each step is bounded.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child.hpp"
+#include "ringsock/endpoint.hpp"
+#include "sockperf.hpp"
+
+namespace {
+
+using cli_test::Child;
+namespace sp = ringsock_cli::sockperf;
+
+constexpr int kStartMs = 10000;
+constexpr int kStopMs = 10000;
+
+// A temporary directory for UNIX socket paths, removed at the end.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char name[] = "/tmp/ringsock-cli-XXXXXX";
+    path = mkdtemp(name);
+  }
+  ~TempDir() {
+    std::string command = "rm -rf '" + path + "'";
+    if (system(command.c_str()) != 0) {
+    }
+  }
+};
+
+// A blocking client socket connected to `url` (datagram sockets connected
+// too, UNIX ones auto-bound so that the server can answer).
+int connect_to(const std::string& url) {
+  ringsock::Endpoint ep;
+  if (ringsock::parse_endpoint(url, ep).error != 0) return -1;
+  int fd = socket(ep.family(), ep.socket_type() | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (ep.family() == AF_UNIX && !ep.is_stream()) {
+    sockaddr_un self{};
+    self.sun_family = AF_UNIX;
+    bind(fd, reinterpret_cast<sockaddr*>(&self), sizeof(sa_family_t));  // autobind
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, ep.address(), ep.length) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, const void* data, size_t n) {
+  return send(fd, data, n, MSG_NOSIGNAL) == ssize_t(n);
+}
+
+// Reads exactly n bytes from a stream (or one datagram of up to n), bounded by SO_RCVTIMEO.
+std::string read_n(int fd, size_t n, bool stream) {
+  std::string got;
+  char buffer[65536];
+  while (got.size() < n) {
+    size_t want = stream ? std::min(n - got.size(), sizeof buffer) : sizeof buffer;
+    ssize_t r = recv(fd, buffer, want, 0);
+    if (r <= 0) break;
+    got.append(buffer, size_t(r));
+    if (!stream) break;
+  }
+  return got;
+}
+
+bool readable_within(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, ms) > 0;
+}
+
+std::string sockperf_message(uint64_t sequence, uint16_t flags, size_t body) {
+  std::string m(sp::kHeaderBytes + body, 'q');
+  sp::encode(sp::Header{sequence, flags, uint32_t(m.size())},
+             reinterpret_cast<uint8_t*>(m.data()));
+  return m;
+}
+
+bool backend_starts(const std::string& backend) {
+  std::string out;
+  if (cli_test::run({"probe"}, &out, nullptr) != 0) return false;
+  size_t at = out.find("\n" + backend + ":");
+  return at != std::string::npos && out.find("cannot start", at) > out.find('\n', at + 1);
+}
+
+class ServeE2E : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!backend_starts(GetParam())) GTEST_SKIP() << GetParam() << " cannot start here";
+  }
+
+  // Starts serve with `endpoints` and `extra` options; returns the listening URLs.
+  std::vector<std::string> start(const std::vector<std::string>& endpoints,
+                                 const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"serve", "--backend", GetParam()};
+    args.insert(args.end(), endpoints.begin(), endpoints.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<Child>(args);
+    auto urls = child_->wait_lines("listening ", endpoints.size(), kStartMs);
+    EXPECT_EQ(urls.size(), endpoints.size()) << child_->err();
+    return urls;
+  }
+
+  // SIGTERM: a clean stop with exit 0 and the counters printed.
+  std::string stop_cleanly() {
+    int status = child_->stop(SIGTERM, kStopMs);
+    EXPECT_TRUE(status >= 0 && WIFEXITED(status)) << "status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0) << child_->err();
+    EXPECT_NE(child_->out().find("stopped by"), std::string::npos) << child_->out();
+    return child_->out();
+  }
+
+  std::unique_ptr<Child> child_;
+  TempDir dir_;
+};
+
+void expect_stream_echo(const std::string& url) {
+  SCOPED_TRACE(url);
+  int fd = connect_to(url);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(send_all(fd, "hello", 5));
+  EXPECT_EQ(read_n(fd, 5, true), "hello");
+  // Split writes, and a large write that arrives in several pool buffers.
+  ASSERT_TRUE(send_all(fd, "ab", 2));
+  usleep(10000);
+  ASSERT_TRUE(send_all(fd, "cd", 2));
+  EXPECT_EQ(read_n(fd, 4, true), "abcd");
+  std::string big(200000, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char('a' + i % 23);
+  ASSERT_TRUE(send_all(fd, big.data(), big.size()));
+  // The client writes all before reading: loopback buffers hold 200 kB.
+  std::string echoed = read_n(fd, big.size(), true);
+  EXPECT_EQ(echoed.size(), big.size());
+  EXPECT_TRUE(echoed == big);
+  close(fd);
+}
+
+void expect_datagram_echo(const std::string& url) {
+  SCOPED_TRACE(url);
+  int fd = connect_to(url);
+  ASSERT_GE(fd, 0);
+  for (const char* text : {"one", "two datagrams", "three"}) {
+    ASSERT_TRUE(send_all(fd, text, strlen(text)));
+    EXPECT_EQ(read_n(fd, 65536, false), text);
+  }
+  close(fd);
+}
+
+TEST_P(ServeE2E, EchoesOnEverySocketType) {
+  auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s",
+                     "unix-dgram://" + dir_.path + "/d", "tcp://[::1]:0"});
+  ASSERT_EQ(urls.size(), 5u);
+  EXPECT_EQ(urls[0].find("tcp://127.0.0.1:"), 0u);
+  EXPECT_NE(urls[0], "tcp://127.0.0.1:0");  // the real ephemeral port
+  expect_stream_echo(urls[0]);
+  expect_datagram_echo(urls[1]);
+  expect_stream_echo(urls[2]);
+  expect_datagram_echo(urls[3]);
+  // IPv6 loopback may be off in a container: only test it when it is there.
+  if (int fd = connect_to(urls[4]); fd >= 0) {
+    close(fd);
+    expect_stream_echo(urls[4]);
+  }
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find(urls[0] + ": connections 1,"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[1] + ": connections 0, in 3 messages"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[3] + ": connections 0, in 3 messages"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors 0"), std::string::npos) << out;
+}
+
+TEST_P(ServeE2E, ManyClientsAndThreads) {
+  auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s"},
+                    {"--threads", "3"});
+  ASSERT_EQ(urls.size(), 3u);
+  std::vector<int> fds;
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_to(urls[i % 2 == 0 ? 0 : 2]);
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    ASSERT_TRUE(send_all(fds[i], text.data(), text.size()));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    EXPECT_EQ(read_n(fds[i], text.size(), true), text);
+    close(fds[i]);
+  }
+  expect_datagram_echo(urls[1]);
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find(urls[0] + ": connections 20,"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[2] + ": connections 20,"), std::string::npos) << out;
+}
+
+TEST_P(ServeE2E, SinkDiscards) {
+  auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0"}, {"--mode", "sink"});
+  ASSERT_EQ(urls.size(), 2u);
+  int stream = connect_to(urls[0]);
+  int datagram = connect_to(urls[1]);
+  ASSERT_GE(stream, 0);
+  ASSERT_GE(datagram, 0);
+  std::string data(10000, 's');
+  ASSERT_TRUE(send_all(stream, data.data(), data.size()));
+  ASSERT_TRUE(send_all(datagram, "dropped", 7));
+  EXPECT_FALSE(readable_within(stream, 300));
+  EXPECT_FALSE(readable_within(datagram, 100));
+  close(stream);
+  close(datagram);
+  usleep(100000);  // let the server read before it is stopped
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find("10000 bytes, out 0 messages 0 bytes"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[1] + ": connections 0, in 1 messages 7 bytes, out 0"),
+            std::string::npos) << out;
+}
+
+TEST_P(ServeE2E, SockperfAnswersPongOnly) {
+  auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s"},
+                    {"--mode", "sockperf"});
+  ASSERT_EQ(urls.size(), 3u);
+  for (const std::string& url : {urls[0], urls[2]}) {
+    SCOPED_TRACE(url);
+    int fd = connect_to(url);
+    ASSERT_GE(fd, 0);
+    // No PONG: no answer. Then a PONG message split mid-header and
+    // coalesced with the next one: both answered, in order, CLIENT cleared.
+    std::string quiet = sockperf_message(1, sp::kFlagClient, 10);
+    std::string ping2 = sockperf_message(2, sp::kFlagClient | sp::kFlagPong, 100);
+    std::string ping3 = sockperf_message(3, sp::kFlagClient | sp::kFlagPong | sp::kFlagWarmup, 0);
+    std::string stream = quiet + ping2 + ping3;
+    size_t split = quiet.size() + 5;
+    ASSERT_TRUE(send_all(fd, stream.data(), split));
+    usleep(20000);
+    ASSERT_TRUE(send_all(fd, stream.data() + split, stream.size() - split));
+    std::string got = read_n(fd, ping2.size() + ping3.size(), true);
+    ASSERT_EQ(got.size(), ping2.size() + ping3.size());
+    sp::Header h2 = sp::decode(reinterpret_cast<const uint8_t*>(got.data()));
+    sp::Header h3 = sp::decode(reinterpret_cast<const uint8_t*>(got.data() + ping2.size()));
+    EXPECT_EQ(h2.sequence, 2u);
+    EXPECT_EQ(h2.flags, sp::kFlagPong);
+    EXPECT_EQ(h3.sequence, 3u);
+    EXPECT_EQ(h3.flags, sp::kFlagPong | sp::kFlagWarmup);
+    EXPECT_EQ(got.substr(sp::kHeaderBytes, 100), ping2.substr(sp::kHeaderBytes));
+    EXPECT_FALSE(readable_within(fd, 100));
+    close(fd);
+  }
+  int fd = connect_to(urls[1]);
+  ASSERT_GE(fd, 0);
+  std::string quiet = sockperf_message(7, sp::kFlagClient, 20);
+  std::string ping = sockperf_message(8, sp::kFlagClient | sp::kFlagPong, 20);
+  ASSERT_TRUE(send_all(fd, quiet.data(), quiet.size()));
+  ASSERT_TRUE(send_all(fd, ping.data(), ping.size()));
+  std::string got = read_n(fd, 65536, false);
+  ASSERT_EQ(got.size(), ping.size());
+  sp::Header h = sp::decode(reinterpret_cast<const uint8_t*>(got.data()));
+  EXPECT_EQ(h.sequence, 8u);
+  EXPECT_EQ(h.flags, sp::kFlagPong);
+  EXPECT_FALSE(readable_within(fd, 100));
+  close(fd);
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find(urls[0] + ": connections 1, in 3 messages"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[1] + ": connections 0, in 2 messages 68 bytes, out 1 messages 34"),
+            std::string::npos) << out;
+}
+
+TEST_P(ServeE2E, AddressInUseExitsOne) {
+  int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  socklen_t length = sizeof address;
+  getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string url = "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  std::string err;
+  EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url}, nullptr, &err), 1);
+  EXPECT_NE(err.find("cannot bind " + url), std::string::npos) << err;
+  EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
+  close(taken);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServeE2E, ::testing::Values("uring", "epoll"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(CliE2E, BadArgumentsExitTwo) {
+  std::string err;
+  EXPECT_EQ(cli_test::run({"serve", "tcp://127.0.0.1:99999"}, nullptr, &err), 2);
+  EXPECT_NE(err.find("tcp://127.0.0.1:99999"), std::string::npos) << err;
+  EXPECT_EQ(cli_test::run({"serve", "tcp://127.0.0.1:0", "--threads", "zero"}, nullptr, &err), 2);
+  EXPECT_NE(err.find("--threads"), std::string::npos) << err;
+  EXPECT_EQ(cli_test::run({"load", "tcp://127.0.0.1:1"}, nullptr, &err), 2);
+  EXPECT_EQ(cli_test::run({}, nullptr, &err), 2);
+}
+
+TEST(CliE2E, HelpVersionProbe) {
+  std::string out;
+  EXPECT_EQ(cli_test::run({"--help"}, &out, nullptr), 0);
+  EXPECT_NE(out.find("ringsock serve"), std::string::npos);
+  EXPECT_EQ(cli_test::run({"--version"}, &out, nullptr), 0);
+  EXPECT_EQ(out.find("ringsock "), 0u);
+  EXPECT_EQ(cli_test::run({"probe"}, &out, nullptr), 0);
+  EXPECT_NE(out.find("backend:"), std::string::npos) << out;
+  EXPECT_NE(out.find("kernel:"), std::string::npos) << out;
+  EXPECT_NE(out.find("RINGSOCK_BACKEND:"), std::string::npos) << out;
+}
+
+// sockperf itself, when installed (it is not by default): its ping-pong
+// against our sockperf mode, TCP and UDP.
+TEST(CliE2E, RealSockperfPingPong) {
+  if (system("command -v sockperf >/dev/null 2>&1") != 0) GTEST_SKIP() << "sockperf not installed";
+  for (const char* transport : {"tcp", "udp"}) {
+    Child server({"serve", "--mode", "sockperf", std::string(transport) + "://127.0.0.1:0"});
+    auto urls = server.wait_lines("listening ", 1, kStartMs);
+    ASSERT_EQ(urls.size(), 1u);
+    std::string port = urls[0].substr(urls[0].rfind(':') + 1);
+    std::string command = "timeout 20 sockperf ping-pong -i 127.0.0.1 -p " + port +
+                          (transport == std::string("tcp") ? " --tcp" : "") +
+                          " -t 1 >/dev/null 2>&1";
+    EXPECT_EQ(system(command.c_str()), 0) << transport;
+    int status = server.stop(SIGTERM, kStopMs);
+    EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,18 @@
+# The ringsock binary: arguments, probe, serve (echo/sink/sockperf).
+# ringsock_cli_core holds the pure parts (argument parser, sockperf framing)
+# so the unit tests link them without the binary's main().
+add_library(ringsock_cli_core STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
+)
+target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
+target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine)
+
+add_executable(ringsock
+  ${CMAKE_CURRENT_LIST_DIR}/cli/main.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/probe.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/serve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/run_serve.cpp
+)
+target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
+target_link_libraries(ringsock PRIVATE ringsock_cli_core Threads::Threads)

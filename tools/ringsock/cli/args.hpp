@@ -1,0 +1,51 @@
+// Command-line parsing of the ringsock command: pure, allocation-free, testable.
+//
+//   ringsock serve ENDPOINT... [--mode echo|sink|sockperf] [--threads N]
+//                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
+//                  [--max-connections N] [--max-message N]
+//   ringsock probe | ringsock --help | ringsock --version
+//
+// Every error names the argument that is wrong; the caller exits with kExitUsage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ringsock/endpoint.hpp"
+#include "ringsock/loop.hpp"
+
+namespace ringsock_cli {
+
+inline constexpr int kExitUsage = 2;  ///< bad arguments
+inline constexpr uint32_t kMaxEndpoints = 16;
+
+enum class Command : uint8_t { help, version, probe, serve };
+enum class ServeMode : uint8_t { echo, sink, sockperf };
+
+struct ServeArgs {
+  ringsock::Endpoint endpoints[kMaxEndpoints];
+  uint32_t endpoint_count = 0;
+  ServeMode mode = ServeMode::echo;
+  uint32_t threads = 1;
+  ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;
+  uint32_t buffer_size = 4096;       ///< bytes per pool buffer (256 .. 1 MiB)
+  uint32_t buffers = 512;            ///< pool buffers per loop (power of two, 1 .. 32768)
+  uint32_t max_connections = 16384;  ///< connection slots per thread, taken at start
+  uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
+};
+
+struct Args {
+  Command command = Command::help;
+  ServeArgs serve;
+};
+
+/// Parses argv (argv[0] is the program). Returns 0, or kExitUsage with a
+/// one-line reason written into `error` (NUL-terminated, cut to fit).
+int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t capacity) noexcept;
+
+/// The text of `ringsock --help`.
+const char* usage_text() noexcept;
+
+const char* mode_name(ServeMode mode) noexcept;
+
+}  // namespace ringsock_cli

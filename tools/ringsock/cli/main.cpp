@@ -1,0 +1,33 @@
+// ringsock: the engine's load-testing command (issue 5). serve and probe here.
+#include <cstdio>
+
+#include "args.hpp"
+#include "probe.hpp"
+#include "serve.hpp"
+
+#ifndef RINGSOCK_VERSION
+#define RINGSOCK_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace ringsock_cli;
+  static Args args;  // 16 endpoints of sockaddr_storage: not for the stack
+  char error[320];
+  if (parse_args(argc, argv, args, error, sizeof error) != 0) {
+    fprintf(stderr, "ringsock: %s\n", error);
+    return kExitUsage;
+  }
+  switch (args.command) {
+    case Command::help:
+      fputs(usage_text(), stdout);
+      return 0;
+    case Command::version:
+      printf("ringsock %s\n", RINGSOCK_VERSION);
+      return 0;
+    case Command::probe:
+      return run_probe();
+    case Command::serve:
+      return run_serve(args.serve);
+  }
+  return 1;
+}

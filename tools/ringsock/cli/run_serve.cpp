@@ -1,0 +1,136 @@
+// The serve command around the workers: bind, start, wait for a signal, report.
+#include <signal.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "probe.hpp"
+#include "serve.hpp"
+
+namespace ringsock_cli {
+
+namespace {
+
+using ringsock::Endpoint;
+
+void print_endpoint(FILE* out, const char* prefix, const Endpoint& ep) {
+  char url[ringsock::kEndpointUrlMax];
+  if (ringsock::format_endpoint(ep, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
+  fprintf(out, "%s%s\n", prefix, url);
+}
+
+void print_counters(const Endpoint& ep, const Counters& c) {
+  char url[ringsock::kEndpointUrlMax];
+  if (ringsock::format_endpoint(ep, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
+  uint64_t errors = 0;
+  for (uint64_t e : c.errors) errors += e;
+  printf("%s: connections %llu, in %llu messages %llu bytes, out %llu messages %llu bytes, "
+         "errors %llu",
+         url, (unsigned long long)c.accepted, (unsigned long long)c.messages_in,
+         (unsigned long long)c.bytes_in, (unsigned long long)c.messages_out,
+         (unsigned long long)c.bytes_out, (unsigned long long)errors);
+  for (int k = 0; k < kErrorKinds; ++k) {
+    if (c.errors[k] != 0) printf(" %s=%llu", error_kind_name(k), (unsigned long long)c.errors[k]);
+  }
+  printf("\n");
+}
+
+// A UNIX path we bound is ours to remove; abstract names vanish by themselves.
+void unlink_unix_path(const Endpoint& ep) {
+  if (ep.family() != AF_UNIX) return;
+  const auto* un = reinterpret_cast<const sockaddr_un*>(&ep.storage);
+  if (un->sun_path[0] != '\0') unlink(un->sun_path);
+}
+
+int bind_workers(const ServeArgs& args, std::vector<std::unique_ptr<Worker>>& workers) {
+  for (uint32_t t = 0; t < args.threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(args, t));
+    uint32_t failed = 0;
+    const Worker* first = t == 0 ? nullptr : workers[0].get();
+    int rc = workers[t]->bind_all(first, failed);
+    if (rc < 0) {
+      char url[ringsock::kEndpointUrlMax];
+      ringsock::format_endpoint(args.endpoints[failed], url, sizeof url);
+      fprintf(stderr, "ringsock serve: cannot bind %s: %s\n", url, strerror(-rc));
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int start_workers(std::vector<std::unique_ptr<Worker>>& workers) {
+  for (size_t t = 0; t < workers.size(); ++t) {
+    if (workers[t]->start() < 0) {
+      fprintf(stderr, "ringsock serve: thread %zu: cannot start a loop: %s\n", t,
+              workers[t]->reason());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int wait_for_signal(const sigset_t& set) {
+  int signal_number = 0;
+  while (sigwait(&set, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
+}  // namespace
+
+// Signals are blocked in every thread and taken by sigwait on this one: the
+// stop then runs in ordinary code (lock, wake, join), not in a handler where
+// waking a loop could race its deinit.
+int run_serve(const ServeArgs& args) {
+  uint64_t fds = raise_fd_limit();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(args.threads);
+  int rc = bind_workers(args, workers);
+  if (rc == 0) rc = start_workers(workers);
+  if (rc != 0) {
+    for (uint32_t i = 0; i < args.endpoint_count; ++i) {
+      if (workers[0]->serves(i)) unlink_unix_path(workers[0]->bound(i));
+    }
+    workers.clear();
+    return rc;
+  }
+  // Tests and scripts read these lines to learn the ephemeral ports.
+  for (uint32_t i = 0; i < args.endpoint_count; ++i) {
+    print_endpoint(stdout, "listening ", workers[0]->bound(i));
+  }
+  printf("mode %s, %u thread(s), fd limit %llu\n", mode_name(args.mode), args.threads,
+         (unsigned long long)fds);
+  fflush(stdout);
+
+  int signal_number = wait_for_signal(set);
+  bool failed = false;
+  for (auto& w : workers) {
+    w->stop();
+    failed |= w->failed();
+    if (w->failed()) fprintf(stderr, "ringsock serve: %s\n", w->reason());
+  }
+  printf("stopped by %s\n", strsignal(signal_number));
+  for (uint32_t i = 0; i < args.endpoint_count; ++i) {
+    Counters total;
+    for (auto& w : workers) {
+      if (w->serves(i)) total.add(w->counters(i));
+    }
+    print_counters(workers[0]->bound(i), total);
+    unlink_unix_path(workers[0]->bound(i));
+  }
+  fflush(stdout);
+  return failed ? 1 : 0;
+}
+
+}  // namespace ringsock_cli

@@ -1,0 +1,596 @@
+#include "serve.hpp"
+
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "ringsock/socket.hpp"
+#include "sockperf.hpp"
+
+namespace ringsock_cli {
+
+using ringsock::Completion;
+using ringsock::Endpoint;
+using ringsock::Loop;
+using ringsock::Operation;
+using ringsock::RunMode;
+using ringsock::Transport;
+
+namespace {
+constexpr uint64_t kTeardownGuardNs = 3'000'000'000ull;
+constexpr int kDatagramSocketBuffer = 4 << 20;
+
+// Lazily committed memory: a pool sized for every connection costs only the
+// pages connections actually touch.
+uint8_t* map_lazy(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<uint8_t*>(p);
+}
+
+bool is_unix(const Endpoint& ep) {
+  return ep.transport == Transport::unix_stream || ep.transport == Transport::unix_dgram;
+}
+}  // namespace
+
+const char* error_kind_name(int kind) noexcept {
+  static const char* const names[kErrorKinds] = {"accept",  "recv",    "send",     "close",
+                                                 "no-slot", "backlog", "protocol", "truncated"};
+  return kind >= 0 && kind < kErrorKinds ? names[kind] : "?";
+}
+
+void Counters::add(const Counters& o) noexcept {
+  accepted += o.accepted;
+  messages_in += o.messages_in;
+  bytes_in += o.bytes_in;
+  messages_out += o.messages_out;
+  bytes_out += o.bytes_out;
+  for (int i = 0; i < kErrorKinds; ++i) errors[i] += o.errors[i];
+}
+
+// How long to wait before accepting again after an accept error (EMFILE...).
+constexpr uint64_t kAcceptRetryNs = 50'000'000;
+
+// ------------------------------------------------------------------ state
+
+struct Chunk {  // a lent pool buffer waiting to be echoed
+  uint8_t* data;
+  uint32_t length;
+  uint16_t buffer_id;
+};
+
+struct Listener {
+  struct Worker::Impl* impl = nullptr;
+  Endpoint bound;
+  int fd = -1;
+  bool stream = true;
+  Operation receive_op;  // accept_multishot or recvfrom_multishot
+  Operation retry_op;    // the pause before accepting again after an error
+  Operation close_op;
+  Counters counters;
+};
+
+struct Conn {
+  struct Worker::Impl* impl = nullptr;
+  Listener* listener = nullptr;
+  int fd = -1;
+  bool sending = false;
+  bool closing = false;
+  Chunk* queue = nullptr;  // echo: ring of lent buffers, capacity = pool size
+  uint32_t head = 0;
+  uint32_t tail = 0;
+  sockperf::Reassembler framer;  // sockperf: the partial request
+  uint8_t* out = nullptr;        // sockperf: replies; [0, out_sending) is on the wire
+  uint32_t out_sending = 0;
+  uint32_t out_length = 0;
+  uint32_t out_messages = 0;          // replies in `out`
+  uint32_t out_sending_messages = 0;  // of them, on the wire
+  Operation recv_op;
+  Operation send_op;
+  Operation close_op;
+};
+
+struct Slot {  // one datagram reply in flight
+  struct Worker::Impl* impl = nullptr;
+  Listener* listener = nullptr;
+  uint32_t index = 0;
+  uint16_t buffer_id = 0;
+  uint32_t length = 0;
+  Endpoint peer;  // sendto needs an address that outlives the operation
+  Operation send_op;
+};
+
+struct Worker::Impl {
+  const ServeArgs& args;
+  Loop loop;
+  Listener listeners[kMaxEndpoints];
+  bool shutting_down = false;
+  std::unique_ptr<Conn[]> conns;
+  uint32_t conn_count = 0;
+  std::unique_ptr<uint32_t[]> free_conns;
+  uint32_t free_conn_top = 0;
+  std::unique_ptr<Slot[]> slots;
+  std::unique_ptr<uint32_t[]> free_slots;
+  uint32_t free_slot_top = 0;
+  uint8_t* lazy = nullptr;  // chunk queues and sockperf buffers, mmap'ed
+  size_t lazy_bytes = 0;
+
+  explicit Impl(const ServeArgs& a) : args(a) {}
+  ~Impl() {
+    if (lazy != nullptr) munmap(lazy, lazy_bytes);
+  }
+  uint32_t out_capacity() const { return 2 * args.max_message; }
+
+  void allocate(bool any_stream);
+  int arm();
+  void teardown();
+  void count_error(Listener& l, int kind) { ++l.counters.errors[kind]; }
+
+  static void on_accept(Loop&, Operation& op, const Completion& c);
+  static void on_accept_retry(Loop&, Operation& op, const Completion& c);
+  void adopt(Listener& l, int fd);
+  static void on_recv(Loop&, Operation& op, const Completion& c);
+  void on_chunk(Conn& conn, const Completion& c);
+  void echo_chunk(Conn& conn, const Completion& c);
+  void sockperf_chunk(Conn& conn, const Completion& c);
+  static bool queue_reply(void* context, uint8_t* message, uint32_t length);
+  void send_next(Conn& conn);
+  static void on_sent(Loop&, Operation& op, const Completion& c);
+  void sent_echo(Conn& conn);
+  void sent_sockperf(Conn& conn);
+  void begin_close(Conn& conn);
+  static void on_closed(Loop&, Operation& op, const Completion& c);
+
+  static void on_datagram(Loop&, Operation& op, const Completion& c);
+  void handle_datagram(Listener& l, const Completion& c);
+  void reply_datagram(Listener& l, const Completion& c);
+  static void on_datagram_sent(Loop&, Operation& op, const Completion& c);
+  static void on_listener_closed(Loop&, Operation& op, const Completion& c);
+};
+
+// All memory of the message path, taken before the loop runs.
+void Worker::Impl::allocate(bool any_stream) {
+  uint32_t buffers = args.buffers;
+  bool sockperf_mode = args.mode == ServeMode::sockperf;
+  conn_count = any_stream ? args.max_connections : 0;
+  size_t queue_bytes = args.mode == ServeMode::echo ? size_t(buffers) * sizeof(Chunk) : 0;
+  size_t framing_bytes = sockperf_mode ? size_t(args.max_message) + out_capacity() : 0;
+  lazy_bytes = size_t(conn_count) * (queue_bytes + framing_bytes);
+  lazy = map_lazy(lazy_bytes);
+  conns = std::make_unique<Conn[]>(conn_count);
+  free_conns = std::make_unique<uint32_t[]>(conn_count);
+  uint8_t* cursor = lazy;
+  for (uint32_t i = 0; i < conn_count; ++i) {
+    Conn& conn = conns[i];
+    conn.impl = this;
+    if (queue_bytes > 0) conn.queue = reinterpret_cast<Chunk*>(cursor);
+    cursor += queue_bytes;
+    if (sockperf_mode) {
+      conn.framer = sockperf::Reassembler(cursor, args.max_message);
+      conn.out = cursor + args.max_message;
+      cursor += framing_bytes;
+    }
+    free_conns[free_conn_top++] = conn_count - 1 - i;
+  }
+  // At most one datagram reply per pool buffer can be waiting.
+  slots = std::make_unique<Slot[]>(buffers);
+  free_slots = std::make_unique<uint32_t[]>(buffers);
+  for (uint32_t i = 0; i < buffers; ++i) {
+    slots[i].impl = this;
+    slots[i].index = i;
+    free_slots[free_slot_top++] = i;
+  }
+}
+
+int Worker::Impl::arm() {
+  for (Listener& l : listeners) {
+    if (l.fd < 0) continue;
+    l.impl = this;
+    int rc = l.stream ? loop.accept_multishot(l.receive_op, l.fd, on_accept, &l)
+                      : loop.recvfrom_multishot(l.receive_op, l.fd, on_datagram, &l);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------ streams
+
+void Worker::Impl::on_accept(Loop&, Operation& op, const Completion& c) {
+  auto& l = *static_cast<Listener*>(op.user_data);
+  Impl& self = *l.impl;
+  if (c.result >= 0) {
+    self.adopt(l, c.result);
+    return;
+  }
+  if (c.result == -ECANCELED || self.shutting_down) return;
+  self.count_error(l, kErrAccept);
+  // Out of fds and the like: keep serving the connections we have, and try
+  // again after a pause - at once would spin while the error lasts.
+  if (!c.more) self.loop.timeout(l.retry_op, kAcceptRetryNs, on_accept_retry, &l);
+}
+
+void Worker::Impl::on_accept_retry(Loop&, Operation& op, const Completion& c) {
+  auto& l = *static_cast<Listener*>(op.user_data);
+  Impl& self = *l.impl;
+  if (c.result < 0 || self.shutting_down) return;
+  if (self.loop.accept_multishot(l.receive_op, l.fd, on_accept, &l) < 0) {
+    self.count_error(l, kErrAccept);
+    self.loop.timeout(l.retry_op, kAcceptRetryNs, on_accept_retry, &l);
+  }
+}
+
+void Worker::Impl::adopt(Listener& l, int fd) {
+  if (shutting_down || free_conn_top == 0) {
+    if (!shutting_down) count_error(l, kErrNoSlot);
+    ::close(fd);
+    return;
+  }
+  Conn& conn = conns[free_conns[--free_conn_top]];
+  ++l.counters.accepted;
+  conn.listener = &l;
+  conn.fd = fd;
+  conn.sending = conn.closing = false;
+  conn.head = conn.tail = 0;
+  conn.out_sending = conn.out_length = 0;
+  conn.out_messages = conn.out_sending_messages = 0;
+  conn.framer.reset();
+  if (l.bound.transport == Transport::tcp) ringsock::set_nodelay(fd, true);
+  if (loop.recv_multishot(conn.recv_op, fd, on_recv, &conn) < 0) {
+    count_error(l, kErrRecv);
+    begin_close(conn);
+  }
+}
+
+void Worker::Impl::on_recv(Loop&, Operation& op, const Completion& c) {
+  auto& conn = *static_cast<Conn*>(op.user_data);
+  Impl& self = *conn.impl;
+  if (c.has_buffer) self.on_chunk(conn, c);
+  if (c.more) return;
+  // EOF (the client is done), a reset, or our own close.
+  bool expected = c.result >= 0 || c.result == -ECANCELED || c.result == -ECONNRESET;
+  if (!expected) self.count_error(*conn.listener, kErrRecv);
+  self.begin_close(conn);
+}
+
+void Worker::Impl::on_chunk(Conn& conn, const Completion& c) {
+  Counters& counters = conn.listener->counters;
+  if (args.mode == ServeMode::echo && !conn.closing) return echo_chunk(conn, c);
+  if (args.mode == ServeMode::sockperf && !conn.closing) sockperf_chunk(conn, c);
+  if (args.mode == ServeMode::sink) {
+    ++counters.messages_in;
+    counters.bytes_in += uint32_t(c.result);
+  }
+  loop.release_buffer(c.buffer_id);
+}
+
+void Worker::Impl::echo_chunk(Conn& conn, const Completion& c) {
+  ++conn.listener->counters.messages_in;
+  conn.listener->counters.bytes_in += uint32_t(c.result);
+  // Never full: a connection cannot hold more lent buffers than the pool has.
+  conn.queue[conn.tail++ % args.buffers] = Chunk{c.data, uint32_t(c.result), c.buffer_id};
+  if (!conn.sending) send_next(conn);
+}
+
+void Worker::Impl::sockperf_chunk(Conn& conn, const Completion& c) {
+  conn.listener->counters.bytes_in += uint32_t(c.result);
+  auto status = conn.framer.feed(c.data, uint32_t(c.result), queue_reply, &conn);
+  if (status == sockperf::Reassembler::Status::bad_length) {
+    count_error(*conn.listener, kErrProtocol);  // the framing is lost: drop the client
+    begin_close(conn);
+    return;
+  }
+  if (!conn.sending) send_next(conn);
+}
+
+// A whole request: its reply (if PONG) goes after the replies already waiting.
+bool Worker::Impl::queue_reply(void* context, uint8_t* message, uint32_t length) {
+  auto& conn = *static_cast<Conn*>(context);
+  Counters& counters = conn.listener->counters;
+  ++counters.messages_in;
+  if (!sockperf::make_reply(message)) return true;
+  if (conn.out_length + length > conn.impl->out_capacity()) {
+    ++counters.errors[kErrBacklog];  // a client that never reads: drop, do not grow
+    return true;
+  }
+  std::memcpy(conn.out + conn.out_length, message, length);
+  conn.out_length += length;
+  ++conn.out_messages;
+  return true;
+}
+
+// One send in flight per connection keeps the bytes in order.
+void Worker::Impl::send_next(Conn& conn) {
+  const void* data = nullptr;
+  uint32_t length = 0;
+  if (args.mode == ServeMode::echo && conn.head != conn.tail) {
+    const Chunk& chunk = conn.queue[conn.head % args.buffers];
+    data = chunk.data;
+    length = chunk.length;
+  } else if (args.mode == ServeMode::sockperf && conn.out_length > 0) {
+    data = conn.out;
+    length = conn.out_sending = conn.out_length;
+    conn.out_sending_messages = conn.out_messages;
+  }
+  if (length == 0) return;
+  if (loop.send(conn.send_op, conn.fd, data, length, on_sent, &conn) < 0) {
+    count_error(*conn.listener, kErrSend);
+    begin_close(conn);
+    return;
+  }
+  conn.sending = true;
+}
+
+void Worker::Impl::on_sent(Loop&, Operation& op, const Completion& c) {
+  auto& conn = *static_cast<Conn*>(op.user_data);
+  Impl& self = *conn.impl;
+  conn.sending = false;
+  if (c.result >= 0) {
+    conn.listener->counters.bytes_out += uint32_t(c.result);
+    conn.listener->counters.messages_out +=
+        self.args.mode == ServeMode::echo ? 1 : conn.out_sending_messages;
+  }
+  if (self.args.mode == ServeMode::echo) self.sent_echo(conn);
+  else self.sent_sockperf(conn);
+  if (c.result < 0) {
+    // A client that went away mid-reply is normal; anything else is counted.
+    bool gone = c.result == -ECANCELED || c.result == -EPIPE || c.result == -ECONNRESET;
+    if (!gone) self.count_error(*conn.listener, kErrSend);
+    self.begin_close(conn);
+    return;
+  }
+  if (!conn.closing) self.send_next(conn);
+}
+
+void Worker::Impl::sent_echo(Conn& conn) {
+  loop.release_buffer(conn.queue[conn.head++ % args.buffers].buffer_id);
+}
+
+void Worker::Impl::sent_sockperf(Conn& conn) {
+  uint32_t rest = conn.out_length - conn.out_sending;
+  std::memmove(conn.out, conn.out + conn.out_sending, rest);
+  conn.out_length = rest;
+  conn.out_sending = 0;
+  conn.out_messages -= conn.out_sending_messages;
+  conn.out_sending_messages = 0;
+}
+
+void Worker::Impl::begin_close(Conn& conn) {
+  if (conn.closing) return;
+  conn.closing = true;
+  if (loop.close(conn.close_op, conn.fd, on_closed, &conn) < 0) {
+    count_error(*conn.listener, kErrClose);
+  }
+}
+
+// Every operation on the fd has ended: give back what is still queued.
+void Worker::Impl::on_closed(Loop& loop, Operation& op, const Completion& c) {
+  auto& conn = *static_cast<Conn*>(op.user_data);
+  Impl& self = *conn.impl;
+  if (c.result < 0) self.count_error(*conn.listener, kErrClose);
+  while (conn.queue != nullptr && conn.head != conn.tail) {
+    loop.release_buffer(conn.queue[conn.head++ % self.args.buffers].buffer_id);
+  }
+  conn.fd = -1;
+  self.free_conns[self.free_conn_top++] = uint32_t(&conn - self.conns.get());
+}
+
+// ---------------------------------------------------------------- datagrams
+
+void Worker::Impl::on_datagram(Loop& loop, Operation& op, const Completion& c) {
+  auto& l = *static_cast<Listener*>(op.user_data);
+  Impl& self = *l.impl;
+  if (c.has_buffer) self.handle_datagram(l, c);
+  if (c.more || c.result == -ECANCELED || self.shutting_down) return;
+  if (c.result < 0) self.count_error(l, kErrRecv);
+  if (loop.recvfrom_multishot(op, l.fd, on_datagram, &l) < 0) self.count_error(l, kErrRecv);
+}
+
+void Worker::Impl::handle_datagram(Listener& l, const Completion& c) {
+  ++l.counters.messages_in;
+  l.counters.bytes_in += uint32_t(c.result);
+  int refused = c.truncated ? kErrTruncated : -1;
+  bool reply = args.mode == ServeMode::echo && c.result > 0;  // an empty echo would end a client's receive
+  if (args.mode == ServeMode::sockperf && refused < 0) {
+    bool whole = uint32_t(c.result) >= sockperf::kHeaderBytes &&
+                 sockperf::decode(c.data).length == uint32_t(c.result);
+    if (!whole) refused = kErrProtocol;
+    reply = whole && sockperf::make_reply(c.data);
+  }
+  if (refused < 0 && reply && free_slot_top == 0) refused = kErrNoSlot;
+  if (refused >= 0) count_error(l, refused);
+  if (refused >= 0 || !reply) {
+    loop.release_buffer(c.buffer_id);
+    return;
+  }
+  reply_datagram(l, c);
+}
+
+void Worker::Impl::reply_datagram(Listener& l, const Completion& c) {
+  Slot& slot = slots[free_slots[free_slot_top - 1]];
+  int rc = ringsock::endpoint_from_sockaddr(c.peer, c.peer_length, l.bound.transport, slot.peer);
+  if (rc == 0) {
+    rc = loop.sendto(slot.send_op, l.fd, c.data, uint32_t(c.result), &slot.peer,
+                     on_datagram_sent, &slot);
+  }
+  if (rc < 0) {
+    count_error(l, kErrSend);
+    loop.release_buffer(c.buffer_id);
+    return;
+  }
+  --free_slot_top;
+  slot.listener = &l;
+  slot.buffer_id = c.buffer_id;
+  slot.length = uint32_t(c.result);
+}
+
+void Worker::Impl::on_datagram_sent(Loop& loop, Operation& op, const Completion& c) {
+  auto& slot = *static_cast<Slot*>(op.user_data);
+  Impl& self = *slot.impl;
+  Counters& counters = slot.listener->counters;
+  loop.release_buffer(slot.buffer_id);
+  self.free_slots[self.free_slot_top++] = slot.index;
+  if (c.result >= 0) {
+    ++counters.messages_out;
+    counters.bytes_out += uint32_t(c.result);
+    return;
+  }
+  // A client that closed before its reply arrived refuses it: not our failure.
+  bool gone = c.result == -ECANCELED || c.result == -ECONNREFUSED || c.result == -ENOENT;
+  if (!gone) self.count_error(*slot.listener, kErrSend);
+}
+
+void Worker::Impl::on_listener_closed(Loop&, Operation& op, const Completion& c) {
+  auto& l = *static_cast<Listener*>(op.user_data);
+  if (c.result < 0) l.impl->count_error(l, kErrClose);
+  l.fd = -1;
+}
+
+// -------------------------------------------------------------- shutdown
+
+namespace {
+struct Guard {
+  Operation op;
+  bool fired = false;
+};
+void on_guard(Loop&, Operation& op, const Completion& c) {
+  if (c.result == 0) static_cast<Guard*>(op.user_data)->fired = true;
+}
+}  // namespace
+
+// Close everything through the loop (cancel-safe), then wait for it, bounded:
+// run(until_done) alone could wait forever on an operation that never ends.
+void Worker::Impl::teardown() {
+  shutting_down = true;
+  for (uint32_t i = 0; i < conn_count; ++i) {
+    if (conns[i].fd >= 0) begin_close(conns[i]);
+  }
+  for (Listener& l : listeners) {
+    if (l.retry_op.in_flight()) loop.cancel(l.retry_op);
+    if (l.fd >= 0 && loop.close(l.close_op, l.fd, on_listener_closed, &l) < 0) ::close(l.fd);
+  }
+  Guard guard;
+  if (loop.timeout(guard.op, kTeardownGuardNs, on_guard, &guard) < 0) return;
+  while (!guard.fired && loop.active() > 1) {
+    if (loop.run(RunMode::once) < 0) return;
+  }
+  if (!guard.fired) loop.cancel(guard.op);
+  while (guard.op.in_flight()) {
+    if (loop.run(RunMode::once) < 0) return;
+  }
+}
+
+// ------------------------------------------------------------------ Worker
+
+Worker::Worker(const ServeArgs& args, uint32_t index)
+    : impl_(std::make_unique<Impl>(args)), args_(args), index_(index) {}
+
+Worker::~Worker() {
+  stop();
+  for (Listener& l : impl_->listeners) {
+    if (l.fd >= 0) ::close(l.fd);  // bound but never started
+  }
+}
+
+const Endpoint& Worker::bound(uint32_t i) const { return impl_->listeners[i].bound; }
+bool Worker::serves(uint32_t i) const { return impl_->listeners[i].bound.length != 0; }
+const Counters& Worker::counters(uint32_t i) const { return impl_->listeners[i].counters; }
+
+int Worker::bind_all(const Worker* first, uint32_t& failed) {
+  for (uint32_t i = 0; i < args_.endpoint_count; ++i) {
+    const Endpoint& want = first != nullptr ? first->bound(i) : args_.endpoints[i];
+    if (index_ > 0 && is_unix(want)) continue;  // SO_REUSEPORT is refused on UNIX sockets
+    bool share = args_.threads > 1 && !is_unix(want);
+    ringsock::ListenOptions options;
+    options.reuse_port = share;
+    int fd = want.is_stream() ? ringsock::listen_on(want, options)
+                              : ringsock::bind_datagram(want, share);
+    Listener& l = impl_->listeners[i];
+    if (fd >= 0) {
+      l.fd = fd;
+      l.stream = want.is_stream();
+      fd = ringsock::local_endpoint(fd, want.transport, l.bound);
+    }
+    if (fd < 0) {
+      failed = i;
+      return fd;
+    }
+    if (!l.stream) ringsock::set_buffer_sizes(l.fd, kDatagramSocketBuffer, kDatagramSocketBuffer);
+  }
+  return 0;
+}
+
+int Worker::start() {
+  std::atomic<int> ready{1};  // 1 = not yet; then 0 or -errno
+  thread_ = std::thread(&Worker::thread_main, this, &ready);
+  while (ready.load(std::memory_order_acquire) == 1) std::this_thread::yield();
+  int rc = ready.load();
+  if (rc < 0) thread_.join();
+  return rc;
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    stop_requested_.store(true, std::memory_order_release);
+    impl_->loop.wake();
+  }
+  thread_.join();
+}
+
+// The loop is created, run and destroyed on this thread, as ringsock requires.
+void Worker::thread_main(std::atomic<int>* ready) {
+  Impl& impl = *impl_;
+  bool any_stream = false;
+  for (const Listener& l : impl.listeners) any_stream |= l.fd >= 0 && l.stream;
+  impl.allocate(any_stream);
+  ringsock::LoopOptions options;
+  options.backend = args_.backend;
+  options.buffer_count = args_.buffers;
+  options.buffer_size = args_.buffer_size;
+  int rc = impl.loop.init(options);
+  snprintf(reason_, sizeof reason_, "%s", impl.loop.backend_reason());
+  if (rc == 0 && (rc = impl.arm()) < 0) {
+    snprintf(reason_, sizeof reason_, "arming the listeners: %s", strerror(-rc));
+  }
+  if (rc < 0) {
+    impl.loop.deinit();
+    ready->store(rc, std::memory_order_release);
+    return;
+  }
+  ready->store(0, std::memory_order_release);  // `ready` dies once start() sees this
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    int n = impl.loop.run(RunMode::once);
+    if (n < 0) {
+      snprintf(reason_, sizeof reason_, "loop run: %s", strerror(-n));
+      run_failed_ = true;
+      kill(getpid(), SIGTERM);  // main waits for a signal: make it end the run
+      break;
+    }
+  }
+  impl.teardown();
+  std::lock_guard<std::mutex> lock(wake_mutex_);
+  impl.loop.deinit();
+}
+
+uint64_t raise_fd_limit() noexcept {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur;
+}
+
+}  // namespace ringsock_cli

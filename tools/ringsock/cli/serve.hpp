@@ -1,0 +1,93 @@
+// `ringsock serve`: one loop per thread, each serving every endpoint it owns.
+//
+// Thread 0 serves every endpoint; threads 1..N-1 have their own TCP/UDP
+// sockets on the same addresses (SO_REUSEPORT), UNIX ones stay with thread 0
+// (the kernel refuses SO_REUSEPORT there). Every connection, queue and buffer
+// comes from pools taken before the first byte moves.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "args.hpp"
+#include "ringsock/loop.hpp"
+
+namespace ringsock_cli {
+
+enum ErrorKind : uint8_t {
+  kErrAccept,
+  kErrRecv,
+  kErrSend,
+  kErrClose,
+  kErrNoSlot,     // no free connection / datagram slot
+  kErrBacklog,    // a reply did not fit the connection's fixed buffer
+  kErrProtocol,   // malformed sockperf message
+  kErrTruncated,  // datagram larger than a pool buffer
+  kErrorKinds,
+};
+
+const char* error_kind_name(int kind) noexcept;
+
+struct Counters {
+  uint64_t accepted = 0;
+  uint64_t messages_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t messages_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t errors[kErrorKinds] = {};
+
+  void add(const Counters& other) noexcept;
+};
+
+class Worker {
+ public:
+  Worker(const ServeArgs& args, uint32_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Binds this worker's sockets on the calling thread (bind errors are known
+  /// before any thread starts). `first`: thread 0's worker, whose bound
+  /// addresses the others share (its real ephemeral ports); nullptr for thread 0.
+  /// Returns 0 or -errno; `failed` = the endpoint index.
+  int bind_all(const Worker* first, uint32_t& failed);
+  /// Starts the thread; returns once its loop runs (0) or failed (-errno, see reason()).
+  int start();
+  /// Wakes the loop and joins; safe to call from any thread but the worker's.
+  void stop();
+
+  const ringsock::Endpoint& bound(uint32_t i) const;
+  bool serves(uint32_t i) const;
+  const Counters& counters(uint32_t i) const;
+  const char* reason() const { return reason_; }
+  /// Errors that ended the loop early (run() failed).
+  bool failed() const { return run_failed_; }
+
+  /// The loop and its pools (serve.cpp); public only so its helper structs can name it.
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  const ServeArgs& args_;
+  uint32_t index_;
+  char reason_[256] = "";
+  bool run_failed_ = false;
+  std::thread thread_;
+  std::atomic<bool> stop_requested_{false};
+  // wake() from the main thread must not race the worker's deinit().
+  std::mutex wake_mutex_;
+
+  void thread_main(std::atomic<int>* ready);
+};
+
+/// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
+uint64_t raise_fd_limit() noexcept;
+
+/// The whole command: bind, serve until SIGINT/SIGTERM, print counters.
+/// Returns the exit code (0, or 1 when it cannot bind or start).
+int run_serve(const ServeArgs& args);
+
+}  // namespace ringsock_cli
