@@ -1,5 +1,5 @@
 # Tests of the ringsock binary: argument parser and sockperf framing (unit),
-# serve end to end as a child process on every socket type and both backends.
+# serve and load end to end as child processes on every socket type and both backends.
 add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/args_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_test.cpp
@@ -10,6 +10,7 @@ gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCO
 add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_e2e_test.cpp
 )
 target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")

@@ -1,4 +1,4 @@
-# The ringsock binary: arguments, probe, serve (echo/sink/sockperf).
+# The ringsock binary: arguments, probe, serve (echo/sink/sockperf), load.
 # ringsock_cli_core holds the pure parts (argument parser, sockperf framing)
 # so the unit tests link them without the binary's main().
 add_library(ringsock_cli_core STATIC
@@ -13,6 +13,8 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/probe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/run_serve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_report.cpp
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
-target_link_libraries(ringsock PRIVATE ringsock_cli_core Threads::Threads)
+target_link_libraries(ringsock PRIVATE ringsock_cli_core ringsock_tool_logic Threads::Threads)

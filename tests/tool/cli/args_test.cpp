@@ -113,7 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{{}, "no command"},
         BadCase{{"frobnicate"}, "'frobnicate'"},
-        BadCase{{"load", "tcp://127.0.0.1:1"}, "'load'"},
+        BadCase{{"load"}, "ENDPOINT"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--mode", "flood"}, "'flood' for --mode"},
         BadCase{{"probe", "extra"}, "'extra'"},
         BadCase{{"serve"}, "ENDPOINT"},
         BadCase{{"serve", "--mode", "echo"}, "ENDPOINT"},

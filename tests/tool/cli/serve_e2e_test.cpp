@@ -308,7 +308,7 @@ TEST(CliE2E, BadArgumentsExitTwo) {
   EXPECT_NE(err.find("tcp://127.0.0.1:99999"), std::string::npos) << err;
   EXPECT_EQ(cli_test::run({"serve", "tcp://127.0.0.1:0", "--threads", "zero"}, nullptr, &err), 2);
   EXPECT_NE(err.find("--threads"), std::string::npos) << err;
-  EXPECT_EQ(cli_test::run({"load", "tcp://127.0.0.1:1"}, nullptr, &err), 2);
+  EXPECT_EQ(cli_test::run({"load", "tcp://127.0.0.1:1", "--mode", "flood"}, nullptr, &err), 2);
   EXPECT_EQ(cli_test::run({}, nullptr, &err), 2);
 }
 

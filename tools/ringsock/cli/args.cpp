@@ -1,6 +1,7 @@
 #include "args.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -125,6 +126,163 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& err
   return 0;
 }
 
+bool parse_u64(string_view text, uint64_t& out) noexcept {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + uint64_t(c - '0');
+  }
+  out = value;
+  return true;
+}
+
+// "10s", "500ms", "250us", "2m", "1000ns"; a bare number is seconds.
+bool parse_duration(string_view text, uint64_t& out) noexcept {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  uint64_t value = 0;
+  if (!parse_u64(text.substr(0, digits), value) || value > 1000000000ULL) return false;
+  string_view unit = text.substr(digits);
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "s") scale = 1000000000ULL;
+  else if (unit == "ms") scale = 1000000ULL;
+  else if (unit == "us") scale = 1000ULL;
+  else if (unit == "ns") scale = 1;
+  else if (unit == "m") scale = 60000000000ULL;
+  else return false;
+  if (value > UINT64_MAX / scale) return false;
+  out = value * scale;
+  return true;
+}
+
+int parse_size(string_view text, LoadArgs& load, Errors& errors) noexcept {
+  size_t dash = text.find('-');
+  string_view low = text.substr(0, dash);
+  string_view high = dash == string_view::npos ? low : text.substr(dash + 1);
+  uint32_t a = 0, b = 0;
+  if (!parse_u32(low, a) || !parse_u32(high, b) || a < 40 || b > (1u << 20) || a > b) {
+    return errors.fail("bad value '%.*s' for --size: expected N or MIN-MAX, 40 to 1048576 bytes",
+                       text);
+  }
+  load.size_min = a;
+  load.size_max = b;
+  return 0;
+}
+
+int parse_percentiles(string_view text, LoadArgs& load, Errors& errors) noexcept {
+  load.percentile_count = 0;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    string_view item = text.substr(0, comma);
+    char buffer[32];
+    char* end = nullptr;
+    double value = -1;
+    if (item.size() > 0 && item.size() < sizeof buffer) {
+      memcpy(buffer, item.data(), item.size());
+      buffer[item.size()] = '\0';
+      value = strtod(buffer, &end);
+    }
+    if (end == nullptr || *end != '\0' || !(value >= 0 && value <= 100) ||
+        load.percentile_count == kMaxPercentiles) {
+      return errors.fail("bad value '%.*s' for --percentiles: expected up to 16 numbers from 0 "
+                         "to 100, e.g. 50,99,99.9",
+                         item);
+    }
+    load.percentiles[load.percentile_count++] = value;
+    text = comma == string_view::npos ? string_view() : text.substr(comma + 1);
+  }
+  return 0;
+}
+
+int parse_load_mode(string_view text, LoadMode& out, Errors& errors) noexcept {
+  if (text == "pingpong" || text == "ping-pong") out = LoadMode::pingpong;
+  else if (text == "throughput") out = LoadMode::throughput;
+  else if (text == "rate") out = LoadMode::rate;
+  else return errors.fail("bad value '%.*s' for --mode: expected pingpong, throughput or rate", text);
+  return 0;
+}
+
+int load_value_error(string_view name, string_view value, Errors& errors) noexcept {
+  return errors.fail("bad value '%.*s' for %.*s", value, name);
+}
+
+int apply_load_option(string_view name, string_view value, LoadArgs& load, Errors& errors) noexcept {
+  if (name == "--mode") return parse_load_mode(value, load.mode, errors);
+  if (name == "--backend") return parse_backend(value, load.backend, errors);
+  if (name == "--connections") return parse_number(name, value, 1, 1u << 20, load.connections, errors);
+  if (name == "--inflight") return parse_number(name, value, 1, 4096, load.inflight, errors);
+  if (name == "--rate") return parse_number(name, value, 1, 100000000, load.rate, errors);
+  if (name == "--size") return parse_size(value, load, errors);
+  if (name == "--percentiles") return parse_percentiles(value, load, errors);
+  if (name == "--json") load.json_file = value.data();
+  else if (name == "--assert") load.assertions = value.data();
+  else if (name == "--seed") {
+    if (!parse_u64(value, load.seed)) return load_value_error(name, value, errors);
+  } else if (name == "--count") {
+    if (!parse_u64(value, load.count) || load.count == 0) return load_value_error(name, value, errors);
+  } else if (name == "--duration") {
+    if (!parse_duration(value, load.duration_ns) || load.duration_ns == 0) {
+      return errors.fail("bad value '%.*s' for --duration: expected e.g. 10s, 500ms", value);
+    }
+  } else if (name == "--warmup") {
+    if (!parse_duration(value, load.warmup_ns)) {
+      return errors.fail("bad value '%.*s' for --warmup: expected e.g. 1s, 200ms", value);
+    }
+  } else {
+    return errors.fail("unknown option '%.*s' for load (see ringsock --help)", name);
+  }
+  return 0;
+}
+
+int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
+  if (!have_endpoint) {
+    return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
+  }
+  if (load.mode == LoadMode::rate && load.rate == 0) {
+    return errors.fail("--mode rate needs --rate N (messages/s in total)%.*s", "");
+  }
+  if (load.mode != LoadMode::rate && load.rate != 0) {
+    return errors.fail("--rate is only for --mode rate%.*s", "");
+  }
+  if (load.rate != 0 && load.rate < load.connections) {
+    return errors.fail("--rate must be at least --connections%.*s", "");
+  }
+  return 0;
+}
+
+int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors) noexcept {
+  bool have_endpoint = false;
+  for (int i = 2; i < argc; ++i) {
+    string_view arg = argv[i];
+    if (arg.size() < 2 || arg.substr(0, 2) != "--") {
+      if (have_endpoint) return errors.fail("load takes one ENDPOINT, got also '%.*s'", arg);
+      ringsock::ParseResult parsed = ringsock::parse_endpoint(arg, load.endpoint);
+      if (parsed.error != 0) {
+        return errors.fail("bad endpoint '%.*s': %.*s", arg, string_view(parsed.message));
+      }
+      have_endpoint = true;
+      continue;
+    }
+    if (arg == "--nodelay") {
+      load.nodelay = true;
+      continue;
+    }
+    size_t equals = arg.find('=');
+    string_view name = arg.substr(0, equals);
+    string_view value;
+    if (equals != string_view::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return errors.fail("option '%.*s' needs a value", name);
+    }
+    if (int rc = apply_load_option(name, value, load, errors)) return rc;
+  }
+  return check_load(load, have_endpoint, errors);
+}
+
 }  // namespace
 
 int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t capacity) noexcept {
@@ -150,13 +308,19 @@ int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t
     out.serve = ServeArgs{};
     return parse_serve(argc, argv, out.serve, errors);
   }
-  return errors.fail("unknown command '%.*s' (commands: serve, probe; see ringsock --help)",
+  if (command == "load") {
+    out.command = Command::load;
+    out.load = LoadArgs{};
+    return parse_load(argc, argv, out.load, errors);
+  }
+  return errors.fail("unknown command '%.*s' (commands: serve, load, probe; see ringsock --help)",
                      command);
 }
 
 const char* usage_text() noexcept {
   return "usage:\n"
          "  ringsock serve ENDPOINT... [options]   serve echo, sink or sockperf\n"
+         "  ringsock load ENDPOINT [options]       generate load, verify replies, report\n"
          "  ringsock probe                         which backend a loop gets here, and why\n"
          "  ringsock --help | --version\n"
          "\n"
@@ -175,7 +339,31 @@ const char* usage_text() noexcept {
          "  --max-connections N        connection slots per thread (default 16384)\n"
          "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
          "\n"
-         "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments\n";
+         "\n"
+         "load options:\n"
+         "  --mode pingpong|throughput|rate  round trips (default), one-way stream to a\n"
+         "                             sink, or open loop at --rate (latency from the\n"
+         "                             intended send time, and uncorrected)\n"
+         "  --connections N            connections (default 1); --inflight N per connection\n"
+         "  --size N | MIN-MAX         bytes per message, 40 header bytes included (default 64)\n"
+         "  --rate N                   messages/s in total (rate mode)\n"
+         "  --duration 10s | --count N bounded by time (default 5s) or messages\n"
+         "  --warmup 1s                excluded from the results (default 0)\n"
+         "  --seed N  --backend uring|epoll|auto  --nodelay (TCP)\n"
+         "  --json FILE                results for machines\n"
+         "  --assert 'p99<200us,errors=0,loss<0.01%'   --percentiles 50,99,99.9\n"
+         "\n"
+         "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
+         "            3 could not connect, 4 verification failure, 5 failed assertion\n";
+}
+
+const char* mode_name(LoadMode mode) noexcept {
+  switch (mode) {
+    case LoadMode::pingpong: return "pingpong";
+    case LoadMode::throughput: return "throughput";
+    case LoadMode::rate: return "rate";
+  }
+  return "?";
 }
 
 const char* mode_name(ServeMode mode) noexcept {

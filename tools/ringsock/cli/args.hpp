@@ -3,6 +3,7 @@
 //   ringsock serve ENDPOINT... [--mode echo|sink|sockperf] [--threads N]
 //                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
 //                  [--max-connections N] [--max-message N]
+//   ringsock load ENDPOINT [--mode pingpong|throughput|rate] [--connections N] ...
 //   ringsock probe | ringsock --help | ringsock --version
 //
 // Every error names the argument that is wrong; the caller exits with kExitUsage.
@@ -19,7 +20,9 @@ namespace ringsock_cli {
 inline constexpr int kExitUsage = 2;  ///< bad arguments
 inline constexpr uint32_t kMaxEndpoints = 16;
 
-enum class Command : uint8_t { help, version, probe, serve };
+enum class Command : uint8_t { help, version, probe, serve, load };
+enum class LoadMode : uint8_t { pingpong, throughput, rate };
+inline constexpr uint32_t kMaxPercentiles = 16;
 enum class ServeMode : uint8_t { echo, sink, sockperf };
 
 struct ServeArgs {
@@ -34,9 +37,31 @@ struct ServeArgs {
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
 };
 
+/// `ringsock load ENDPOINT [options]`; always bounded (duration or count).
+struct LoadArgs {
+  ringsock::Endpoint endpoint;
+  LoadMode mode = LoadMode::pingpong;
+  uint32_t connections = 1;
+  uint32_t inflight = 1;             ///< messages in flight per connection
+  uint32_t size_min = 64;            ///< bytes per message, header included
+  uint32_t size_max = 64;
+  uint32_t rate = 0;                 ///< messages/s in total (rate mode)
+  uint64_t duration_ns = 5000000000ULL;
+  uint64_t count = 0;                ///< messages; 0 = use the duration
+  uint64_t warmup_ns = 0;
+  uint64_t seed = 1;
+  ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;
+  bool nodelay = false;
+  const char* json_file = nullptr;
+  const char* assertions = nullptr;  ///< checked by run_load (parse errors exit 2)
+  double percentiles[kMaxPercentiles] = {};
+  uint32_t percentile_count = 0;
+};
+
 struct Args {
   Command command = Command::help;
   ServeArgs serve;
+  LoadArgs load;
 };
 
 /// Parses argv (argv[0] is the program). Returns 0, or kExitUsage with a
@@ -47,5 +72,6 @@ int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t
 const char* usage_text() noexcept;
 
 const char* mode_name(ServeMode mode) noexcept;
+const char* mode_name(LoadMode mode) noexcept;
 
 }  // namespace ringsock_cli

@@ -1,7 +1,8 @@
-// ringsock: the engine's load-testing command (issue 5). serve and probe here.
+// ringsock: the engine's load-testing command (issue 5). serve, load and probe here.
 #include <cstdio>
 
 #include "args.hpp"
+#include "load.hpp"
 #include "probe.hpp"
 #include "serve.hpp"
 
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
       return run_probe();
     case Command::serve:
       return run_serve(args.serve);
+    case Command::load:
+      return run_load(args.load);
   }
   return 1;
 }

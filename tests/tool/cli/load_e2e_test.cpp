@@ -1,0 +1,331 @@
+// `ringsock load` end to end: serve and load as child processes against each
+// other on every socket type and both backends, plus a corrupting echo written
+// here with plain sockets. Every load is small and bounded.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "args.hpp"
+#include "child.hpp"
+
+namespace {
+
+using cli_test::Child;
+
+constexpr int kStartMs = 10000;
+constexpr int kLoadMs = 30000;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char name[] = "/tmp/ringsock-load-XXXXXX";
+    path = mkdtemp(name);
+  }
+  ~TempDir() {
+    std::string command = "rm -rf '" + path + "'";
+    if (system(command.c_str()) != 0) {
+    }
+  }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool backend_starts(const std::string& backend) {
+  std::string out;
+  if (cli_test::run({"probe"}, &out, nullptr) != 0) return false;
+  size_t at = out.find("\n" + backend + ":");
+  return at != std::string::npos && out.find("cannot start", at) > out.find('\n', at + 1);
+}
+
+// A server child on one endpoint; url() is where it listens.
+class Server {
+ public:
+  Server(const std::string& endpoint, const std::string& mode, const std::string& backend)
+      : child_({"serve", "--mode", mode, "--backend", backend, endpoint}) {
+    auto urls = child_.wait_lines("listening ", 1, kStartMs);
+    if (!urls.empty()) url_ = urls[0];
+  }
+  ~Server() { child_.stop(SIGTERM, 10000); }
+  const std::string& url() const { return url_; }
+
+ private:
+  Child child_;
+  std::string url_;
+};
+
+int run_load(std::vector<std::string> args, std::string* out, std::string* err) {
+  args.insert(args.begin(), "load");
+  return cli_test::run(args, out, err, kLoadMs);
+}
+
+// Braces and brackets balance outside strings: a cheap well-formedness check.
+bool json_balanced(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') --depth;
+    if (depth < 0) return false;
+  }
+  return depth == 0 && !in_string && !text.empty();
+}
+
+struct Case {
+  std::string transport;
+  std::string backend;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.transport + "_" + info.param.backend;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+class LoadE2E : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    if (!backend_starts(GetParam().backend)) GTEST_SKIP() << "backend cannot start here";
+  }
+  std::string endpoint() const {
+    const std::string& t = GetParam().transport;
+    if (t == "tcp" || t == "udp") return t + "://127.0.0.1:0";
+    if (t == "tcp6") return "tcp://[::1]:0";
+    if (t == "udp6") return "udp://[::1]:0";
+    return t + "://" + dir_.path + "/" + t + ".sock";
+  }
+  TempDir dir_;
+};
+
+TEST_P(LoadE2E, PingPongAgainstEchoVerifiesEveryReply) {
+  Server server(endpoint(), "echo", GetParam().backend);
+  bool ipv6 = GetParam().transport.back() == '6';
+  if (server.url().empty() && ipv6) GTEST_SKIP() << "no IPv6 here";
+  ASSERT_FALSE(server.url().empty());
+  std::string json = dir_.path + "/out.json";
+  std::string out, err;
+  int code = run_load({server.url(), "--count", "2000", "--connections", "2", "--inflight", "2",
+                       "--size", "40-600", "--backend", GetParam().backend, "--json", json},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("replies verified 2000"), std::string::npos) << out;
+  EXPECT_NE(out.find("0 failure(s)"), std::string::npos) << out;
+  std::string text = read_file(json);
+  EXPECT_TRUE(json_balanced(text)) << text;
+  for (const char* field : {"\"kernel\"", "\"backend\"", "\"reason\"", "\"version\"", "\"seed\"",
+                            "\"config\"", "\"results\"", "\"latency_ns\"", "\"p99.99\"",
+                            "\"received\": 2000", "\"verification_failures\": 0"}) {
+    EXPECT_NE(text.find(field), std::string::npos) << field << " in " << text;
+  }
+}
+
+TEST_P(LoadE2E, ThroughputAgainstSink) {
+  if (GetParam().transport.back() == '6') GTEST_SKIP() << "IPv6: ping-pong only";
+  Server server(endpoint(), "sink", GetParam().backend);
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "throughput", "--duration", "300ms", "--size", "512",
+                       "--backend", GetParam().backend},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("throughput"), std::string::npos) << out;
+  EXPECT_EQ(out.find("sent 0,"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors         none"), std::string::npos) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Transports, LoadE2E,
+    ::testing::Values(Case{"tcp", "uring"}, Case{"tcp", "epoll"}, Case{"udp", "uring"},
+                      Case{"udp", "epoll"}, Case{"unix", "uring"}, Case{"unix", "epoll"},
+                      Case{"unix-dgram", "uring"}, Case{"unix-dgram", "epoll"},
+                      Case{"tcp6", "epoll"}, Case{"udp6", "uring"}),
+    case_name);
+
+class LoadTcp : public ::testing::Test {
+ protected:
+  Server server_{"tcp://127.0.0.1:0", "echo", "auto"};
+};
+
+TEST_F(LoadTcp, RateModeCompletesItsCount) {
+  ASSERT_FALSE(server_.url().empty());
+  std::string out, err;
+  int code = run_load({server_.url(), "--mode", "rate", "--rate", "1000", "--count", "300",
+                       "--connections", "2", "--percentiles", "95,99.5"},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("replies verified 300"), std::string::npos) << out;
+  EXPECT_NE(out.find("asked 1000/s"), std::string::npos) << out;
+  EXPECT_NE(out.find("uncorrected"), std::string::npos) << out;
+  EXPECT_NE(out.find("p99.5"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors         none"), std::string::npos) << out;
+}
+
+TEST_F(LoadTcp, PassingAssertionExitsZero) {
+  ASSERT_FALSE(server_.url().empty());
+  std::string out, err;
+  EXPECT_EQ(run_load({server_.url(), "--count", "200", "--assert", "errors=0"}, &out, &err), 0)
+      << out << err;
+  EXPECT_NE(out.find(": ok"), std::string::npos) << out;
+}
+
+TEST_F(LoadTcp, FailingAssertionExitsFive) {
+  ASSERT_FALSE(server_.url().empty());
+  std::string out, err;
+  EXPECT_EQ(run_load({server_.url(), "--count", "200", "--assert", "p50<1ns"}, &out, &err), 5)
+      << out << err;
+  EXPECT_NE(out.find("FAILED"), std::string::npos) << out;
+}
+
+// A TCP echo that flips the last byte of everything it sends back.
+class CorruptingEcho {
+ public:
+  CorruptingEcho() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
+    listen(listen_fd_, 16);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CorruptingEcho() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    close(listen_fd_);
+  }
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void serve() {
+    int fd = accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      buffer[n - 1] = char(buffer[n - 1] ^ 0x5a);
+      if (send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
+    }
+    close(fd);
+  }
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(LoadVerification, CorruptingEchoExitsFour) {
+  CorruptingEcho echo;
+  std::string out, err;
+  EXPECT_EQ(run_load({echo.url(), "--count", "100", "--size", "100"}, &out, &err), 4)
+      << out << err;
+  EXPECT_EQ(out.find(" 0 failure(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
+  EXPECT_NE(err.find("failed verification"), std::string::npos) << err;
+}
+
+// A port that was free a moment ago: nobody listens there.
+std::string unused_tcp_url() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), length);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
+TEST(LoadConnect, NobodyListeningExitsThreeWithHint) {
+  std::string out, err;
+  EXPECT_EQ(run_load({unused_tcp_url(), "--count", "10"}, &out, &err), 3) << out << err;
+  EXPECT_NE((out + err).find("is the server running?"), std::string::npos) << out << err;
+}
+
+TEST(LoadArgs, BadArgumentsExitTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"tcp://127.0.0.1:9"},  // plus a bad option below
+      {"tcp://127.0.0.1:9", "--mode", "bogus"},
+      {"tcp://127.0.0.1:9", "--size", "10"},
+      {"tcp://127.0.0.1:9", "--size", "500-100"},
+      {"tcp://127.0.0.1:9", "--duration", "ten"},
+      {"tcp://127.0.0.1:9", "--rate", "100"},
+      {"tcp://127.0.0.1:9", "--mode", "rate"},
+      {"tcp://127.0.0.1:9", "--assert", "p99<<3"},
+      {"tcp://127.0.0.1:9", "--percentiles", "50,101"},
+      {"nonsense://x"},
+  };
+  for (auto args : cases) {
+    if (args.size() == 1 && args[0] == "tcp://127.0.0.1:9") args.push_back("--bogus=1");
+    std::string out, err;
+    EXPECT_EQ(run_load(args, &out, &err), 2) << (args.empty() ? "" : args.back()) << err;
+    EXPECT_NE(err.find("ringsock"), std::string::npos) << err;
+  }
+}
+
+TEST(LoadArgs, ParsesEveryOption) {
+  const char* argv[] = {"ringsock", "load", "udp://127.0.0.1:9", "--mode", "rate", "--rate",
+                        "5000", "--connections", "4", "--inflight", "8", "--size", "64-1024",
+                        "--duration", "250ms", "--warmup", "1s", "--seed", "42", "--backend",
+                        "epoll", "--nodelay", "--json", "x.json", "--assert", "errors=0",
+                        "--percentiles", "50,99.9"};
+  static ringsock_cli::Args args;
+  char error[320];
+  ASSERT_EQ(ringsock_cli::parse_args(int(std::size(argv)), argv, args, error, sizeof error), 0)
+      << error;
+  const auto& load = args.load;
+  EXPECT_EQ(args.command, ringsock_cli::Command::load);
+  EXPECT_EQ(load.mode, ringsock_cli::LoadMode::rate);
+  EXPECT_EQ(load.rate, 5000u);
+  EXPECT_EQ(load.connections, 4u);
+  EXPECT_EQ(load.inflight, 8u);
+  EXPECT_EQ(load.size_min, 64u);
+  EXPECT_EQ(load.size_max, 1024u);
+  EXPECT_EQ(load.duration_ns, 250000000u);
+  EXPECT_EQ(load.warmup_ns, 1000000000u);
+  EXPECT_EQ(load.seed, 42u);
+  EXPECT_EQ(load.backend, ringsock::BackendChoice::epoll);
+  EXPECT_TRUE(load.nodelay);
+  EXPECT_STREQ(load.json_file, "x.json");
+  EXPECT_STREQ(load.assertions, "errors=0");
+  ASSERT_EQ(load.percentile_count, 2u);
+  EXPECT_DOUBLE_EQ(load.percentiles[1], 99.9);
+}
+
+}  // namespace

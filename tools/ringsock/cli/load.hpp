@@ -1,0 +1,73 @@
+// `ringsock load ENDPOINT`: the load generator (issue 5).
+//
+// One loop on the calling thread drives every connection. Each connection
+// owns fixed buffers taken before the first message; the per-message path
+// (encode, send, receive, verify, record) does not allocate. Every message
+// carries the logic/message.hpp header and every reply is verified.
+#pragma once
+
+#include <cstdint>
+
+#include "args.hpp"
+#include "logic/message.hpp"
+#include "logic/pacing.hpp"
+
+namespace ringsock_cli {
+
+inline constexpr int kExitConnect = 3;  ///< could not connect at all
+inline constexpr int kExitVerify = 4;   ///< a reply failed verification
+inline constexpr int kExitAssert = 5;   ///< an --assert check failed
+
+enum LoadErrorKind : uint8_t {
+  kLoadRefused,
+  kLoadReset,
+  kLoadTimeout,
+  kLoadNoFds,
+  kLoadNoPorts,
+  kLoadClosed,  // the server closed a connection with replies outstanding
+  kLoadOther,
+  kLoadErrorKinds,
+};
+
+const char* load_error_name(int kind) noexcept;
+/// A hint for people ("is the server running?"), or "" when there is none.
+const char* load_error_hint(int kind) noexcept;
+/// The kind of a negated errno.
+int classify_load_error(int negated_errno) noexcept;
+
+inline constexpr int kVerdicts = 10;
+
+struct LoadStats {
+  uint64_t sent = 0;            ///< measured (after warmup)
+  uint64_t received = 0;        ///< measured replies that verified
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t sent_all = 0;        ///< warmup included
+  uint64_t replied_all = 0;     ///< unique replies, warmup and failures included
+  uint64_t verify_failures = 0;
+  uint64_t verdicts[kVerdicts] = {};
+  uint64_t errors[kLoadErrorKinds] = {};
+  uint64_t duplicates = 0;
+  uint64_t reordered = 0;
+  uint64_t gaps = 0;
+  uint64_t established = 0;     ///< connections that worked at least once
+  int first_error = 0;          ///< negated errno of the first error
+};
+
+struct LoadReport {
+  const LoadArgs* args = nullptr;
+  const LoadStats* stats = nullptr;
+  const ringsock::tool::LatencyPair* latency = nullptr;
+  double seconds = 0;        ///< the measured window
+  double cpu_seconds = 0;    ///< user + system of the whole run
+  const char* backend = "";
+  const char* backend_reason = "";
+};
+
+/// The whole command; returns the exit code.
+int run_load(const LoadArgs& args);
+
+/// Prints the table, writes --json, evaluates --assert; returns the exit code.
+int report_load(const LoadReport& report);
+
+}  // namespace ringsock_cli

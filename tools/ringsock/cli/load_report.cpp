@@ -1,0 +1,251 @@
+// The results of `ringsock load`: a table for people, JSON for machines,
+// --assert checks, and the exit code.
+#include <sys/utsname.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "load.hpp"
+#include "logic/assertion.hpp"
+#include "logic/json.hpp"
+
+#ifndef RINGSOCK_VERSION
+#define RINGSOCK_VERSION "unknown"
+#endif
+
+namespace ringsock_cli {
+
+namespace {
+
+namespace tool = ringsock::tool;
+
+constexpr double kStandardPercentiles[] = {50, 90, 99, 99.9, 99.99};
+constexpr const char* kStandardNames[] = {"p50", "p90", "p99", "p99.9", "p99.99"};
+
+const char* verdict_name(int v) noexcept {
+  return tool::to_string(tool::Verdict(v)).data();
+}
+
+uint64_t total_errors(const LoadStats& s) noexcept {
+  uint64_t sum = 0;
+  for (uint64_t e : s.errors) sum += e;
+  return sum;
+}
+
+double loss_fraction(const LoadReport& r) noexcept {
+  const LoadStats& s = *r.stats;
+  if (r.args->mode == LoadMode::throughput || s.sent_all == 0) return 0;
+  return s.sent_all > s.replied_all ? double(s.sent_all - s.replied_all) / double(s.sent_all) : 0;
+}
+
+double achieved_rate(const LoadReport& r) noexcept {
+  const LoadStats& s = *r.stats;
+  uint64_t messages = r.args->mode == LoadMode::throughput ? s.sent : s.received;
+  return r.seconds > 0 ? double(messages) / r.seconds : 0;
+}
+
+double cpu_per_message_ns(const LoadReport& r) noexcept {
+  uint64_t messages = r.stats->sent_all;
+  return messages > 0 ? r.cpu_seconds * 1e9 / double(messages) : 0;
+}
+
+const tool::Histogram& main_latency(const LoadReport& r) noexcept {
+  return r.latency->corrected;
+}
+
+void print_latency_row(const char* title, const tool::Histogram& h, const LoadArgs& a) {
+  printf("  %-14s", title);
+  if (h.count() == 0) {
+    printf(" no samples\n");
+    return;
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    printf(" %s %.1f", kStandardNames[i], double(h.value_at_percentile(kStandardPercentiles[i])) / 1e3);
+  }
+  printf(" max %.1f", double(h.max()) / 1e3);
+  for (uint32_t i = 0; i < a.percentile_count; ++i) {
+    printf(" p%g %.1f", a.percentiles[i], double(h.value_at_percentile(a.percentiles[i])) / 1e3);
+  }
+  printf("\n");
+}
+
+void print_errors(const LoadStats& s) {
+  printf("  %-14s", "errors");
+  if (total_errors(s) == 0) printf(" none");
+  for (int k = 0; k < kLoadErrorKinds; ++k) {
+    if (s.errors[k] == 0) continue;
+    const char* hint = load_error_hint(k);
+    printf(" %s %llu%s%s%s", load_error_name(k), (unsigned long long)s.errors[k],
+           *hint ? " (" : "", hint, *hint ? ")" : "");
+  }
+  printf("\n");
+}
+
+void print_verification(const LoadReport& r) {
+  const LoadStats& s = *r.stats;
+  printf("  %-14s %llu failure(s)", "verification", (unsigned long long)s.verify_failures);
+  for (int v = 1; v < kVerdicts; ++v) {
+    if (s.verdicts[v] != 0) printf(" %s %llu", verdict_name(v), (unsigned long long)s.verdicts[v]);
+  }
+  printf("\n");
+  if (!r.args->endpoint.is_stream()) {
+    printf("  %-14s lost %.4f%% (%llu of %llu unanswered), duplicates %llu, reordered %llu\n",
+           "datagrams", loss_fraction(r) * 100,
+           (unsigned long long)(s.sent_all - std::min(s.sent_all, s.replied_all)),
+           (unsigned long long)s.sent_all, (unsigned long long)s.duplicates,
+           (unsigned long long)s.reordered);
+  }
+}
+
+void print_table(const LoadReport& r) {
+  const LoadArgs& a = *r.args;
+  const LoadStats& s = *r.stats;
+  char url[ringsock::kEndpointUrlMax];
+  if (ringsock::format_endpoint(a.endpoint, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
+  printf("ringsock load %s: %s, %u connection(s), inflight %u, size %u-%u, backend %s\n", url,
+         mode_name(a.mode), a.connections, a.inflight, a.size_min, a.size_max, r.backend);
+  if (strcmp(r.backend, r.backend_reason) != 0) printf("  %-14s %s\n", "backend", r.backend_reason);
+  printf("  %-14s %.3f s measured (warmup %.3f s), seed %llu\n", "duration", r.seconds,
+         double(a.warmup_ns) / 1e9, (unsigned long long)a.seed);
+  printf("  %-14s sent %llu, replies verified %llu\n", "messages", (unsigned long long)s.sent,
+         (unsigned long long)s.received);
+  if (a.mode == LoadMode::rate) {
+    printf("  %-14s asked %u/s, achieved %.0f/s\n", "rate", a.rate, achieved_rate(r));
+  } else {
+    printf("  %-14s %.0f/s\n", "rate", achieved_rate(r));
+  }
+  printf("  %-14s out %.2f MB/s, in %.2f MB/s\n", "throughput",
+         r.seconds > 0 ? double(s.bytes_sent) / r.seconds / 1e6 : 0,
+         r.seconds > 0 ? double(s.bytes_received) / r.seconds / 1e6 : 0);
+  if (a.mode != LoadMode::throughput) {
+    print_latency_row("latency us", main_latency(r), a);
+    if (a.mode == LoadMode::rate) print_latency_row("uncorrected us", r.latency->uncorrected, a);
+  }
+  print_verification(r);
+  print_errors(s);
+  printf("  %-14s %.2f us per message (user+system)\n", "client cpu", cpu_per_message_ns(r) / 1e3);
+}
+
+void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram& h,
+                    const LoadArgs& a) {
+  w.key(name).begin_object();
+  w.field("count", h.count()).field("min", h.min()).field("mean", h.mean());
+  for (size_t i = 0; i < 5; ++i) w.field(kStandardNames[i], h.value_at_percentile(kStandardPercentiles[i]));
+  w.field("max", h.max());
+  w.key("extra").begin_object();
+  for (uint32_t i = 0; i < a.percentile_count; ++i) {
+    char key[32];
+    snprintf(key, sizeof key, "p%g", a.percentiles[i]);
+    w.field(key, h.value_at_percentile(a.percentiles[i]));
+  }
+  w.end_object().end_object();
+}
+
+void json_config(tool::JsonWriter& w, const LoadReport& r) {
+  const LoadArgs& a = *r.args;
+  char url[ringsock::kEndpointUrlMax];
+  if (ringsock::format_endpoint(a.endpoint, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
+  w.key("config").begin_object();
+  w.field("endpoint", url).field("mode", mode_name(a.mode)).field("connections", a.connections);
+  w.field("inflight", a.inflight).field("size_min", a.size_min).field("size_max", a.size_max);
+  w.field("rate", a.rate).field("duration_ns", a.count ? 0 : a.duration_ns).field("count", a.count);
+  w.field("warmup_ns", a.warmup_ns).field("nodelay", a.nodelay);
+  w.end_object();
+}
+
+void json_environment(tool::JsonWriter& w, const LoadReport& r) {
+  utsname name{};
+  uname(&name);
+  std::string kernel = std::string(name.sysname) + " " + name.release + " " + name.machine;
+  w.field("version", RINGSOCK_VERSION).field("seed", r.args->seed).field("kernel", kernel);
+  w.key("backend").begin_object().field("name", r.backend).field("reason", r.backend_reason);
+  w.end_object();
+}
+
+void json_results(tool::JsonWriter& w, const LoadReport& r) {
+  const LoadStats& s = *r.stats;
+  w.key("results").begin_object();
+  w.field("seconds", r.seconds).field("sent", s.sent).field("received", s.received);
+  w.field("bytes_sent", s.bytes_sent).field("bytes_received", s.bytes_received);
+  w.field("rate_asked", r.args->rate).field("rate_achieved", achieved_rate(r));
+  w.field("mb_per_s_out", r.seconds > 0 ? double(s.bytes_sent) / r.seconds / 1e6 : 0.0);
+  w.field("loss", loss_fraction(r)).field("duplicates", s.duplicates).field("reordered", s.reordered);
+  w.field("verification_failures", s.verify_failures).field("errors", total_errors(s));
+  w.key("errors_by_kind").begin_object();
+  for (int k = 0; k < kLoadErrorKinds; ++k) w.field(load_error_name(k), s.errors[k]);
+  w.end_object();
+  w.field("cpu_per_message_ns", cpu_per_message_ns(r));
+  json_histogram(w, "latency_ns", main_latency(r), *r.args);
+  json_histogram(w, "latency_uncorrected_ns", r.latency->uncorrected, *r.args);
+  w.end_object();
+}
+
+void json_checks(tool::JsonWriter& w, const std::vector<tool::CheckResult>& checks) {
+  w.key("assertions").begin_array();
+  for (const auto& c : checks) {
+    w.begin_object().field("check", c.line).field("passed", c.passed).end_object();
+  }
+  w.end_array();
+}
+
+bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+  std::string text;
+  tool::JsonWriter w(text, 2);
+  w.begin_object();
+  json_environment(w, r);
+  json_config(w, r);
+  json_results(w, r);
+  json_checks(w, checks);
+  w.end_object();
+  text += "\n";
+  FILE* file = fopen(r.args->json_file, "w");
+  if (file == nullptr) return false;
+  bool ok = fwrite(text.data(), 1, text.size(), file) == text.size();
+  return fclose(file) == 0 && ok;
+}
+
+std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
+  if (r.args->assertions == nullptr) return {};
+  auto parsed = tool::parse_assertions(r.args->assertions);
+  const auto* checks = std::get_if<std::vector<tool::Check>>(&parsed);
+  if (checks == nullptr) return {};
+  tool::Results results;
+  results.latency = &main_latency(r);
+  results.errors = total_errors(*r.stats) + r.stats->verify_failures;
+  results.loss = loss_fraction(r);
+  results.rate = achieved_rate(r);
+  results.achieved = r.args->rate ? results.rate / double(r.args->rate) : 1.0;
+  results.cpu_per_msg_ns = cpu_per_message_ns(r);
+  return tool::evaluate(*checks, results);
+}
+
+}  // namespace
+
+int report_load(const LoadReport& r) {
+  print_table(r);
+  std::vector<tool::CheckResult> checks = evaluate_checks(r);
+  for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
+  fflush(stdout);
+  if (r.args->json_file != nullptr && !write_json(r, checks)) {
+    fprintf(stderr, "ringsock load: cannot write %s\n", r.args->json_file);
+  }
+  const LoadStats& s = *r.stats;
+  if (s.established == 0 && total_errors(s) > 0) {
+    int kind = classify_load_error(s.first_error);
+    fprintf(stderr, "ringsock load: could not connect: %s (%s)\n", load_error_name(kind),
+            *load_error_hint(kind) ? load_error_hint(kind) : "see the errors above");
+    return kExitConnect;
+  }
+  if (s.verify_failures > 0) {
+    fprintf(stderr, "ringsock load: %llu repl(ies) failed verification\n",
+            (unsigned long long)s.verify_failures);
+    return kExitVerify;
+  }
+  if (!tool::all_passed(checks)) return kExitAssert;
+  return 0;
+}
+
+}  // namespace ringsock_cli
