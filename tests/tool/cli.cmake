@@ -14,5 +14,12 @@ add_executable(tool_cli_e2e_tests
 )
 target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
+# Cross builds: the tests run under qemu-user, which cannot exec a foreign
+# binary by itself; the children are started through the same emulator
+# (passed '|'-separated: a CMake list cannot go through a definition).
+if(CMAKE_CROSSCOMPILING_EMULATOR)
+  string(REPLACE ";" "|" ringsock_emulator "${CMAKE_CROSSCOMPILING_EMULATOR}")
+  target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_EMULATOR="${ringsock_emulator}")
+endif()
 add_dependencies(tool_cli_e2e_tests ringsock)
 gtest_discover_tests(tool_cli_e2e_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)

@@ -17,6 +17,21 @@ long long now_ms() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
+// The cross build's emulator command (qemu-user and its arguments), if any:
+// a process under qemu-user can exec a host binary, not a foreign one.
+std::vector<std::string> emulator_words() {
+  std::vector<std::string> words;
+#ifdef RINGSOCK_EMULATOR
+  std::string list = RINGSOCK_EMULATOR;
+  size_t start = 0;
+  for (size_t bar; (bar = list.find('|', start)) != std::string::npos; start = bar + 1) {
+    words.push_back(list.substr(start, bar - start));
+  }
+  words.push_back(list.substr(start));
+#endif
+  return words;
+}
+
 }  // namespace
 
 Child::Child(const std::vector<std::string>& args) {
@@ -27,10 +42,13 @@ Child::Child(const std::vector<std::string>& args) {
   if (pid_ == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    std::vector<char*> argv{const_cast<char*>(RINGSOCK_BIN)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    std::vector<std::string> words = emulator_words();
+    words.push_back(RINGSOCK_BIN);
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
-    execv(RINGSOCK_BIN, argv.data());
+    execv(argv[0], argv.data());
     _exit(127);
   }
   close(out_pipe[1]);

@@ -33,7 +33,9 @@ struct ServeArgs {
   ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;
   uint32_t buffer_size = 4096;       ///< bytes per pool buffer (256 .. 1 MiB)
   uint32_t buffers = 512;            ///< pool buffers per loop (power of two, 1 .. 32768)
-  uint32_t max_connections = 16384;  ///< connection slots per thread, taken at start
+  /// Connection slots per thread, taken at start; fewer on 32-bit targets,
+  /// whose address space cannot hold 16384 sockperf buffers.
+  uint32_t max_connections = sizeof(void*) >= 8 ? 16384 : 1024;
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
 };
 

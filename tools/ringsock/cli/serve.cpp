@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -29,12 +30,13 @@ constexpr int kDatagramSocketBuffer = 4 << 20;
 
 // Lazily committed memory: a pool sized for every connection costs only the
 // pages connections actually touch.
+// Address space for per-connection buffers, touched only by connections that
+// happen. nullptr when it cannot be had (a 32-bit process asking for GiBs).
 uint8_t* map_lazy(size_t bytes) {
   if (bytes == 0) return nullptr;
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  return static_cast<uint8_t*>(p);
+  return p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
 }
 
 bool is_unix(const Endpoint& ep) {
@@ -130,7 +132,7 @@ struct Worker::Impl {
   }
   uint32_t out_capacity() const { return 2 * args.max_message; }
 
-  void allocate(bool any_stream);
+  int allocate(bool any_stream);
   int arm();
   void teardown();
   void count_error(Listener& l, int kind) { ++l.counters.errors[kind]; }
@@ -158,14 +160,20 @@ struct Worker::Impl {
 };
 
 // All memory of the message path, taken before the loop runs.
-void Worker::Impl::allocate(bool any_stream) {
+int Worker::Impl::allocate(bool any_stream) {
   uint32_t buffers = args.buffers;
   bool sockperf_mode = args.mode == ServeMode::sockperf;
   conn_count = any_stream ? args.max_connections : 0;
   size_t queue_bytes = args.mode == ServeMode::echo ? size_t(buffers) * sizeof(Chunk) : 0;
   size_t framing_bytes = sockperf_mode ? size_t(args.max_message) + out_capacity() : 0;
-  lazy_bytes = size_t(conn_count) * (queue_bytes + framing_bytes);
+  double wanted = double(conn_count) * double(queue_bytes + framing_bytes);
+  if (wanted > double(SIZE_MAX) / 2) return -ENOMEM;
+  lazy_bytes = size_t(wanted);
   lazy = map_lazy(lazy_bytes);
+  if (lazy == nullptr && lazy_bytes > 0) {
+    lazy_bytes = 0;
+    return -ENOMEM;
+  }
   conns = std::make_unique<Conn[]>(conn_count);
   free_conns = std::make_unique<uint32_t[]>(conn_count);
   uint8_t* cursor = lazy;
@@ -189,6 +197,7 @@ void Worker::Impl::allocate(bool any_stream) {
     slots[i].index = i;
     free_slots[free_slot_top++] = i;
   }
+  return 0;
 }
 
 int Worker::Impl::arm() {
@@ -552,7 +561,13 @@ void Worker::thread_main(std::atomic<int>* ready) {
   Impl& impl = *impl_;
   bool any_stream = false;
   for (const Listener& l : impl.listeners) any_stream |= l.fd >= 0 && l.stream;
-  impl.allocate(any_stream);
+  if (impl.allocate(any_stream) < 0) {
+    snprintf(reason_, sizeof reason_,
+             "cannot reserve the buffers of %u connections: lower --max-connections "
+             "(or --max-message in sockperf mode)", args_.max_connections);
+    ready->store(-ENOMEM, std::memory_order_release);
+    return;
+  }
   ringsock::LoopOptions options;
   options.backend = args_.backend;
   options.buffer_count = args_.buffers;
