@@ -313,8 +313,7 @@ INSTANTIATE_TEST_SUITE_P(Sockets, StreamTest,
                          socket_param_name);
 INSTANTIATE_TEST_SUITE_P(Sockets, UnixStreamTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
-                                          testing::Values(Family::unix_path,
-                                                          Family::unix_abstract)),
+                                          testing::ValuesIn(unix_families())),
                          socket_param_name);
 
 }  // namespace

@@ -36,6 +36,8 @@ std::vector<Family> all_families() {
   return {Family::ipv4, Family::ipv6, Family::unix_path, Family::unix_abstract};
 }
 
+std::vector<Family> unix_families() { return {Family::unix_path, Family::unix_abstract}; }
+
 LoopOptions options_for(TestBackend backend, LoopOptions base) {
   base.backend = backend == TestBackend::uring ? BackendChoice::uring : BackendChoice::epoll;
   return base;

@@ -28,6 +28,8 @@ std::vector<TestBackend> all_backends();
 enum class Family { ipv4, ipv6, unix_path, unix_abstract };
 const char* family_name(Family family);
 std::vector<Family> all_families();
+/// The UNIX families only (path and abstract), for behaviour of UNIX sockets alone.
+std::vector<Family> unix_families();
 
 /// Loop options for a backend (the backend choice rides on the options).
 LoopOptions options_for(TestBackend backend, LoopOptions base = {});

@@ -18,18 +18,13 @@ namespace {
 const Capabilities kNoCapabilities{};
 const LoopStats kNoStats{};
 
-bool is_multishot(OpKind kind) {
-  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
-         kind == OpKind::recvfrom_multishot;
-}
-
 // The checks every operation shares. fd < 0 means "no fd" (timeouts).
 int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, Callback cb) {
   if (core == nullptr || cb == nullptr) return -EINVAL;
   if (op.in_flight()) return -EBUSY;
   // A close must not be cut short: it would leave the fd's fate unknown.
   bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && kind != OpKind::close &&
-                     !is_multishot(kind);
+                     !detail::is_multishot(kind);
   if (op.timeout_ns != 0 && !deadline_ok) return -EINVAL;
   bool needs_fd = kind != OpKind::timeout && kind != OpKind::nop;
   return needs_fd ? core->check_fd(fd) : 0;

@@ -32,11 +32,6 @@ uint32_t default_max_fds() {
   return limit.rlim_cur < kDefaultMaxFds ? uint32_t(limit.rlim_cur) : kDefaultMaxFds;
 }
 
-bool is_multishot(OpKind kind) {
-  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
-         kind == OpKind::recvfrom_multishot;
-}
-
 TimeSpec64 deadline_after(uint64_t timeout_ns) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);

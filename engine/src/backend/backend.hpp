@@ -28,6 +28,12 @@ enum OpFlag : uint8_t {
   kInTimerHeap = 1u << 7,      ///< in the deadline heap (a timer, or a deadline)
 };
 
+/// Operations that report many results: each backend and the core treat them apart.
+inline bool is_multishot(OpKind kind) noexcept {
+  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
+         kind == OpKind::recvfrom_multishot;
+}
+
 template <class B>
 concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
                            bool wait, uint16_t buffer_id, const LoopOptions& options,

@@ -24,11 +24,6 @@ constexpr int32_t kConnectBacklogFull = 4096;
 
 int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
 
-bool is_multishot(OpKind kind) {
-  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
-         kind == OpKind::recvfrom_multishot;
-}
-
 TimeSpec64 monotonic_now() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);

@@ -101,6 +101,22 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   return errors.fail("unknown option '%.*s' for serve (see ringsock --help)", name);
 }
 
+// `--name=value` or `--name value` (taking the next argument, advancing i).
+int split_option(int argc, const char* const* argv, int& i, string_view& name, string_view& value,
+                 Errors& errors) noexcept {
+  string_view arg = argv[i];
+  size_t equals = arg.find('=');
+  name = arg.substr(0, equals);
+  if (equals != string_view::npos) {
+    value = arg.substr(equals + 1);
+  } else if (i + 1 < argc) {
+    value = argv[++i];
+  } else {
+    return errors.fail("option '%.*s' needs a value", name);
+  }
+  return 0;
+}
+
 int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& errors) noexcept {
   for (int i = 2; i < argc; ++i) {
     string_view arg = argv[i];
@@ -108,16 +124,8 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& err
       if (int rc = add_endpoint(arg, serve, errors)) return rc;
       continue;
     }
-    size_t equals = arg.find('=');
-    string_view name = arg.substr(0, equals);
-    string_view value;
-    if (equals != string_view::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return errors.fail("option '%.*s' needs a value", name);
-    }
+    string_view name, value;
+    if (int rc = split_option(argc, argv, i, name, value, errors)) return rc;
     if (int rc = apply_option(name, value, serve, errors)) return rc;
   }
   if (serve.endpoint_count == 0) {
@@ -268,16 +276,8 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors
       load.nodelay = true;
       continue;
     }
-    size_t equals = arg.find('=');
-    string_view name = arg.substr(0, equals);
-    string_view value;
-    if (equals != string_view::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return errors.fail("option '%.*s' needs a value", name);
-    }
+    string_view name, value;
+    if (int rc = split_option(argc, argv, i, name, value, errors)) return rc;
     if (int rc = apply_load_option(name, value, load, errors)) return rc;
   }
   return check_load(load, have_endpoint, errors);
