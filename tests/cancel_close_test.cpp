@@ -212,6 +212,65 @@ TEST_P(CancelCloseTest, ReusedFdNumberNeverGetsAStaleCompletion) {
   ::close(fresh[1]);
 }
 
+// The close happens when it is asked for (or when the last cancelled
+// operation ends), and the loop forgets the fd in the same step: a socket
+// that gets the number next is usable at once, even before the close's own
+// callback has run. (With an asynchronous close the number was free in the
+// kernel while the loop still refused it with -EBADF.)
+TEST_P(CancelCloseTest, NumberFreedByCloseIsUsableBeforeTheCloseCallback) {
+  int old_fd = pair_[0];
+  Recorder closer;
+  ASSERT_EQ(loop.close(closer.op, old_fd, Recorder::callback, &closer), 0);
+  pair_[0] = -1;
+  int fresh[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fresh), 0);
+  ASSERT_EQ(fresh[0], old_fd);
+  Recorder new_recv;
+  uint8_t buffer[8];
+  ASSERT_EQ(loop.recv(new_recv.op, fresh[0], buffer, sizeof(buffer), Recorder::callback, &new_recv), 0);
+  ASSERT_EQ(::send(fresh[1], "new", 3, 0), 3);
+  ASSERT_TRUE(run_until(loop, [&] { return new_recv.terminal && closer.terminal; }));
+  EXPECT_EQ(closer.result(), 0);
+  EXPECT_EQ(closer.terminal_count, 1);
+  EXPECT_EQ(new_recv.result(), 3);
+  ::close(fresh[0]);
+  ::close(fresh[1]);
+}
+
+// The same when the close waited for a cancelled operation: inside that
+// operation's callback the number is already free and usable.
+TEST_P(CancelCloseTest, NumberFreedByAWaitingCloseIsUsableInTheCancelledCallback) {
+  struct State {
+    Loop* loop;
+    int old_fd;
+    int fresh[2] = {-1, -1};
+    int reused_submit = 1;
+    Operation recv_op, new_recv;
+    uint8_t buffer[8];
+  } state{&loop, pair_[0]};
+  auto on_cancelled = [](Loop& l, Operation& op, const Completion&) {
+    auto* st = static_cast<State*>(op.user_data);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, st->fresh) != 0) return;
+    if (st->fresh[0] != st->old_fd) return;
+    st->reused_submit = l.recv(st->new_recv, st->fresh[0], st->buffer, sizeof(st->buffer),
+                               [](Loop&, Operation&, const Completion&) {}, nullptr);
+    if (st->reused_submit == 0) l.cancel(st->new_recv);
+  };
+  ASSERT_EQ(loop.recv(state.recv_op, pair_[0], small_, sizeof(small_), on_cancelled, &state), 0);
+  loop.run(RunMode::no_wait);
+  Recorder closer;
+  ASSERT_EQ(loop.close(closer.op, pair_[0], Recorder::callback, &closer), 0);
+  pair_[0] = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return closer.terminal && !state.new_recv.in_flight() &&
+                                           state.fresh[0] >= 0; }));
+  EXPECT_EQ(state.fresh[0], state.old_fd);
+  EXPECT_EQ(state.reused_submit, 0);
+  EXPECT_EQ(closer.result(), 0);
+  for (int fd : state.fresh) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
 TEST_P(CancelCloseTest, CancelledCloseLeavesTheFdOpen) {
   Recorder r, closer;
   ASSERT_EQ(loop.recv(r.op, pair_[0], small_, sizeof(small_), Recorder::callback, &r), 0);

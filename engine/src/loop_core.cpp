@@ -173,14 +173,8 @@ int LoopCore::submit_close(Operation& op) noexcept {
   record.closer = &op;
   ++active_;
   if (record.head == nullptr) {
-    op.state = OpState::submitted;
-    int rc = backend_.start(op);
-    if (rc < 0) {
-      record.closer = nullptr;
-      op.state = OpState::idle;
-      --active_;
-    }
-    return rc;
+    close_now(op);
+    return 0;
   }
   op.state = OpState::close_wait;
   for (Operation* o = record.head; o != nullptr; o = o->fd_next) cancel(*o);
@@ -279,9 +273,6 @@ bool LoopCore::dispatch(const RawEvent& event) noexcept {
       break;
     case OpKind::timeout:
       if (result == -ETIME) result = 0;  // the timer fired: that is its success
-      break;
-    case OpKind::close:
-      fds_[op.fd] = FdRecord{};
       break;
     default:
       break;
@@ -439,12 +430,21 @@ void LoopCore::start_waiting_close(int fd) noexcept {
   FdRecord& record = fds_[fd];
   Operation* closer = record.closer;
   if (closer == nullptr || record.head != nullptr || closer->state != OpState::close_wait) return;
-  closer->state = OpState::submitted;
-  int rc = backend_.start(*closer);
-  if (rc < 0) {
-    record.closer = nullptr;
-    defer(*closer, rc);
-  }
+  close_now(*closer);
+}
+
+// The fd is closed here, synchronously, and its record cleared in the same
+// step. The kernel may hand the number to the next socket() at once; an
+// asynchronous close (IORING_OP_CLOSE, or epoll's close at the next turn)
+// left a window between the kernel freeing the number and the loop clearing
+// its record, in which a new socket with that number was refused (-EBADF).
+void LoopCore::close_now(Operation& op) noexcept {
+  backend_.forget(op.fd);
+  int rc = ::close(op.fd);
+  // Linux releases the fd even when close reports EINTR: that is success here.
+  int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
+  fds_[op.fd] = FdRecord{};
+  defer(op, result);
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,

@@ -92,6 +92,7 @@ class LoopCore {
   void link(Operation& op) noexcept;
   void unlink(Operation& op) noexcept;
   void start_waiting_close(int fd) noexcept;
+  void close_now(Operation& op) noexcept;
 
   Loop& owner_;
   Backends backend_;

@@ -36,7 +36,7 @@ inline bool is_multishot(OpKind kind) noexcept {
 
 template <class B>
 concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
-                           bool wait, uint16_t buffer_id, const LoopOptions& options,
+                           bool wait, int fd, uint16_t buffer_id, const LoopOptions& options,
                            BufferPool& pool, Capabilities& caps, LoopStats& stats) {
   /// Sets up kernel state; -errno on failure (the reason is kept for reason()).
   { backend.init(options, pool, queue, caps, stats) } -> std::same_as<int>;
@@ -46,6 +46,9 @@ concept Backend = requires(B& backend, const B& const_backend, Operation& op, Ev
   { backend.start(op) } -> std::same_as<int>;
   /// Asks the kernel to end op; its terminal result arrives as an event.
   { backend.cancel(op) } -> std::same_as<int>;
+  /// fd is about to be closed by the core (no operation of it is in flight):
+  /// drop whatever the backend keeps for it.
+  { backend.forget(fd) } -> std::same_as<void>;
   /// Submits pending work, waits for one event if `wait`, moves ready events into the queue.
   { backend.turn(queue, wait) } -> std::same_as<int>;
   /// Thread-safe: makes a waiting turn() return.

@@ -29,6 +29,7 @@ class Backends {
 #endif
   int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
+  void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   int turn(EventQueue& queue, bool wait) noexcept { return RINGSOCK_DISPATCH(turn(queue, wait)); }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }

@@ -179,10 +179,6 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
       complete(op, 0, 0, queue);
       continue;
     }
-    if (op.kind == OpKind::close) {
-      close_fd(op, queue);
-      continue;
-    }
     FdState& state = fds_[op.fd];
     OpList& line = writes(op) ? state.writers : state.readers;
     // Wait behind earlier operations in the same direction: sends keep their order.
@@ -373,13 +369,10 @@ int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
 }
 
 // The core starts a close only when nothing else is in flight on the fd.
-void EpollBackend::close_fd(Operation& op, EventQueue& queue) noexcept {
-  FdState& state = fds_[op.fd];
-  if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, op.fd, nullptr);
+void EpollBackend::forget(int fd) noexcept {
+  FdState& state = fds_[fd];
+  if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   state = FdState{};
-  int rc = ::close(op.fd);
-  // Linux releases the fd even when close reports EINTR: that is success here.
-  complete(op, (rc == 0 || errno == EINTR) ? 0 : -errno, 0, queue);
 }
 
 // ---- readiness records -------------------------------------------------------------

@@ -29,6 +29,7 @@ class EpollBackend {
   void deinit() noexcept;
   int start(Operation& op) noexcept;
   int cancel(Operation& op) noexcept;
+  void forget(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept { pool_->push_free(buffer_id); }
@@ -64,7 +65,6 @@ class EpollBackend {
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
   int32_t receive_into_pool(Operation& op, uint16_t id) noexcept;
-  void close_fd(Operation& op, EventQueue& queue) noexcept;
   void park(Operation& op) noexcept;
   int watch(int fd, uint32_t wanted) noexcept;
   void unwatch_idle(int fd) noexcept;

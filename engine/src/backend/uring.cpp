@@ -252,15 +252,13 @@ void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
     case OpKind::shutdown:
       io_uring_prep_shutdown(sqe, op.fd, a.io.how);
       break;
-    case OpKind::close:
-      io_uring_prep_close(sqe, op.fd);
-      break;
     case OpKind::timeout:
       io_uring_prep_timeout(sqe, reinterpret_cast<__kernel_timespec*>(&op.deadline), 0,
                             IORING_TIMEOUT_ABS);
       break;
     case OpKind::nop:
     case OpKind::none:
+    case OpKind::close:  // never started here: the core closes synchronously (close_now)
       io_uring_prep_nop(sqe);
       break;
   }

@@ -20,6 +20,7 @@ class UringBackend {
   void deinit() noexcept;
   int start(Operation& op) noexcept;
   int cancel(Operation& op) noexcept;
+  void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
