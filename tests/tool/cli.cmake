@@ -9,8 +9,12 @@ gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCO
 
 add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/e2e_support.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_modes_e2e_test.cpp
+  # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).
+  ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_interop_test.cpp
 )
 target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")

@@ -4,6 +4,7 @@
 add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
 )
 target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
 target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine)
@@ -14,6 +15,8 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/run_serve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_runner.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_framing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_report.cpp
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")

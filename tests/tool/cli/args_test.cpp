@@ -1,4 +1,5 @@
 #include "args.hpp"
+#include "client_socket.hpp"
 
 #include <gtest/gtest.h>
 
@@ -137,6 +138,87 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},
-        BadCase{{std::begin(kSeventeen), std::end(kSeventeen)}, "too many endpoints"}));
+        BadCase{{std::begin(kSeventeen), std::end(kSeventeen)}, "too many endpoints"},
+        // load: the options of churn/idle, threads, sources, buffers, sockperf
+        BadCase{{"load", "tcp://127.0.0.1:1", "--threads", "0"}, "'0' for --threads"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--threads", "2"}, "--threads must not exceed"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--arrival", "bursty"}, "'bursty' for --arrival"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--arrival", "poisson"}, "needs --rate"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--mode", "idle", "--count", "5"}, "--duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--mode", "churn", "--inflight", "2"}, "--inflight"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--mode", "pingpong", "--rate", "5"}, "--rate is only"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "1.2.3"}, "'1.2.3' for --source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "10.0.0.9-10.0.0.1"}, "for --source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "10.0.0.1-::1"}, "for --source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "fd00::1-fd01::2"}, "for --source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "10.0.0.0-11.0.0.0"}, "--source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "::1"}, "both be IPv4 or both IPv6"},
+        BadCase{{"load", "unix:///tmp/x", "--source", "127.0.0.1"}, "tcp:// and udp://"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source-ports", "100-200"}, "needs --source"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "127.0.0.2", "--source-ports", "5-2"},
+                "'5-2' for --source-ports"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "127.0.0.2", "--source-ports", "0-2"},
+                "--source-ports"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--source", "127.0.0.2", "--source-ports",
+                 "9000-70000"}, "--source-ports"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--connections", "5", "--source",
+                 "127.0.0.2-127.0.0.3", "--source-ports", "9000-9001"}, "--source addresses x"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--sndbuf", "10"}, "'10' for --sndbuf"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--rcvbuf", "lots"}, "'lots' for --rcvbuf"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--sockperf", "--size", "53"}, "at least 54"}));
+
+TEST(CliArgs, LoadModesSourcesAndKnobs) {
+  Args args;
+  Parsed p = parse({"load", "tcp://127.0.0.1:9", "--mode", "churn", "--rate", "500", "--arrival",
+                    "poisson", "--connections", "8", "--threads", "2", "--source",
+                    "127.0.0.2-127.0.0.9", "--source-ports", "40000-40999", "--sndbuf", "65536",
+                    "--rcvbuf=131072", "--sockperf", "--size", "54"},
+                   args);
+  ASSERT_EQ(p.rc, 0) << p.error;
+  const auto& load = args.load;
+  EXPECT_EQ(load.mode, ringsock_cli::LoadMode::churn);
+  EXPECT_EQ(load.arrival, ringsock_cli::Arrival::poisson);
+  EXPECT_EQ(load.threads, 2u);
+  EXPECT_EQ(load.source.count, 8u);
+  EXPECT_EQ(load.source.port_low, 40000);
+  EXPECT_EQ(load.source.ports(), 1000u);
+  EXPECT_EQ(load.send_buffer, 65536);
+  EXPECT_EQ(load.receive_buffer, 131072);
+  EXPECT_TRUE(load.sockperf);
+  EXPECT_EQ(parse({"load", "tcp://[::1]:9", "--mode", "idle", "--source", "fd00::fe-fd00::103"},
+                  args).rc, 0);
+  EXPECT_EQ(args.load.mode, ringsock_cli::LoadMode::idle);
+  EXPECT_EQ(args.load.source.count, 0x103u - 0xfeu + 1);
+  // Only the last 16 bits may differ.
+  EXPECT_EQ(parse({"load", "tcp://[::1]:9", "--source", "fd00::fe-fd00::1:3"}, args).rc, kExitUsage);
+}
+
+TEST(CliArgs, SourceOfEachConnection) {
+  Args args;
+  ASSERT_EQ(parse({"load", "tcp://127.0.0.1:9", "--source", "10.0.0.254-10.0.1.1",
+                   "--source-ports", "5000-5001", "--connections", "8"}, args).rc, 0);
+  // Connection i: address i % 4, port (i / 4) % 2.
+  const char* expected[] = {"tcp://10.0.0.254:5000", "tcp://10.0.0.255:5000",
+                            "tcp://10.0.1.0:5000",   "tcp://10.0.1.1:5000",
+                            "tcp://10.0.0.254:5001", "tcp://10.0.0.255:5001",
+                            "tcp://10.0.1.0:5001",   "tcp://10.0.1.1:5001"};
+  for (uint32_t i = 0; i < 8; ++i) {
+    ringsock::Endpoint local;
+    ASSERT_TRUE(ringsock_cli::source_for(args.load.source, i, local));
+    local.transport = ringsock::Transport::tcp;
+    char url[ringsock::kEndpointUrlMax];
+    ASSERT_GT(ringsock::format_endpoint(local, url, sizeof url), 0);
+    EXPECT_STREQ(url, expected[i]) << i;
+  }
+  ASSERT_EQ(parse({"load", "tcp://[::1]:9", "--source", "fd00::fffc-fd00::ffff"}, args).rc, 0);
+  ringsock::Endpoint local;
+  ASSERT_TRUE(ringsock_cli::source_for(args.load.source, 3, local));
+  local.transport = ringsock::Transport::tcp;
+  char url[ringsock::kEndpointUrlMax];
+  ASSERT_GT(ringsock::format_endpoint(local, url, sizeof url), 0);
+  EXPECT_STREQ(url, "tcp://[fd00::ffff]:0");
+  ASSERT_EQ(parse({"load", "tcp://127.0.0.1:9"}, args).rc, 0);
+  EXPECT_FALSE(ringsock_cli::source_for(args.load.source, 0, local));
+}
 
 }  // namespace

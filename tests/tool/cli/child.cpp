@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
 
 namespace cli_test {
 
@@ -35,6 +36,19 @@ std::vector<std::string> emulator_words() {
 }  // namespace
 
 Child::Child(const std::vector<std::string>& args) {
+  std::vector<std::string> words = emulator_words();
+  words.push_back(RINGSOCK_BIN);
+  words.insert(words.end(), args.begin(), args.end());
+  start(std::move(words));
+}
+
+Child::Child(const Program& program, const std::vector<std::string>& args) {
+  std::vector<std::string> words{program.path};
+  words.insert(words.end(), args.begin(), args.end());
+  start(std::move(words));
+}
+
+void Child::start(std::vector<std::string> words) {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) abort();
@@ -42,9 +56,6 @@ Child::Child(const std::vector<std::string>& args) {
   if (pid_ == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    std::vector<std::string> words = emulator_words();
-    words.push_back(RINGSOCK_BIN);
-    words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);

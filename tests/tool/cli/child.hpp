@@ -13,6 +13,12 @@ class Child {
  public:
   /// Starts RINGSOCK_BIN with `args` (argv[1..]).
   explicit Child(const std::vector<std::string>& args);
+  /// A host program, not ringsock.
+  struct Program {
+    std::string path;  ///< a path to the executable (no PATH search)
+  };
+  /// Starts a host program with `args` (argv[1..]), never through the emulator.
+  Child(const Program& program, const std::vector<std::string>& args);
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -30,6 +36,7 @@ class Child {
   const std::string& err() const { return err_; }
 
  private:
+  void start(std::vector<std::string> words);
   bool pump(int timeout_ms);  // reads what is available; false once both pipes closed
   pid_t pid_ = -1;
   int out_fd_ = -1;

@@ -22,80 +22,19 @@
 
 #include "args.hpp"
 #include "child.hpp"
+#include "e2e_support.hpp"
 
 namespace {
 
 using cli_test::Child;
 
-constexpr int kStartMs = 10000;
-constexpr int kLoadMs = 30000;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/ringsock-load-XXXXXX";
-    path = mkdtemp(name);
-  }
-  ~TempDir() {
-    std::string command = "rm -rf '" + path + "'";
-    if (system(command.c_str()) != 0) {
-    }
-  }
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool backend_starts(const std::string& backend) {
-  std::string out;
-  if (cli_test::run({"probe"}, &out, nullptr) != 0) return false;
-  size_t at = out.find("\n" + backend + ":");
-  return at != std::string::npos && out.find("cannot start", at) > out.find('\n', at + 1);
-}
-
-// A server child on one endpoint; url() is where it listens.
-class Server {
- public:
-  Server(const std::string& endpoint, const std::string& mode, const std::string& backend)
-      : child_({"serve", "--mode", mode, "--backend", backend, endpoint}) {
-    auto urls = child_.wait_lines("listening ", 1, kStartMs);
-    if (!urls.empty()) url_ = urls[0];
-  }
-  ~Server() { child_.stop(SIGTERM, 10000); }
-  const std::string& url() const { return url_; }
-
- private:
-  Child child_;
-  std::string url_;
-};
-
-int run_load(std::vector<std::string> args, std::string* out, std::string* err) {
-  args.insert(args.begin(), "load");
-  return cli_test::run(args, out, err, kLoadMs);
-}
-
-// Braces and brackets balance outside strings: a cheap well-formedness check.
-bool json_balanced(const std::string& text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if (c == '}' || c == ']') --depth;
-    if (depth < 0) return false;
-  }
-  return depth == 0 && !in_string && !text.empty();
-}
+using cli_test::backend_starts;
+using cli_test::json_balanced;
+using cli_test::read_file;
+using cli_test::run_load;
+using cli_test::Server;
+using cli_test::TempDir;
+using cli_test::unused_tcp_url;
 
 struct Case {
   std::string transport;
@@ -256,19 +195,6 @@ TEST(LoadVerification, CorruptingEchoExitsFour) {
   EXPECT_EQ(out.find(" 0 failure(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
   EXPECT_NE(err.find("failed verification"), std::string::npos) << err;
-}
-
-// A port that was free a moment ago: nobody listens there.
-std::string unused_tcp_url() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
 }
 
 TEST(LoadConnect, NobodyListeningExitsThreeWithHint) {

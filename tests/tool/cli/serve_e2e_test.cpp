@@ -19,30 +19,19 @@
 #include <vector>
 
 #include "child.hpp"
+#include "e2e_support.hpp"
 #include "ringsock/endpoint.hpp"
 #include "sockperf.hpp"
 
 namespace {
 
+using cli_test::backend_starts;
+using cli_test::TempDir;
+
 using cli_test::Child;
 namespace sp = ringsock_cli::sockperf;
 
-constexpr int kStartMs = 10000;
 constexpr int kStopMs = 10000;
-
-// A temporary directory for UNIX socket paths, removed at the end.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/ringsock-cli-XXXXXX";
-    path = mkdtemp(name);
-  }
-  ~TempDir() {
-    std::string command = "rm -rf '" + path + "'";
-    if (system(command.c_str()) != 0) {
-    }
-  }
-};
 
 // A blocking client socket connected to `url` (datagram sockets connected
 // too, UNIX ones auto-bound so that the server can answer).
@@ -95,13 +84,6 @@ std::string sockperf_message(uint64_t sequence, uint16_t flags, size_t body) {
   return m;
 }
 
-bool backend_starts(const std::string& backend) {
-  std::string out;
-  if (cli_test::run({"probe"}, &out, nullptr) != 0) return false;
-  size_t at = out.find("\n" + backend + ":");
-  return at != std::string::npos && out.find("cannot start", at) > out.find('\n', at + 1);
-}
-
 class ServeE2E : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -115,7 +97,7 @@ class ServeE2E : public ::testing::TestWithParam<std::string> {
     args.insert(args.end(), endpoints.begin(), endpoints.end());
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = std::make_unique<Child>(args);
-    auto urls = child_->wait_lines("listening ", endpoints.size(), kStartMs);
+    auto urls = child_->wait_lines("listening ", endpoints.size(), cli_test::kStartMs);
     EXPECT_EQ(urls.size(), endpoints.size()) << child_->err();
     return urls;
   }
@@ -326,20 +308,4 @@ TEST(CliE2E, HelpVersionProbe) {
 
 // sockperf itself, when installed (it is not by default): its ping-pong
 // against our sockperf mode, TCP and UDP.
-TEST(CliE2E, RealSockperfPingPong) {
-  if (system("command -v sockperf >/dev/null 2>&1") != 0) GTEST_SKIP() << "sockperf not installed";
-  for (const char* transport : {"tcp", "udp"}) {
-    Child server({"serve", "--mode", "sockperf", std::string(transport) + "://127.0.0.1:0"});
-    auto urls = server.wait_lines("listening ", 1, kStartMs);
-    ASSERT_EQ(urls.size(), 1u);
-    std::string port = urls[0].substr(urls[0].rfind(':') + 1);
-    std::string command = "timeout 20 sockperf ping-pong -i 127.0.0.1 -p " + port +
-                          (transport == std::string("tcp") ? " --tcp" : "") +
-                          " -t 1 >/dev/null 2>&1";
-    EXPECT_EQ(system(command.c_str()), 0) << transport;
-    int status = server.stop(SIGTERM, kStopMs);
-    EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  }
-}
-
 }  // namespace

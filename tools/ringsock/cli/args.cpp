@@ -1,5 +1,8 @@
 #include "args.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -207,7 +210,88 @@ int parse_load_mode(string_view text, LoadMode& out, Errors& errors) noexcept {
   if (text == "pingpong" || text == "ping-pong") out = LoadMode::pingpong;
   else if (text == "throughput") out = LoadMode::throughput;
   else if (text == "rate") out = LoadMode::rate;
-  else return errors.fail("bad value '%.*s' for --mode: expected pingpong, throughput or rate", text);
+  else if (text == "churn") out = LoadMode::churn;
+  else if (text == "idle") out = LoadMode::idle;
+  else {
+    return errors.fail("bad value '%.*s' for --mode: expected pingpong, throughput, rate, churn "
+                       "or idle", text);
+  }
+  return 0;
+}
+
+int parse_arrival(string_view text, Arrival& out, Errors& errors) noexcept {
+  if (text == "constant") out = Arrival::constant;
+  else if (text == "poisson") out = Arrival::poisson;
+  else return errors.fail("bad value '%.*s' for --arrival: expected constant or poisson", text);
+  return 0;
+}
+
+// One IPv4 or IPv6 address (no brackets, no port) into `out` as port 0.
+bool parse_address(string_view text, ringsock::Endpoint& out) noexcept {
+  char buffer[INET6_ADDRSTRLEN + 1];
+  if (text.empty() || text.size() >= sizeof buffer) return false;
+  memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  out = ringsock::Endpoint{};
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+      inet_pton(AF_INET, buffer, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    out.length = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+  if (inet_pton(AF_INET6, buffer, &v6->sin6_addr) != 1) return false;
+  v6->sin6_family = AF_INET6;
+  out.length = sizeof(sockaddr_in6);
+  return true;
+}
+
+// "A" or "A-B": IPv4 addresses, or IPv6 addresses that differ in the last 16 bits only.
+int parse_source(string_view text, SourceRange& out, Errors& errors) noexcept {
+  size_t dash = text.find('-');
+  ringsock::Endpoint low, high;
+  bool ok = parse_address(text.substr(0, dash), low) &&
+            parse_address(dash == string_view::npos ? text : text.substr(dash + 1), high) &&
+            low.family() == high.family();
+  uint64_t count = 0;
+  if (ok && low.family() == AF_INET) {
+    uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(&low.storage)->sin_addr.s_addr);
+    uint32_t b = ntohl(reinterpret_cast<const sockaddr_in*>(&high.storage)->sin_addr.s_addr);
+    ok = a <= b;
+    count = uint64_t(b) - a + 1;
+  } else if (ok) {
+    const uint8_t* a = reinterpret_cast<const sockaddr_in6*>(&low.storage)->sin6_addr.s6_addr;
+    const uint8_t* b = reinterpret_cast<const sockaddr_in6*>(&high.storage)->sin6_addr.s6_addr;
+    unsigned tail_a = unsigned(a[14]) << 8 | a[15], tail_b = unsigned(b[14]) << 8 | b[15];
+    ok = memcmp(a, b, 14) == 0 && tail_a <= tail_b;
+    count = uint64_t(tail_b) - tail_a + 1;
+  }
+  if (!ok || count > (1u << 24)) {
+    return errors.fail("bad value '%.*s' for --source: expected an address or a range A-B "
+                       "(IPv4, or IPv6 differing in the last 16 bits; at most 16777216)", text);
+  }
+  out.first = low;
+  out.count = uint32_t(count);
+  return 0;
+}
+
+int parse_port_range(string_view text, SourceRange& out, Errors& errors) noexcept {
+  size_t dash = text.find('-');
+  uint32_t low = 0, high = 0;
+  if (dash == string_view::npos || !parse_u32(text.substr(0, dash), low) ||
+      !parse_u32(text.substr(dash + 1), high) || low == 0 || low > high || high > 65535) {
+    return errors.fail("bad value '%.*s' for --source-ports: expected LOW-HIGH within 1-65535",
+                       text);
+  }
+  out.port_low = uint16_t(low);
+  out.port_high = uint16_t(high);
+  return 0;
+}
+
+int parse_buffer_size(string_view name, string_view text, int& out, Errors& errors) noexcept {
+  uint32_t value = 0;
+  if (int rc = parse_number(name, text, 1024, 1u << 30, value, errors)) return rc;
+  out = int(value);
   return 0;
 }
 
@@ -220,6 +304,12 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   if (name == "--backend") return parse_backend(value, load.backend, errors);
   if (name == "--connections") return parse_number(name, value, 1, 1u << 20, load.connections, errors);
   if (name == "--inflight") return parse_number(name, value, 1, 4096, load.inflight, errors);
+  if (name == "--threads") return parse_number(name, value, 1, 256, load.threads, errors);
+  if (name == "--arrival") return parse_arrival(value, load.arrival, errors);
+  if (name == "--source") return parse_source(value, load.source, errors);
+  if (name == "--source-ports") return parse_port_range(value, load.source, errors);
+  if (name == "--sndbuf") return parse_buffer_size(name, value, load.send_buffer, errors);
+  if (name == "--rcvbuf") return parse_buffer_size(name, value, load.receive_buffer, errors);
   if (name == "--rate") return parse_number(name, value, 1, 100000000, load.rate, errors);
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);
@@ -243,20 +333,58 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   return 0;
 }
 
+// The source range against the endpoint: TCP/UDP of the same family, room
+// for every connection when the ports are fixed.
+int check_source(const LoadArgs& load, Errors& errors) noexcept {
+  const SourceRange& source = load.source;
+  if (source.count == 0 && source.port_low == 0) return 0;
+  if (source.count == 0) {
+    return errors.fail("--source-ports needs --source ADDRESS[-ADDRESS]%.*s", "");
+  }
+  auto t = load.endpoint.transport;
+  if (t != ringsock::Transport::tcp && t != ringsock::Transport::udp) {
+    return errors.fail("--source is for tcp:// and udp:// endpoints%.*s", "");
+  }
+  if (source.first.family() != load.endpoint.family()) {
+    return errors.fail("--source and the ENDPOINT must both be IPv4 or both IPv6%.*s", "");
+  }
+  if (source.ports() != 0 && uint64_t(source.count) * source.ports() < load.connections) {
+    return errors.fail("--connections is more than --source addresses x --source-ports%.*s", "");
+  }
+  return 0;
+}
+
 int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   if (!have_endpoint) {
     return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
   }
+  const bool paced = load.mode == LoadMode::rate || load.mode == LoadMode::churn;
   if (load.mode == LoadMode::rate && load.rate == 0) {
     return errors.fail("--mode rate needs --rate N (messages/s in total)%.*s", "");
   }
-  if (load.mode != LoadMode::rate && load.rate != 0) {
-    return errors.fail("--rate is only for --mode rate%.*s", "");
+  if (!paced && load.rate != 0) {
+    return errors.fail("--rate is only for --mode rate and --mode churn%.*s", "");
   }
   if (load.rate != 0 && load.rate < load.connections) {
     return errors.fail("--rate must be at least --connections%.*s", "");
   }
-  return 0;
+  if (load.arrival == Arrival::poisson && load.rate == 0) {
+    return errors.fail("--arrival poisson needs --rate N%.*s", "");
+  }
+  if ((load.mode == LoadMode::churn || load.mode == LoadMode::idle) && load.inflight != 1) {
+    return errors.fail("--inflight is not for --mode churn or idle (one exchange at a time)%.*s", "");
+  }
+  if (load.mode == LoadMode::idle && load.count != 0) {
+    return errors.fail("--mode idle holds its connections for --duration, not --count%.*s", "");
+  }
+  if (load.threads > load.connections) {
+    return errors.fail("--threads must not exceed --connections%.*s", "");
+  }
+  if (load.sockperf && load.size_min < 54) {
+    return errors.fail("--sockperf needs --size of at least 54 (14 sockperf + 40 ringsock "
+                       "header bytes)%.*s", "");
+  }
+  return check_source(load, errors);
 }
 
 int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors) noexcept {
@@ -272,8 +400,8 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors
       have_endpoint = true;
       continue;
     }
-    if (arg == "--nodelay") {
-      load.nodelay = true;
+    if (arg == "--nodelay" || arg == "--sockperf") {
+      (arg == "--nodelay" ? load.nodelay : load.sockperf) = true;
       continue;
     }
     string_view name, value;
@@ -340,19 +468,33 @@ const char* usage_text() noexcept {
          "                             1024 on 32-bit targets)\n"
          "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
          "\n"
-         "\n"
          "load options:\n"
-         "  --mode pingpong|throughput|rate  round trips (default), one-way stream to a\n"
-         "                             sink, or open loop at --rate (latency from the\n"
-         "                             intended send time, and uncorrected)\n"
-         "  --connections N            connections (default 1); --inflight N per connection\n"
-         "  --size N | MIN-MAX         bytes per message, 40 header bytes included (default 64)\n"
-         "  --rate N                   messages/s in total (rate mode)\n"
-         "  --duration 10s | --count N bounded by time (default 5s) or messages\n"
-         "  --warmup 1s                excluded from the results (default 0)\n"
-         "  --seed N  --backend uring|epoll|auto  --nodelay (TCP)\n"
-         "  --json FILE                results for machines\n"
-         "  --assert 'p99<200us,errors=0,loss<0.01%'   --percentiles 50,99,99.9\n"
+         "  --mode pingpong           round trips, --inflight at a time per connection (default)\n"
+         "  --mode throughput         one-way stream as fast as it goes (against a sink)\n"
+         "  --mode rate --rate N      open loop at N messages/s in total; latency from the\n"
+         "                            intended send time (corrected) and from the actual one\n"
+         "  --mode churn [--rate N]   connect, one exchange, close, again; N connections/s\n"
+         "                            (default: as fast as it goes); latency = connect+exchange\n"
+         "  --mode idle               open --connections, one exchange each, hold them idle\n"
+         "                            for --duration, one more exchange each, close\n"
+         "  --connections N           connections (churn: concurrent slots; default 1)\n"
+         "  --inflight N              messages in flight per connection (default 1)\n"
+         "  --size N | MIN-MAX        bytes per message, 40 header bytes included (default 64)\n"
+         "  --duration 10s | --count N  bounded by time (default 5s) or messages\n"
+         "  --warmup 1s               excluded from the results (default 0)\n"
+         "  --arrival constant|poisson  spacing of paced sends (default constant)\n"
+         "  --threads N               loops, one per thread; connections split (default 1)\n"
+         "  --source A[-B]            local address(es), connection i uses A+(i % count);\n"
+         "                            TCP binds with IP_BIND_ADDRESS_NO_PORT\n"
+         "  --source-ports LOW-HIGH   fixed local ports instead of the kernel's choice\n"
+         "  --sndbuf N  --rcvbuf N    SO_SNDBUF / SO_RCVBUF bytes; --nodelay sets TCP_NODELAY\n"
+         "  --sockperf                speak sockperf 3.x framing (drive a sockperf server);\n"
+         "                            --size at least 54\n"
+         "  --seed N                  payloads and arrivals (default 1)\n"
+         "  --backend uring|epoll|auto\n"
+         "  --json FILE               results for machines\n"
+         "  --assert 'p99<200us,errors=0,loss<0.01%'  exit 5 unless every check holds\n"
+         "  --percentiles 50,99,99.9  more percentiles in the table and JSON\n"
          "\n"
          "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
          "            3 could not connect, 4 verification failure, 5 failed assertion\n";
@@ -363,6 +505,8 @@ const char* mode_name(LoadMode mode) noexcept {
     case LoadMode::pingpong: return "pingpong";
     case LoadMode::throughput: return "throughput";
     case LoadMode::rate: return "rate";
+    case LoadMode::churn: return "churn";
+    case LoadMode::idle: return "idle";
   }
   return "?";
 }

@@ -21,7 +21,8 @@ inline constexpr int kExitUsage = 2;  ///< bad arguments
 inline constexpr uint32_t kMaxEndpoints = 16;
 
 enum class Command : uint8_t { help, version, probe, serve, load };
-enum class LoadMode : uint8_t { pingpong, throughput, rate };
+enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
+enum class Arrival : uint8_t { constant, poisson };
 inline constexpr uint32_t kMaxPercentiles = 16;
 enum class ServeMode : uint8_t { echo, sink, sockperf };
 
@@ -39,6 +40,19 @@ struct ServeArgs {
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
 };
 
+/// Local addresses for load's TCP/UDP connections (--source, --source-ports).
+/// Connection i uses address i % count; with a port range, port
+/// (i / count) % ports. Without a port range TCP binds with
+/// IP_BIND_ADDRESS_NO_PORT, so the kernel picks the port at connect time and
+/// one address can carry more than 64k connections to different servers.
+struct SourceRange {
+  ringsock::Endpoint first;   ///< the first address (port 0); empty = none given
+  uint32_t count = 0;         ///< addresses in the range; 0 = the kernel picks
+  uint16_t port_low = 0;      ///< 0 = the kernel picks the port
+  uint16_t port_high = 0;
+  uint32_t ports() const noexcept { return port_low == 0 ? 0 : uint32_t(port_high - port_low) + 1; }
+};
+
 /// `ringsock load ENDPOINT [options]`; always bounded (duration or count).
 struct LoadArgs {
   ringsock::Endpoint endpoint;
@@ -53,7 +67,13 @@ struct LoadArgs {
   uint64_t warmup_ns = 0;
   uint64_t seed = 1;
   ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;
+  uint32_t threads = 1;              ///< loops, one per thread; connections split among them
+  Arrival arrival = Arrival::constant;  ///< rate and churn modes with --rate
   bool nodelay = false;
+  bool sockperf = false;             ///< speak sockperf framing (drive a sockperf server)
+  int send_buffer = 0;               ///< SO_SNDBUF, 0 = the kernel's default
+  int receive_buffer = 0;            ///< SO_RCVBUF
+  SourceRange source;
   const char* json_file = nullptr;
   const char* assertions = nullptr;  ///< checked by run_load (parse errors exit 2)
   double percentiles[kMaxPercentiles] = {};

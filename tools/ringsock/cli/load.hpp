@@ -1,9 +1,11 @@
 // `ringsock load ENDPOINT`: the load generator (issue 5).
 //
-// One loop on the calling thread drives every connection. Each connection
-// owns fixed buffers taken before the first message; the per-message path
-// (encode, send, receive, verify, record) does not allocate. Every message
-// carries the logic/message.hpp header and every reply is verified.
+// One loop per thread (--threads) drives a share of the connections
+// (load_runner.cpp); their results are merged and reported here. Each
+// connection owns fixed buffers taken before the first message; the
+// per-message path (encode, send, receive, verify, record) does not allocate.
+// Every message carries the logic/message.hpp header and every reply is
+// verified.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,9 @@ enum LoadErrorKind : uint8_t {
   kLoadErrorKinds,
 };
 
+/// Not an errno: the server closed a stream with replies outstanding.
+inline constexpr int kClosedByServer = -(1 << 20);
+
 const char* load_error_name(int kind) noexcept;
 /// A hint for people ("is the server running?"), or "" when there is none.
 const char* load_error_hint(int kind) noexcept;
@@ -50,16 +55,23 @@ struct LoadStats {
   uint64_t duplicates = 0;
   uint64_t reordered = 0;
   uint64_t gaps = 0;
-  uint64_t established = 0;     ///< connections that worked at least once
+  uint64_t established = 0;     ///< connections that worked at least once (churn: each cycle)
+  uint64_t opened = 0;          ///< sockets connected (streams) or connected to the peer (datagrams)
+  uint64_t cycles = 0;          ///< churn: measured connect-exchange-close cycles completed
+  uint64_t held = 0;            ///< idle: connections whose last exchange verified
+  uint64_t final_sent = 0;      ///< idle: last exchanges sent
   int first_error = 0;          ///< negated errno of the first error
 };
+
+/// Adds `from` into `into` (the threads' results).
+void merge(LoadStats& into, const LoadStats& from) noexcept;
 
 struct LoadReport {
   const LoadArgs* args = nullptr;
   const LoadStats* stats = nullptr;
   const ringsock::tool::LatencyPair* latency = nullptr;
   double seconds = 0;        ///< the measured window
-  double cpu_seconds = 0;    ///< user + system of the whole run
+  double cpu_seconds = 0;    ///< user + system of the whole run, every thread
   const char* backend = "";
   const char* backend_reason = "";
 };

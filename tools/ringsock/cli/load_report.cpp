@@ -52,6 +52,10 @@ double cpu_per_message_ns(const LoadReport& r) noexcept {
   return messages > 0 ? r.cpu_seconds * 1e9 / double(messages) : 0;
 }
 
+double connections_per_s(const LoadReport& r) noexcept {
+  return r.seconds > 0 ? double(r.stats->cycles) / r.seconds : 0;
+}
+
 const tool::Histogram& main_latency(const LoadReport& r) noexcept {
   return r.latency->corrected;
 }
@@ -105,13 +109,24 @@ void print_table(const LoadReport& r) {
   const LoadStats& s = *r.stats;
   char url[ringsock::kEndpointUrlMax];
   if (ringsock::format_endpoint(a.endpoint, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
-  printf("ringsock load %s: %s, %u connection(s), inflight %u, size %u-%u, backend %s\n", url,
-         mode_name(a.mode), a.connections, a.inflight, a.size_min, a.size_max, r.backend);
+  printf("ringsock load %s: %s, %u connection(s), inflight %u, size %u-%u, %u thread(s), "
+         "backend %s%s\n",
+         url, mode_name(a.mode), a.connections, a.inflight, a.size_min, a.size_max, a.threads,
+         r.backend, a.sockperf ? ", sockperf framing" : "");
   if (strcmp(r.backend, r.backend_reason) != 0) printf("  %-14s %s\n", "backend", r.backend_reason);
   printf("  %-14s %.3f s measured (warmup %.3f s), seed %llu\n", "duration", r.seconds,
          double(a.warmup_ns) / 1e9, (unsigned long long)a.seed);
   printf("  %-14s sent %llu, replies verified %llu\n", "messages", (unsigned long long)s.sent,
          (unsigned long long)s.received);
+  if (a.mode == LoadMode::churn) {
+    printf("  %-14s %llu opened, connect+exchange+close %.0f/s", "connections",
+           (unsigned long long)s.opened, connections_per_s(r));
+    if (a.rate != 0) printf(" (asked %u/s)", a.rate);
+    printf("\n");
+  } else if (a.mode == LoadMode::idle) {
+    printf("  %-14s %llu of %u held for %.3f s and verified at the end\n", "connections",
+           (unsigned long long)s.held, a.connections, double(a.duration_ns) / 1e9);
+  }
   if (a.mode == LoadMode::rate) {
     printf("  %-14s asked %u/s, achieved %.0f/s\n", "rate", a.rate, achieved_rate(r));
   } else {
@@ -121,8 +136,8 @@ void print_table(const LoadReport& r) {
          r.seconds > 0 ? double(s.bytes_sent) / r.seconds / 1e6 : 0,
          r.seconds > 0 ? double(s.bytes_received) / r.seconds / 1e6 : 0);
   if (a.mode != LoadMode::throughput) {
-    print_latency_row("latency us", main_latency(r), a);
-    if (a.mode == LoadMode::rate) print_latency_row("uncorrected us", r.latency->uncorrected, a);
+    print_latency_row(a.mode == LoadMode::churn ? "cycle us" : "latency us", main_latency(r), a);
+    if (a.rate != 0) print_latency_row("uncorrected us", r.latency->uncorrected, a);
   }
   print_verification(r);
   print_errors(s);
@@ -152,7 +167,11 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("endpoint", url).field("mode", mode_name(a.mode)).field("connections", a.connections);
   w.field("inflight", a.inflight).field("size_min", a.size_min).field("size_max", a.size_max);
   w.field("rate", a.rate).field("duration_ns", a.count ? 0 : a.duration_ns).field("count", a.count);
-  w.field("warmup_ns", a.warmup_ns).field("nodelay", a.nodelay);
+  w.field("warmup_ns", a.warmup_ns).field("nodelay", a.nodelay).field("threads", a.threads);
+  w.field("arrival", a.arrival == Arrival::poisson ? "poisson" : "constant");
+  w.field("sockperf", a.sockperf).field("sndbuf", a.send_buffer).field("rcvbuf", a.receive_buffer);
+  w.field("source_addresses", a.source.count).field("source_port_low", a.source.port_low);
+  w.field("source_port_high", a.source.port_high);
   w.end_object();
 }
 
@@ -178,6 +197,8 @@ void json_results(tool::JsonWriter& w, const LoadReport& r) {
   for (int k = 0; k < kLoadErrorKinds; ++k) w.field(load_error_name(k), s.errors[k]);
   w.end_object();
   w.field("cpu_per_message_ns", cpu_per_message_ns(r));
+  w.field("connections_opened", s.opened).field("connections_per_s", connections_per_s(r));
+  w.field("connections_held", s.held);
   json_histogram(w, "latency_ns", main_latency(r), *r.args);
   json_histogram(w, "latency_uncorrected_ns", r.latency->uncorrected, *r.args);
   w.end_object();

@@ -1,0 +1,100 @@
+#include "e2e_support.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace cli_test {
+
+TempDir::TempDir() {
+  char name[] = "/tmp/ringsock-e2e-XXXXXX";
+  path = mkdtemp(name);
+}
+
+TempDir::~TempDir() {
+  std::string command = "rm -rf '" + path + "'";
+  if (system(command.c_str()) != 0) {
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool backend_starts(const std::string& backend) {
+  std::string out;
+  if (run({"probe"}, &out, nullptr) != 0) return false;
+  size_t at = out.find("\n" + backend + ":");
+  return at != std::string::npos && out.find("cannot start", at) > out.find('\n', at + 1);
+}
+
+namespace {
+std::vector<std::string> serve_args(const std::string& endpoint, const std::string& mode,
+                                    const std::string& backend,
+                                    const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"serve", "--mode", mode, "--backend", backend};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(endpoint);
+  return args;
+}
+}  // namespace
+
+Server::Server(const std::string& endpoint, const std::string& mode, const std::string& backend,
+               const std::vector<std::string>& extra)
+    : child_(serve_args(endpoint, mode, backend, extra)) {
+  auto urls = child_.wait_lines("listening ", 1, kStartMs);
+  if (!urls.empty()) url_ = urls[0];
+}
+
+Server::~Server() { stop(); }
+
+std::string Server::stop() {
+  if (!stopped_) child_.stop(SIGTERM, 10000);
+  stopped_ = true;
+  return child_.out();
+}
+
+int run_load(std::vector<std::string> args, std::string* out, std::string* err) {
+  args.insert(args.begin(), "load");
+  return run(args, out, err, kLoadMs);
+}
+
+bool json_balanced(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') --depth;
+    if (depth < 0) return false;
+  }
+  return depth == 0 && !in_string && !text.empty();
+}
+
+std::string unused_tcp_url() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), length);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
+}  // namespace cli_test

@@ -1,0 +1,53 @@
+// What the ringsock end-to-end tests share: a temporary directory, a server
+// child, running `ringsock load`, and small checks of its output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "child.hpp"
+
+namespace cli_test {
+
+constexpr int kStartMs = 10000;
+constexpr int kLoadMs = 30000;
+
+/// A temporary directory for UNIX socket paths and JSON files, removed at the end.
+struct TempDir {
+  std::string path;
+  TempDir();
+  ~TempDir();
+};
+
+std::string read_file(const std::string& path);
+
+/// Whether `ringsock probe` says a loop can start on `backend` (uring, epoll).
+bool backend_starts(const std::string& backend);
+
+/// A `ringsock serve` child on one endpoint; url() is where it listens
+/// (empty when it could not start). Stopped with SIGTERM at the end.
+class Server {
+ public:
+  Server(const std::string& endpoint, const std::string& mode, const std::string& backend,
+         const std::vector<std::string>& extra = {});
+  ~Server();
+  const std::string& url() const { return url_; }
+  /// Stops it now; returns its stdout (the counters).
+  std::string stop();
+
+ private:
+  Child child_;
+  std::string url_;
+  bool stopped_ = false;
+};
+
+/// `ringsock load ARGS...` to completion: the exit code, with its output.
+int run_load(std::vector<std::string> args, std::string* out, std::string* err);
+
+/// Braces and brackets balance outside strings: a cheap well-formedness check.
+bool json_balanced(const std::string& text);
+
+/// A TCP port on 127.0.0.1 that was free a moment ago: nobody listens there.
+std::string unused_tcp_url();
+
+}  // namespace cli_test

@@ -1,0 +1,315 @@
+// `ringsock load` modes and knobs end to end: churn, idle, --threads,
+// --sockperf framing, source addresses and ports, socket buffers. Against
+// `ringsock serve` on every socket type and both backends, or against small
+// servers written here with plain sockets when the test must see what the
+// server saw. Every load is small and bounded.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <ostream>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "e2e_support.hpp"
+
+namespace {
+
+using cli_test::backend_starts;
+using cli_test::read_file;
+using cli_test::run_load;
+using cli_test::Server;
+using cli_test::TempDir;
+
+struct Case {
+  std::string transport;
+  std::string backend;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.transport + "_" + info.param.backend;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+bool is_stream(const std::string& transport) { return transport == "tcp" || transport == "unix"; }
+
+// The number after "connections " in serve's counters line for `url`.
+long accepted_by(const std::string& counters, const std::string& url) {
+  size_t at = counters.find(url + ": connections ");
+  if (at == std::string::npos) return -1;
+  return std::stol(counters.substr(at + url.size() + 14));
+}
+
+class LoadModes : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    if (!backend_starts(GetParam().backend)) GTEST_SKIP() << "backend cannot start here";
+  }
+  std::string endpoint() const {
+    const std::string& t = GetParam().transport;
+    if (t == "tcp" || t == "udp") return t + "://127.0.0.1:0";
+    return t + "://" + dir_.path + "/" + t + ".sock";
+  }
+  const std::string& backend() const { return GetParam().backend; }
+  TempDir dir_;
+};
+
+// Every cycle is a new connection: a stream server counts at least one
+// accepted connection per exchange.
+TEST_P(LoadModes, ChurnOpensANewConnectionPerExchange) {
+  Server server(endpoint(), "echo", backend());
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "churn", "--connections", "3", "--count", "300",
+                       "--backend", backend()},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("replies verified 300"), std::string::npos) << out;
+  EXPECT_NE(out.find("connect+exchange+close"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors         none"), std::string::npos) << out;
+  std::string counters = server.stop();
+  if (is_stream(GetParam().transport)) {
+    EXPECT_GE(accepted_by(counters, server.url()), 300) << counters;
+  }
+}
+
+TEST_P(LoadModes, IdleHoldsEveryConnectionAndVerifiesItAtTheEnd) {
+  Server server(endpoint(), "echo", backend());
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "idle", "--connections", "40", "--duration",
+                       "300ms", "--backend", backend(), "--assert", "errors=0"},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("40 of 40 held"), std::string::npos) << out;
+  EXPECT_NE(out.find("replies verified 80"), std::string::npos) << out;
+}
+
+TEST_P(LoadModes, ThreadsShareTheConnectionsAndTheCount) {
+  Server server(endpoint(), "echo", backend());
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--threads", "3", "--connections", "6", "--count", "3000",
+                       "--backend", backend()},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("3 thread(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("replies verified 3000"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors         none"), std::string::npos) << out;
+}
+
+// --sockperf framing, answered by ringsock's own sockperf responder (the
+// real sockperf server is in sockperf_interop_test.cpp).
+TEST_P(LoadModes, SockperfFramingAgainstTheSockperfResponder) {
+  Server server(endpoint(), "sockperf", backend());
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--sockperf", "--count", "500", "--connections", "2",
+                       "--inflight", is_stream(GetParam().transport) ? "3" : "1", "--size",
+                       "54-300", "--backend", backend()},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("sockperf framing"), std::string::npos) << out;
+  EXPECT_NE(out.find("replies verified 500"), std::string::npos) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Transports, LoadModes,
+    ::testing::Values(Case{"tcp", "uring"}, Case{"tcp", "epoll"}, Case{"udp", "uring"},
+                      Case{"udp", "epoll"}, Case{"unix", "uring"}, Case{"unix", "epoll"},
+                      Case{"unix-dgram", "uring"}, Case{"unix-dgram", "epoll"}),
+    case_name);
+
+// An echo answers a sockperf request with CLIENT still set: not a reply.
+TEST(LoadSockperf, EchoIsNotASockperfServer) {
+  Server server("tcp://127.0.0.1:0", "echo", "auto");
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  EXPECT_EQ(run_load({server.url(), "--sockperf", "--count", "10"}, &out, &err), 4) << out << err;
+  EXPECT_NE(out.find("bad magic"), std::string::npos) << out;
+}
+
+TEST(LoadChurn, PacedPoissonArrivalsReportBothLatencies) {
+  Server server("tcp://127.0.0.1:0", "echo", "auto");
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "churn", "--rate", "400", "--arrival", "poisson",
+                       "--connections", "2", "--count", "100"},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("replies verified 100"), std::string::npos) << out;
+  EXPECT_NE(out.find("asked 400/s"), std::string::npos) << out;
+  EXPECT_NE(out.find("uncorrected"), std::string::npos) << out;
+}
+
+TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
+  Server server("tcp://127.0.0.1:0", "echo", "auto");
+  ASSERT_FALSE(server.url().empty());
+  TempDir dir;
+  std::string json = dir.path + "/out.json";
+  std::string out, err;
+  int code = run_load({server.url(), "--count", "200", "--sndbuf", "32768", "--rcvbuf", "65536",
+                       "--nodelay", "--size", "1000", "--json", json},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  std::string text = read_file(json);
+  EXPECT_NE(text.find("\"sndbuf\": 32768"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"rcvbuf\": 65536"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"received\": 200"), std::string::npos) << text;
+}
+
+// A blocking TCP server on 127.0.0.1 with a thread per connection: echoes
+// `replies` messages' worth of reads (0 = until EOF), then closes; records
+// every peer's address and port.
+class PlainServer {
+ public:
+  explicit PlainServer(int replies) : replies_(replies) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    socklen_t length = sizeof address;
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
+    listen(listen_fd_, 64);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~PlainServer() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    acceptor_.join();
+    for (auto& t : workers_) t.join();
+    close(listen_fd_);
+  }
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  std::set<std::pair<std::string, int>> peers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peers_;
+  }
+
+ private:
+  void accept_loop() {
+    for (;;) {
+      sockaddr_in peer{};
+      socklen_t length = sizeof peer;
+      int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      char text[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &peer.sin_addr, text, sizeof text);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        peers_.insert({text, ntohs(peer.sin_port)});
+      }
+      workers_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+  void serve(int fd) {
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[65536];
+    for (int i = 0; replies_ == 0 || i < replies_; ++i) {
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0 || send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
+    }
+    close(fd);
+  }
+  int replies_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;  // joined at the end; only the acceptor adds
+  std::mutex mutex_;
+  std::set<std::pair<std::string, int>> peers_;
+};
+
+// A server that drops connections while they idle: each fails its last exchange.
+TEST(LoadIdle, ConnectionsClosedWhileIdleAreNotHeld) {
+  PlainServer server(1);
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "idle", "--connections", "3", "--duration",
+                       "300ms", "--assert", "errors=0"},
+                      &out, &err);
+  EXPECT_EQ(code, 5) << out << err;
+  EXPECT_NE(out.find("0 of 3 held"), std::string::npos) << out;
+  EXPECT_NE(out.find("closed by server 3"), std::string::npos) << out;
+}
+
+// A port base unlikely to be taken on these addresses (127.0.0.2-4 are not
+// where anything else on the machine binds).
+int port_base() { return 20000 + int(getpid() % 20000); }
+
+TEST(LoadSource, FixedAddressesAndPortsAreUsedInOrder) {
+  PlainServer server(0);
+  int base = port_base();
+  std::string ports = std::to_string(base) + "-" + std::to_string(base + 1);
+  std::string out, err;
+  int code = run_load({server.url(), "--source", "127.0.0.2-127.0.0.4", "--source-ports", ports,
+                       "--connections", "6", "--count", "60"},
+                      &out, &err);
+  ASSERT_EQ(code, 0) << out << err;
+  std::set<std::pair<std::string, int>> expected;
+  for (int p = 0; p < 2; ++p) {
+    for (const char* a : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) expected.insert({a, base + p});
+  }
+  EXPECT_EQ(server.peers(), expected);
+}
+
+TEST(LoadSource, AddressesWithoutPortsLeaveThePortToTheKernel) {
+  PlainServer server(0);
+  std::string out, err;
+  int code = run_load({server.url(), "--source", "127.0.0.7-127.0.0.8", "--connections", "4",
+                       "--count", "40"},
+                      &out, &err);
+  ASSERT_EQ(code, 0) << out << err;
+  auto peers = server.peers();
+  ASSERT_EQ(peers.size(), 4u);
+  std::set<std::string> addresses;
+  for (const auto& p : peers) {
+    addresses.insert(p.first);
+    EXPECT_NE(p.second, 0);
+  }
+  EXPECT_EQ(addresses, (std::set<std::string>{"127.0.0.7", "127.0.0.8"}));
+}
+
+TEST(LoadSource, DatagramsFromAChosenAddress) {
+  Server server("udp://127.0.0.1:0", "echo", "auto");
+  ASSERT_FALSE(server.url().empty());
+  std::string out, err;
+  EXPECT_EQ(run_load({server.url(), "--source", "127.0.0.9", "--count", "50"}, &out, &err), 0)
+      << out << err;
+  EXPECT_NE(out.find("replies verified 50"), std::string::npos) << out;
+}
+
+// Two connections on one fixed address and port: the second cannot bind.
+TEST(LoadSource, APortAlreadyTakenIsReportedWithAHint) {
+  PlainServer server(0);
+  int base = port_base() + 2;
+  std::string ports = std::to_string(base) + "-" + std::to_string(base);
+  int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(uint16_t(base));
+  inet_pton(AF_INET, "127.0.0.5", &address.sin_addr);
+  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(blocker, 1), 0);
+  std::string out, err;
+  int code = run_load({server.url(), "--source", "127.0.0.5", "--source-ports", ports, "--count",
+                       "10"},
+                      &out, &err);
+  close(blocker);
+  EXPECT_EQ(code, 3) << out << err;
+  EXPECT_NE((out + err).find("out of local ports"), std::string::npos) << out << err;
+}
+
+}  // namespace

@@ -1,0 +1,98 @@
+#include "client_socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "ringsock/socket.hpp"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+namespace ringsock_cli {
+
+bool source_for(const SourceRange& source, uint32_t index, ringsock::Endpoint& out) noexcept {
+  if (source.count == 0) return false;
+  out = source.first;
+  uint32_t step = index % source.count;
+  uint16_t port = 0;
+  if (source.ports() != 0) port = uint16_t(source.port_low + (index / source.count) % source.ports());
+  if (out.family() == AF_INET) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+    v4->sin_addr.s_addr = htonl(ntohl(v4->sin_addr.s_addr) + step);
+    v4->sin_port = htons(port);
+  } else {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    unsigned tail = (unsigned(v6->sin6_addr.s6_addr[14]) << 8 | v6->sin6_addr.s6_addr[15]) + step;
+    v6->sin6_addr.s6_addr[14] = uint8_t(tail >> 8);
+    v6->sin6_addr.s6_addr[15] = uint8_t(tail);
+    v6->sin6_port = htons(port);
+  }
+  return true;
+}
+
+namespace {
+
+int close_with(int fd, int negated_errno) noexcept {
+  close(fd);
+  return negated_errno;
+}
+
+int raw_socket(const ringsock::Endpoint& ep) noexcept {
+  if (ep.transport == ringsock::Transport::unix_dgram) {
+    return ringsock::open_socket(ep);  // auto-bound to an abstract name so replies come back
+  }
+  int type = (ep.is_stream() ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+  int fd = socket(ep.family(), type, 0);
+  return fd >= 0 ? fd : -errno;
+}
+
+// Binds connection `index` to its source. A fixed port may be reused by
+// churn while its last connection is in TIME_WAIT: SO_REUSEADDR allows that.
+// Without a fixed port TCP defers the port to connect (IP_BIND_ADDRESS_NO_PORT)
+// so the 4-tuple, not the local port alone, has to be unique.
+int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
+  ringsock::Endpoint local;
+  if (!source_for(args.source, index, local)) return 0;
+  const int on = 1;
+  const bool tcp = args.endpoint.transport == ringsock::Transport::tcp;
+  if (args.source.ports() != 0) {
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return -errno;
+  } else if (tcp) {
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0) return -errno;
+  }
+  if (bind(fd, local.address(), local.length) != 0) return -errno;
+  return 0;
+}
+
+}  // namespace
+
+int open_client_socket(const LoadArgs& args, uint32_t index) noexcept {
+  const ringsock::Endpoint& ep = args.endpoint;
+  if (args.source.count == 0 && args.send_buffer == 0 && args.receive_buffer == 0) {
+    int fd = ep.is_stream() ? ringsock::open_socket(ep) : ringsock::connect_datagram(ep);
+    if (fd >= 0 && args.nodelay && ep.transport == ringsock::Transport::tcp) {
+      ringsock::set_nodelay(fd, true);
+    }
+    return fd;
+  }
+  // The long way: everything that must happen before bind/connect.
+  int fd = raw_socket(ep);
+  if (fd < 0) return fd;
+  if (int rc = ringsock::set_buffer_sizes(fd, args.send_buffer, args.receive_buffer); rc < 0) {
+    return close_with(fd, rc);
+  }
+  if (args.nodelay && ep.transport == ringsock::Transport::tcp) {
+    if (int rc = ringsock::set_nodelay(fd, true); rc < 0) return close_with(fd, rc);
+  }
+  if (int rc = bind_source(fd, args, index); rc < 0) return close_with(fd, rc);
+  if (!ep.is_stream() && connect(fd, ep.address(), ep.length) != 0) return close_with(fd, -errno);
+  return fd;
+}
+
+}  // namespace ringsock_cli

@@ -1,0 +1,604 @@
+// The connections of one load thread and the loop that drives them.
+//
+// Every mode shares one life cycle per connection slot: open (socket,
+// connect), exchange (pump sends what the mode allows, replies are framed,
+// verified and recorded), close. Churn closes after one exchange and opens
+// again; idle sends once at the start and once after --duration.
+#include "load_runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "client_socket.hpp"
+#include "load_framing.hpp"
+#include "ringsock/loop.hpp"
+
+namespace ringsock_cli {
+
+
+uint64_t monotonic_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+namespace {
+
+using ringsock::Completion;
+using ringsock::Loop;
+using ringsock::Operation;
+namespace tool = ringsock::tool;
+
+constexpr uint64_t kTickNs = 100'000'000;          // deadlines, progress, datagram loss
+constexpr uint64_t kDrainNs = 2'000'000'000;       // wait for replies after the last send
+constexpr uint64_t kStallNs = 10'000'000'000;      // count mode: no reply for this long ends the run
+constexpr uint64_t kConnectTimeoutNs = 5'000'000'000;
+constexpr uint64_t kDatagramLossNs = 500'000'000;  // no reply for this long: given up
+constexpr uint64_t kChurnRetryNs = 1'000'000;      // churn: pause after a failed cycle
+constexpr size_t kStreamReceive = 65536;
+constexpr size_t kThroughputBatch = 65536;
+
+struct Runner;
+
+struct Conn {
+  Conn(Runner& owner, uint32_t index, size_t send_bytes, size_t recv_bytes, bool sockperf,
+       uint32_t max_message, uint32_t inflight)
+      : runner(&owner),
+        id(index),
+        send_buffer(new uint8_t[send_bytes]),
+        send_capacity(send_bytes),
+        recv_buffer(new uint8_t[recv_bytes]),
+        recv_capacity(recv_bytes),
+        intended(new uint64_t[inflight]),
+        replies(sockperf, max_message),
+        rng(0) {}
+
+  Runner* runner;
+  uint32_t id;               // global: the same connection id whatever --threads is
+  int fd = -1;
+  bool active = false;       // the slot takes part (churn: between cycles too)
+  bool ready = false;        // connected, exchanging
+  Operation connect_op{};
+  Operation send_op{};
+  Operation recv_op{};
+  Operation timer_op{};
+  Operation close_op{};
+  std::unique_ptr<uint8_t[]> send_buffer;
+  size_t send_capacity;
+  std::unique_ptr<uint8_t[]> recv_buffer;
+  size_t recv_capacity;
+  std::unique_ptr<uint64_t[]> intended;  // by sequence % inflight: the intended send time
+  ReplyStream replies;
+  tool::DatagramTracker tracker;
+  tool::Rng rng;
+  std::optional<tool::Pacer> pacer;
+  uint64_t next_sequence = 0;
+  uint64_t recv_sequence = 0;
+  uint32_t outstanding = 0;
+  uint64_t last_reply_ns = 0;
+  uint32_t exchanges_sent = 0;  // churn: in this cycle; idle: 1 first, 2 last
+  uint64_t cycle_start = 0;     // churn: when the connect began
+  uint64_t cycle_intended = 0;  // churn with --rate: when it was meant to begin
+};
+
+struct Runner {
+  Runner(const ThreadPlan& p, ThreadResult& out)
+      : plan(p),
+        args(*p.args),
+        stream(p.args->endpoint.is_stream()),
+        framing(p.args->sockperf, p.args->mode != LoadMode::throughput, p.args->seed),
+        stats(out.stats),
+        latency(out.latency) {}
+
+  const ThreadPlan& plan;
+  const LoadArgs& args;
+  bool stream;
+  Framing framing;
+  LoadStats& stats;
+  tool::LatencyPair& latency;
+  Loop loop;
+  std::vector<std::unique_ptr<Conn>> conns;
+  Operation tick_op{};
+  uint64_t drain_deadline = 0;
+  uint64_t last_progress_ns = 0;  // the last reply or sent batch
+  uint64_t outstanding = 0;       // replies awaited, all connections
+  uint32_t sends_in_flight = 0;
+  uint32_t active = 0;
+  bool sending_done = false;
+  bool final_phase = false;       // idle: the last exchange has begun
+  bool finished = false;
+
+  bool is(LoadMode m) const noexcept { return args.mode == m; }
+};
+
+void record_error(Runner& r, int negated) {
+  ++r.stats.errors[classify_load_error(negated)];
+  if (r.stats.first_error == 0) r.stats.first_error = negated;
+}
+
+void on_closed(Loop&, Operation& op, const Completion& done);
+void begin_cycle(Conn& c);
+
+// Closes the socket; `retire` also ends the slot (churn goes on otherwise).
+void close_conn(Conn& c, bool retire) {
+  Runner& r = *c.runner;
+  r.outstanding -= c.outstanding;
+  c.outstanding = 0;
+  c.ready = false;
+  if (retire && c.active) {
+    c.active = false;
+    if (--r.active == 0) r.finished = true;
+  }
+  if (c.fd < 0 || c.close_op.in_flight()) return;
+  if (r.loop.close(c.close_op, c.fd, on_closed, &c) == 0) {
+    c.fd = -1;
+  } else if (c.active) {  // the loop refused: this slot cannot go on
+    c.active = false;
+    if (--r.active == 0) r.finished = true;
+  }
+}
+
+void retry_later(Conn& c);
+
+// An error on a connection: counted; churn goes on with its next cycle as
+// long as anything has worked, every other mode retires the slot.
+void fail_conn(Conn& c, int negated) {
+  Runner& r = *c.runner;
+  if (!c.active) return;
+  record_error(r, negated);
+  if (r.is(LoadMode::churn) && r.stats.established > 0 && !r.sending_done) {
+    if (c.fd >= 0) return close_conn(c, false);  // on_closed starts the next cycle
+    return retry_later(c);
+  }
+  close_conn(c, true);
+}
+
+void stop_sending(Runner& r, uint64_t now) {
+  if (r.sending_done) return;
+  r.sending_done = true;
+  r.drain_deadline = now + kDrainNs;
+}
+
+bool drained(const Runner& r) {
+  if (r.is(LoadMode::throughput)) return r.sends_in_flight == 0;
+  return r.outstanding == 0;
+}
+
+void maybe_finish(Runner& r) {
+  if (r.sending_done && drained(r)) r.finished = true;
+}
+
+bool count_reached(const Runner& r, uint64_t now) {
+  return r.plan.count != 0 && now >= r.plan.measure_start && r.stats.sent >= r.plan.count;
+}
+
+// Messages this connection may send now (0 when it must wait).
+uint64_t send_allowance(Runner& r, Conn& c, uint64_t now) {
+  uint64_t allowed = 0;
+  switch (r.args.mode) {
+    case LoadMode::throughput:
+      allowed = r.stream ? std::max<size_t>(1, kThroughputBatch / r.args.size_max) : 1;
+      break;
+    case LoadMode::pingpong:
+    case LoadMode::rate: allowed = r.args.inflight - c.outstanding; break;
+    case LoadMode::churn: allowed = c.exchanges_sent == 0 ? 1 : 0; break;
+    case LoadMode::idle:
+      allowed = c.outstanding == 0 &&
+                        (c.exchanges_sent == 0 || (r.final_phase && c.exchanges_sent == 1))
+                    ? 1
+                    : 0;
+      break;
+  }
+  // Rate mode: nothing before the next intended time (encode_batch stops at
+  // the first slot still in the future).
+  if (r.is(LoadMode::rate) && c.pacer->peek() > now) allowed = 0;
+  if (!r.stream) allowed = std::min<uint64_t>(allowed, 1);
+  if (r.plan.count != 0 && now >= r.plan.measure_start) {
+    allowed = std::min<uint64_t>(allowed, r.plan.count - r.stats.sent);
+  }
+  return allowed;
+}
+
+uint32_t pick_size(Runner& r, Conn& c) {
+  uint32_t span = r.args.size_max - r.args.size_min;
+  if (span == 0) return r.args.size_min;
+  return r.args.size_min + uint32_t(c.rng.next() % (uint64_t(span) + 1));
+}
+
+// Encodes up to `allowed` messages into the send buffer; returns the bytes.
+size_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
+  size_t used = 0;
+  const bool measured = now >= r.plan.measure_start;
+  for (uint64_t i = 0; i < allowed; ++i) {
+    if (r.is(LoadMode::rate) && c.pacer->peek() > now) break;
+    uint32_t size = pick_size(r, c);
+    if (used + size > c.send_capacity) break;
+    tool::MessageHeader header;
+    header.sequence = c.next_sequence++;
+    header.connection = c.id;
+    header.length = size;
+    header.send_ns = now;
+    r.framing.encode(header, c.send_buffer.get() + used);
+    uint64_t& intended = c.intended[header.sequence % r.args.inflight];
+    if (r.is(LoadMode::rate)) intended = c.pacer->next();
+    else if (r.is(LoadMode::churn)) intended = c.cycle_intended;
+    else intended = now;
+    used += size;
+    ++c.exchanges_sent;
+    ++r.stats.sent_all;
+    if (r.final_phase) ++r.stats.final_sent;
+    if (!r.is(LoadMode::throughput)) {
+      ++c.outstanding;
+      ++r.outstanding;
+    }
+    if (measured) {
+      ++r.stats.sent;
+      r.stats.bytes_sent += size;
+    }
+  }
+  return used;
+}
+
+void on_sent(Loop& loop, Operation& op, const Completion& done);
+void on_timer(Loop& loop, Operation& op, const Completion& done);
+
+void arm_pacing_timer(Runner& r, Conn& c, uint64_t now) {
+  if (c.timer_op.in_flight() || c.outstanding >= r.args.inflight) return;
+  uint64_t due = c.pacer->peek();
+  uint64_t wait = due > now ? due - now : 1;
+  if (int rc = r.loop.timeout(c.timer_op, wait, on_timer, &c); rc < 0) fail_conn(c, rc);
+}
+
+void pump(Conn& c) {
+  Runner& r = *c.runner;
+  if (!c.active || !c.ready || r.sending_done || c.send_op.in_flight()) return;
+  uint64_t now = monotonic_ns();
+  // Idle's last exchange is due after --duration: only the tick ends it.
+  if (r.plan.send_end != 0 && now >= r.plan.send_end && !r.is(LoadMode::idle)) {
+    return stop_sending(r, now);
+  }
+  if (count_reached(r, now)) return stop_sending(r, now);
+  uint64_t allowed = send_allowance(r, c, now);
+  size_t bytes = allowed == 0 ? 0 : encode_batch(r, c, allowed, now);
+  if (bytes == 0) {
+    if (r.is(LoadMode::rate)) arm_pacing_timer(r, c, now);
+    return;
+  }
+  if (int rc = r.loop.send(c.send_op, c.fd, c.send_buffer.get(), bytes, on_sent, &c); rc < 0) {
+    return fail_conn(c, rc);
+  }
+  ++r.sends_in_flight;
+}
+
+void on_sent(Loop&, Operation& op, const Completion& done) {
+  Conn& c = *static_cast<Conn*>(op.user_data);
+  Runner& r = *c.runner;
+  --r.sends_in_flight;
+  if (done.result < 0) return fail_conn(c, done.result);
+  r.last_progress_ns = monotonic_ns();
+  if (!r.stream && r.is(LoadMode::throughput) && c.active && r.stats.established == 0) {
+    ++r.stats.established;  // a sink never answers: a datagram that went out counts
+  }
+  pump(c);
+  maybe_finish(r);
+}
+
+void count_failure(Runner& r, tool::Verdict verdict) {
+  ++r.stats.verify_failures;
+  ++r.stats.verdicts[int(verdict) % kVerdicts];
+}
+
+// A datagram seen before (or too old to tell) is not a reply: false.
+bool track_datagram(Runner& r, Conn& c, uint64_t sequence) {
+  switch (c.tracker.on_receive(sequence)) {
+    case tool::DatagramTracker::Event::in_order: return true;
+    case tool::DatagramTracker::Event::gap: ++r.stats.gaps; return true;
+    case tool::DatagramTracker::Event::reordered: ++r.stats.reordered; return true;
+    case tool::DatagramTracker::Event::duplicate:
+    case tool::DatagramTracker::Event::too_old: ++r.stats.duplicates; return false;
+  }
+  return false;
+}
+
+// Churn: the exchange is over; close, and on_closed begins the next cycle.
+void end_cycle(Conn& c, bool completed) {
+  Runner& r = *c.runner;
+  if (completed && c.cycle_start >= r.plan.measure_start) ++r.stats.cycles;
+  close_conn(c, false);
+}
+
+void handle_reply(Conn& c, std::span<const uint8_t> message) {
+  Runner& r = *c.runner;
+  uint64_t now = monotonic_ns();
+  std::span<const uint8_t> inner;
+  tool::Verdict outer = r.framing.unwrap(message, inner);
+  tool::Verification v;
+  if (outer == tool::Verdict::ok) {
+    std::optional<uint64_t> expected;
+    if (r.stream) expected = c.recv_sequence++;
+    v = tool::verify(inner.data(), inner.size(), c.id, expected, r.args.seed);
+    if (v.ok() && !r.stream && !track_datagram(r, c, v.header.sequence)) return;
+  } else {
+    v.verdict = outer;
+  }
+  if (r.stats.established == 0) ++r.stats.established;
+  ++r.stats.replied_all;
+  r.last_progress_ns = now;
+  c.last_reply_ns = now;
+  if (c.outstanding > 0) {
+    --c.outstanding;
+    --r.outstanding;
+  }
+  if (!v.ok()) {
+    count_failure(r, v.verdict);
+  } else if (r.is(LoadMode::churn)) {
+    if (c.cycle_start >= r.plan.measure_start) {
+      ++r.stats.received;
+      r.stats.bytes_received += message.size();
+      r.latency.record(c.cycle_intended, c.cycle_start, now);
+    }
+  } else if (v.header.send_ns >= r.plan.measure_start) {
+    ++r.stats.received;
+    r.stats.bytes_received += message.size();
+    r.latency.record(c.intended[v.header.sequence % r.args.inflight], v.header.send_ns, now);
+    if (r.is(LoadMode::idle) && c.exchanges_sent == 2) ++r.stats.held;
+  }
+  if (r.is(LoadMode::churn) && c.outstanding == 0) end_cycle(c, v.ok());
+}
+
+void on_received(Loop& loop, Operation& op, const Completion& done);
+
+void post_receive(Conn& c) {
+  int rc = c.runner->loop.recv(c.recv_op, c.fd, c.recv_buffer.get(), c.recv_capacity, on_received, &c);
+  if (rc < 0) fail_conn(c, rc);
+}
+
+void on_received(Loop&, Operation& op, const Completion& done) {
+  Conn& c = *static_cast<Conn*>(op.user_data);
+  Runner& r = *c.runner;
+  if (!c.active || !c.ready) return;
+  if (done.result < 0) return fail_conn(c, done.result);
+  if (done.result == 0 && r.stream) {
+    if (c.outstanding > 0 || !r.sending_done) record_error(r, kClosedByServer);
+    return close_conn(c, !r.is(LoadMode::churn) || r.sending_done);
+  }
+  std::span<const uint8_t> data(c.recv_buffer.get(), size_t(done.result));
+  if (r.is(LoadMode::throughput)) {
+    // A sink sends nothing back; an echo's bytes are read and dropped.
+  } else if (r.stream) {
+    if (!c.replies.feed(data, [&c](std::span<const uint8_t> m) { handle_reply(c, m); })) {
+      count_failure(r, tool::Verdict::wrong_length);  // out of step: the stream is lost
+      return close_conn(c, true);
+    }
+  } else {
+    handle_reply(c, data);
+  }
+  if (!c.ready) return maybe_finish(r);  // churn closed it for the next cycle
+  post_receive(c);
+  pump(c);
+  maybe_finish(r);
+}
+
+void start_conn(Conn& c) {
+  Runner& r = *c.runner;
+  c.ready = true;
+  c.last_reply_ns = monotonic_ns();
+  ++r.stats.opened;
+  if (r.stream) ++r.stats.established;
+  post_receive(c);
+  pump(c);
+}
+
+void on_connected(Loop&, Operation& op, const Completion& done) {
+  Conn& c = *static_cast<Conn*>(op.user_data);
+  if (done.result < 0) return fail_conn(c, done.result);
+  start_conn(c);
+}
+
+// A fresh socket for the slot (every cycle, in churn).
+void open_conn(Conn& c) {
+  Runner& r = *c.runner;
+  c.exchanges_sent = 0;
+  c.recv_sequence = c.next_sequence;
+  c.replies.reset();
+  c.tracker = tool::DatagramTracker{};
+  int fd = open_client_socket(r.args, c.id);
+  if (fd < 0) return fail_conn(c, fd);
+  c.fd = fd;
+  if (!r.stream) return start_conn(c);
+  c.connect_op.timeout_ns = kConnectTimeoutNs;
+  if (int rc = r.loop.connect(c.connect_op, fd, r.args.endpoint, on_connected, &c); rc < 0) {
+    fail_conn(c, rc);
+  }
+}
+
+void begin_cycle(Conn& c) {
+  Runner& r = *c.runner;
+  uint64_t now = monotonic_ns();
+  if (r.sending_done || count_reached(r, now) ||
+      (r.plan.send_end != 0 && now >= r.plan.send_end)) {
+    stop_sending(r, now);
+    if (c.active) {
+      c.active = false;
+      if (--r.active == 0) r.finished = true;
+    }
+    return maybe_finish(r);
+  }
+  c.cycle_start = now;
+  c.cycle_intended = c.pacer ? c.pacer->next() : now;
+  open_conn(c);
+}
+
+// Churn: the next cycle now, or at its intended time with --rate.
+void next_cycle(Conn& c) {
+  Runner& r = *c.runner;
+  uint64_t now = monotonic_ns();
+  if (!c.pacer || c.pacer->peek() <= now || r.sending_done) return begin_cycle(c);
+  if (int rc = r.loop.timeout(c.timer_op, c.pacer->peek() - now, on_timer, &c); rc < 0) {
+    record_error(r, rc);
+    close_conn(c, true);
+  }
+}
+
+void retry_later(Conn& c) {
+  Runner& r = *c.runner;
+  if (int rc = r.loop.timeout(c.timer_op, kChurnRetryNs, on_timer, &c); rc < 0) {
+    record_error(r, rc);
+    close_conn(c, true);
+  }
+}
+
+void on_timer(Loop&, Operation& op, const Completion& done) {
+  Conn& c = *static_cast<Conn*>(op.user_data);
+  if (done.result < 0 || !c.active) return;
+  if (c.runner->is(LoadMode::churn)) return begin_cycle(c);
+  pump(c);
+}
+
+void on_closed(Loop&, Operation& op, const Completion&) {
+  Conn& c = *static_cast<Conn*>(op.user_data);
+  if (c.active && c.runner->is(LoadMode::churn)) next_cycle(c);
+}
+
+// Datagrams that never came back: give up on them so that the window moves on.
+void expire_datagrams(Runner& r, uint64_t now) {
+  if (r.stream || r.is(LoadMode::throughput)) return;
+  for (auto& c : r.conns) {
+    if (!c->ready || c->outstanding == 0 || now - c->last_reply_ns < kDatagramLossNs) continue;
+    r.outstanding -= c->outstanding;
+    c->outstanding = 0;
+    c->last_reply_ns = now;
+    if (r.is(LoadMode::churn)) {
+      end_cycle(*c, false);
+    } else {
+      pump(*c);
+    }
+  }
+}
+
+// Idle: --duration is over; every connection makes its last exchange.
+void begin_final_phase(Runner& r, uint64_t now) {
+  r.final_phase = true;
+  for (auto& c : r.conns) pump(*c);
+  stop_sending(r, now);
+}
+
+// The drain deadline passed (or count mode stalled): replies still missing on
+// streams are timeouts (on datagrams they already count as loss).
+void give_up_waiting(Runner& r) {
+  if (r.stream && !r.is(LoadMode::throughput)) r.stats.errors[kLoadTimeout] += r.outstanding;
+  r.finished = true;
+}
+
+void publish(Runner& r) {
+  ThreadProgress* p = r.plan.progress;
+  if (p == nullptr) return;
+  uint64_t errors = r.stats.verify_failures;
+  for (uint64_t e : r.stats.errors) errors += e;
+  p->sent.store(r.stats.sent_all, std::memory_order_relaxed);
+  p->replied.store(r.stats.replied_all, std::memory_order_relaxed);
+  p->errors.store(errors, std::memory_order_relaxed);
+  p->p99_ns.store(r.latency.corrected.value_at_percentile(99), std::memory_order_relaxed);
+}
+
+void on_tick(Loop& loop, Operation& op, const Completion&) {
+  Runner& r = *static_cast<Runner*>(op.user_data);
+  uint64_t now = monotonic_ns();
+  if (r.plan.send_end != 0 && now >= r.plan.send_end && !r.sending_done) {
+    if (r.is(LoadMode::idle)) {
+      begin_final_phase(r, now);
+    } else {
+      stop_sending(r, now);
+    }
+  }
+  if (r.sending_done && drained(r)) r.finished = true;
+  if (r.sending_done && !r.finished && now >= r.drain_deadline) give_up_waiting(r);
+  if (r.plan.count != 0 && !r.finished && now - r.last_progress_ns > kStallNs) {
+    give_up_waiting(r);
+  }
+  expire_datagrams(r, now);
+  publish(r);
+  if (r.finished) return;
+  if (int rc = loop.timeout(r.tick_op, kTickNs, on_tick, &r); rc < 0) r.finished = true;
+}
+
+int init_loop(Runner& r, ThreadResult& out) {
+  ringsock::LoopOptions options;
+  options.backend = r.args.backend;
+  options.buffer_count = 8;
+  options.ring_entries = 1024;
+  int rc = r.loop.init(options);
+  snprintf(out.backend_reason, sizeof out.backend_reason, "%s", r.loop.backend_reason());
+  out.uring = rc == 0 && r.loop.backend() == ringsock::BackendKind::uring;
+  return rc;
+}
+
+void make_conns(Runner& r) {
+  const LoadArgs& a = r.args;
+  size_t send_bytes = size_t(a.size_max) * a.inflight;
+  if (a.mode == LoadMode::throughput) send_bytes = std::max<size_t>(kThroughputBatch, a.size_max);
+  size_t recv_bytes = r.stream ? kStreamReceive : size_t(a.size_max) + 64;
+  tool::PacingConfig pacing;
+  pacing.total_rate = a.rate;
+  pacing.connections = a.connections;
+  pacing.arrival = a.arrival == Arrival::poisson ? tool::Arrival::poisson : tool::Arrival::constant;
+  pacing.seed = a.seed;
+  pacing.start_ns = r.plan.start_ns;
+  for (uint32_t i = r.plan.thread; i < a.connections; i += r.plan.threads) {
+    auto c = std::make_unique<Conn>(r, i, send_bytes, recv_bytes, a.sockperf, a.size_max, a.inflight);
+    c->rng = tool::Rng(a.seed ^ (0x9E3779B97F4A7C15ULL * (i + 1)));
+    if (a.rate != 0) c->pacer.emplace(pacing, i);
+    r.conns.push_back(std::move(c));
+  }
+}
+
+void run(Runner& r) {
+  if (int rc = r.loop.timeout(r.tick_op, kTickNs, on_tick, &r); rc < 0) {
+    fprintf(stderr, "ringsock load: cannot start the timer: %s\n", strerror(-rc));
+    return;
+  }
+  r.last_progress_ns = monotonic_ns();
+  for (auto& c : r.conns) {
+    c->active = true;
+    ++r.active;
+  }
+  for (auto& c : r.conns) {
+    if (!r.is(LoadMode::churn)) {
+      open_conn(*c);
+    } else {
+      next_cycle(*c);
+    }
+  }
+  if (r.active == 0) r.finished = true;
+  while (!r.finished) {
+    if (r.loop.run(ringsock::RunMode::once) < 0) break;
+  }
+}
+
+}  // namespace
+
+void run_load_thread(const ThreadPlan& plan, ThreadResult& out) {
+  Runner r(plan, out);
+  if (int rc = init_loop(r, out); rc < 0) {
+    out.init_error = rc;
+  } else {
+    make_conns(r);
+    run(r);
+  }
+  out.finish_ns = monotonic_ns();
+  publish(r);
+  r.loop.deinit();
+  for (auto& c : r.conns) {
+    if (c->fd >= 0) close(c->fd);
+  }
+  if (plan.progress != nullptr) plan.progress->done.store(true, std::memory_order_release);
+}
+
+}  // namespace ringsock_cli

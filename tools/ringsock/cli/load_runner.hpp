@@ -1,0 +1,51 @@
+// One thread of `ringsock load`: a loop and its share of the connections,
+// run from the first connect until the work is done and the replies are in
+// (or the drain deadline passes). load.cpp starts one per --threads and
+// merges what they return.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "load.hpp"
+#include "logic/pacing.hpp"
+
+namespace ringsock_cli {
+
+/// Published by a running thread every tick, read by the progress line.
+struct ThreadProgress {
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> replied{0};
+  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> p99_ns{0};
+  std::atomic<bool> done{false};
+};
+
+/// What one thread does; times are CLOCK_MONOTONIC ns shared by every thread.
+struct ThreadPlan {
+  const LoadArgs* args = nullptr;
+  uint32_t thread = 0;          ///< connections thread, thread + threads, ... are ours
+  uint32_t threads = 1;
+  uint64_t count = 0;           ///< --count share of this thread (0 = by time)
+  uint64_t start_ns = 0;
+  uint64_t measure_start = 0;   ///< start + warmup
+  uint64_t send_end = 0;        ///< duration mode: no new work after this (0 = count mode)
+  ThreadProgress* progress = nullptr;  ///< null: publish nothing
+};
+
+struct ThreadResult {
+  LoadStats stats;
+  ringsock::tool::LatencyPair latency;
+  uint64_t finish_ns = 0;
+  int init_error = 0;           ///< negated errno when the loop could not start
+  bool uring = false;           ///< the backend this thread's loop got
+  char backend_reason[160] = {};
+};
+
+/// Runs the thread's share to the end; never throws past its caller.
+void run_load_thread(const ThreadPlan& plan, ThreadResult& out);
+
+/// CLOCK_MONOTONIC in ns.
+uint64_t monotonic_ns() noexcept;
+
+}  // namespace ringsock_cli
