@@ -4,6 +4,7 @@
 add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/histogram.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/pacing.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/crc32c.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/message.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/assertion.cpp)

@@ -1,4 +1,5 @@
 #include "logic/message.hpp"
+#include "logic/pacing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,27 @@ TEST(Crc32c, KnownVectors) {
   const auto whole = crc32c(data.data(), data.size());
   for (std::size_t k = 0; k <= data.size(); ++k)
     ASSERT_EQ(crc32c(data.data() + k, data.size() - k, crc32c(data.data(), k)), whole) << k;
+}
+
+// The CPU instruction (where there is one) and the table agree on every
+// length and alignment, chained or not.
+TEST(Crc32c, CpuAndPortableAgree) {
+  std::vector<std::uint8_t> data(4096 + 16);
+  std::uint64_t state = 7;
+  for (auto& b : data) b = std::uint8_t(ringsock::tool::splitmix64(state));
+  for (std::size_t offset = 0; offset < 8; ++offset) {
+    for (std::size_t length : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4096}) {
+      const std::uint8_t* p = data.data() + offset;
+      ASSERT_EQ(crc32c(p, length), ringsock::tool::crc32c_portable(p, length)) << offset << " " << length;
+      ASSERT_EQ(crc32c(p, length, 0x12345678u),
+                ringsock::tool::crc32c_portable(p, length, 0x12345678u));
+    }
+  }
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("sse4.2")) {
+    EXPECT_TRUE(ringsock::tool::crc32c_accelerated());
+  }
+#endif
 }
 
 TEST(Message, RoundTripsAtEverySize) {
@@ -82,7 +104,7 @@ TEST(Message, Verdicts) {
   bad[0] ^= 1;
   EXPECT_EQ(check(bad, 4, 10), Verdict::bad_magic);
   bad = m;
-  bad[4] = 2;
+  bad[4] = std::uint8_t(kMessageVersion + 1);
   EXPECT_EQ(check(bad, 4, 10), Verdict::bad_version);
   bad = m;
   bad[100] ^= 0x10;

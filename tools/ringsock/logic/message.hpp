@@ -22,10 +22,12 @@
 #include <span>
 #include <string_view>
 
+#include "logic/crc32c.hpp"
+
 namespace ringsock::tool {
 
 inline constexpr std::uint32_t kMessageMagic = 0x4D4B5352;  // "RSKM" in LE
-inline constexpr std::uint16_t kMessageVersion = 1;
+inline constexpr std::uint16_t kMessageVersion = 2;  // 2: the cheaper payload stream
 inline constexpr std::size_t kHeaderSize = 40;
 
 struct MessageHeader {
@@ -35,9 +37,6 @@ struct MessageHeader {
   std::uint64_t send_ns = 0;
 };
 
-// CRC32C (Castagnoli), software, slicing by 8. Chainable: pass the previous
-// result as crc.
-std::uint32_t crc32c(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0) noexcept;
 
 // Fills out with the payload of (seed, connection, sequence); out.size() may be
 // anything. Allocation-free.
