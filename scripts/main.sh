@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command 1: install what is missing, build a Release ringsock into
-# build/, and run the echo demo (all transports, defaults) to print the table.
-# Extra arguments go to ringsock-echo (see build/tools/ringsock-echo --help).
+# build/, then load its own server over loopback - TCP, UDP, UNIX stream and
+# UNIX datagram, on io_uring and on epoll - and print the results table.
+# Extra arguments go to scripts/main_job.py (--duration, --warmup,
+# --connections, --size, --backends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,9 @@ cmake -S . -B build -G Ninja \
   -DRINGSOCK_BUILD_TESTS=OFF \
   -DRINGSOCK_BUILD_BENCH=OFF \
   -DRINGSOCK_BUILD_TOOLS=ON
-ninja -C build -j "$jobs" ringsock-echo
+ninja -C build -j "$jobs" ringsock
 
 echo
-build/tools/ringsock-echo "$@"
+build/tools/ringsock/ringsock probe
+echo
+python3 scripts/main_job.py build/tools/ringsock/ringsock "$@"
