@@ -520,6 +520,10 @@ int Worker::bind_all(const Worker* first, uint32_t& failed) {
     bool share = args_.threads > 1 && !is_unix(want);
     ringsock::ListenOptions options;
     options.reuse_port = share;
+    // A load that opens thousands of connections at once overflows a short
+    // accept queue: the kernel then drops handshakes and the client retries
+    // a second later. The kernel caps this at net.core.somaxconn.
+    options.backlog = 65535;
     int fd = want.is_stream() ? ringsock::listen_on(want, options)
                               : ringsock::bind_datagram(want, share);
     Listener& l = impl_->listeners[i];
