@@ -22,7 +22,7 @@ fi
 run_suite() {
   local dir="$1"
   shift
-  cmake -S . -B "$dir" -G Ninja -DRINGSOCK_WERROR=ON "$@" || return $?
+  cmake -S . -B "$dir" -G Ninja -DRINGSOCK_WERROR=ON -DRINGSOCK_BUILD_TESTS=ON -DRINGSOCK_BUILD_TOOLS=ON "$@" || return $?
   ninja -C "$dir" -j "$jobs" || return $?
   # --no-tests=error: a suite that silently registered nothing is a failure.
   ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 2>&1 | tee "$dir/ctest-output.log"
