@@ -282,6 +282,22 @@ TEST(LoadSource, AddressesWithoutPortsLeaveThePortToTheKernel) {
   EXPECT_EQ(addresses, (std::set<std::string>{"127.0.0.7", "127.0.0.8"}));
 }
 
+// Every churn cycle of a slot reuses its fixed port: without the reset on
+// close the previous connection's TIME_WAIT made each next connect fail.
+TEST(LoadSource, ChurnOnFixedPortsLeavesNoTimeWait) {
+  Server server("tcp://127.0.0.1:0", "echo", "auto");
+  ASSERT_FALSE(server.url().empty());
+  int base = port_base() + 4;
+  std::string ports = std::to_string(base) + "-" + std::to_string(base + 1);
+  std::string out, err;
+  int code = run_load({server.url(), "--mode", "churn", "--connections", "2", "--source",
+                       "127.0.0.6", "--source-ports", ports, "--count", "200"},
+                      &out, &err);
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("replies verified 200"), std::string::npos) << out;
+  EXPECT_NE(out.find("errors         none"), std::string::npos) << out;
+}
+
 TEST(LoadSource, DatagramsFromAChosenAddress) {
   Server server("udp://127.0.0.1:0", "echo", "auto");
   ASSERT_FALSE(server.url().empty());

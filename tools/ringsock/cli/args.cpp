@@ -487,6 +487,8 @@ const char* usage_text() noexcept {
          "  --source A[-B]            local address(es), connection i uses A+(i % count);\n"
          "                            TCP binds with IP_BIND_ADDRESS_NO_PORT\n"
          "  --source-ports LOW-HIGH   fixed local ports instead of the kernel's choice\n"
+         "                            (churn then ends each connection with a reset:\n"
+         "                            its port is reused at once, so no TIME_WAIT)\n"
          "  --sndbuf N  --rcvbuf N    SO_SNDBUF / SO_RCVBUF bytes; --nodelay sets TCP_NODELAY\n"
          "  --sockperf                speak sockperf 3.x framing (drive a sockperf server);\n"
          "                            --size at least 54\n"

@@ -52,10 +52,12 @@ int raw_socket(const ringsock::Endpoint& ep) noexcept {
   return fd >= 0 ? fd : -errno;
 }
 
-// Binds connection `index` to its source. A fixed port may be reused by
-// churn while its last connection is in TIME_WAIT: SO_REUSEADDR allows that.
-// Without a fixed port TCP defers the port to connect (IP_BIND_ADDRESS_NO_PORT)
-// so the 4-tuple, not the local port alone, has to be unique.
+// Binds connection `index` to its source. Without a fixed port TCP defers
+// the port to connect (IP_BIND_ADDRESS_NO_PORT) so the 4-tuple, not the
+// local port alone, has to be unique. A fixed port is reused by every churn
+// cycle of its slot: the previous connection would sit in TIME_WAIT on it
+// and the next connect fail, so those sockets end with a reset instead of a
+// FIN (SO_LINGER 0) and leave no TIME_WAIT behind.
 int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
   ringsock::Endpoint local;
   if (!source_for(args.source, index, local)) return 0;
@@ -63,6 +65,9 @@ int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
   const bool tcp = args.endpoint.transport == ringsock::Transport::tcp;
   if (args.source.ports() != 0) {
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return -errno;
+    if (tcp && args.mode == LoadMode::churn) {
+      if (int rc = ringsock::set_linger_reset(fd); rc < 0) return rc;
+    }
   } else if (tcp) {
     if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0) return -errno;
   }

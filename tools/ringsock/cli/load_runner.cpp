@@ -281,6 +281,8 @@ void on_sent(Loop&, Operation& op, const Completion& done) {
   Conn& c = *static_cast<Conn*>(op.user_data);
   Runner& r = *c.runner;
   --r.sends_in_flight;
+  // Cancelled by our own close (churn's next cycle is already under way).
+  if (!c.ready) return maybe_finish(r);
   if (done.result < 0) return fail_conn(c, done.result);
   r.last_progress_ns = monotonic_ns();
   if (!r.stream && r.is(LoadMode::throughput) && c.active && r.stats.established == 0) {
@@ -373,7 +375,11 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   if (r.is(LoadMode::throughput)) {
     // A sink sends nothing back; an echo's bytes are read and dropped.
   } else if (r.stream) {
-    if (!c.replies.feed(data, [&c](std::span<const uint8_t> m) { handle_reply(c, m); })) {
+    // Once churn has ended the cycle, what else the read held is not a reply.
+    auto deliver = [&c](std::span<const uint8_t> m) {
+      if (c.ready) handle_reply(c, m);
+    };
+    if (!c.replies.feed(data, deliver)) {
       count_failure(r, tool::Verdict::wrong_length);  // out of step: the stream is lost
       return close_conn(c, true);
     }
@@ -398,6 +404,7 @@ void start_conn(Conn& c) {
 
 void on_connected(Loop&, Operation& op, const Completion& done) {
   Conn& c = *static_cast<Conn*>(op.user_data);
+  if (c.fd < 0) return;  // its socket was closed meanwhile
   if (done.result < 0) return fail_conn(c, done.result);
   start_conn(c);
 }
@@ -421,6 +428,8 @@ void open_conn(Conn& c) {
 
 void begin_cycle(Conn& c) {
   Runner& r = *c.runner;
+  // One cycle at a time: the last one's socket and operations must be done.
+  if (c.fd >= 0 || c.connect_op.in_flight() || c.close_op.in_flight()) return;
   uint64_t now = monotonic_ns();
   if (r.sending_done || count_reached(r, now) ||
       (r.plan.send_end != 0 && now >= r.plan.send_end)) {

@@ -5,7 +5,7 @@
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #include <arm_acle.h>
 #include <sys/auxv.h>
 #ifndef HWCAP_CRC32
@@ -54,8 +54,11 @@ __attribute__((target("sse4.2"))) std::uint32_t crc32c_cpu(const std::uint8_t* d
   for (; size > 0; --size, ++data) c32 = _mm_crc32_u8(c32, *data);
   return ~c32;
 }
-Impl pick() noexcept { return __builtin_cpu_supports("sse4.2") ? crc32c_cpu : crc32c_portable; }
-#elif defined(__aarch64__)
+Impl pick() noexcept {
+  __builtin_cpu_init();  // pick() may run before the CPU model is set up
+  return __builtin_cpu_supports("sse4.2") ? crc32c_cpu : crc32c_portable;
+}
+#elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 __attribute__((target("+crc"))) std::uint32_t crc32c_cpu(const std::uint8_t* data,
                                                          std::size_t size,
                                                          std::uint32_t crc) noexcept {
@@ -73,7 +76,11 @@ Impl pick() noexcept { return (getauxval(AT_HWCAP) & HWCAP_CRC32) ? crc32c_cpu :
 Impl pick() noexcept { return crc32c_portable; }
 #endif
 
-const Impl kImpl = pick();
+// Chosen on first use, so a caller in another static initialiser is safe.
+Impl impl() noexcept {
+  static const Impl chosen = pick();
+  return chosen;
+}
 
 }  // namespace
 
@@ -91,9 +98,9 @@ std::uint32_t crc32c_portable(const std::uint8_t* data, std::size_t size,
 }
 
 std::uint32_t crc32c(const std::uint8_t* data, std::size_t size, std::uint32_t crc) noexcept {
-  return kImpl(data, size, crc);
+  return impl()(data, size, crc);
 }
 
-bool crc32c_accelerated() noexcept { return kImpl != crc32c_portable; }
+bool crc32c_accelerated() noexcept { return impl() != crc32c_portable; }
 
 }  // namespace ringsock::tool
