@@ -16,6 +16,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'cross-deps: %s\n' "$*"; }
+# shellcheck source=scripts/apt_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_common.sh"
 
 archs=("$@")
 if [[ ${#archs[@]} -eq 0 ]]; then
@@ -43,18 +45,6 @@ done
 installed() {
   # db:Status-Abbrev is "ii " for an installed package; "pkg:arch" asks for that arch.
   [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" == ii* ]]
-}
-
-# Runs a command as root: directly, through sudo, or not at all.
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo env DEBIAN_FRONTEND=noninteractive "$@"  # sudo resets the environment
-  else
-    log "need root to run: $*"
-    exit 1
-  fi
 }
 
 # The versions of package $1 for architecture $2 that the indices offer.

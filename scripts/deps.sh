@@ -18,6 +18,8 @@ modules=(gtest gmock benchmark libuv libevent)
 min_liburing=2.3  # the top-level CMakeLists.txt asks for liburing>=2.3
 
 log() { printf 'deps: %s\n' "$*"; }
+# shellcheck source=scripts/apt_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_common.sh"
 
 header_present() {
   local dir
@@ -42,54 +44,9 @@ all_present() {
   pkg-config --atleast-version="$min_liburing" liburing 2>/dev/null || return 1
 }
 
-missing_packages() {
-  local package
-  for package in "${packages[@]}"; do
-    # db:Status-Abbrev is "ii " for an installed package.
-    if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$package" 2>/dev/null)" != ii* ]]; then
-      printf '%s\n' "$package"
-    fi
-  done
-}
-
-# Runs a command as root: directly, through sudo, or not at all.
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo env DEBIAN_FRONTEND=noninteractive "$@"  # sudo resets the environment
-  else
-    log "need root to run: $*"
-    log "run this script as root, or install sudo"
-    exit 1
-  fi
-}
-
 main() {
-  if all_present; then
-    log "all build and test dependencies present; skipping apt"
-    return 0
-  fi
-  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-    log "dependencies are missing and this is not a Debian-like system; install by hand:"
-    log "  ${packages[*]}"
-    exit 1
-  fi
-  local missing
-  mapfile -t missing < <(missing_packages)
-  if [[ ${#missing[@]} -eq 0 ]]; then
-    log "every package is installed, yet something is missing (a broken install?)"
-    log "check: commands ${commands[*]}; headers ${headers[*]}; pkg-config ${modules[*]} liburing>=$min_liburing"
-    exit 1
-  fi
-  log "installing: ${missing[*]}"
-  as_root apt-get update
-  as_root apt-get install -y --no-install-recommends "${missing[@]}"
-  if ! all_present; then
-    log "installed ${missing[*]}, but the build dependencies are still incomplete"
-    exit 1
-  fi
-  log "done"
+  install_missing "build and test dependencies" \
+    "commands ${commands[*]}; headers ${headers[*]}; pkg-config ${modules[*]} liburing>=$min_liburing"
 }
 
 main "$@"

@@ -97,4 +97,14 @@ std::string unused_tcp_url() {
   return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.transport + "_" + info.param.backend;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
 }  // namespace cli_test

@@ -2,6 +2,9 @@
 // child, running `ringsock load`, and small checks of its output.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -49,5 +52,15 @@ bool json_balanced(const std::string& text);
 
 /// A TCP port on 127.0.0.1 that was free a moment ago: nobody listens there.
 std::string unused_tcp_url();
+
+/// A parameter of the tests that run on every socket type and both backends.
+struct Case {
+  std::string transport;  ///< tcp, udp, unix, unix-dgram (tcp6, udp6: over ::1)
+  std::string backend;    ///< uring, epoll
+};
+
+void PrintTo(const Case& c, std::ostream* os);
+/// "tcp_uring", "unix_dgram_epoll": a test name part.
+std::string case_name(const ::testing::TestParamInfo<Case>& info);
 
 }  // namespace cli_test

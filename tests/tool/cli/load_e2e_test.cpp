@@ -36,20 +36,8 @@ using cli_test::Server;
 using cli_test::TempDir;
 using cli_test::unused_tcp_url;
 
-struct Case {
-  std::string transport;
-  std::string backend;
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.transport + "_" + info.param.backend;
-  for (char& c : name) {
-    if (c == '-') c = '_';
-  }
-  return name;
-}
+using cli_test::Case;
+using cli_test::case_name;
 
 class LoadE2E : public ::testing::TestWithParam<Case> {
  protected:

@@ -29,18 +29,8 @@ using cli_test::run_load;
 using cli_test::Server;
 using cli_test::TempDir;
 
-struct Case {
-  std::string transport;
-  std::string backend;
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.transport + "_" + info.param.backend;
-  std::replace(name.begin(), name.end(), '-', '_');
-  return name;
-}
+using cli_test::Case;
+using cli_test::case_name;
 
 bool is_stream(const std::string& transport) { return transport == "tcp" || transport == "unix"; }
 
