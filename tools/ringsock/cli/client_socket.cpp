@@ -69,7 +69,12 @@ int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
       if (int rc = ringsock::set_linger_reset(fd); rc < 0) return rc;
     }
   } else if (tcp) {
-    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0) return -errno;
+    // Linux before 4.2 and qemu-user do not know the option: the port is then
+    // chosen at bind, as without it (64k connections per address at most).
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0 &&
+        errno != ENOPROTOOPT) {
+      return -errno;
+    }
   }
   if (bind(fd, local.address(), local.length) != 0) return -errno;
   return 0;
