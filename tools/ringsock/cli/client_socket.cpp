@@ -43,15 +43,6 @@ int close_with(int fd, int negated_errno) noexcept {
   return negated_errno;
 }
 
-int raw_socket(const ringsock::Endpoint& ep) noexcept {
-  if (ep.transport == ringsock::Transport::unix_dgram) {
-    return ringsock::open_socket(ep);  // auto-bound to an abstract name so replies come back
-  }
-  int type = (ep.is_stream() ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
-  int fd = socket(ep.family(), type, 0);
-  return fd >= 0 ? fd : -errno;
-}
-
 // Binds connection `index` to its source. Without a fixed port TCP defers
 // the port to connect (IP_BIND_ADDRESS_NO_PORT) so the 4-tuple, not the
 // local port alone, has to be unique. A fixed port is reused by every churn
@@ -84,15 +75,9 @@ int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
 
 int open_client_socket(const LoadArgs& args, uint32_t index) noexcept {
   const ringsock::Endpoint& ep = args.endpoint;
-  if (args.source.count == 0 && args.send_buffer == 0 && args.receive_buffer == 0) {
-    int fd = ep.is_stream() ? ringsock::open_socket(ep) : ringsock::connect_datagram(ep);
-    if (fd >= 0 && args.nodelay && ep.transport == ringsock::Transport::tcp) {
-      ringsock::set_nodelay(fd, true);
-    }
-    return fd;
-  }
-  // The long way: everything that must happen before bind/connect.
-  int fd = raw_socket(ep);
+  // The engine's socket (non-blocking, close-on-exec; a unix-dgram one
+  // auto-bound so that replies come back), then what must precede bind/connect.
+  int fd = ringsock::open_socket(ep);
   if (fd < 0) return fd;
   if (int rc = ringsock::set_buffer_sizes(fd, args.send_buffer, args.receive_buffer); rc < 0) {
     return close_with(fd, rc);
