@@ -59,7 +59,7 @@ bool all_done(const std::vector<ThreadProgress>& progress) {
 }
 
 // Runs every thread to the end; the calling thread draws the progress line.
-void run_threads(const LoadArgs& args, std::vector<ThreadPlan>& plans,
+void run_threads(std::vector<ThreadPlan>& plans,
                  std::vector<std::unique_ptr<ThreadResult>>& results) {
   std::vector<ThreadProgress> progress(plans.size());
   std::vector<std::thread> threads;
@@ -80,7 +80,6 @@ void run_threads(const LoadArgs& args, std::vector<ThreadPlan>& plans,
   }
   for (auto& thread : threads) thread.join();
   if (tty && monotonic_ns() >= start + 1'000'000'000ULL) fputs("\n", stderr);
-  (void)args;
 }
 
 std::vector<ThreadPlan> make_plans(const LoadArgs& args) {
@@ -169,7 +168,7 @@ int run_load(const LoadArgs& args) {
   std::vector<std::unique_ptr<ThreadResult>> results;
   for (size_t t = 0; t < plans.size(); ++t) results.push_back(std::make_unique<ThreadResult>());
   double cpu_start = cpu_seconds();
-  run_threads(args, plans, results);
+  run_threads(plans, results);
   double cpu = cpu_seconds() - cpu_start;
   for (const auto& result : results) {
     if (result->init_error < 0) {

@@ -126,22 +126,25 @@ void record_error(Runner& r, int negated) {
 void on_closed(Loop&, Operation& op, const Completion& done);
 void begin_cycle(Conn& c);
 
-// Closes the socket; `retire` also ends the slot (churn goes on otherwise).
-void close_conn(Conn& c, bool retire) {
+// The slot takes no further part; the run ends with its last slot.
+void retire(Conn& c) {
+  if (!c.active) return;
+  c.active = false;
+  if (--c.runner->active == 0) c.runner->finished = true;
+}
+
+// Closes the socket; `retire_slot` also ends the slot (churn goes on otherwise).
+void close_conn(Conn& c, bool retire_slot) {
   Runner& r = *c.runner;
   r.outstanding -= c.outstanding;
   c.outstanding = 0;
   c.ready = false;
-  if (retire && c.active) {
-    c.active = false;
-    if (--r.active == 0) r.finished = true;
-  }
+  if (retire_slot) retire(c);
   if (c.fd < 0 || c.close_op.in_flight()) return;
   if (r.loop.close(c.close_op, c.fd, on_closed, &c) == 0) {
     c.fd = -1;
-  } else if (c.active) {  // the loop refused: this slot cannot go on
-    c.active = false;
-    if (--r.active == 0) r.finished = true;
+  } else {
+    retire(c);  // the loop refused: this slot cannot go on
   }
 }
 
@@ -434,10 +437,7 @@ void begin_cycle(Conn& c) {
   if (r.sending_done || count_reached(r, now) ||
       (r.plan.send_end != 0 && now >= r.plan.send_end)) {
     stop_sending(r, now);
-    if (c.active) {
-      c.active = false;
-      if (--r.active == 0) r.finished = true;
-    }
+    retire(c);
     return maybe_finish(r);
   }
   c.cycle_start = now;
