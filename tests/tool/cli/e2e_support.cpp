@@ -85,16 +85,26 @@ bool json_balanced(const std::string& text) {
   return depth == 0 && !in_string && !text.empty();
 }
 
-std::string unused_tcp_url() {
+int bind_loopback_tcp(uint16_t& port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof address;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
+std::string unused_tcp_url() {
+  uint16_t port = 0;
+  int fd = bind_loopback_tcp(port);
+  if (fd >= 0) close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(port);
 }
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.transport << " " << c.backend; }

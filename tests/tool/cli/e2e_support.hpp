@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -49,6 +50,10 @@ int run_load(std::vector<std::string> args, std::string* out, std::string* err);
 
 /// Braces and brackets balance outside strings: a cheap well-formedness check.
 bool json_balanced(const std::string& text);
+
+/// A blocking TCP socket bound to 127.0.0.1 on a free port, which is
+/// written to `port`; -1 on failure. listen(2) on it for a test server.
+int bind_loopback_tcp(uint16_t& port);
 
 /// A TCP port on 127.0.0.1 that was free a moment ago: nobody listens there.
 std::string unused_tcp_url();

@@ -137,15 +137,8 @@ TEST_F(LoadTcp, FailingAssertionExitsFive) {
 class CorruptingEcho {
  public:
   CorruptingEcho() {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
+    listen_fd_ = cli_test::bind_loopback_tcp(port_);
     listen(listen_fd_, 16);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
     thread_ = std::thread([this] { serve(); });
   }
   ~CorruptingEcho() {

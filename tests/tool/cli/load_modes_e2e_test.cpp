@@ -165,15 +165,8 @@ TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
 class PlainServer {
  public:
   explicit PlainServer(int replies) : replies_(replies) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_ANY);
-    socklen_t length = sizeof address;
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length);
+    listen_fd_ = cli_test::bind_loopback_tcp(port_);
     listen(listen_fd_, 64);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
   ~PlainServer() {
