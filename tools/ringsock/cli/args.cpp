@@ -27,14 +27,20 @@ struct Errors {
   }
 };
 
-bool parse_u32(string_view text, uint32_t& out) noexcept {
-  if (text.empty() || text.size() > 10) return false;
+bool parse_u64(string_view text, uint64_t& out) noexcept {
+  if (text.empty() || text.size() > 19) return false;
   uint64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
     value = value * 10 + uint64_t(c - '0');
   }
-  if (value > UINT32_MAX) return false;
+  out = value;
+  return true;
+}
+
+bool parse_u32(string_view text, uint32_t& out) noexcept {
+  uint64_t value = 0;
+  if (text.size() > 10 || !parse_u64(text, value) || value > UINT32_MAX) return false;
   out = uint32_t(value);
   return true;
 }
@@ -135,17 +141,6 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& err
     return errors.fail("serve needs at least one ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
   }
   return 0;
-}
-
-bool parse_u64(string_view text, uint64_t& out) noexcept {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + uint64_t(c - '0');
-  }
-  out = value;
-  return true;
 }
 
 // "10s", "500ms", "250us", "2m", "1000ns"; a bare number is seconds.
