@@ -19,7 +19,8 @@ class LoopTest : public BackendTest {};
 
 TEST_P(LoopTest, InitRefusesBadOptionsAndHoldsNothing) {
   Loop other;
-  LoopOptions bad[6];
+  LoopOptions bad[7];
+  bad[6].busy_poll_us = 1'000'001;  // bounded: at most a second
   bad[5].ring_entries = 1;  // a deadline needs two SQEs in a row
   bad[0].ring_entries = 0;
   bad[1].buffer_count = 3;  // not a power of two

@@ -213,6 +213,7 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   if (in->buffer_size != 0) out.buffer_size = in->buffer_size;
   out.max_fds = in->max_fds;
   out.max_timers = in->max_timers;
+  out.busy_poll_us = in->busy_poll_us;
   return 0;
 }
 

@@ -17,6 +17,7 @@ constexpr uint32_t kMaxRingEntries = 32768;
 constexpr uint32_t kMaxCompletionEntries = 1u << 20;
 constexpr uint32_t kDefaultMaxFds = 65536;
 constexpr uint32_t kMaxFdsLimit = 1u << 24;
+constexpr uint32_t kMaxBusyPollUs = 1'000'000;
 
 uint32_t round_up_power_of_two(uint32_t v) {
   uint32_t p = 1;
@@ -30,6 +31,12 @@ uint32_t default_max_fds() {
     return kDefaultMaxFds;
   }
   return limit.rlim_cur < kDefaultMaxFds ? uint32_t(limit.rlim_cur) : kDefaultMaxFds;
+}
+
+uint64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return uint64_t(now.tv_sec) * 1'000'000'000u + uint64_t(now.tv_nsec);
 }
 
 TimeSpec64 deadline_after(uint64_t timeout_ns) {
@@ -54,6 +61,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   if (o.max_fds > kMaxFdsLimit) return -EINVAL;
   if (o.max_timers == 0) o.max_timers = 2 * o.max_fds + 64;
   if (o.max_timers > 2 * kMaxFdsLimit) return -EINVAL;
+  if (o.busy_poll_us > kMaxBusyPollUs) return -EINVAL;
   if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
       o.backend != BackendChoice::epoll) {
     return -EINVAL;
@@ -66,6 +74,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
     return -ENOMEM;
   }
   max_fds_ = o.max_fds;
+  busy_poll_ns_ = uint64_t(o.busy_poll_us) * 1000u;
   rc = backend_.init(o, pool_, events_, caps_, stats_);
   if (rc < 0) {
     deinit();
@@ -219,7 +228,7 @@ int LoopCore::run(RunMode mode) noexcept {
   for (;;) {
     bool pending = !events_.empty() || deferred_head_ != nullptr;
     if (mode == RunMode::until_done && active_ == 0 && !pending) break;
-    rc = backend_.turn(events_, mode != RunMode::no_wait && !pending);
+    rc = turn(mode != RunMode::no_wait && !pending);
     if (rc < 0) break;
     callbacks += int(drain());
     if (mode != RunMode::until_done || stop_requested_) break;
@@ -227,6 +236,27 @@ int LoopCore::run(RunMode mode) noexcept {
   running_ = false;
   stop_requested_ = false;  // honoured: a stop() outside run() ends the next one
   return rc < 0 ? rc : callbacks;
+}
+
+// One turn of the backend. With busy polling, a turn that would block first
+// checks without blocking, again and again, until something happens (a
+// completion, or a wake: the backend says how many kernel events it saw) or
+// the budget is spent; then it blocks as usual.
+int LoopCore::turn(bool wait) noexcept {
+  if (wait && busy_poll_ns_ != 0) {
+    uint64_t start = monotonic_ns();
+    do {
+      int rc = backend_.turn(events_, false);
+      if (rc < 0) return rc;
+      if (rc > 0 || !events_.empty()) {
+        ++stats_.busy_poll_hits;
+        return 0;
+      }
+    } while (monotonic_ns() - start < busy_poll_ns_);
+    ++stats_.busy_poll_misses;
+  }
+  int rc = backend_.turn(events_, wait);
+  return rc < 0 ? rc : 0;
 }
 
 uint32_t LoopCore::drain() noexcept {

@@ -69,6 +69,7 @@ class LoopCore {
  private:
   int submit_close(Operation& op) noexcept;
   bool sends_directly(int fd) noexcept;
+  int turn(bool wait) noexcept;
   int start(Operation& op) noexcept;
   int send_direct(Operation& op) noexcept;
   bool retry_when_ready(Operation& op, int32_t& result) noexcept;
@@ -102,6 +103,7 @@ class LoopCore {
   LoopStats stats_;
   FdRecord* fds_ = nullptr;
   uint32_t max_fds_ = 0;
+  uint64_t busy_poll_ns_ = 0;  // LoopOptions::busy_poll_us
   Operation* deferred_head_ = nullptr;
   Operation* deferred_tail_ = nullptr;
   Operation* paused_head_ = nullptr;

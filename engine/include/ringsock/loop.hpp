@@ -68,6 +68,11 @@ struct LoopOptions {
   /// slots of its deadline heap); 0 = 2 x max_fds + 64. A submit past it gets
   /// -EAGAIN. io_uring keeps its timers in the kernel and has no such limit.
   uint32_t max_timers = 0;
+  /// Bounded busy polling, for latency: before a run() blocks for completions
+  /// it keeps checking for them (without sleeping) for up to this many
+  /// microseconds, then blocks as usual. 0 = off (the default); at most
+  /// 1,000,000. It spends a core while it polls.
+  uint32_t busy_poll_us = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -77,6 +82,8 @@ struct LoopStats {
   uint64_t send_continuations = 0;  ///< short stream sends continued
   uint64_t sq_full_flushes = 0;  ///< submissions flushed early because the SQ was full
   uint64_t cq_overflow_flushes = 0;  ///< times the kernel's CQ overflow list was drained
+  uint64_t busy_poll_hits = 0;    ///< waits that busy polling ended without blocking
+  uint64_t busy_poll_misses = 0;  ///< waits whose busy-poll budget ran out: then they blocked
 };
 
 class Loop {

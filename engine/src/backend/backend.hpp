@@ -50,6 +50,8 @@ concept Backend = requires(B& backend, const B& const_backend, Operation& op, Ev
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;
   /// Submits pending work, waits for one event if `wait`, moves ready events into the queue.
+  /// Returns how many kernel events it saw (completions, wakes, the engine's
+  /// own), or -errno.
   { backend.turn(queue, wait) } -> std::same_as<int>;
   /// Thread-safe: makes a waiting turn() return.
   { backend.wake() } -> std::same_as<int>;

@@ -166,7 +166,7 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
     }
   }
   expire_timers(queue);
-  return 0;
+  return count;
 }
 
 // ---- the turn's steps ------------------------------------------------------------

@@ -293,13 +293,13 @@ int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
     }
     if (rc == -EBUSY || rc == -EAGAIN) {
       // The kernel wants its completion queue read before taking more.
-      if (reap(queue) > 0 || queue.full()) return 0;
+      unsigned seen = reap(queue);
+      if (seen > 0 || queue.full()) return int(seen);
       continue;
     }
     return rc;
   }
-  reap(queue);
-  return 0;
+  return int(reap(queue));
 }
 
 // Copies ready CQEs into the queue (as many as fit) and returns their count;
