@@ -48,6 +48,7 @@ TEST(CliArgs, ServeDefaults) {
   EXPECT_EQ(args.serve.backend, ringsock::BackendChoice::automatic);
   EXPECT_EQ(args.serve.buffer_size, 4096u);
   EXPECT_EQ(args.serve.buffers, 512u);
+  EXPECT_EQ(args.serve.busy_poll_us, 0u);
   EXPECT_EQ(args.serve.max_connections, sizeof(void*) >= 8 ? 16384u : 1024u);  // 32-bit: less room
 }
 
@@ -56,7 +57,7 @@ TEST(CliArgs, ServeEverything) {
   Parsed p = parse({"serve", "tcp://[::1]:0", "--mode", "sockperf", "udp://0.0.0.0:5000",
                     "--threads=4", "--backend", "epoll", "unix:///tmp/x.sock", "--buffer-size",
                     "65536", "--buffers=1024", "unix-dgram://@d", "--max-connections", "10",
-                    "--max-message=100"},
+                    "--max-message=100", "--busy-poll", "50"},
                    args);
   ASSERT_EQ(p.rc, 0) << p.error;
   const auto& s = args.serve;
@@ -73,6 +74,7 @@ TEST(CliArgs, ServeEverything) {
   EXPECT_EQ(s.buffers, 1024u);
   EXPECT_EQ(s.max_connections, 10u);
   EXPECT_EQ(s.max_message, 100u);
+  EXPECT_EQ(s.busy_poll_us, 50u);
 }
 
 TEST(CliArgs, ModesAndBackends) {
@@ -135,6 +137,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"serve", "tcp://127.0.0.1:1", "--buffers", "65536"}, "'65536' for --buffers"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--max-connections", "0"}, "--max-connections"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--max-message", "13"}, "--max-message"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--busy-poll", "1000001"}, "'1000001' for --busy-poll"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--busy-poll", "-5"}, "'-5' for --busy-poll"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},

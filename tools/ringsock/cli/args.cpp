@@ -100,6 +100,9 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--max-message") {
     return parse_number(name, value, 14, 1u << 20, serve.max_message, errors);
   }
+  if (name == "--busy-poll") {
+    return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
+  }
   if (name == "--buffers") {
     int rc = parse_number(name, value, 1, 32768, serve.buffers, errors);
     if (rc == 0 && (serve.buffers & (serve.buffers - 1)) != 0) {
@@ -462,6 +465,9 @@ const char* usage_text() noexcept {
          "  --max-connections N        connection slots per thread (default 16384;\n"
          "                             1024 on 32-bit targets)\n"
          "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
+         "  --busy-poll US             before sleeping, poll for completions up to US\n"
+         "                             microseconds (default 0 = off; at most 1000000):\n"
+         "                             lower latency for a core spent polling\n"
          "\n"
          "load options:\n"
          "  --mode pingpong           round trips, --inflight at a time per connection (default)\n"

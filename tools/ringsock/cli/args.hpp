@@ -2,7 +2,7 @@
 //
 //   ringsock serve ENDPOINT... [--mode echo|sink|sockperf] [--threads N]
 //                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
-//                  [--max-connections N] [--max-message N]
+//                  [--max-connections N] [--max-message N] [--busy-poll US]
 //   ringsock load ENDPOINT [--mode pingpong|throughput|rate] [--connections N] ...
 //   ringsock probe | ringsock --help | ringsock --version
 //
@@ -38,6 +38,7 @@ struct ServeArgs {
   /// whose address space cannot hold 16384 sockperf buffers.
   uint32_t max_connections = sizeof(void*) >= 8 ? 16384 : 1024;
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
+  uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
 };
 
 /// Local addresses for load's TCP/UDP connections (--source, --source-ports).
