@@ -137,8 +137,14 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted):
     out = os.path.join(root, a.out) if not os.path.isabs(a.out) else a.out
     os.makedirs(out, exist_ok=True)
     host = "".join(c if c.isalnum() or c in "-_." else "-" for c in info["host"])
-    stem = "%s-%s%s%s" % (datetime.date.today().isoformat(), host, "-quick" if a.quick else "",
-                           "-partial" if interrupted else "")
+    # A narrowed run (--only, --servers) is named for it and never takes the
+    # name of a full run; an existing file is never overwritten.
+    narrowed = "-" + "-".join(w.id for w in works) if a.only or a.servers else ""
+    stem = "%s-%s%s%s%s" % (datetime.date.today().isoformat(), host, "-quick" if a.quick else "",
+                             narrowed[:80], "-partial" if interrupted else "")
+    base, n = stem, 2
+    while any(os.path.exists(os.path.join(out, stem + ext)) for ext in (".md", ".svg", ".json")):
+        stem, n = "%s-%d" % (base, n), n + 1
     md_path = os.path.join(out, stem + ".md")
     svg_path = os.path.join(out, stem + ".svg")
     json_path = os.path.join(out, stem + ".json")

@@ -11,9 +11,15 @@ import time
 import procs
 
 RINGSOCK = ["ringsock-uring", "ringsock-epoll"]
+# ringsock on io_uring with its optional bounded busy polling (serve
+# --busy-poll): a latency option that spends the server's core while it
+# waits, so it runs on the W2 rows only and is reported apart, never as
+# ringsock's own result.
+BUSY_POLL = ["ringsock-uring-busy"]
+BUSY_POLL_US = 50
 PEERS = ["epoll", "asio-uring", "asio-epoll", "libuv", "libevent", "threads"]
 REFERENCE = ["iperf3"]  # W5's reference line; never a "peer"
-ALL_SERVERS = RINGSOCK + PEERS + REFERENCE
+ALL_SERVERS = RINGSOCK + BUSY_POLL + PEERS + REFERENCE
 
 
 def server_name(text):
@@ -44,6 +50,8 @@ class Workload:
         self.quick = quick
 
     def applies_to(self, server):
+        if server in BUSY_POLL:
+            return self.group == "W2"
         if self.servers is not None:
             return server in self.servers
         return server not in REFERENCE
@@ -162,7 +170,7 @@ class Paths:
 
     def available(self, server):
         """(True, "") or (False, why)."""
-        if server in RINGSOCK:
+        if server in RINGSOCK + BUSY_POLL:
             ok = os.access(self.ringsock, os.X_OK)
             return ok, "" if ok else "%s is missing" % self.ringsock
         if server == "iperf3":
@@ -182,9 +190,12 @@ def _which(name):
 
 
 def server_argv(paths, server, mode, ep, port):
-    if server in RINGSOCK:
+    if server in RINGSOCK + BUSY_POLL:
         backend = server.split("-")[1]
-        return [paths.ringsock, "serve", "--mode", mode, "--backend", backend, ep], ["listening"]
+        argv = [paths.ringsock, "serve", "--mode", mode, "--backend", backend, ep]
+        if server in BUSY_POLL:
+            argv += ["--busy-poll", str(BUSY_POLL_US)]
+        return argv, ["listening"]
     if server == "iperf3":
         return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"]
     return [paths.peer(server), "--mode", mode, ep], ["ready"]
