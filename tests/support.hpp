@@ -109,7 +109,7 @@ class SocketTest : public testing::TestWithParam<SocketParam> {
   void SetUp() override;
   TestBackend backend() const { return std::get<0>(GetParam()); }
   Family family() const { return std::get<1>(GetParam()); }
-  LoopOptions loop_options() const { return options_for(backend()); }
+  virtual LoopOptions loop_options() const { return options_for(backend()); }
   Loop loop;
   TempDir dir;
 };

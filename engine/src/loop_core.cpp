@@ -69,7 +69,9 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
   fds_ = static_cast<FdRecord*>(calloc(o.max_fds, sizeof(FdRecord)));
-  if (fds_ == nullptr || !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
+  bundle_ids_ = static_cast<uint16_t*>(calloc(o.buffer_count, sizeof(uint16_t)));
+  if (fds_ == nullptr || bundle_ids_ == nullptr ||
+      !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
     deinit();
     return -ENOMEM;
   }
@@ -88,6 +90,8 @@ void LoopCore::deinit() noexcept {
   pool_.deinit();
   free(fds_);
   fds_ = nullptr;
+  free(bundle_ids_);
+  bundle_ids_ = nullptr;
   max_fds_ = 0;
   active_ = 0;
 }
@@ -373,6 +377,9 @@ bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
 }
 
 bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept {
+  if ((event.flags & kEventBuffer) && event.result > int32_t(pool_.size_bytes())) {
+    return dispatch_bundle(op, event);
+  }
   Completion completion{};
   int32_t result = event.result;
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
@@ -406,6 +413,30 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
       ++stats_.rearms;
       restart(op);
     }
+  }
+  return true;
+}
+
+// A receive bundle: one kernel result spread over consecutive ring buffers,
+// every one full but the last. Each is delivered as a completion of its own,
+// in order, so callers see the same lent buffers as without bundles. The ids
+// are all read before the first callback, which may give buffers back.
+bool LoopCore::dispatch_bundle(Operation& op, const RawEvent& event) noexcept {
+  uint32_t size = pool_.size_bytes();
+  auto first = uint16_t(event.flags >> kEventBufferShift);
+  uint32_t count = (uint32_t(event.result) + size - 1) / size;
+  if (count > pool_.count()) count = pool_.count();  // never from a sane kernel
+  for (uint32_t i = 0; i < count; ++i) bundle_ids_[i] = backend_.bundle_buffer(first, i);
+  ++stats_.receive_bundles;
+  uint32_t left = uint32_t(event.result);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t bytes = left < size ? left : size;
+    left -= bytes;
+    // Every piece but the last says MORE; the last carries the kernel's word.
+    uint32_t more = i + 1 < count ? kEventMore : (event.flags & kEventMore);
+    RawEvent piece{event.user_data, int32_t(bytes),
+                   (uint32_t(bundle_ids_[i]) << kEventBufferShift) | kEventBuffer | more};
+    dispatch_multishot(op, piece);
   }
   return true;
 }

@@ -76,6 +76,7 @@ class LoopCore {
   uint32_t drain() noexcept;
   bool dispatch(const RawEvent& event) noexcept;
   bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;
+  bool dispatch_bundle(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_send(Operation& op, int32_t result) noexcept;
   void fill_recvfrom(Operation& op, Completion& completion) const noexcept;
   int32_t lend_buffer(Operation& op, const RawEvent& event, Completion& completion) noexcept;
@@ -102,6 +103,7 @@ class LoopCore {
   Capabilities caps_;
   LoopStats stats_;
   FdRecord* fds_ = nullptr;
+  uint16_t* bundle_ids_ = nullptr;  // scratch: the buffers of one receive bundle
   uint32_t max_fds_ = 0;
   uint64_t busy_poll_ns_ = 0;  // LoopOptions::busy_poll_us
   Operation* deferred_head_ = nullptr;

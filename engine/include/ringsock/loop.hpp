@@ -80,6 +80,7 @@ struct LoopStats {
   uint64_t buffer_pauses = 0;    ///< multishot receives paused on an empty buffer pool
   uint64_t rearms = 0;           ///< multishot operations the kernel ended and we re-armed
   uint64_t send_continuations = 0;  ///< short stream sends continued
+  uint64_t receive_bundles = 0;  ///< io_uring receives that filled several pool buffers at once
   uint64_t sq_full_flushes = 0;  ///< submissions flushed early because the SQ was full
   uint64_t cq_overflow_flushes = 0;  ///< times the kernel's CQ overflow list was drained
   uint64_t busy_poll_hits = 0;    ///< waits that busy polling ended without blocking

@@ -34,6 +34,15 @@ class Backends {
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
 #undef RINGSOCK_DISPATCH
+  /// Only io_uring makes receive bundles (results longer than one buffer).
+  uint16_t bundle_buffer(uint16_t first, uint32_t index) const noexcept {
+#if RINGSOCK_HAVE_URING
+    return uring_.bundle_buffer(first, index);
+#else
+    (void)index;
+    return first;
+#endif
+  }
 
  private:
   int init_epoll(const LoopOptions& options, BufferPool& pool, EventQueue& queue,

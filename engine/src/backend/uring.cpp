@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "loop_core.hpp"
@@ -22,6 +23,9 @@ static_assert(offsetof(TimeSpec64, nanoseconds) == offsetof(__kernel_timespec, t
 namespace {
 
 constexpr uint16_t kBufferGroup = 0;
+// Newer than liburing 2.3's headers: a multishot receive that fills several
+// ring buffers per completion (6.10; caps.recv_bundle).
+constexpr uint16_t kRecvSendBundle = 1u << 4;
 
 // Setup flag sets, best first. A kernel that lacks one answers -EINVAL and we
 // try the next: SINGLE_ISSUER|DEFER_TASKRUN (6.1) runs completions only when
@@ -108,14 +112,16 @@ int UringBackend::setup_buffer_ring() noexcept {
     munmap(memory, bytes);
     return 0;
   }
+  ring_position_ = static_cast<uint16_t*>(calloc(count, sizeof(uint16_t)));
+  if (ring_position_ == nullptr) {
+    io_uring_unregister_buf_ring(&ring_, kBufferGroup);
+    munmap(memory, bytes);
+    return -ENOMEM;
+  }
   buffer_ring_ = static_cast<io_uring_buf_ring*>(memory);
   buffer_ring_bytes_ = bytes;
   io_uring_buf_ring_init(buffer_ring_);
-  int mask = io_uring_buf_ring_mask(count);
-  for (uint32_t id = 0; id < count; ++id) {
-    io_uring_buf_ring_add(buffer_ring_, pool_->data(uint16_t(id)), pool_->size_bytes(),
-                          uint16_t(id), mask, int(id));
-  }
+  for (uint32_t id = 0; id < count; ++id) add_buffer(uint16_t(id), int(id));
   io_uring_buf_ring_advance(buffer_ring_, int(count));
   caps_->buffer_ring = true;
   // Multishot accept arrived with buffer rings (5.19); without it, accept is re-armed.
@@ -139,6 +145,8 @@ void UringBackend::deinit() noexcept {
   }
   if (buffer_ring_ != nullptr) munmap(buffer_ring_, buffer_ring_bytes_);
   buffer_ring_ = nullptr;
+  free(ring_position_);
+  ring_position_ = nullptr;
   if (wake_fd_ >= 0) ::close(wake_fd_);
   wake_fd_ = -1;
   wake_armed_ = false;
@@ -229,6 +237,9 @@ void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
     case OpKind::recv_multishot:
       if (caps_->multishot_recv) {
         io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+        // One receive fills as many ring buffers as the data needs; the core
+        // hands them out one callback each (LoopCore::dispatch_bundle).
+        if (caps_->recv_bundle) sqe->ioprio |= kRecvSendBundle;
       } else {
         io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
       }
@@ -340,9 +351,16 @@ int UringBackend::wake() noexcept {
   return n < 0 ? -errno : 0;
 }
 
+// Puts a buffer in the ring entry `offset` after the tail and remembers the
+// entry (bundles are read back from the ring by position).
+void UringBackend::add_buffer(uint16_t id, int offset) noexcept {
+  int mask = io_uring_buf_ring_mask(pool_->count());
+  ring_position_[id] = uint16_t((buffer_ring_->tail + unsigned(offset)) & unsigned(mask));
+  io_uring_buf_ring_add(buffer_ring_, pool_->data(id), pool_->size_bytes(), id, mask, offset);
+}
+
 void UringBackend::recycle_buffer(uint16_t buffer_id) noexcept {
-  io_uring_buf_ring_add(buffer_ring_, pool_->data(buffer_id), pool_->size_bytes(), buffer_id,
-                        io_uring_buf_ring_mask(pool_->count()), 0);
+  add_buffer(buffer_id, 0);
   io_uring_buf_ring_advance(buffer_ring_, 1);
 }
 

@@ -24,6 +24,13 @@ class UringBackend {
   int turn(EventQueue& queue, bool wait) noexcept;
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
+  /// A receive bundle takes consecutive entries of the buffer ring: the id of
+  /// the buffer `index` entries after `first`. Valid while the bundle's
+  /// buffers are not yet given back (their entries are not rewritten before).
+  uint16_t bundle_buffer(uint16_t first, uint32_t index) const noexcept {
+    uint32_t mask = pool_->count() - 1;
+    return buffer_ring_->bufs[(ring_position_[first] + index) & mask].bid;
+  }
   const char* reason() const noexcept { return reason_; }
 
  private:
@@ -35,6 +42,7 @@ class UringBackend {
   void prep(io_uring_sqe* sqe, Operation& op) noexcept;
   unsigned reap(EventQueue& queue) noexcept;
   void arm_wake() noexcept;
+  void add_buffer(uint16_t id, int offset) noexcept;
 
   io_uring ring_{};
   bool ring_ready_ = false;
@@ -44,6 +52,7 @@ class UringBackend {
   LoopStats* stats_ = nullptr;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   size_t buffer_ring_bytes_ = 0;
+  uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
   uint64_t wake_value_ = 0;
