@@ -16,7 +16,8 @@ namespace ringsock::detail {
 namespace {
 
 constexpr int kReadyBatch = 256;       // epoll events taken per turn
-constexpr int kMultishotBudget = 16;   // results per multishot op per readiness: fairness
+constexpr unsigned kMultishotBudget = 16;  // results per multishot op per readiness: fairness
+constexpr unsigned kStreamVector = 16;  // pool buffers one stream recvmsg(2) may fill
 constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // perform()'s private code for "connect said EAGAIN": delivered as -EAGAIN,
 // not taken for "wait for readiness" (no errno has this value).
@@ -307,7 +308,7 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
 }
 
 EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue& queue) noexcept {
-  for (int round = 0; round < kMultishotBudget && queue.space() > 0; ++round) {
+  for (unsigned results = 0; results < kMultishotBudget && queue.space() > 0; ++results) {
     if (op.kind == OpKind::accept_multishot) {
       int fd;
       do {
@@ -321,38 +322,82 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
       complete(op, fd, kEventMore, queue);
       continue;
     }
+    if (op.kind == OpKind::recv_multishot) {
+      unsigned delivered = 0;
+      Attempt attempt = receive_stream(op, queue, kMultishotBudget - results, delivered);
+      if (attempt != Attempt::blocked) return attempt;  // blocked here means "read again"
+      results += delivered - 1;
+      continue;
+    }
     uint16_t id;
     if (!pool_->pop_free(id)) {
       complete(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
       return Attempt::finished;
     }
     int32_t result = receive_into_pool(op, id);
-    if (result <= 0) pool_->push_free(id);
+    if (result < 0) pool_->push_free(id);
     if (result == -EAGAIN) return Attempt::armed;
-    bool stream_end = result == 0 && op.kind == OpKind::recv_multishot;
-    if (result < 0 || stream_end) {
+    if (result < 0) {
       complete(op, result, 0, queue);
       return Attempt::finished;
     }
     complete(op, result, kEventMore | kEventBuffer | (uint32_t(id) << kEventBufferShift), queue);
-    // A short read emptied the socket: wait for readiness rather than ask again.
-    if (op.kind == OpKind::recv_multishot && uint32_t(result) < pool_->size_bytes()) {
-      return Attempt::armed;
-    }
   }
   return Attempt::armed;
+}
+
+// A stream receive reads into up to `limit` pool buffers (at most
+// kStreamVector) with one recvmsg(2) and reports each filled buffer as a
+// completion of its own, as io_uring's receive bundles do. Returns finished
+// (EOF, an error, no buffers), armed (the socket is drained), or blocked when
+// every buffer was filled and more may be waiting: read again.
+EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& queue,
+                                                   unsigned limit, unsigned& delivered) noexcept {
+  uint16_t ids[kStreamVector];
+  iovec vector[kStreamVector];
+  uint32_t size = pool_->size_bytes();
+  unsigned want = limit < kStreamVector ? limit : kStreamVector;
+  if (queue.space() < want) want = queue.space();
+  unsigned count = 0;
+  while (count < want && pool_->pop_free(ids[count])) {
+    vector[count] = iovec{pool_->data(ids[count]), size};
+    ++count;
+  }
+  if (count == 0) {
+    complete(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
+    return Attempt::finished;
+  }
+  msghdr header{};
+  header.msg_iov = vector;
+  header.msg_iovlen = count;
+  ssize_t rc;
+  do {
+    rc = ::recvmsg(op.fd, &header, MSG_DONTWAIT);
+  } while (rc < 0 && errno == EINTR);
+  int32_t result = rc >= 0 ? int32_t(rc) : (errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  unsigned used = result > 0 ? unsigned((uint32_t(result) + size - 1) / size) : 0;
+  for (unsigned i = count; i-- > used;) pool_->push_free(ids[i]);  // the pool's order kept
+  if (result == -EAGAIN) return Attempt::armed;
+  if (result <= 0) {
+    complete(op, result, 0, queue);  // EOF or an error ends it
+    return Attempt::finished;
+  }
+  uint32_t left = uint32_t(result);
+  for (unsigned i = 0; i < used; ++i) {
+    uint32_t bytes = left < size ? left : size;
+    left -= bytes;
+    complete(op, int32_t(bytes), kEventMore | kEventBuffer | (uint32_t(ids[i]) << kEventBufferShift),
+             queue);
+  }
+  delivered = used;
+  // A short read emptied the socket: wait for readiness rather than ask again.
+  return uint32_t(result) == count * size ? Attempt::blocked : Attempt::armed;
 }
 
 // recvfrom lays the buffer out as io_uring does: header, sender, payload.
 int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   uint8_t* buffer = pool_->data(id);
   ssize_t rc;
-  if (op.kind == OpKind::recv_multishot) {
-    do {
-      rc = ::recv(op.fd, buffer, pool_->size_bytes(), MSG_DONTWAIT);
-    } while (rc < 0 && errno == EINTR);
-    return (rc < 0 && errno == EWOULDBLOCK) ? -EAGAIN : result_of(rc);
-  }
   iovec payload{buffer + kRecvMsgPayloadOffset, pool_->size_bytes() - kRecvMsgPayloadOffset};
   msghdr header{};
   header.msg_name = buffer + sizeof(RecvMsgHeader);

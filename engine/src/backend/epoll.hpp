@@ -64,6 +64,8 @@ class EpollBackend {
   Attempt attempt(Operation& op, EventQueue& queue) noexcept;
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
+  Attempt receive_stream(Operation& op, EventQueue& queue, unsigned limit,
+                         unsigned& delivered) noexcept;
   int32_t receive_into_pool(Operation& op, uint16_t id) noexcept;
   void park(Operation& op) noexcept;
   int watch(int fd, uint32_t wanted) noexcept;
