@@ -31,7 +31,7 @@
 /* ---- version ------------------------------------------------------------- */
 
 #define RSK_VERSION_MAJOR 0
-#define RSK_VERSION_MINOR 1
+#define RSK_VERSION_MINOR 2
 #define RSK_VERSION_PATCH 0
 /* One number that compares: (major << 16) | (minor << 8) | patch. */
 #define RSK_MAKE_VERSION(major, minor, patch) \
