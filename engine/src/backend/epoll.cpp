@@ -323,8 +323,11 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
       continue;
     }
     if (op.kind == OpKind::recv_multishot) {
+      // One buffer first: most reads are small, and a plain recv costs less
+      // than a recvmsg with a vector. Only a full buffer asks for many.
+      unsigned limit = results == 0 ? 1 : kMultishotBudget - results;
       unsigned delivered = 0;
-      Attempt attempt = receive_stream(op, queue, kMultishotBudget - results, delivered);
+      Attempt attempt = receive_stream(op, queue, limit, delivered);
       if (attempt != Attempt::blocked) return attempt;  // blocked here means "read again"
       results += delivered - 1;
       continue;
@@ -372,7 +375,8 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
   header.msg_iovlen = count;
   ssize_t rc;
   do {
-    rc = ::recvmsg(op.fd, &header, MSG_DONTWAIT);
+    rc = count == 1 ? ::recv(op.fd, vector[0].iov_base, size, MSG_DONTWAIT)
+                    : ::recvmsg(op.fd, &header, MSG_DONTWAIT);
   } while (rc < 0 && errno == EINTR);
   int32_t result = rc >= 0 ? int32_t(rc) : (errno == EWOULDBLOCK ? -EAGAIN : -errno);
   unsigned used = result > 0 ? unsigned((uint32_t(result) + size - 1) / size) : 0;
