@@ -21,7 +21,6 @@ import re
 import shlex
 import shutil
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench", "compare"))
 
 import machine  # noqa: E402
 import procs  # noqa: E402
+import report  # noqa: E402
 import workloads as wl  # noqa: E402
 
 BASELINE = "baseline"
@@ -187,15 +187,13 @@ def run_all(a, works, variants, paths, tmpdir):
 
 # ---------------------------------------------------------------- report
 
-def _med(xs):
-    return statistics.median(xs) if xs else None
+_med = report.median
 
 
 def _spread(xs):
-    """Half the range over the median, in percent."""
-    if len(xs) < 2 or not _med(xs):
-        return None
-    return 50.0 * (max(xs) - min(xs)) / _med(xs)
+    """Half the range over the median, in percent (report.spread gives a fraction)."""
+    s = report.spread(xs)
+    return None if s is None else 100.0 * s
 
 
 def _paired(results, wid, name, field):
