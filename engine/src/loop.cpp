@@ -44,7 +44,10 @@ Visible visible(const Operation& op) {
   return Visible{op.kind, op.fd, op.callback, op.user_data, op.transferred};
 }
 
-int submit_or_restore(detail::LoopCore& core, Operation& op, const Visible& before) {
+// Inlined into each Loop call, where the kind is a constant: the compiler keeps
+// only that kind's way through submit and the backend.
+RINGSOCK_HOT inline int submit_or_restore(detail::LoopCore& core, Operation& op,
+                                          const Visible& before) {
   int rc = core.submit(op);
   if (rc < 0) {
     op.kind = before.kind;

@@ -96,9 +96,8 @@ void LoopCore::deinit() noexcept {
   active_ = 0;
 }
 
-int LoopCore::submit(Operation& op) noexcept {
-  op.flags = 0;
-  op.transferred = 0;
+// submit() for operations with a deadline, timers and close.
+int LoopCore::submit_set_up(Operation& op) noexcept {
   if (op.kind == OpKind::timeout) {
     op.deadline = deadline_after(op.args.timer.duration_ns);
   } else if (op.timeout_ns != 0) {
@@ -108,15 +107,7 @@ int LoopCore::submit(Operation& op) noexcept {
   if (op.kind == OpKind::close) return submit_close(op);
   bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
   if (sends && sends_directly(op.fd)) op.flags |= kDirectSend;
-  op.state = OpState::submitted;
-  int rc = start(op);
-  if (rc < 0) {
-    op.state = OpState::idle;
-    return rc;
-  }
-  link(op);
-  ++active_;
-  return 0;
+  return begin(op);
 }
 
 // Whether sends on fd bypass the ring. Linux 6.18 corrupts io_uring sends on
@@ -137,12 +128,6 @@ bool LoopCore::sends_directly(int fd) noexcept {
     record.send_path = unix_dgram ? FdRecord::SendPath::direct : FdRecord::SendPath::ring;
   }
   return record.send_path == FdRecord::SendPath::direct;
-}
-
-// Every (re)start goes through here: direct sends try the syscall first.
-int LoopCore::start(Operation& op) noexcept {
-  if ((op.flags & kDirectSend) && !(op.flags & kAwaitReady)) return send_direct(op);
-  return backend_.start(op);
 }
 
 // The result is delivered at drain time like any other: never inside submit.
@@ -242,37 +227,62 @@ int LoopCore::run(RunMode mode) noexcept {
   return rc < 0 ? rc : callbacks;
 }
 
-// One turn of the backend. With busy polling, a turn that would block first
-// checks without blocking, again and again, until something happens (a
-// completion, or a wake: the backend says how many kernel events it saw) or
-// the budget is spent; then it blocks as usual.
-int LoopCore::turn(bool wait) noexcept {
-  if (wait && busy_poll_ns_ != 0) {
-    uint64_t start = monotonic_ns();
-    do {
-      int rc = backend_.turn(events_, false);
-      if (rc < 0) return rc;
-      if (rc > 0 || !events_.empty()) {
-        ++stats_.busy_poll_hits;
-        return 0;
-      }
-    } while (monotonic_ns() - start < busy_poll_ns_);
-    ++stats_.busy_poll_misses;
+// One turn of the backend; a turn that would block may busy-poll first.
+inline int LoopCore::turn(bool wait) noexcept {
+  if (__builtin_expect(wait && busy_poll_ns_ != 0, 0)) {
+    int rc = busy_poll();
+    if (rc != 0) return rc < 0 ? rc : 0;
   }
   int rc = backend_.turn(events_, wait);
   return rc < 0 ? rc : 0;
 }
 
-uint32_t LoopCore::drain() noexcept {
+// Busy polling: checks without blocking, again and again, until something
+// happens (a completion, or a wake: the backend says how many kernel events
+// it saw) or the budget is spent. Returns 1 if something happened, 0 if the
+// budget ran out (block now), or -errno.
+int LoopCore::busy_poll() noexcept {
+  uint64_t start = monotonic_ns();
+  do {
+    int rc = backend_.turn(events_, false);
+    if (rc < 0) return rc;
+    if (rc > 0 || !events_.empty()) {
+      ++stats_.busy_poll_hits;
+      return 1;
+    }
+  } while (monotonic_ns() - start < busy_poll_ns_);
+  ++stats_.busy_poll_misses;
+  return 0;
+}
+
+inline uint32_t LoopCore::drain() noexcept {
   uint32_t callbacks = 0;
   for (;;) {
     if (!events_.empty()) {
-      callbacks += dispatch(events_.pop()) ? 1 : 0;
+      RawEvent event = events_.pop();
+      Operation& op = *operation_of(event.user_data);
+      // Most results need nothing from the engine but the callback: plain
+      // kinds, and a stream send that sent the rest of its bytes.
+      int32_t result = event.result;
+      bool ready = result >= 0 && !(op.flags & kAwaitReady);
+      if (__builtin_expect(ready && plain_result(op.kind), 1)) {
+        Completion completion{};
+        complete(op, result, completion);
+        ++callbacks;
+      } else if (ready && op.kind == OpKind::send && result > 0 &&
+                 op.transferred + uint32_t(result) == op.args.message.vector.iov_len) {
+        op.transferred += uint32_t(result);
+        Completion completion{};
+        complete(op, int32_t(op.transferred), completion);
+        ++callbacks;
+      } else {
+        callbacks += dispatch(op, event) ? 1 : 0;
+      }
     } else if (deferred_head_ != nullptr) {
       Operation& op = *deferred_head_;
       deferred_head_ = op.queue_next;
       if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
-      finish(op, op.deferred_result, Completion{});
+      finish(op, op.deferred_result);
       ++callbacks;
     } else {
       return callbacks;
@@ -280,9 +290,9 @@ uint32_t LoopCore::drain() noexcept {
   }
 }
 
-// Returns whether a callback was made.
-bool LoopCore::dispatch(const RawEvent& event) noexcept {
-  Operation& op = *operation_of(event.user_data);
+// Every result drain() does not pass straight to the callback. Returns
+// whether a callback was made.
+bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
   int32_t result = event.result;
   if (is_multishot(op.kind)) return dispatch_multishot(op, event);
   if (result == -EINTR && !(op.flags & kCancelRequested) && op.kind != OpKind::close) {
@@ -372,7 +382,7 @@ bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
     // Zero bytes for a non-empty send: never a success, and retrying could spin.
     result = op.transferred == length ? int32_t(length) : -EIO;
   }
-  finish(op, map_deadline(op, result), Completion{});
+  finish(op, map_deadline(op, result));
   return true;
 }
 
@@ -475,14 +485,19 @@ int32_t LoopCore::check_accepted(int32_t result) noexcept {
   return result;
 }
 
-void LoopCore::finish(Operation& op, int32_t result, Completion completion) noexcept {
-  unlink(op);
+void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
+  complete(op, result, completion);
+}
+
+inline void LoopCore::complete(Operation& op, int32_t result, Completion& completion) noexcept {
   --active_;
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
-  if (op.fd >= 0 && op.kind != OpKind::close && fds_[op.fd].closer != nullptr) {
-    start_waiting_close(op.fd);
+  if (op.fd >= 0 && op.kind != OpKind::close) {
+    FdRecord& record = fds_[op.fd];
+    unlink(op, record);
+    if (record.closer != nullptr) start_waiting_close(op.fd);
   }
   op.callback(owner_, op, completion);
 }
@@ -554,21 +569,11 @@ int LoopCore::release_buffer(uint16_t buffer_id) noexcept {
   return 0;
 }
 
-void LoopCore::link(Operation& op) noexcept {
-  if (op.fd < 0 || op.kind == OpKind::close) return;
-  FdRecord& record = fds_[op.fd];
-  op.fd_prev = nullptr;
-  op.fd_next = record.head;
-  if (record.head != nullptr) record.head->fd_prev = &op;
-  record.head = &op;
-}
-
-void LoopCore::unlink(Operation& op) noexcept {
-  if (op.fd < 0 || op.kind == OpKind::close) return;
+void LoopCore::unlink(Operation& op, FdRecord& record) noexcept {
   if (op.fd_prev != nullptr) {
     op.fd_prev->fd_next = op.fd_next;
   } else {
-    fds_[op.fd].head = op.fd_next;
+    record.head = op.fd_next;
   }
   if (op.fd_next != nullptr) op.fd_next->fd_prev = op.fd_prev;
   op.fd_prev = op.fd_next = nullptr;

@@ -10,6 +10,7 @@
 #include "backend/backends.hpp"
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
+#include "hot_path.hpp"
 #include <cerrno>
 
 #include "ringsock/loop.hpp"
@@ -52,7 +53,19 @@ class LoopCore {
     return fds_[fd].closer != nullptr ? -EBADF : 0;
   }
   /// Starts a filled-in operation (kind, fd, args, callback already set).
-  int submit(Operation& op) noexcept;
+  /// Inline: the common kinds go from the Loop call to the SQE in one function.
+  RINGSOCK_HOT int submit(Operation& op) noexcept {
+    op.flags = 0;
+    op.transferred = 0;
+    if (__builtin_expect(op.timeout_ns != 0 || set_up_at_submit(op.kind), 0)) {
+      return submit_set_up(op);
+    }
+    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
+    if (sends && fds_[op.fd].send_path != FdRecord::SendPath::ring && sends_directly(op.fd)) {
+      op.flags |= kDirectSend;
+    }
+    return begin(op);
+  }
   int cancel(Operation& op) noexcept;
   int run(RunMode mode) noexcept;
   void stop() noexcept { stop_requested_ = true; }
@@ -67,14 +80,39 @@ class LoopCore {
   const LoopStats& stats() const noexcept { return stats_; }
 
  private:
+  /// Kinds with work at submit: a timer's deadline, close.
+  static bool set_up_at_submit(OpKind kind) noexcept {
+    return kind == OpKind::timeout || kind == OpKind::close;
+  }
+  int submit_set_up(Operation& op) noexcept;
+  /// Hands a submitted operation to the backend and tracks it; on refusal op is idle again.
+  RINGSOCK_HOT int begin(Operation& op) noexcept {
+    const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)
+    op.state = OpState::submitted;
+    int rc = start(op);
+    if (__builtin_expect(rc < 0, 0)) {
+      op.state = OpState::idle;
+      return rc;
+    }
+    if (fd >= 0) link(op, fds_[fd]);
+    ++active_;
+    return 0;
+  }
   int submit_close(Operation& op) noexcept;
   bool sends_directly(int fd) noexcept;
-  int turn(bool wait) noexcept;
-  int start(Operation& op) noexcept;
+  RINGSOCK_HOT inline int turn(bool wait) noexcept;
+  [[gnu::cold, gnu::noinline]] int busy_poll() noexcept;
+  /// Every (re)start goes through here: direct sends try the syscall first.
+  RINGSOCK_HOT int start(Operation& op) noexcept {
+    if (__builtin_expect((op.flags & kDirectSend) && !(op.flags & kAwaitReady), 0)) {
+      return send_direct(op);
+    }
+    return backend_.start(op);
+  }
   int send_direct(Operation& op) noexcept;
   bool retry_when_ready(Operation& op, int32_t& result) noexcept;
-  uint32_t drain() noexcept;
-  bool dispatch(const RawEvent& event) noexcept;
+  RINGSOCK_HOT inline uint32_t drain() noexcept;
+  [[gnu::noinline]] bool dispatch(Operation& op, RawEvent event) noexcept;
   bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_bundle(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_send(Operation& op, int32_t result) noexcept;
@@ -86,13 +124,35 @@ class LoopCore {
     bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
     return (expired && result == -ECANCELED) ? -ETIMEDOUT : result;
   }
-  void finish(Operation& op, int32_t result, Completion completion) noexcept;
+  /// The terminal result: unlinks op, makes it idle and calls back.
+  [[gnu::noinline]] void finish(Operation& op, int32_t result, Completion& completion) noexcept;
+  /// finish() itself, inlined where results are most common (drain).
+  RINGSOCK_HOT inline void complete(Operation& op, int32_t result,
+                                    Completion& completion) noexcept;
+  void finish(Operation& op, int32_t result) noexcept {
+    Completion completion{};
+    finish(op, result, completion);
+  }
+  /// Kinds whose successful result goes to the callback as it is (no
+  /// continuation, no buffer, no address to fill in).
+  static bool plain_result(OpKind kind) noexcept {
+    constexpr uint32_t kPlain = 1u << unsigned(OpKind::connect) | 1u << unsigned(OpKind::recv) |
+                                1u << unsigned(OpKind::sendto) | 1u << unsigned(OpKind::shutdown) |
+                                1u << unsigned(OpKind::timeout) | 1u << unsigned(OpKind::nop);
+    return (kPlain >> unsigned(kind)) & 1u;
+  }
   void restart(Operation& op) noexcept;
   void defer(Operation& op, int32_t result) noexcept;
   void pause(Operation& op) noexcept;
   void resume_paused() noexcept;
-  void link(Operation& op) noexcept;
-  void unlink(Operation& op) noexcept;
+  /// Puts op on its fd's list (close is never on it: it waits for the list).
+  void link(Operation& op, FdRecord& record) noexcept {
+    op.fd_prev = nullptr;
+    op.fd_next = record.head;
+    if (record.head != nullptr) record.head->fd_prev = &op;
+    record.head = &op;
+  }
+  void unlink(Operation& op, FdRecord& record) noexcept;
   void start_waiting_close(int fd) noexcept;
   void close_now(Operation& op) noexcept;
 

@@ -9,6 +9,7 @@
 
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
+#include "hot_path.hpp"
 #include "ringsock/capabilities.hpp"
 #include "ringsock/loop.hpp"
 #include "ringsock/operation.hpp"

@@ -27,10 +27,12 @@ class Backends {
 #else
 #define RINGSOCK_DISPATCH(call) (epoll_.call)
 #endif
-  int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
+  RINGSOCK_HOT int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
-  int turn(EventQueue& queue, bool wait) noexcept { return RINGSOCK_DISPATCH(turn(queue, wait)); }
+  RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
+    return RINGSOCK_DISPATCH(turn(queue, wait));
+  }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
 #undef RINGSOCK_DISPATCH

@@ -22,11 +22,6 @@ static_assert(offsetof(TimeSpec64, nanoseconds) == offsetof(__kernel_timespec, t
 
 namespace {
 
-constexpr uint16_t kBufferGroup = 0;
-// Newer than liburing 2.3's headers: a multishot receive that fills several
-// ring buffers per completion (6.10; caps.recv_bundle).
-constexpr uint16_t kRecvSendBundle = 1u << 4;
-
 // Setup flag sets, best first. A kernel that lacks one answers -EINVAL and we
 // try the next: SINGLE_ISSUER|DEFER_TASKRUN (6.1) runs completions only when
 // we ask for them, which suits one loop per thread; COOP_TASKRUN (5.19) avoids
@@ -152,21 +147,10 @@ void UringBackend::deinit() noexcept {
   wake_armed_ = false;
 }
 
-// Room for `count` SQEs in a row (an operation and its linked deadline).
-// The common case is one free SQE; everything else takes the slow path.
-inline io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
-  if (count == 1) {
-    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
-  } else if (io_uring_sq_space_left(&ring_) >= count) {
-    return io_uring_get_sqe(&ring_);
-  }
-  return get_sqes_after_flush(count);
-}
-
-// A full SQ is flushed to the kernel and retried; if the kernel pushes back
-// (-EBUSY: completions must be reaped first) they are moved to the event
+// A full SQ is flushed to the kernel and checked again; if the kernel pushes
+// back (-EBUSY: completions must be reaped first) they are moved to the event
 // queue, never dispatched here.
-io_uring_sqe* UringBackend::get_sqes_after_flush(unsigned count) noexcept {
+bool UringBackend::make_room(unsigned count) noexcept {
   for (int attempt = 0; attempt < 3; ++attempt) {
     ++stats_->sq_full_flushes;
     int rc;
@@ -174,105 +158,9 @@ io_uring_sqe* UringBackend::get_sqes_after_flush(unsigned count) noexcept {
       rc = io_uring_submit(&ring_);
     } while (rc == -EINTR);
     if (rc == -EBUSY || rc == -EAGAIN) reap(*queue_);
-    if (io_uring_sq_space_left(&ring_) >= count) return io_uring_get_sqe(&ring_);
+    if (has_room(count)) return true;
   }
-  return nullptr;
-}
-
-int UringBackend::start(Operation& op) noexcept {
-  bool linked = op.flags & kHasDeadline;
-  if (op.kind == OpKind::recv_multishot || op.kind == OpKind::recvfrom_multishot) {
-    if (buffer_ring_ == nullptr) return -EOPNOTSUPP;
-    if (op.kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return -EOPNOTSUPP;
-  }
-  io_uring_sqe* sqe = get_sqes(linked ? 2 : 1);
-  if (sqe == nullptr) return -EAGAIN;
-  prep(sqe, op);
-  io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
-  if (linked) {
-    sqe->flags |= IOSQE_IO_LINK;
-    io_uring_sqe* timer = io_uring_get_sqe(&ring_);
-    io_uring_prep_link_timeout(timer, reinterpret_cast<__kernel_timespec*>(&op.deadline),
-                               IORING_TIMEOUT_ABS);
-    io_uring_sqe_set_data64(timer, encode(&op, Tag::link_timeout));
-  }
-  return 0;
-}
-
-void UringBackend::prep(io_uring_sqe* sqe, Operation& op) noexcept {
-  constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-  OpArgs& a = op.args;
-  if (op.flags & kAwaitReady) {
-    // The kernel answered -EAGAIN: wait until the socket is ready, then run again.
-    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
-    io_uring_prep_poll_add(sqe, op.fd, sends ? POLLOUT : POLLIN);
-    return;
-  }
-  switch (op.kind) {
-    case OpKind::accept: {
-      Endpoint* peer = a.accept.peer;
-      if (peer != nullptr) peer->length = sizeof(peer->storage);
-      io_uring_prep_accept(sqe, op.fd, peer ? peer->address() : nullptr,
-                           peer ? &peer->length : nullptr, kAcceptFlags);
-      break;
-    }
-    case OpKind::accept_multishot:
-      if (caps_->multishot_accept) {
-        io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
-      } else {
-        io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
-      }
-      break;
-    case OpKind::connect:
-      io_uring_prep_connect(sqe, op.fd, a.connect.peer->address(), a.connect.peer->length);
-      break;
-    case OpKind::send:
-      io_uring_prep_send(sqe, op.fd,
-                         static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
-                         a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL);
-      break;
-    case OpKind::recv:
-      io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
-      break;
-    case OpKind::recv_multishot:
-      if (caps_->multishot_recv) {
-        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
-        // One receive fills as many ring buffers as the data needs; the core
-        // hands them out one callback each (LoopCore::dispatch_bundle).
-        if (caps_->recv_bundle) sqe->ioprio |= kRecvSendBundle;
-      } else {
-        io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
-      }
-      sqe->flags |= IOSQE_BUFFER_SELECT;
-      sqe->buf_group = kBufferGroup;
-      break;
-    case OpKind::sendto:
-      io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
-      break;
-    case OpKind::recvfrom:
-      // The kernel shrinks msg_namelen to the sender's size: reset it for a restart.
-      a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
-      a.message.header.msg_flags = 0;
-      io_uring_prep_recvmsg(sqe, op.fd, &a.message.header, 0);
-      break;
-    case OpKind::recvfrom_multishot:
-      io_uring_prep_recvmsg_multishot(sqe, op.fd, &a.message.header, 0);
-      sqe->flags |= IOSQE_BUFFER_SELECT;
-      sqe->buf_group = kBufferGroup;
-      break;
-    case OpKind::shutdown:
-      io_uring_prep_shutdown(sqe, op.fd, a.io.how);
-      break;
-    case OpKind::timeout:
-      io_uring_prep_timeout(sqe, reinterpret_cast<__kernel_timespec*>(&op.deadline), 0,
-                            IORING_TIMEOUT_ABS);
-      break;
-    case OpKind::nop:
-    case OpKind::none:
-    case OpKind::close:  // never started here: the core closes synchronously (close_now)
-      io_uring_prep_nop(sqe);
-      break;
-  }
+  return false;
 }
 
 int UringBackend::cancel(Operation& op) noexcept {
@@ -291,53 +179,34 @@ void UringBackend::arm_wake() noexcept {
   wake_armed_ = true;
 }
 
-// One submit per turn: everything queued since the last turn goes in with the
-// wait. EINTR returns to the caller so a stop() from a signal handler is seen.
-int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
-  if (!wake_armed_) arm_wake();
+// The rare answers of io_uring_enter: retried, or returned as they are.
+// EINTR while waiting returns to the caller, so a stop() from a signal
+// handler is seen.
+int UringBackend::turn_retry(EventQueue& queue, bool wait, int rc) noexcept {
   for (;;) {
-    int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
     if (rc >= 0 || rc == -ETIME) break;
     if (rc == -EINTR) {
-      if (!wait) continue;
-      break;
-    }
-    if (rc == -EBUSY || rc == -EAGAIN) {
+      if (wait) break;
+    } else if (rc == -EBUSY || rc == -EAGAIN) {
       // The kernel wants its completion queue read before taking more.
       unsigned seen = reap(queue);
       if (seen > 0 || queue.full()) return int(seen);
-      continue;
+    } else {
+      return rc;
     }
-    return rc;
+    rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   }
   return int(reap(queue));
 }
 
-// Copies ready CQEs into the queue (as many as fit) and returns their count;
-// flushes the kernel's overflow list when the CQ ran over, so nothing is lost.
-unsigned UringBackend::reap(EventQueue& queue) noexcept {
+unsigned UringBackend::reap_overflow(EventQueue& queue) noexcept {
   unsigned total = 0;
-  for (;;) {
-    unsigned space = queue.space();
-    unsigned head;
-    unsigned seen = 0;
-    io_uring_cqe* cqe;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      if (seen == space) break;
-      ++seen;
-      Tag tag = tag_of(cqe->user_data);
-      if (tag == Tag::operation) {
-        queue.push(RawEvent{cqe->user_data, cqe->res, cqe->flags});
-      } else if (tag == Tag::wake) {
-        wake_armed_ = false;
-      }
-    }
-    io_uring_cq_advance(&ring_, seen);
-    total += seen;
-    if (seen == space || !io_uring_cq_has_overflow(&ring_)) break;
+  while (queue.space() != 0 && io_uring_cq_has_overflow(&ring_)) {
     ++stats_->cq_overflow_flushes;
-    io_uring_get_events(&ring_);
-    if (seen == 0 && io_uring_cq_ready(&ring_) == 0) break;
+    io_uring_get_events(&ring_);  // moves overflowed CQEs into the CQ
+    unsigned taken = copy_ready(queue);
+    if (taken == 0) break;
+    total += taken;
   }
   return total;
 }

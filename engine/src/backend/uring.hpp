@@ -18,10 +18,10 @@ class UringBackend {
   int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
            LoopStats& stats) noexcept;
   void deinit() noexcept;
-  int start(Operation& op) noexcept;
+  int start(Operation& op) noexcept;  // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
   void forget(int) noexcept {}  // the ring keeps nothing per fd
-  int turn(EventQueue& queue, bool wait) noexcept;
+  int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
   /// A receive bundle takes consecutive entries of the buffer ring: the id of
@@ -37,10 +37,16 @@ class UringBackend {
   int setup_ring(const LoopOptions& options) noexcept;
   int setup_buffer_ring() noexcept;
   int setup_wake() noexcept;
+  // The submit path (uring_hot_path.hpp).
+  bool has_room(unsigned count) const noexcept;
+  io_uring_sqe* next_sqe() noexcept;
   io_uring_sqe* get_sqes(unsigned count) noexcept;
-  io_uring_sqe* get_sqes_after_flush(unsigned count) noexcept;
-  void prep(io_uring_sqe* sqe, Operation& op) noexcept;
+  [[gnu::cold, gnu::noinline]] bool make_room(unsigned count) noexcept;
+  void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
   unsigned reap(EventQueue& queue) noexcept;
+  [[gnu::cold, gnu::noinline]] unsigned reap_overflow(EventQueue& queue) noexcept;
+  unsigned copy_ready(EventQueue& queue) noexcept;
+  [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
 
@@ -66,3 +72,5 @@ static_assert(Backend<UringBackend>);
 int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept;
 
 }  // namespace ringsock::detail
+
+#include "backend/uring_hot_path.hpp"

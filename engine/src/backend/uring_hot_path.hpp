@@ -1,0 +1,179 @@
+// The io_uring backend's hot path, inline: how an operation becomes SQEs
+// (start), and one turn (submit, wait, copy the CQEs out). A Loop call
+// (validate, fill, start) compiles into one function, and so does a loop turn
+// up to liburing's submit call. Included by uring.hpp only.
+#pragma once
+
+#include <poll.h>
+
+#include "backend/uring.hpp"
+#include "user_data.hpp"
+
+namespace ringsock::detail {
+
+inline constexpr uint16_t kBufferGroup = 0;
+// Newer than liburing 2.3's headers: a multishot receive that fills several
+// ring buffers per completion (6.10; caps.recv_bundle).
+inline constexpr uint16_t kRecvSendBundle = 1u << 4;
+
+// liburing's io_uring_get_sqe, for the rings we set up (kSetupAttempts): no
+// SQPOLL, so the head is ours to read plainly; no SQE128.
+inline bool UringBackend::has_room(unsigned count) const noexcept {
+  const io_uring_sq& sq = ring_.sq;
+  return sq.sqe_tail + count - IO_URING_READ_ONCE(*sq.khead) <= sq.ring_entries;
+}
+
+inline io_uring_sqe* UringBackend::next_sqe() noexcept {
+  io_uring_sq& sq = ring_.sq;
+  unsigned tail = sq.sqe_tail++;
+  return &sq.sqes[tail & sq.ring_mask];
+}
+
+// Room for `count` SQEs in a row (an operation and its linked deadline), the
+// first one taken; nullptr if even a flush made no room.
+inline io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
+  if (__builtin_expect(!has_room(count), 0) && !make_room(count)) return nullptr;
+  return next_sqe();
+}
+
+RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
+  // Read once, before any store to the ring: the compiler cannot tell those
+  // from stores to op, and the kind is often a constant in the Loop call.
+  const OpKind kind = op.kind;
+  const uint8_t flags = op.flags;
+  bool linked = flags & kHasDeadline;
+  if (kind == OpKind::recv_multishot || kind == OpKind::recvfrom_multishot) {
+    if (buffer_ring_ == nullptr) return -EOPNOTSUPP;
+    if (kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return -EOPNOTSUPP;
+  }
+  io_uring_sqe* sqe = get_sqes(linked ? 2 : 1);
+  if (sqe == nullptr) return -EAGAIN;
+  prep(sqe, op, kind, flags);
+  io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
+  if (linked) {
+    sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe* timer = next_sqe();
+    io_uring_prep_link_timeout(timer, reinterpret_cast<__kernel_timespec*>(&op.deadline),
+                               IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(timer, encode(&op, Tag::link_timeout));
+  }
+  return 0;
+}
+
+RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, OpKind kind,
+                                            uint8_t flags) noexcept {
+  constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+  OpArgs& a = op.args;
+  if (flags & kAwaitReady) {
+    // The kernel answered -EAGAIN: wait until the socket is ready, then run again.
+    bool sends = kind == OpKind::send || kind == OpKind::sendto;
+    io_uring_prep_poll_add(sqe, op.fd, sends ? POLLOUT : POLLIN);
+    return;
+  }
+  switch (kind) {
+    case OpKind::accept: {
+      Endpoint* peer = a.accept.peer;
+      if (peer != nullptr) peer->length = sizeof(peer->storage);
+      io_uring_prep_accept(sqe, op.fd, peer ? peer->address() : nullptr,
+                           peer ? &peer->length : nullptr, kAcceptFlags);
+      break;
+    }
+    case OpKind::accept_multishot:
+      if (caps_->multishot_accept) {
+        io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
+      } else {
+        io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
+      }
+      break;
+    case OpKind::connect:
+      io_uring_prep_connect(sqe, op.fd, a.connect.peer->address(), a.connect.peer->length);
+      break;
+    case OpKind::send:
+      io_uring_prep_send(sqe, op.fd,
+                         static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
+                         a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL);
+      break;
+    case OpKind::recv:
+      io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
+      break;
+    case OpKind::recv_multishot:
+      if (caps_->multishot_recv) {
+        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
+        // One receive fills as many ring buffers as the data needs; the core
+        // hands them out one callback each (LoopCore::dispatch_bundle).
+        if (caps_->recv_bundle) sqe->ioprio |= kRecvSendBundle;
+      } else {
+        io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
+      }
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+      break;
+    case OpKind::sendto:
+      io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+      break;
+    case OpKind::recvfrom:
+      // The kernel shrinks msg_namelen to the sender's size: reset it for a restart.
+      a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
+      a.message.header.msg_flags = 0;
+      io_uring_prep_recvmsg(sqe, op.fd, &a.message.header, 0);
+      break;
+    case OpKind::recvfrom_multishot:
+      io_uring_prep_recvmsg_multishot(sqe, op.fd, &a.message.header, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+      break;
+    case OpKind::shutdown:
+      io_uring_prep_shutdown(sqe, op.fd, a.io.how);
+      break;
+    case OpKind::timeout:
+      io_uring_prep_timeout(sqe, reinterpret_cast<__kernel_timespec*>(&op.deadline), 0,
+                            IORING_TIMEOUT_ABS);
+      break;
+    case OpKind::nop:
+    case OpKind::none:
+    case OpKind::close:  // never started here: the core closes synchronously (close_now)
+      io_uring_prep_nop(sqe);
+      break;
+  }
+}
+
+// One submit per turn: everything queued since the last turn goes in with the
+// wait.
+RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
+  if (__builtin_expect(!wake_armed_, 0)) arm_wake();
+  int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+  if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
+  return int(reap(queue));
+}
+
+// Copies ready CQEs into the queue (as many as fit) and returns their count;
+// flushes the kernel's overflow list when the CQ ran over, so nothing is lost.
+RINGSOCK_HOT inline unsigned UringBackend::reap(EventQueue& queue) noexcept {
+  unsigned total = copy_ready(queue);
+  if (__builtin_expect(io_uring_cq_has_overflow(&ring_), 0)) total += reap_overflow(queue);
+  return total;
+}
+
+RINGSOCK_HOT inline unsigned UringBackend::copy_ready(EventQueue& queue) noexcept {
+  io_uring_cq& cq = ring_.cq;
+  unsigned head = *cq.khead;
+  // The acquire orders the CQE reads after the tail read.
+  unsigned ready = io_uring_smp_load_acquire(cq.ktail) - head;
+  unsigned space = queue.space();
+  unsigned take = ready < space ? ready : space;
+  for (unsigned i = 0; i < take; ++i) {
+    // One io_uring_cqe per entry: the ring is set up without CQE32.
+    const io_uring_cqe& cqe = cq.cqes[(head + i) & cq.ring_mask];
+    Tag tag = tag_of(cqe.user_data);
+    if (__builtin_expect(tag == Tag::operation, 1)) {
+      queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});
+    } else if (tag == Tag::wake) {
+      wake_armed_ = false;
+    }
+  }
+  // The kernel may reuse the entries once it sees the new head.
+  if (take != 0) io_uring_smp_store_release(cq.khead, head + take);
+  return take;
+}
+
+}  // namespace ringsock::detail
