@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -223,6 +225,29 @@ TEST(CliArgs, SourceOfEachConnection) {
   EXPECT_STREQ(url, "tcp://[fd00::ffff]:0");
   ASSERT_EQ(parse({"load", "tcp://127.0.0.1:9"}, args).rc, 0);
   EXPECT_FALSE(ringsock_cli::source_for(args.load.source, 0, local));
+}
+
+// Durations take up to 9 decimals (a whole number of nanoseconds); anything
+// else is refused with the usage exit code and names the option.
+TEST(CliArgs, DurationsTakeDecimals) {
+  const std::vector<std::pair<std::string, uint64_t>> good = {
+      {"0.5s", 500000000u},  {"0.5", 500000000u},           {"1.25ms", 1250000u},
+      {"2.5m", 150000000000u}, {"1.000000001s", 1000000001u}, {"0.001us", 1u},
+      {"10s", 10000000000u}, {"7ns", 7u},
+  };
+  for (const auto& [text, ns] : good) {
+    Args args;
+    Parsed parsed = parse({"load", "tcp://127.0.0.1:9", "--warmup", text.c_str()}, args);
+    ASSERT_EQ(parsed.rc, 0) << text << ": " << parsed.error;
+    EXPECT_EQ(args.load.warmup_ns, ns) << text;
+  }
+  for (const char* bad : {"1.", ".5s", "1.5.0s", "0.5ns", "0.0000000001s", "1e3s", "1.5x",
+                          "-0.5s", "1,5s", "0.1234567891s", "1000000001s"}) {
+    Args args;
+    Parsed parsed = parse({"load", "tcp://127.0.0.1:9", "--duration", bad}, args);
+    EXPECT_EQ(parsed.rc, kExitUsage) << bad;
+    EXPECT_NE(parsed.error.find("--duration"), std::string::npos) << bad << ": " << parsed.error;
+  }
 }
 
 }  // namespace

@@ -146,13 +146,28 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& err
   return 0;
 }
 
-// "10s", "500ms", "250us", "2m", "1000ns"; a bare number is seconds.
+// "10s", "0.5s", "500ms", "1.5ms", "250us", "2m", "1000ns"; a bare number is
+// seconds. Up to 9 decimals; the result must be whole nanoseconds.
 bool parse_duration(string_view text, uint64_t& out) noexcept {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  uint64_t value = 0;
-  if (!parse_u64(text.substr(0, digits), value) || value > 1000000000ULL) return false;
-  string_view unit = text.substr(digits);
+  auto digits_from = [&](size_t at) {
+    size_t end = at;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    return end;
+  };
+  size_t whole_end = digits_from(0);
+  uint64_t whole = 0;
+  if (!parse_u64(text.substr(0, whole_end), whole) || whole > 1000000000ULL) return false;
+  uint64_t fraction = 0, fraction_scale = 1;
+  size_t unit_at = whole_end;
+  if (unit_at < text.size() && text[unit_at] == '.') {
+    size_t end = digits_from(unit_at + 1);
+    size_t decimals = end - unit_at - 1;
+    if (decimals == 0 || decimals > 9) return false;
+    parse_u64(text.substr(unit_at + 1, decimals), fraction);
+    for (size_t i = 0; i < decimals; ++i) fraction_scale *= 10;
+    unit_at = end;
+  }
+  string_view unit = text.substr(unit_at);
   uint64_t scale = 0;
   if (unit.empty() || unit == "s") scale = 1000000000ULL;
   else if (unit == "ms") scale = 1000000ULL;
@@ -160,8 +175,11 @@ bool parse_duration(string_view text, uint64_t& out) noexcept {
   else if (unit == "ns") scale = 1;
   else if (unit == "m") scale = 60000000000ULL;
   else return false;
-  if (value > UINT64_MAX / scale) return false;
-  out = value * scale;
+  unsigned __int128 part = static_cast<unsigned __int128>(fraction) * scale;
+  if (part % fraction_scale != 0) return false;  // a fraction of a nanosecond
+  auto extra = uint64_t(part / fraction_scale);
+  if (whole > UINT64_MAX / scale || whole * scale > UINT64_MAX - extra) return false;
+  out = whole * scale + extra;
   return true;
 }
 
@@ -319,11 +337,11 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
     if (!parse_u64(value, load.count) || load.count == 0) return load_value_error(name, value, errors);
   } else if (name == "--duration") {
     if (!parse_duration(value, load.duration_ns) || load.duration_ns == 0) {
-      return errors.fail("bad value '%.*s' for --duration: expected e.g. 10s, 500ms", value);
+      return errors.fail("bad value '%.*s' for --duration: expected e.g. 10s, 1.5s, 500ms", value);
     }
   } else if (name == "--warmup") {
     if (!parse_duration(value, load.warmup_ns)) {
-      return errors.fail("bad value '%.*s' for --warmup: expected e.g. 1s, 200ms", value);
+      return errors.fail("bad value '%.*s' for --warmup: expected e.g. 1s, 0.5s, 200ms", value);
     }
   } else {
     return errors.fail("unknown option '%.*s' for load (see ringsock --help)", name);
