@@ -5,6 +5,7 @@
 # The environment (RINGSOCK_BACKEND included) is passed through untouched.
 #   BUILD_DIR  build directory (default: <repo>/build-bench)
 #   JOBS       parallel compile jobs (default: 2)
+#   CPU        the CPU the bench is pinned to (default: 1)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,13 +16,19 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGSOCK_BUIL
 ninja -C "$build" -j "${JOBS:-2}" engine_bench
 
 # benchmark 1.7.1: --benchmark_min_time takes plain seconds (the "0.2s" form is 1.8+).
-"$build/bench/engine_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_min_time=0.2 --benchmark_out="$json" --benchmark_out_format=json "$@"
+# Repetitions of engine and raw are interleaved in random order and the
+# process is pinned to one CPU (CPU, default 1): on a shared 2-core machine
+# that brought the spread of a NOP from ~8% to ~2%.
+pin=()
+if command -v taskset >/dev/null; then pin=(taskset -c "${CPU:-1}"); fi
+"${pin[@]}" "$build/bench/engine_bench" --benchmark_repetitions=15 \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=0.1 --benchmark_out="$json" --benchmark_out_format=json "$@"
 
 # ns/op: median real time per operation (a NOP or an echo round trip), from
 # items/s. cpu ns/op: median thread CPU time per operation; all the work runs
 # on the benchmark thread (DEFER_TASKRUN), so it is the figure that other load
-# on a shared machine disturbs least. cv: spread of the 5 real-time repetitions.
+# on a shared machine disturbs least. cv: spread of the 15 real-time repetitions.
 python3 - "$json" <<'PY'
 import json, sys
 SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
