@@ -110,7 +110,10 @@ for arch in "${archs[@]}"; do
     shared_bytes="—"
     shared_code="—"
     if [[ -n "$shared_glob" ]]; then
-      shared="$(find "$dir" -path "$out" -prune -o -type f -name "$shared_glob" -print | head -n1)"
+      # The newest match: a build dir may still hold the library of an older
+      # ABI version (libringsock.so.0.1.0 next to .0.2.0).
+      shared="$(find "$dir" -path "$out" -prune -o -type f -name "$shared_glob" -printf '%T@ %p\n' |
+        sort -n | tail -n1 | cut -d' ' -f2-)"
       [[ -n "$shared" ]] || { log "$arch $profile: $shared_glob not found in $dir"; exit 1; }
       cp "$shared" "$out/" && "$strip" --strip-unneeded "$out/$(basename "$shared")"
       shared_name="$(basename "$shared")"
