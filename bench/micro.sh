@@ -59,7 +59,9 @@ print()
 print("| benchmark | engine median ns/op | raw liburing median ns/op | engine/raw "
       "| engine cpu ns/op | raw cpu ns/op | engine/raw (cpu) | cv engine / raw |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for case, sides in rows.items():
+# Repetitions run interleaved, so the JSON's order is random: a fixed order here.
+ORDER = ["nop", "nop_batch32", "echo64", "echo64_multishot"]
+for case, sides in sorted(rows.items(), key=lambda r: (ORDER + [r[0]]).index(r[0])):
     engine, raw = sides.get("engine", {}), sides.get("raw", {})
     print("| %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
         case, cell(engine, "ns", "%.1f"), cell(raw, "ns", "%.1f"), ratio(engine, raw, "ns"),
