@@ -23,10 +23,23 @@ inline bool UringBackend::has_room(unsigned count) const noexcept {
   return sq.sqe_tail + count - IO_URING_READ_ONCE(*sq.khead) <= sq.ring_entries;
 }
 
+// An entry is reused: the fields io_uring_prep_rw does not set in liburing
+// >= 2.6 (io_uring_get_sqe clears them there) are cleared here, so no link,
+// buffer-select or bundle bit of its last use survives. With 2.3's prep_rw,
+// which clears them too, the compiler drops these stores.
 inline io_uring_sqe* UringBackend::next_sqe() noexcept {
   io_uring_sq& sq = ring_.sq;
   unsigned tail = sq.sqe_tail++;
-  return &sq.sqes[tail & sq.ring_mask];
+  io_uring_sqe* sqe = &sq.sqes[tail & sq.ring_mask];
+  sqe->flags = 0;
+  sqe->ioprio = 0;
+  sqe->rw_flags = 0;
+  sqe->buf_index = 0;
+  sqe->personality = 0;
+  sqe->file_index = 0;
+  sqe->addr3 = 0;
+  sqe->__pad2[0] = 0;
+  return sqe;
 }
 
 // Room for `count` SQEs in a row (an operation and its linked deadline), the
