@@ -175,9 +175,17 @@ bool parse_duration(string_view text, uint64_t& out) noexcept {
   else if (unit == "ns") scale = 1;
   else if (unit == "m") scale = 60000000000ULL;
   else return false;
-  unsigned __int128 part = static_cast<unsigned __int128>(fraction) * scale;
-  if (part % fraction_scale != 0) return false;  // a fraction of a nanosecond
-  auto extra = uint64_t(part / fraction_scale);
+  // fraction / fraction_scale of one unit, in nanoseconds; both scales are
+  // powers of ten (or 6 x 10^10), so one divides the other. No 128-bit
+  // arithmetic: 32-bit targets have none.
+  uint64_t extra;
+  if (scale >= fraction_scale) {
+    extra = fraction * (scale / fraction_scale);  // below scale: no overflow
+  } else {
+    uint64_t divisor = fraction_scale / scale;
+    if (fraction % divisor != 0) return false;  // a fraction of a nanosecond
+    extra = fraction / divisor;
+  }
   if (whole > UINT64_MAX / scale || whole * scale > UINT64_MAX - extra) return false;
   out = whole * scale + extra;
   return true;
