@@ -37,7 +37,7 @@ class UringBackend {
   int setup_ring(const LoopOptions& options) noexcept;
   int setup_buffer_ring() noexcept;
   int setup_wake() noexcept;
-  // The submit path (uring_hot_path.hpp).
+  // The hot path is inline (uring_hot_path.hpp); the cold helpers are in uring.cpp.
   bool has_room(unsigned count) const noexcept;
   io_uring_sqe* next_sqe() noexcept;
   io_uring_sqe* get_sqes(unsigned count) noexcept;
