@@ -105,8 +105,7 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
     op.deadline = deadline_after(op.timeout_ns);
   }
   if (op.kind == OpKind::close) return submit_close(op);
-  bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
-  if (sends && sends_directly(op.fd)) op.flags |= kDirectSend;
+  choose_send_path(op);
   return begin(op);
 }
 

@@ -60,10 +60,7 @@ class LoopCore {
     if (__builtin_expect(op.timeout_ns != 0 || set_up_at_submit(op.kind), 0)) {
       return submit_set_up(op);
     }
-    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
-    if (sends && fds_[op.fd].send_path != FdRecord::SendPath::ring && sends_directly(op.fd)) {
-      op.flags |= kDirectSend;
-    }
+    choose_send_path(op);
     return begin(op);
   }
   int cancel(Operation& op) noexcept;
@@ -100,6 +97,14 @@ class LoopCore {
   }
   int submit_close(Operation& op) noexcept;
   bool sends_directly(int fd) noexcept;
+  /// Marks a send or sendto that goes out by sendmsg(2) (see sends_directly);
+  /// the common case, an fd known to send through the ring, stays inline.
+  void choose_send_path(Operation& op) noexcept {
+    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
+    if (sends && fds_[op.fd].send_path != FdRecord::SendPath::ring && sends_directly(op.fd)) {
+      op.flags |= kDirectSend;
+    }
+  }
   RINGSOCK_HOT inline int turn(bool wait) noexcept;
   [[gnu::cold, gnu::noinline]] int busy_poll() noexcept;
   /// Every (re)start goes through here: direct sends try the syscall first.
