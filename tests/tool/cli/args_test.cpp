@@ -171,7 +171,19 @@ INSTANTIATE_TEST_SUITE_P(
                  "127.0.0.2-127.0.0.3", "--source-ports", "9000-9001"}, "--source addresses x"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--sndbuf", "10"}, "'10' for --sndbuf"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--rcvbuf", "lots"}, "'lots' for --rcvbuf"},
-        BadCase{{"load", "tcp://127.0.0.1:1", "--sockperf", "--size", "53"}, "at least 54"}));
+        BadCase{{"load", "tcp://127.0.0.1:1", "--sockperf", "--size", "53"}, "at least 54"},
+        // durations: decimals only as digits '.' digits, at most 9, whole nanoseconds
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1."}, "'1.' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", ".5s"}, "'.5s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1.5.0s"}, "'1.5.0s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "0.5ns"}, "'0.5ns' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "0.0000000001s"}, "'0.0000000001s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1e3s"}, "'1e3s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1.5x"}, "'1.5x' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "-0.5s"}, "'-0.5s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1,5s"}, "'1,5s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "0.1234567891s"}, "'0.1234567891s' for --duration"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--duration", "1000000001s"}, "'1000000001s' for --duration"}));
 
 TEST(CliArgs, LoadModesSourcesAndKnobs) {
   Args args;
@@ -227,8 +239,8 @@ TEST(CliArgs, SourceOfEachConnection) {
   EXPECT_FALSE(ringsock_cli::source_for(args.load.source, 0, local));
 }
 
-// Durations take up to 9 decimals (a whole number of nanoseconds); anything
-// else is refused with the usage exit code and names the option.
+// Durations take up to 9 decimals (a whole number of nanoseconds); the forms
+// they refuse are among the CliArgsBad cases.
 TEST(CliArgs, DurationsTakeDecimals) {
   const std::vector<std::pair<std::string, uint64_t>> good = {
       {"0.5s", 500000000u},  {"0.5", 500000000u},           {"1.25ms", 1250000u},
@@ -240,13 +252,6 @@ TEST(CliArgs, DurationsTakeDecimals) {
     Parsed parsed = parse({"load", "tcp://127.0.0.1:9", "--warmup", text.c_str()}, args);
     ASSERT_EQ(parsed.rc, 0) << text << ": " << parsed.error;
     EXPECT_EQ(args.load.warmup_ns, ns) << text;
-  }
-  for (const char* bad : {"1.", ".5s", "1.5.0s", "0.5ns", "0.0000000001s", "1e3s", "1.5x",
-                          "-0.5s", "1,5s", "0.1234567891s", "1000000001s"}) {
-    Args args;
-    Parsed parsed = parse({"load", "tcp://127.0.0.1:9", "--duration", bad}, args);
-    EXPECT_EQ(parsed.rc, kExitUsage) << bad;
-    EXPECT_NE(parsed.error.find("--duration"), std::string::npos) << bad << ": " << parsed.error;
   }
 }
 
