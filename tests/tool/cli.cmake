@@ -16,7 +16,8 @@ add_executable(tool_cli_e2e_tests
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_interop_test.cpp
 )
-target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
+target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core ringsock_tool_logic GTest::gtest
+                      GTest::gtest_main)
 target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
 # Cross builds: the tests run under qemu-user, which cannot exec a foreign
 # binary by itself; the children are started through the same emulator

@@ -14,7 +14,9 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ostream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 #include "args.hpp"
 #include "child.hpp"
 #include "e2e_support.hpp"
+#include "logic/message.hpp"
 
 namespace {
 
@@ -176,6 +179,76 @@ TEST(LoadVerification, CorruptingEchoExitsFour) {
   EXPECT_EQ(out.find(" 0 failure(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
   EXPECT_NE(err.find("failed verification"), std::string::npos) << err;
+}
+
+// A TCP sink that checks what it is sent: every message whole and valid
+// (sequence numbers are not checked: throughput sends its batch again).
+class CheckingSink {
+ public:
+  CheckingSink() {
+    listen_fd_ = cli_test::bind_loopback_tcp(port_);
+    listen(listen_fd_, 16);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CheckingSink() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    close(listen_fd_);
+  }
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  // Valid only after wait().
+  uint64_t messages = 0, bytes = 0, invalid = 0, left_over = 0;
+  void wait() { thread_.join(); }
+
+ private:
+  void serve() {
+    int fd = accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ringsock::tool::StreamAssembler assembler(65536);
+    std::vector<uint8_t> buffer(65536);
+    auto check = [this](std::span<const uint8_t> m) {
+      ++messages;
+      bytes += m.size();
+      if (!ringsock::tool::verify(m.data(), m.size(), 0, std::nullopt, 1).ok()) ++invalid;
+    };
+    for (;;) {
+      ssize_t n = recv(fd, buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      if (assembler.feed(std::span<const uint8_t>(buffer.data(), size_t(n)), check) !=
+          ringsock::tool::StreamAssembler::Status::ok) {
+        ++invalid;
+        break;
+      }
+    }
+    left_over = assembler.buffered();
+    close(fd);
+  }
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Throughput sends its first batch again as it is; the sink must still get
+// exactly --count whole, valid messages, the last (shorter) batch included.
+TEST(LoadThroughput, RepeatedBatchesAreWholeValidMessages) {
+  for (const char* size : {"1000", "40-3000"}) {
+    SCOPED_TRACE(size);
+    CheckingSink sink;
+    std::string out, err;
+    EXPECT_EQ(run_load({sink.url(), "--mode", "throughput", "--count", "200", "--size", size},
+                       &out, &err),
+              0)
+        << out << err;
+    sink.wait();
+    EXPECT_EQ(sink.messages, 200u) << out;
+    EXPECT_EQ(sink.invalid, 0u);
+    EXPECT_EQ(sink.left_over, 0u);
+    if (std::string(size) == "1000") {
+      EXPECT_EQ(sink.bytes, 200'000u);
+    }
+  }
 }
 
 TEST(LoadConnect, NobodyListeningExitsThreeWithHint) {
