@@ -110,6 +110,7 @@ void EpollBackend::deinit() noexcept {
   timers_.deinit();
   pending_ = OpList{};
   done_ = OpList{};
+  polled_last_turn_ = true;
 }
 
 // ---- what the core calls ---------------------------------------------------------
@@ -152,6 +153,16 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
   try_pending(queue);
   flush_done(queue);
   expire_timers(queue);
+  // Results are here already (a send tried just now, a cancel): a poll now
+  // could not wait, and in a ping-pong it finds nothing (the peer has not
+  // answered yet). Deliver them and poll at the next turn, which is never
+  // skipped, so readiness waits at most one turn behind a steady stream of
+  // tried-at-once work.
+  if (!queue.empty() && polled_last_turn_) {
+    polled_last_turn_ = false;
+    return 0;
+  }
+  polled_last_turn_ = true;
   bool idle = queue.empty() && pending_.empty() && done_.empty();
   int timeout_ms = (wait && idle) ? next_timeout_ms() : 0;
   int count = epoll_wait(epoll_fd_, ready_, kReadyBatch, timeout_ms);

@@ -3,7 +3,8 @@
 //
 // start() only queues an operation; the next turn() tries its syscall first
 // and parks it on its fd's read or write queue only on EAGAIN (one readiness
-// record per fd, libuv's model). Results go to the core's event queue in the
+// record per fd, libuv's model); a turn whose tries already gave results
+// leaves epoll_wait to the next turn. Results go to the core's event queue in the
 // same form io_uring's CQEs take, so the core cannot tell the two apart:
 // multishot accept/recv/recvfrom are emulated with the same buffer pool (an
 // empty pool reports -ENOBUFS, which the core turns into a pause), timers and
@@ -82,6 +83,7 @@ class EpollBackend {
   epoll_event* ready_ = nullptr;
   OpList pending_;  // started, syscall not tried yet
   OpList done_;     // ended by cancel or deadline; result in deferred_result
+  bool polled_last_turn_ = true;  // turn() skips a poll only right after one
   TimerHeap timers_;
   BufferPool* pool_ = nullptr;
 };
