@@ -201,6 +201,53 @@ TEST_P(DatagramTest, MultishotRecvfromReportsEachSender) {
   ::close(server);
 }
 
+// A datagram longer than a pool buffer's payload space: cut to that space
+// and marked truncated; the sender is still reported and the next datagram
+// comes whole.
+TEST_P(DatagramTest, MultishotRecvfromTruncatesOversizedDatagramAndSaysSo) {
+  if (!loop.capabilities().multishot_recv && loop.backend() == BackendKind::uring) {
+    GTEST_SKIP() << "kernel lacks multishot recvmsg";
+  }
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  int client = connect_datagram(server_end);
+  ASSERT_GE(client, 0) << strerror(-client);
+  struct Got {
+    std::vector<std::vector<uint8_t>> payloads;
+    std::vector<bool> truncated;
+    std::vector<socklen_t> peer_lengths;
+  } got;
+  auto cb = [](Loop& l, Operation& op, const Completion& c) {
+    auto* g = static_cast<Got*>(op.user_data);
+    if (!c.has_buffer) return;
+    g->payloads.emplace_back(c.data, c.data + c.result);
+    g->truncated.push_back(c.truncated);
+    g->peer_lengths.push_back(c.peer_length);
+    l.release_buffer(c.buffer_id);
+  };
+  Operation receiver;
+  ASSERT_EQ(loop.recvfrom_multishot(receiver, server, cb, &got), 0);
+  const size_t room = loop.buffer_size() - kRecvfromMultishotHeaderBytes;
+  std::vector<uint8_t> big(room + 100);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 7);
+  ASSERT_EQ(::send(client, big.data(), big.size(), 0), ssize_t(big.size()));
+  ASSERT_EQ(::send(client, "ok", 2, 0), 2);
+  ASSERT_TRUE(run_until(loop, [&] { return got.payloads.size() >= 2; }));
+  EXPECT_EQ(got.payloads[0], std::vector<uint8_t>(big.begin(), big.begin() + ptrdiff_t(room)));
+  EXPECT_TRUE(got.truncated[0]);
+  EXPECT_EQ(got.payloads[1], (std::vector<uint8_t>{'o', 'k'}));
+  EXPECT_FALSE(got.truncated[1]);
+  Endpoint local_end = bound_endpoint(client, server_end);
+  if (!is_unix()) {  // an unbound UNIX datagram client has no name to report
+    EXPECT_EQ(got.peer_lengths[0], local_end.length);
+    EXPECT_EQ(got.peer_lengths[1], local_end.length);
+  }
+  ASSERT_EQ(loop.cancel(receiver), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return !receiver.in_flight(); }));
+  ::close(client);
+  ::close(server);
+}
+
 TEST_P(DatagramTest, OversizedDatagramIsTruncatedAndSaysSo) {
   Endpoint server_end;
   int server = bind_server(server_end);

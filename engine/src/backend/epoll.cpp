@@ -410,22 +410,26 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
 }
 
 // recvfrom lays the buffer out as io_uring does: header, sender, payload.
+// recvfrom(2) with MSG_TRUNC, not recvmsg(2): no msghdr and iovec to copy in
+// per datagram (perf, UDP sink: ~3.5% of the server's time), and the full
+// length it returns tells a truncated datagram as well as msg_flags did.
 int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   uint8_t* buffer = pool_->data(id);
+  const size_t capacity = pool_->size_bytes() - kRecvMsgPayloadOffset;
+  auto* name = reinterpret_cast<sockaddr*>(buffer + sizeof(RecvMsgHeader));
+  socklen_t name_length;
   ssize_t rc;
-  iovec payload{buffer + kRecvMsgPayloadOffset, pool_->size_bytes() - kRecvMsgPayloadOffset};
-  msghdr header{};
-  header.msg_name = buffer + sizeof(RecvMsgHeader);
-  header.msg_namelen = kRecvMsgNameBytes;
-  header.msg_iov = &payload;
-  header.msg_iovlen = 1;
   do {
-    rc = ::recvmsg(op.fd, &header, MSG_DONTWAIT);
+    name_length = kRecvMsgNameBytes;
+    rc = ::recvfrom(op.fd, buffer + kRecvMsgPayloadOffset, capacity, MSG_DONTWAIT | MSG_TRUNC,
+                    name, &name_length);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  bool truncated = size_t(rc) > capacity;
+  uint32_t payload = truncated ? uint32_t(capacity) : uint32_t(rc);
   auto* out = reinterpret_cast<RecvMsgHeader*>(buffer);
-  *out = RecvMsgHeader{header.msg_namelen, 0, uint32_t(rc), uint32_t(header.msg_flags)};
-  return int32_t(kRecvMsgPayloadOffset + size_t(rc));
+  *out = RecvMsgHeader{name_length, 0, payload, truncated ? uint32_t(MSG_TRUNC) : 0u};
+  return int32_t(kRecvMsgPayloadOffset + payload);
 }
 
 // The core starts a close only when nothing else is in flight on the fd.
