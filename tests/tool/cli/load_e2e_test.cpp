@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -136,43 +137,54 @@ TEST_F(LoadTcp, FailingAssertionExitsFive) {
   EXPECT_NE(out.find("FAILED"), std::string::npos) << out;
 }
 
-// A TCP echo that flips the last byte of everything it sends back.
-class CorruptingEcho {
+// A plain TCP server on loopback for one connection, served by `serve` on a
+// thread of its own (reads time out after 10 s, so a test cannot hang).
+class OneConnectionServer {
  public:
-  CorruptingEcho() {
+  explicit OneConnectionServer(std::function<void(int fd)> serve) : serve_(std::move(serve)) {
     listen_fd_ = cli_test::bind_loopback_tcp(port_);
     listen(listen_fd_, 16);
-    thread_ = std::thread([this] { serve(); });
+    thread_ = std::thread([this] { run(); });
   }
-  ~CorruptingEcho() {
+  ~OneConnectionServer() {
     shutdown(listen_fd_, SHUT_RDWR);
-    thread_.join();
+    join();
     close(listen_fd_);
   }
   std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  /// Waits until the connection has been served.
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
 
  private:
-  void serve() {
+  void run() {
     int fd = accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) return;
     timeval tv{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buffer[65536];
-    for (;;) {
-      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      buffer[n - 1] = char(buffer[n - 1] ^ 0x5a);
-      if (send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
-    }
+    serve_(fd);
     close(fd);
   }
+  std::function<void(int fd)> serve_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::thread thread_;
 };
 
+// A TCP echo that flips the last byte of everything it sends back.
+void corrupting_echo(int fd) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    buffer[n - 1] = char(buffer[n - 1] ^ 0x5a);
+    if (send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
+  }
+}
+
 TEST(LoadVerification, CorruptingEchoExitsFour) {
-  CorruptingEcho echo;
+  OneConnectionServer echo(corrupting_echo);
   std::string out, err;
   EXPECT_EQ(run_load({echo.url(), "--count", "100", "--size", "100"}, &out, &err), 4)
       << out << err;
@@ -183,29 +195,9 @@ TEST(LoadVerification, CorruptingEchoExitsFour) {
 
 // A TCP sink that checks what it is sent: every message whole and valid
 // (sequence numbers are not checked: throughput sends its batch again).
-class CheckingSink {
- public:
-  CheckingSink() {
-    listen_fd_ = cli_test::bind_loopback_tcp(port_);
-    listen(listen_fd_, 16);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~CheckingSink() {
-    shutdown(listen_fd_, SHUT_RDWR);
-    if (thread_.joinable()) thread_.join();
-    close(listen_fd_);
-  }
-  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
-  // Valid only after wait().
+struct CheckedStream {
   uint64_t messages = 0, bytes = 0, invalid = 0, left_over = 0;
-  void wait() { thread_.join(); }
-
- private:
-  void serve() {
-    int fd = accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) return;
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  void read_all(int fd) {
     ringsock::tool::StreamAssembler assembler(65536);
     std::vector<uint8_t> buffer(65536);
     auto check = [this](std::span<const uint8_t> m) {
@@ -223,11 +215,7 @@ class CheckingSink {
       }
     }
     left_over = assembler.buffered();
-    close(fd);
   }
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::thread thread_;
 };
 
 // Throughput sends its first batch again as it is; the sink must still get
@@ -235,18 +223,19 @@ class CheckingSink {
 TEST(LoadThroughput, RepeatedBatchesAreWholeValidMessages) {
   for (const char* size : {"1000", "40-3000"}) {
     SCOPED_TRACE(size);
-    CheckingSink sink;
+    CheckedStream stream;
+    OneConnectionServer sink([&stream](int fd) { stream.read_all(fd); });
     std::string out, err;
     EXPECT_EQ(run_load({sink.url(), "--mode", "throughput", "--count", "200", "--size", size},
                        &out, &err),
               0)
         << out << err;
-    sink.wait();
-    EXPECT_EQ(sink.messages, 200u) << out;
-    EXPECT_EQ(sink.invalid, 0u);
-    EXPECT_EQ(sink.left_over, 0u);
+    sink.join();
+    EXPECT_EQ(stream.messages, 200u) << out;
+    EXPECT_EQ(stream.invalid, 0u);
+    EXPECT_EQ(stream.left_over, 0u);
     if (std::string(size) == "1000") {
-      EXPECT_EQ(sink.bytes, 200'000u);
+      EXPECT_EQ(stream.bytes, 200'000u);
     }
   }
 }
