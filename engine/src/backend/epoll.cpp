@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "backend/plain_syscalls.hpp"
 #include "loop_core.hpp"
 #include "user_data.hpp"
 
@@ -165,7 +166,7 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
   polled_last_turn_ = true;
   bool idle = queue.empty() && pending_.empty() && done_.empty();
   int timeout_ms = (wait && idle) ? next_timeout_ms() : 0;
-  int count = epoll_wait(epoll_fd_, ready_, kReadyBatch, timeout_ms);
+  int count = sys::epoll_wait(epoll_fd_, ready_, kReadyBatch, timeout_ms);
   if (count < 0) return errno == EINTR ? 0 : -errno;
   for (int i = 0; i < count; ++i) {
     int fd = ready_[i].data.fd;
@@ -278,8 +279,8 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
       case OpKind::accept: {
         Endpoint* peer = a.accept.peer;
         if (peer != nullptr) peer->length = sizeof(peer->storage);
-        rc = accept4(op.fd, peer ? peer->address() : nullptr, peer ? &peer->length : nullptr,
-                     kAcceptFlags);
+        rc = sys::accept4(op.fd, peer ? peer->address() : nullptr,
+                          peer ? &peer->length : nullptr, kAcceptFlags);
         break;
       }
       case OpKind::connect:
@@ -287,24 +288,24 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
         // done, or the connection's error. A plain EAGAIN (a UNIX listener's
         // backlog is full) is a result, as on io_uring: poll reports an
         // unconnected UNIX socket writable at once, so waiting would spin.
-        rc = ::connect(op.fd, a.connect.peer->address(), a.connect.peer->length);
+        rc = sys::connect(op.fd, a.connect.peer->address(), a.connect.peer->length);
         if (rc < 0 && errno == EISCONN) rc = 0;
         if (rc < 0 && errno == EAGAIN) return -kConnectBacklogFull;
         if (rc < 0 && (errno == EINPROGRESS || errno == EALREADY)) errno = EAGAIN;
         break;
       case OpKind::send:
-        rc = ::send(op.fd, static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
-                    a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL | MSG_DONTWAIT);
+        rc = sys::send(op.fd, static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
+                       a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL | MSG_DONTWAIT);
         break;
       case OpKind::recv:
-        rc = ::recv(op.fd, a.io.data, a.io.length, MSG_DONTWAIT);
+        rc = sys::recv(op.fd, a.io.data, a.io.length, MSG_DONTWAIT);
         break;
       case OpKind::sendto:
-        rc = ::sendmsg(op.fd, &a.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+        rc = sys::sendmsg(op.fd, &a.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
         break;
       case OpKind::recvfrom:
         a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
-        rc = ::recvmsg(op.fd, &a.message.header, MSG_DONTWAIT);
+        rc = sys::recvmsg(op.fd, &a.message.header, MSG_DONTWAIT);
         break;
       case OpKind::shutdown:
         rc = ::shutdown(op.fd, a.io.how);
@@ -323,7 +324,7 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
     if (op.kind == OpKind::accept_multishot) {
       int fd;
       do {
-        fd = accept4(op.fd, nullptr, nullptr, kAcceptFlags);
+        fd = sys::accept4(op.fd, nullptr, nullptr, kAcceptFlags);
       } while (fd < 0 && errno == EINTR);
       if (fd < 0 && errno == EAGAIN) return Attempt::armed;
       if (fd < 0) {
@@ -386,8 +387,8 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
   header.msg_iovlen = count;
   ssize_t rc;
   do {
-    rc = count == 1 ? ::recv(op.fd, vector[0].iov_base, size, MSG_DONTWAIT)
-                    : ::recvmsg(op.fd, &header, MSG_DONTWAIT);
+    rc = count == 1 ? sys::recv(op.fd, vector[0].iov_base, size, MSG_DONTWAIT)
+                    : sys::recvmsg(op.fd, &header, MSG_DONTWAIT);
   } while (rc < 0 && errno == EINTR);
   int32_t result = rc >= 0 ? int32_t(rc) : (errno == EWOULDBLOCK ? -EAGAIN : -errno);
   unsigned used = result > 0 ? unsigned((uint32_t(result) + size - 1) / size) : 0;
@@ -421,8 +422,8 @@ int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   ssize_t rc;
   do {
     name_length = kRecvMsgNameBytes;
-    rc = ::recvfrom(op.fd, buffer + kRecvMsgPayloadOffset, capacity, MSG_DONTWAIT | MSG_TRUNC,
-                    name, &name_length);
+    rc = sys::recvfrom(op.fd, buffer + kRecvMsgPayloadOffset, capacity, MSG_DONTWAIT | MSG_TRUNC,
+                       name, &name_length);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) return errno == EWOULDBLOCK ? -EAGAIN : -errno;
   bool truncated = size_t(rc) > capacity;
