@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "plain_syscalls.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -133,7 +134,7 @@ bool LoopCore::sends_directly(int fd) noexcept {
 int LoopCore::send_direct(Operation& op) noexcept {
   ssize_t sent;
   do {
-    sent = ::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+    sent = sys::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (sent < 0 && errno == EINTR);
   if (sent < 0 && errno == EAGAIN) {
     // Still no room right after the socket said it was writable: for an

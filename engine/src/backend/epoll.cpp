@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "backend/plain_syscalls.hpp"
+#include "plain_syscalls.hpp"
 #include "loop_core.hpp"
 #include "user_data.hpp"
 

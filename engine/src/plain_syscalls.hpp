@@ -1,8 +1,9 @@
-// The epoll backend's socket calls as plain system calls, through syscall(2).
+// The engine's per-operation socket calls (the epoll backend's, and the
+// core's direct datagram sends) as plain system calls, through syscall(2).
 // glibc makes recv, send, accept4, connect and epoll_wait cancellation
 // points: in a process with more than one thread every call pays two atomic
 // updates of the thread's cancel state around the system call (perf, epoll UDP
-// sink server: 3.2% of its time). The engine never uses thread cancellation,
+// sink server: 4.5% of its time). The engine never uses thread cancellation,
 // and syscall(2) is not a cancellation point. Same kernel entry points as
 // glibc uses (recv is recvfrom, send is sendto, epoll_wait is epoll_pwait),
 // which every target architecture has: aarch64 and riscv64 have no
