@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "plain_syscalls.hpp"
 #include "loop_core.hpp"
+#include "plain_syscalls.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
