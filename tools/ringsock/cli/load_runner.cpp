@@ -218,18 +218,24 @@ uint32_t pick_size(Runner& r, Conn& c) {
   return r.args.size_min + uint32_t(c.rng.next() % (uint64_t(span) + 1));
 }
 
+// Books `messages` messages of `bytes` in all as sent on c: one place for a
+// freshly encoded message and a repeated batch alike.
+void count_sent(Runner& r, Conn& c, uint32_t messages, size_t bytes, bool measured) {
+  c.exchanges_sent += messages;
+  r.stats.sent_all += messages;
+  if (measured) {
+    r.stats.sent += messages;
+    r.stats.bytes_sent += bytes;
+  }
+}
+
 // Throughput against a sink: nobody reads the messages, so the batch already
 // in the send buffer goes out again as it is. Encoding a fresh one (payload
 // and CRC32C) cost the client about half of its time per 64 KiB and capped
 // W5 at the client's speed, not the server's.
 size_t repeat_batch(Runner& r, Conn& c, bool measured) {
   c.next_sequence += c.repeat_messages;
-  c.exchanges_sent += c.repeat_messages;
-  r.stats.sent_all += c.repeat_messages;
-  if (measured) {
-    r.stats.sent += c.repeat_messages;
-    r.stats.bytes_sent += c.repeat_bytes;
-  }
+  count_sent(r, c, c.repeat_messages, c.repeat_bytes, measured);
   return c.repeat_bytes;
 }
 
@@ -258,16 +264,11 @@ size_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
     else if (r.is(LoadMode::churn)) intended = c.cycle_intended;
     else intended = now;
     used += size;
-    ++c.exchanges_sent;
-    ++r.stats.sent_all;
+    count_sent(r, c, 1, size, measured);
     if (r.final_phase) ++r.stats.final_sent;
     if (!r.is(LoadMode::throughput)) {
       ++c.outstanding;
       ++r.outstanding;
-    }
-    if (measured) {
-      ++r.stats.sent;
-      r.stats.bytes_sent += size;
     }
     if (r.is(LoadMode::throughput)) {
       ++c.repeat_messages;
