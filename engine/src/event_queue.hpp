@@ -1,5 +1,7 @@
-// Completions copied off the kernel's queue, waiting for their callbacks.
-// Reaping fills it; draining empties it. A fixed ring: no allocation after init.
+// Results waiting for their callbacks: the epoll backend's completions, and
+// CQEs the io_uring backend had to take off its ring before the core read
+// them (a submit the kernel refused until its CQ was read). The core empties
+// it through the backend's next_event. A fixed ring: no allocation after init.
 #pragma once
 
 #include <cstdint>

@@ -215,7 +215,7 @@ int LoopCore::run(RunMode mode) noexcept {
   int callbacks = 0;
   int rc = 0;
   for (;;) {
-    bool pending = !events_.empty() || deferred_head_ != nullptr;
+    bool pending = backend_.has_events(events_) || deferred_head_ != nullptr;
     if (mode == RunMode::until_done && active_ == 0 && !pending) break;
     rc = turn(mode != RunMode::no_wait && !pending);
     if (rc < 0) break;
@@ -246,7 +246,7 @@ int LoopCore::busy_poll() noexcept {
   do {
     int rc = backend_.turn(events_, false);
     if (rc < 0) return rc;
-    if (rc > 0 || !events_.empty()) {
+    if (rc > 0 || backend_.has_events(events_)) {
       ++stats_.busy_poll_hits;
       return 1;
     }
@@ -258,8 +258,8 @@ int LoopCore::busy_poll() noexcept {
 inline uint32_t LoopCore::drain() noexcept {
   uint32_t callbacks = 0;
   for (;;) {
-    if (!events_.empty()) {
-      RawEvent event = events_.pop();
+    RawEvent event;
+    if (backend_.next_event(events_, event)) {
       Operation& op = *operation_of(event.user_data);
       // Most results need nothing from the engine but the callback: plain
       // kinds, and a stream send that sent the rest of its bytes.

@@ -37,8 +37,9 @@ inline bool is_multishot(OpKind kind) noexcept {
 
 template <class B>
 concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
-                           bool wait, int fd, uint16_t buffer_id, const LoopOptions& options,
-                           BufferPool& pool, Capabilities& caps, LoopStats& stats) {
+                           RawEvent& event, bool wait, int fd, uint16_t buffer_id,
+                           const LoopOptions& options, BufferPool& pool, Capabilities& caps,
+                           LoopStats& stats) {
   /// Sets up kernel state; -errno on failure (the reason is kept for reason()).
   { backend.init(options, pool, queue, caps, stats) } -> std::same_as<int>;
   { backend.deinit() } -> std::same_as<void>;
@@ -50,10 +51,15 @@ concept Backend = requires(B& backend, const B& const_backend, Operation& op, Ev
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;
-  /// Submits pending work, waits for one event if `wait`, moves ready events into the queue.
-  /// Returns how many kernel events it saw (completions, wakes, the engine's
-  /// own), or -errno.
+  /// Submits pending work, waits for one event if `wait`, and makes the
+  /// events ready now this turn's batch for next_event (epoll puts them in
+  /// the queue; io_uring leaves them on its ring). Returns how many kernel
+  /// events it saw (completions, wakes, the engine's own), or -errno.
   { backend.turn(queue, wait) } -> std::same_as<int>;
+  /// The batch's next event for the core, oldest first; false when none is left.
+  { backend.next_event(queue, event) } -> std::same_as<bool>;
+  /// Whether next_event has something: the next turn must not block.
+  { const_backend.has_events(queue) } -> std::same_as<bool>;
   /// Thread-safe: makes a waiting turn() return.
   { backend.wake() } -> std::same_as<int>;
   /// A lent buffer came back: offer it to receives again.

@@ -33,6 +33,12 @@ class Backends {
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
     return RINGSOCK_DISPATCH(turn(queue, wait));
   }
+  RINGSOCK_HOT bool next_event(EventQueue& queue, RawEvent& event) noexcept {
+    return RINGSOCK_DISPATCH(next_event(queue, event));
+  }
+  RINGSOCK_HOT bool has_events(const EventQueue& queue) const noexcept {
+    return RINGSOCK_DISPATCH(has_events(queue));
+  }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
 #undef RINGSOCK_DISPATCH

@@ -32,6 +32,13 @@ class EpollBackend {
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;
+  /// Results wait in the core's event queue, in order.
+  bool next_event(EventQueue& queue, RawEvent& event) noexcept {
+    if (queue.empty()) return false;
+    event = queue.pop();
+    return true;
+  }
+  bool has_events(const EventQueue& queue) const noexcept { return !queue.empty(); }
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept { pool_->push_free(buffer_id); }
   const char* reason() const noexcept { return "epoll"; }

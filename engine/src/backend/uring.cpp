@@ -149,7 +149,7 @@ void UringBackend::deinit() noexcept {
 
 // A full SQ is flushed to the kernel and checked again; if the kernel pushes
 // back (-EBUSY: completions must be reaped first) they are moved to the event
-// queue, never dispatched here.
+// queue (spill), never dispatched here.
 bool UringBackend::make_room(unsigned count) noexcept {
   for (int attempt = 0; attempt < 3; ++attempt) {
     ++stats_->sq_full_flushes;
@@ -157,7 +157,7 @@ bool UringBackend::make_room(unsigned count) noexcept {
     do {
       rc = io_uring_submit(&ring_);
     } while (rc == -EINTR);
-    if (rc == -EBUSY || rc == -EAGAIN) reap(*queue_);
+    if (rc == -EBUSY || rc == -EAGAIN) spill(*queue_);
     if (has_room(count)) return true;
   }
   return false;
@@ -188,27 +188,49 @@ int UringBackend::turn_retry(EventQueue& queue, bool wait, int rc) noexcept {
     if (rc == -EINTR) {
       if (wait) break;
     } else if (rc == -EBUSY || rc == -EAGAIN) {
-      // The kernel wants its completion queue read before taking more.
-      unsigned seen = reap(queue);
-      if (seen > 0 || queue.full()) return int(seen);
+      // The kernel wants its completion queue read before taking more: let
+      // the core read what is there (next_event flushes an overflow) first.
+      unsigned seen = observe();
+      if (seen > 0 || io_uring_cq_has_overflow(&ring_) || !queue.empty()) return int(seen);
     } else {
       return rc;
     }
     rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   }
-  return int(reap(queue));
+  return int(observe());
 }
 
-unsigned UringBackend::reap_overflow(EventQueue& queue) noexcept {
-  unsigned total = 0;
-  while (queue.space() != 0 && io_uring_cq_has_overflow(&ring_)) {
-    ++stats_->cq_overflow_flushes;
-    io_uring_get_events(&ring_);  // moves overflowed CQEs into the CQ
-    unsigned taken = copy_ready(queue);
-    if (taken == 0) break;
-    total += taken;
+// The CQ ran over and the kernel kept the rest: move them into the CQ and
+// make them part of this batch. Returns whether there is anything to read.
+bool UringBackend::flush_overflow() noexcept {
+  ++stats_->cq_overflow_flushes;
+  io_uring_get_events(&ring_);
+  return observe() != 0;
+}
+
+// Copies the ring's ready CQEs into the queue (as many as fit) and frees
+// their entries, for a submit the kernel refused until its CQ is read. They
+// are delivered before the ring's others (next_event reads the queue first).
+void UringBackend::spill(EventQueue& queue) noexcept {
+  io_uring_cq& cq = ring_.cq;
+  unsigned head = *cq.khead;
+  unsigned ready = io_uring_smp_load_acquire(cq.ktail) - head;
+  unsigned space = queue.space();
+  unsigned take = ready < space ? ready : space;
+  for (unsigned i = 0; i < take; ++i) {
+    const io_uring_cqe& cqe = cq.cqes[(head + i) & cq.ring_mask];
+    Tag tag = tag_of(cqe.user_data);
+    if (tag == Tag::operation) {
+      queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});
+    } else if (tag == Tag::wake) {
+      wake_armed_ = false;
+    }
   }
-  return total;
+  if (take == 0) return;
+  io_uring_smp_store_release(cq.khead, head + take);
+  // The batch end is never behind the head: the spilled part of the batch
+  // is read from the queue now.
+  if (int(batch_end_ - (head + take)) < 0) batch_end_ = head + take;
 }
 
 int UringBackend::wake() noexcept {

@@ -1,5 +1,6 @@
 // The io_uring backend: operations become SQEs whose user_data is the
-// operation's address; CQEs are copied into the core's event queue.
+// operation's address; the core reads CQEs off the ring one at a time
+// (next_event), each released to the kernel before its callback runs.
 #pragma once
 
 #include <liburing.h>
@@ -22,6 +23,8 @@ class UringBackend {
   int cancel(Operation& op) noexcept;
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
+  bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
+  bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
   /// A receive bundle takes consecutive entries of the buffer ring: the id of
@@ -43,9 +46,9 @@ class UringBackend {
   io_uring_sqe* get_sqes(unsigned count) noexcept;
   [[gnu::cold, gnu::noinline]] bool make_room(unsigned count) noexcept;
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
-  unsigned reap(EventQueue& queue) noexcept;
-  [[gnu::cold, gnu::noinline]] unsigned reap_overflow(EventQueue& queue) noexcept;
-  unsigned copy_ready(EventQueue& queue) noexcept;
+  unsigned observe() noexcept;
+  [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;
+  [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
@@ -61,6 +64,7 @@ class UringBackend {
   uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
+  unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint64_t wake_value_ = 0;
   const char* reason_ = "io_uring not started";
 };

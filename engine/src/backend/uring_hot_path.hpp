@@ -151,42 +151,56 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
 }
 
 // One submit per turn: everything queued since the last turn goes in with the
-// wait.
+// wait. The completions stay on the ring until next_event reads them.
 RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
   if (__builtin_expect(!wake_armed_, 0)) arm_wake();
   int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
-  return int(reap(queue));
+  return int(observe());
 }
 
-// Copies ready CQEs into the queue (as many as fit) and returns their count;
-// flushes the kernel's overflow list when the CQ ran over, so nothing is lost.
-RINGSOCK_HOT inline unsigned UringBackend::reap(EventQueue& queue) noexcept {
-  unsigned total = copy_ready(queue);
-  if (__builtin_expect(io_uring_cq_has_overflow(&ring_), 0)) total += reap_overflow(queue);
-  return total;
+// Marks the CQEs ready now as this turn's batch and returns their count. The
+// acquire orders next_event's CQE reads after the tail read. CQEs the kernel
+// posts later (a submit from a callback that found the SQ full) wait for the
+// next turn, so one turn runs a bounded number of callbacks.
+RINGSOCK_HOT inline unsigned UringBackend::observe() noexcept {
+  batch_end_ = io_uring_smp_load_acquire(ring_.cq.ktail);
+  return batch_end_ - *ring_.cq.khead;
 }
 
-RINGSOCK_HOT inline unsigned UringBackend::copy_ready(EventQueue& queue) noexcept {
-  io_uring_cq& cq = ring_.cq;
-  unsigned head = *cq.khead;
-  // The acquire orders the CQE reads after the tail read.
-  unsigned ready = io_uring_smp_load_acquire(cq.ktail) - head;
-  unsigned space = queue.space();
-  unsigned take = ready < space ? ready : space;
-  for (unsigned i = 0; i < take; ++i) {
-    // One io_uring_cqe per entry: the ring is set up without CQE32.
-    const io_uring_cqe& cqe = cq.cqes[(head + i) & cq.ring_mask];
-    Tag tag = tag_of(cqe.user_data);
-    if (__builtin_expect(tag == Tag::operation, 1)) {
-      queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});
-    } else if (tag == Tag::wake) {
-      wake_armed_ = false;
-    }
+// The next completion for the core: first any the SQ-full path spilled into
+// the queue (they are older), then the ring's, in order, up to the batch end.
+// Each CQE is copied out and its entry given back to the kernel before the
+// callback runs, so callbacks may submit freely. Wake and internal CQEs are
+// consumed here. At the batch end, a CQ that overflowed is flushed (nothing
+// is lost: the kernel kept the extra CQEs) and reading goes on.
+RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& event) noexcept {
+  if (__builtin_expect(!queue.empty(), 0)) {
+    event = queue.pop();
+    return true;
   }
-  // The kernel may reuse the entries once it sees the new head.
-  if (take != 0) io_uring_smp_store_release(cq.khead, head + take);
-  return take;
+  io_uring_cq& cq = ring_.cq;
+  for (;;) {
+    unsigned head = *cq.khead;  // ours alone to write: a plain read
+    if (head == batch_end_) {
+      if (__builtin_expect(!io_uring_cq_has_overflow(&ring_), 1) || !flush_overflow()) {
+        return false;
+      }
+      continue;
+    }
+    // One io_uring_cqe per entry: the ring is set up without CQE32.
+    const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
+    event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
+    // The kernel may reuse the entry once it sees the new head.
+    io_uring_smp_store_release(cq.khead, head + 1);
+    Tag tag = tag_of(event.user_data);
+    if (__builtin_expect(tag == Tag::operation, 1)) return true;
+    if (tag == Tag::wake) wake_armed_ = false;
+  }
+}
+
+RINGSOCK_HOT inline bool UringBackend::has_events(const EventQueue& queue) const noexcept {
+  return !queue.empty() || *ring_.cq.khead != batch_end_;
 }
 
 }  // namespace ringsock::detail
