@@ -1,5 +1,6 @@
 // The public Loop: checks every argument before touching the operation, so a
-// refused call changes nothing, then hands the filled operation to the core.
+// refused call changes nothing, then hands the filled operation to the core
+// (start_new: when the core is sure it starts, nothing is kept to undo).
 #include "ringsock/loop.hpp"
 
 #include <cerrno>
@@ -44,6 +45,13 @@ Visible visible(const Operation& op) {
   return Visible{op.kind, op.fd, op.callback, op.user_data, op.transferred};
 }
 
+void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
+  op.kind = kind;
+  op.fd = fd;
+  op.callback = cb;
+  op.user_data = user_data;
+}
+
 // Inlined into each Loop call, where the kind is a constant: the compiler keeps
 // only that kind's way through submit and the backend.
 RINGSOCK_HOT inline int submit_or_restore(detail::LoopCore& core, Operation& op,
@@ -59,11 +67,31 @@ RINGSOCK_HOT inline int submit_or_restore(detail::LoopCore& core, Operation& op,
   return rc;
 }
 
-void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
-  op.kind = kind;
-  op.fd = fd;
-  op.callback = cb;
-  op.user_data = user_data;
+// start_new when the core is not sure the start succeeds: what the caller
+// can see is kept and put back on refusal. Out of line, so the common path
+// keeps no copy and saves no registers for it.
+template <class SetArgs>
+[[gnu::noinline, gnu::cold]] int start_new_or_restore(detail::LoopCore& core, Operation& op,
+                                                      OpKind kind, int fd, Callback cb,
+                                                      void* user_data, SetArgs set_args) {
+  Visible before = visible(op);
+  fill(op, kind, fd, cb, user_data);
+  set_args();
+  return submit_or_restore(core, op, before);
+}
+
+// Writes and starts a new operation (set_args fills in its arguments). In the
+// common case the core is sure it starts (reserve), so nothing is kept to undo.
+template <class SetArgs>
+RINGSOCK_HOT inline int start_new(detail::LoopCore& core, Operation& op, OpKind kind, int fd,
+                                  Callback cb, void* user_data, SetArgs set_args) {
+  if (__builtin_expect(!core.reserve(kind, fd, op.timeout_ns), 0)) {
+    return start_new_or_restore(core, op, kind, fd, cb, user_data, set_args);
+  }
+  fill(op, kind, fd, cb, user_data);
+  set_args();
+  core.submit_reserved(op);
+  return 0;
 }
 
 // sendto/recvfrom hand the kernel a whole msghdr: no stale field may remain.
@@ -125,19 +153,16 @@ int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback
                  void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::accept, listen_fd, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::accept, listen_fd, callback, user_data);
-  op.args.accept.peer = peer;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::accept, listen_fd, callback, user_data, [&] {
+    op.args.accept.peer = peer;
+  });
 }
 
 int Loop::accept_multishot(Operation& op, int listen_fd, Callback callback,
                            void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::accept_multishot, listen_fd, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::accept_multishot, listen_fd, callback, user_data);
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::accept_multishot, listen_fd, callback, user_data, [] {});
 }
 
 int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback,
@@ -145,10 +170,9 @@ int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback
   int rc = validate(core_, op, OpKind::connect, fd, callback);
   if (rc < 0) return rc;
   if (peer.length == 0 || peer.length > sizeof(peer.storage)) return -EINVAL;
-  Visible before = visible(op);
-  fill(op, OpKind::connect, fd, callback, user_data);
-  op.args.connect.peer = &peer;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::connect, fd, callback, user_data, [&] {
+    op.args.connect.peer = &peer;
+  });
 }
 
 int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback callback,
@@ -156,14 +180,13 @@ int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback 
   int rc = validate(core_, op, OpKind::send, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
-  Visible before = visible(op);
-  fill(op, OpKind::send, fd, callback, user_data);
-  clear_message(op);
-  // Kept as a message: a send on a UNIX datagram socket goes out as sendmsg.
-  op.args.message.vector = iovec{const_cast<void*>(data), length};  // only read
-  op.args.message.header.msg_iov = &op.args.message.vector;
-  op.args.message.header.msg_iovlen = 1;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::send, fd, callback, user_data, [&] {
+    clear_message(op);
+    // Kept as a message: a send on a UNIX datagram socket goes out as sendmsg.
+    op.args.message.vector = iovec{const_cast<void*>(data), length};  // only read
+    op.args.message.header.msg_iov = &op.args.message.vector;
+    op.args.message.header.msg_iovlen = 1;
+  });
 }
 
 int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callback,
@@ -171,19 +194,16 @@ int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callba
   int rc = validate(core_, op, OpKind::recv, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
-  Visible before = visible(op);
-  fill(op, OpKind::recv, fd, callback, user_data);
-  op.args.io.data = data;
-  op.args.io.length = uint32_t(length);
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::recv, fd, callback, user_data, [&] {
+    op.args.io.data = data;
+    op.args.io.length = uint32_t(length);
+  });
 }
 
 int Loop::recv_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::recv_multishot, fd, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::recv_multishot, fd, callback, user_data);
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::recv_multishot, fd, callback, user_data, [] {});
 }
 
 int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
@@ -194,16 +214,15 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
   if (peer != nullptr && (peer->length == 0 || peer->length > sizeof(peer->storage))) {
     return -EINVAL;
   }
-  Visible before = visible(op);
-  fill(op, OpKind::sendto, fd, callback, user_data);
-  clear_message(op);
-  msghdr& header = op.args.message.header;
-  op.args.message.vector = iovec{const_cast<void*>(data), length};
-  header.msg_name = peer ? const_cast<sockaddr*>(peer->address()) : nullptr;
-  header.msg_namelen = peer ? peer->length : 0;
-  header.msg_iov = &op.args.message.vector;
-  header.msg_iovlen = 1;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::sendto, fd, callback, user_data, [&] {
+    clear_message(op);
+    msghdr& header = op.args.message.header;
+    op.args.message.vector = iovec{const_cast<void*>(data), length};
+    header.msg_name = peer ? const_cast<sockaddr*>(peer->address()) : nullptr;
+    header.msg_namelen = peer ? peer->length : 0;
+    header.msg_iov = &op.args.message.vector;
+    header.msg_iovlen = 1;
+  });
 }
 
 int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
@@ -211,63 +230,55 @@ int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* p
   int rc = validate(core_, op, OpKind::recvfrom, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
-  Visible before = visible(op);
-  fill(op, OpKind::recvfrom, fd, callback, user_data);
-  clear_message(op);
-  msghdr& header = op.args.message.header;
-  op.args.message.vector = iovec{data, length};
-  op.args.message.peer = peer;
-  header.msg_name = peer ? peer->address() : nullptr;
-  header.msg_namelen = peer ? sizeof(peer->storage) : 0;
-  header.msg_iov = &op.args.message.vector;
-  header.msg_iovlen = 1;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::recvfrom, fd, callback, user_data, [&] {
+    clear_message(op);
+    msghdr& header = op.args.message.header;
+    op.args.message.vector = iovec{data, length};
+    op.args.message.peer = peer;
+    header.msg_name = peer ? peer->address() : nullptr;
+    header.msg_namelen = peer ? sizeof(peer->storage) : 0;
+    header.msg_iov = &op.args.message.vector;
+    header.msg_iovlen = 1;
+  });
 }
 
 int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::recvfrom_multishot, fd, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::recvfrom_multishot, fd, callback, user_data);
-  clear_message(op);
-  // No iovec: the kernel lays header, address and payload out in a pool buffer.
-  op.args.message.header.msg_namelen = detail::kRecvMsgNameBytes;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::recvfrom_multishot, fd, callback, user_data, [&] {
+    clear_message(op);
+    // No iovec: the kernel lays header, address and payload out in a pool buffer.
+    op.args.message.header.msg_namelen = detail::kRecvMsgNameBytes;
+  });
 }
 
 int Loop::shutdown(Operation& op, int fd, int how, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::shutdown, fd, callback);
   if (rc < 0) return rc;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
-  Visible before = visible(op);
-  fill(op, OpKind::shutdown, fd, callback, user_data);
-  op.args.io.how = how;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::shutdown, fd, callback, user_data, [&] {
+    op.args.io.how = how;
+  });
 }
 
 int Loop::close(Operation& op, int fd, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::close, fd, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::close, fd, callback, user_data);
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::close, fd, callback, user_data, [] {});
 }
 
 int Loop::timeout(Operation& op, uint64_t timeout_ns, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::timeout, -1, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::timeout, -1, callback, user_data);
-  op.args.timer.duration_ns = timeout_ns;
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::timeout, -1, callback, user_data, [&] {
+    op.args.timer.duration_ns = timeout_ns;
+  });
 }
 
 int Loop::nop(Operation& op, Callback callback, void* user_data) noexcept {
   int rc = validate(core_, op, OpKind::nop, -1, callback);
   if (rc < 0) return rc;
-  Visible before = visible(op);
-  fill(op, OpKind::nop, -1, callback, user_data);
-  return submit_or_restore(*core_, op, before);
+  return start_new(*core_, op, OpKind::nop, -1, callback, user_data, [] {});
 }
 
 int Loop::cancel(Operation& op) noexcept { return core_ ? core_->cancel(op) : -EINVAL; }

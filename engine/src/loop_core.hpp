@@ -63,6 +63,26 @@ class LoopCore {
     choose_send_path(op);
     return begin(op);
   }
+  /// Whether a new operation of this kind on fd (already checked) is sure
+  /// to start: no deadline and no work at submit, a send path known to be
+  /// the ring's, room in the backend. Asked before the operation is written,
+  /// so a Loop call's common path has nothing to undo.
+  RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
+    if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
+    bool sends = kind == OpKind::send || kind == OpKind::sendto;
+    if (sends && fds_[fd].send_path != FdRecord::SendPath::ring) return false;
+    return backend_.reserve(kind);
+  }
+  /// submit() for a filled operation after reserve() said yes: cannot fail.
+  RINGSOCK_HOT void submit_reserved(Operation& op) noexcept {
+    op.flags = 0;
+    op.transferred = 0;
+    const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)
+    op.state = OpState::submitted;
+    backend_.start_reserved(op);
+    if (fd >= 0) link(op, fds_[fd]);
+    ++active_;
+  }
   int cancel(Operation& op) noexcept;
   int run(RunMode mode) noexcept;
   void stop() noexcept { stop_requested_ = true; }

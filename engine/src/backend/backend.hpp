@@ -37,7 +37,7 @@ inline bool is_multishot(OpKind kind) noexcept {
 
 template <class B>
 concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
-                           RawEvent& event, bool wait, int fd, uint16_t buffer_id,
+                           RawEvent& event, OpKind kind, bool wait, int fd, uint16_t buffer_id,
                            const LoopOptions& options, BufferPool& pool, Capabilities& caps,
                            LoopStats& stats) {
   /// Sets up kernel state; -errno on failure (the reason is kept for reason()).
@@ -46,6 +46,13 @@ concept Backend = requires(B& backend, const B& const_backend, Operation& op, Ev
   /// Hands op's kernel work over (first start, continuation or re-arm).
   /// Returns 0, or -errno with nothing started.
   { backend.start(op) } -> std::same_as<int>;
+  /// Whether an untimed operation of this kind can be started now without
+  /// refusal (room in the SQ, the kernel features it needs). A Loop call asks
+  /// before it writes the operation, so its common path has nothing to undo.
+  { const_backend.reserve(kind) } -> std::same_as<bool>;
+  /// start() for a filled operation after reserve(kind) said yes, with no
+  /// deadline and no flags: cannot fail.
+  { backend.start_reserved(op) } -> std::same_as<void>;
   /// Asks the kernel to end op; its terminal result arrives as an event.
   { backend.cancel(op) } -> std::same_as<int>;
   /// fd is about to be closed by the core (no operation of it is in flight):

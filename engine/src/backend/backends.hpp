@@ -28,6 +28,10 @@ class Backends {
 #define RINGSOCK_DISPATCH(call) (epoll_.call)
 #endif
   RINGSOCK_HOT int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
+  RINGSOCK_HOT bool reserve(OpKind kind) const noexcept { return RINGSOCK_DISPATCH(reserve(kind)); }
+  RINGSOCK_HOT void start_reserved(Operation& op) noexcept {
+    RINGSOCK_DISPATCH(start_reserved(op));
+  }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {

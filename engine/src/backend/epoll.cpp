@@ -125,8 +125,7 @@ int EpollBackend::start(Operation& op) noexcept {
     op.flags |= kInTimerHeap;
   }
   if (op.kind == OpKind::timeout) return 0;
-  pending_.push(op);
-  op.flags |= kInPending;
+  start_reserved(op);
   return 0;
 }
 

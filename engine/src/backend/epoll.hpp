@@ -29,6 +29,12 @@ class EpollBackend {
            LoopStats& stats) noexcept;
   void deinit() noexcept;
   int start(Operation& op) noexcept;
+  /// Only timed operations can be refused (a full deadline heap).
+  bool reserve(OpKind) const noexcept { return true; }
+  void start_reserved(Operation& op) noexcept {
+    pending_.push(op);
+    op.flags |= kInPending;
+  }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;

@@ -19,7 +19,9 @@ class UringBackend {
   int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
            LoopStats& stats) noexcept;
   void deinit() noexcept;
-  int start(Operation& op) noexcept;  // inline: uring_hot_path.hpp
+  int start(Operation& op) noexcept;                  // inline: uring_hot_path.hpp
+  bool reserve(OpKind kind) const noexcept;          // inline: uring_hot_path.hpp
+  void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
@@ -45,6 +47,7 @@ class UringBackend {
   io_uring_sqe* next_sqe() noexcept;
   io_uring_sqe* get_sqes(unsigned count) noexcept;
   [[gnu::cold, gnu::noinline]] bool make_room(unsigned count) noexcept;
+  bool startable(OpKind kind) const noexcept;
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
   unsigned observe() noexcept;
   [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;

@@ -49,16 +49,23 @@ inline io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
   return next_sqe();
 }
 
+// Multishot receives need the buffer ring, and recvfrom's the kernel's
+// multishot recvmsg: without them they are refused (-EOPNOTSUPP).
+inline bool UringBackend::startable(OpKind kind) const noexcept {
+  if (kind == OpKind::recv_multishot || kind == OpKind::recvfrom_multishot) {
+    if (buffer_ring_ == nullptr) return false;
+    if (kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return false;
+  }
+  return true;
+}
+
 RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
   // Read once, before any store to the ring: the compiler cannot tell those
   // from stores to op, and the kind is often a constant in the Loop call.
   const OpKind kind = op.kind;
   const uint8_t flags = op.flags;
   bool linked = flags & kHasDeadline;
-  if (kind == OpKind::recv_multishot || kind == OpKind::recvfrom_multishot) {
-    if (buffer_ring_ == nullptr) return -EOPNOTSUPP;
-    if (kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return -EOPNOTSUPP;
-  }
+  if (!startable(kind)) return -EOPNOTSUPP;
   io_uring_sqe* sqe = get_sqes(linked ? 2 : 1);
   if (sqe == nullptr) return -EAGAIN;
   prep(sqe, op, kind, flags);
@@ -71,6 +78,19 @@ RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
     io_uring_sqe_set_data64(timer, encode(&op, Tag::link_timeout));
   }
   return 0;
+}
+
+// A full SQ is not flushed here: the Loop call then takes the ordinary start,
+// which flushes it or refuses.
+RINGSOCK_HOT inline bool UringBackend::reserve(OpKind kind) const noexcept {
+  return startable(kind) && has_room(1);
+}
+
+RINGSOCK_HOT inline void UringBackend::start_reserved(Operation& op) noexcept {
+  const OpKind kind = op.kind;
+  io_uring_sqe* sqe = next_sqe();
+  prep(sqe, op, kind, 0);
+  io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
 }
 
 RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, OpKind kind,
