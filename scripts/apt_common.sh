@@ -52,7 +52,12 @@ install_missing() {
     exit 1
   fi
   log "installing: ${missing[*]}"
-  as_root apt-get update
+  # One bad index (a mirror mid-sync, often a foreign architecture's that
+  # cross-deps.sh added) fails the whole update though the lists we need
+  # came through; the install below says so if they did not.
+  if ! as_root apt-get update; then
+    log "apt-get update failed for some index; trying the install anyway"
+  fi
   as_root apt-get install -y --no-install-recommends "${missing[@]}"
   if ! all_present; then
     log "installed ${missing[*]}, but the $what are still incomplete"
