@@ -278,6 +278,7 @@ inline uint32_t LoopCore::drain() noexcept {
       } else {
         callbacks += dispatch(op, event) ? 1 : 0;
       }
+      backend_.submit_early();
     } else if (deferred_head_ != nullptr) {
       Operation& op = *deferred_head_;
       deferred_head_ = op.queue_next;

@@ -85,6 +85,7 @@ struct LoopStats {
   uint64_t cq_overflow_flushes = 0;  ///< times the kernel's CQ overflow list was drained
   uint64_t busy_poll_hits = 0;    ///< waits that busy polling ended without blocking
   uint64_t busy_poll_misses = 0;  ///< waits whose busy-poll budget ran out: then they blocked
+  uint64_t early_submits = 0;  ///< io_uring: submits inside a long batch of callbacks
 };
 
 class Loop {

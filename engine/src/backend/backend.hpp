@@ -67,6 +67,9 @@ concept Backend = requires(B& backend, const B& const_backend, Operation& op, Ev
   { backend.next_event(queue, event) } -> std::same_as<bool>;
   /// Whether next_event has something: the next turn must not block.
   { const_backend.has_events(queue) } -> std::same_as<bool>;
+  /// Between the callbacks of a batch: hands queued work to the kernel now
+  /// if enough has piled up (io_uring), so peers need not wait for the batch end.
+  { backend.submit_early() } -> std::same_as<void>;
   /// Thread-safe: makes a waiting turn() return.
   { backend.wake() } -> std::same_as<int>;
   /// A lent buffer came back: offer it to receives again.

@@ -43,6 +43,7 @@ class Backends {
   RINGSOCK_HOT bool has_events(const EventQueue& queue) const noexcept {
     return RINGSOCK_DISPATCH(has_events(queue));
   }
+  RINGSOCK_HOT void submit_early() noexcept { RINGSOCK_DISPATCH(submit_early()); }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
 #undef RINGSOCK_DISPATCH

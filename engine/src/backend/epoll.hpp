@@ -45,6 +45,8 @@ class EpollBackend {
     return true;
   }
   bool has_events(const EventQueue& queue) const noexcept { return !queue.empty(); }
+  /// Started work is tried at the next turn, which comes right after the batch.
+  void submit_early() noexcept {}
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept { pool_->push_free(buffer_id); }
   const char* reason() const noexcept { return "epoll"; }

@@ -200,6 +200,13 @@ int UringBackend::turn_retry(EventQueue& queue, bool wait, int rc) noexcept {
   return int(observe());
 }
 
+// An early submit (submit_early) that the kernel refuses (-EBUSY, -EAGAIN)
+// or a signal cuts short is left to the next turn, which retries it.
+void UringBackend::submit_now() noexcept {
+  ++stats_->early_submits;
+  io_uring_submit(&ring_);
+}
+
 // The CQ ran over and the kernel kept the rest: move them into the CQ and
 // make them part of this batch. Returns whether there is anything to read.
 bool UringBackend::flush_overflow() noexcept {

@@ -27,6 +27,7 @@ class UringBackend {
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
   bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
+  void submit_early() noexcept;                                  // inline: uring_hot_path.hpp
   int wake() noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
   /// A receive bundle takes consecutive entries of the buffer ring: the id of
@@ -53,6 +54,7 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
+  [[gnu::noinline]] void submit_now() noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
 

@@ -219,6 +219,20 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
   }
 }
 
+// SQEs queued since the last submit after which a long batch of callbacks
+// submits them at once instead of at the next turn.
+inline constexpr unsigned kEarlySubmit = 32;
+
+// Called after each callback of a batch. Without it the replies a batch's
+// callbacks queue leave together only after the last callback: a peer that
+// has answered everything sleeps meanwhile, and the two sides fall into
+// lock-step (UNIX echo, 50 connections x 8: the client slept 14k times in
+// 6M messages against 400-700 with this; rate +20%, server CPU lower).
+RINGSOCK_HOT inline void UringBackend::submit_early() noexcept {
+  const io_uring_sq& sq = ring_.sq;
+  if (__builtin_expect(sq.sqe_tail - sq.sqe_head >= kEarlySubmit, 0)) submit_now();
+}
+
 RINGSOCK_HOT inline bool UringBackend::has_events(const EventQueue& queue) const noexcept {
   return !queue.empty() || *ring_.cq.khead != batch_end_;
 }
