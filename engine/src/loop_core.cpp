@@ -278,7 +278,8 @@ inline uint32_t LoopCore::drain() noexcept {
       } else {
         callbacks += dispatch(op, event) ? 1 : 0;
       }
-      backend_.submit_early();
+      // Every 8th callback is often enough to find 32 queued SQEs soon.
+      if ((callbacks & 7) == 0) backend_.submit_early();
     } else if (deferred_head_ != nullptr) {
       Operation& op = *deferred_head_;
       deferred_head_ = op.queue_next;
