@@ -52,10 +52,17 @@ void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
   op.user_data = user_data;
 }
 
-// Inlined into each Loop call, where the kind is a constant: the compiler keeps
-// only that kind's way through submit and the backend.
-RINGSOCK_HOT inline int submit_or_restore(detail::LoopCore& core, Operation& op,
-                                          const Visible& before) {
+// start_new when the core is not sure the start succeeds (a deadline, a timer
+// or close, a first send on an fd, a full SQ): what the caller can see is
+// kept and put back if the core refuses. Out of line, so the common path
+// keeps no copy and saves no registers for it.
+template <class SetArgs>
+[[gnu::noinline, gnu::cold]] int start_new_or_restore(detail::LoopCore& core, Operation& op,
+                                                      OpKind kind, int fd, Callback cb,
+                                                      void* user_data, SetArgs set_args) {
+  Visible before = visible(op);
+  fill(op, kind, fd, cb, user_data);
+  set_args();
   int rc = core.submit(op);
   if (rc < 0) {
     op.kind = before.kind;
@@ -65,19 +72,6 @@ RINGSOCK_HOT inline int submit_or_restore(detail::LoopCore& core, Operation& op,
     op.transferred = before.transferred;
   }
   return rc;
-}
-
-// start_new when the core is not sure the start succeeds: what the caller
-// can see is kept and put back on refusal. Out of line, so the common path
-// keeps no copy and saves no registers for it.
-template <class SetArgs>
-[[gnu::noinline, gnu::cold]] int start_new_or_restore(detail::LoopCore& core, Operation& op,
-                                                      OpKind kind, int fd, Callback cb,
-                                                      void* user_data, SetArgs set_args) {
-  Visible before = visible(op);
-  fill(op, kind, fd, cb, user_data);
-  set_args();
-  return submit_or_restore(core, op, before);
 }
 
 // Writes and starts a new operation (set_args fills in its arguments). In the

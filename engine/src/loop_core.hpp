@@ -80,8 +80,7 @@ class LoopCore {
     const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)
     op.state = OpState::submitted;
     backend_.start_reserved(op);
-    if (fd >= 0) link(op, fds_[fd]);
-    ++active_;
+    track(op, fd);
   }
   int cancel(Operation& op) noexcept;
   int run(RunMode mode) noexcept;
@@ -111,9 +110,14 @@ class LoopCore {
       op.state = OpState::idle;
       return rc;
     }
+    track(op, fd);
+    return 0;
+  }
+  /// A started operation counts as active and joins its fd's list (close
+  /// waits for that list).
+  RINGSOCK_HOT void track(Operation& op, int fd) noexcept {
     if (fd >= 0) link(op, fds_[fd]);
     ++active_;
-    return 0;
   }
   int submit_close(Operation& op) noexcept;
   bool sends_directly(int fd) noexcept;

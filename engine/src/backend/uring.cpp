@@ -226,12 +226,7 @@ void UringBackend::spill(EventQueue& queue) noexcept {
   unsigned take = ready < space ? ready : space;
   for (unsigned i = 0; i < take; ++i) {
     const io_uring_cqe& cqe = cq.cqes[(head + i) & cq.ring_mask];
-    Tag tag = tag_of(cqe.user_data);
-    if (tag == Tag::operation) {
-      queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});
-    } else if (tag == Tag::wake) {
-      wake_armed_ = false;
-    }
+    if (for_core(cqe.user_data)) queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});
   }
   if (take == 0) return;
   io_uring_smp_store_release(cq.khead, head + take);

@@ -51,6 +51,7 @@ class UringBackend {
   bool startable(OpKind kind) const noexcept;
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
   unsigned observe() noexcept;
+  bool for_core(uint64_t user_data) noexcept;
   [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;

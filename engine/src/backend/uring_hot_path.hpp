@@ -213,10 +213,18 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
     event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
     // The kernel may reuse the entry once it sees the new head.
     io_uring_smp_store_release(cq.khead, head + 1);
-    Tag tag = tag_of(event.user_data);
-    if (__builtin_expect(tag == Tag::operation, 1)) return true;
-    if (tag == Tag::wake) wake_armed_ = false;
+    if (__builtin_expect(for_core(event.user_data), 1)) return true;
   }
+}
+
+// Whether a CQE is an operation's result for the core. The others are the
+// engine's own: a wake CQE means the wake reader must be armed again; a
+// linked deadline's and a cancel request's are read for their tag alone.
+RINGSOCK_HOT inline bool UringBackend::for_core(uint64_t user_data) noexcept {
+  Tag tag = tag_of(user_data);
+  if (__builtin_expect(tag == Tag::operation, 1)) return true;
+  if (tag == Tag::wake) wake_armed_ = false;
+  return false;
 }
 
 // SQEs queued since the last submit after which a long batch of callbacks
