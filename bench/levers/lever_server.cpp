@@ -413,7 +413,10 @@ void Server::on_recv(uint32_t slot, io_uring_cqe* cqe) {
                        [&](const char* d, uint32_t n) { deliver(c, slot, d, n); });
     }
     end_chunk(c, slot, static_cast<uint32_t>(res));
-    if (o_.single_recv || !(cqe->flags & IORING_CQE_F_MORE)) arm_recv(slot);
+    // --recv-after-send: the next recv goes in once the reply is out (Asio's
+    // read, write, read), unless no send started (sink).
+    bool later = o_.recv_after_send && echo_ && c.sends_inflight > 0;
+    if (!later && (o_.single_recv || !(cqe->flags & IORING_CQE_F_MORE))) arm_recv(slot);
     return;
   }
   if (!o_.single_recv) buffers_.consume(cqe->flags, res, [](const char*, uint32_t) {});
@@ -527,6 +530,7 @@ void Server::on_send(uint32_t slot, uint32_t extra, int res) {
   } else if (res >= 0) {
     c.sending.clear();
     if (c.reading) start_send(c, slot);
+    if (o_.recv_after_send && c.reading && c.sends_inflight == 0) arm_recv(slot);
   }
   if (res < 0) {
     if (stats_.send_errors++ < 3) {

@@ -51,6 +51,10 @@ VARIANTS = [
     ("W1-64B-c50", "submit-each", ["--submit-each"], "io_uring_submit after every SQE"),
     ("W1-64B-c50", "single-recv", ["--single-recv"], "re-armed single recv, per-connection 4 KiB buffer"),
     ("W1-64B-c50", "skip+direct", ["--skip-success", "--direct"], "two levers together"),
+    # 500 connections x 1: Asio on io_uring leads here (bench/wakeups.py says why).
+    ("W1-64B-c500", BASELINE, [], "defaults: multishot recv, always armed"),
+    ("W1-64B-c500", "single-recv", ["--single-recv"], "re-armed single recv with the reply's send"),
+    ("W1-64B-c500", "recv-after-send", ["--recv-after-send"], "single recv once the reply is sent (Asio's order)"),
     ("W5-bulk", BASELINE, [], "defaults: bundle, 4 KiB x 512"),
     ("W5-bulk", "no-bundle", ["--no-bundle"], "4 KiB buffers, one per completion"),
     ("W5-bulk", "bundle-64k", ["--buffer-size", "65536"], "bundle, 64 KiB x 512"),
@@ -68,7 +72,7 @@ VARIANTS = [
     ("W4-udp-sink", "setup-none", ["--setup", "none"], "no task-run setup flags"),
     ("W4-udp-sink", "no-reg-ring", ["--no-reg-ring"], "ring fd not registered"),
 ]
-WORKLOAD_ORDER = ["W1-64B-c50", "W5-bulk", "W2-tcp", "W4-udp-sink"]
+WORKLOAD_ORDER = ["W1-64B-c50", "W1-64B-c500", "W5-bulk", "W2-tcp", "W4-udp-sink"]
 
 _flags = {}  # variant key -> lever_server flags, for the argv hook below
 

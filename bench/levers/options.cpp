@@ -25,6 +25,8 @@ void usage(FILE* out) {
       "  --no-reg-ring              do not register the ring fd\n"
       "  --submit-each              io_uring_submit after every SQE\n"
       "  --single-recv              re-armed single recv into a per-connection buffer\n"
+      "  --recv-after-send          --single-recv, re-armed once the reply is sent (Asio's order;\n"
+      "                             batched or per-chunk sends)\n"
       "  --busy-poll US             spin up to US microseconds for completions before blocking\n"
       "  Prints `ready` once listening; on SIGINT/SIGTERM prints the counters and exits 0.\n",
       out);
@@ -86,6 +88,8 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
       o->submit_each = true;
     } else if (!std::strcmp(a, "--single-recv")) {
       o->single_recv = true;
+    } else if (!std::strcmp(a, "--recv-after-send")) {
+      o->single_recv = o->recv_after_send = true;
     } else if (!std::strcmp(a, "--busy-poll")) {
       o->busy_poll_us = number(a, next), ++i;
     } else {
@@ -93,6 +97,9 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
     }
   }
   if (o->incremental) o->bundle = false;
+  // One send in flight per connection is what tells when the reply is out.
+  bool one_send = o->send_mode == SendMode::kBatch || o->send_mode == SendMode::kPerChunk;
+  if (o->recv_after_send && !one_send) bad("--recv-after-send needs batched or per-chunk sends", "");
   uint32_t n = o->buffer_count;
   if (n == 0 || n > 32768 || (n & (n - 1)) != 0) bad("--buffers must be a power of two <= 32768", "");
   if (o->buffer_size_bytes < 64) bad("--buffer-size must be at least", "64");
@@ -105,10 +112,10 @@ void print_levers(const Options& o) {
   static const char* kSetup[] = {"none", "coop", "defer"};
   std::fprintf(stderr,
                "lever_server: bundle=%d inc=%d buffer_size=%u buffers=%u sends=%s direct=%d "
-               "setup=%s reg_ring=%d submit_each=%d single_recv=%d busy_poll_us=%u\n",
+               "setup=%s reg_ring=%d submit_each=%d single_recv=%d recv_after_send=%d busy_poll_us=%u\n",
                o.bundle, o.incremental, o.buffer_size_bytes, o.buffer_count,
                kSend[static_cast<int>(o.send_mode)], o.direct, kSetup[static_cast<int>(o.setup)],
-               o.register_ring_fd, o.submit_each, o.single_recv, o.busy_poll_us);
+               o.register_ring_fd, o.submit_each, o.single_recv, o.recv_after_send, o.busy_poll_us);
 }
 
 }  // namespace levers

@@ -27,6 +27,7 @@ struct Options {
   bool register_ring_fd = true;  // --no-reg-ring
   bool submit_each = false;    // --submit-each
   bool single_recv = false;    // --single-recv
+  bool recv_after_send = false;  // --recv-after-send (implies single_recv)
   uint32_t busy_poll_us = 0;   // --busy-poll US
 };
 
