@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the side-by-side comparison (bench/compare.sh) needs beyond the
 # build and test dependencies, and only what is missing: iperf3 (W5's
-# reference line) and taskset (util-linux; pins server and client to their
-# cores). The build and test dependencies, sockperf and the peers' libraries
-# among them, come from scripts/deps.sh, which runs first. When everything is
+# reference line), taskset (util-linux; pins server and client to their
+# cores) and perf (linux-perf; bench/wakeups.py counts tracepoints with it).
+# The build and test dependencies, sockperf and the peers' libraries among
+# them, come from scripts/deps.sh, which runs first. When everything is
 # there, apt is not touched at all (no root, no network needed). Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(iperf3 util-linux)
-commands=(iperf3 taskset)
+packages=(iperf3 util-linux linux-perf)
+commands=(iperf3 taskset perf)
 
 log() { printf 'bench-deps: %s\n' "$*"; }
 # shellcheck source=scripts/apt_common.sh

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Who pays for the wakeups: per-message io_uring tracepoint counts of a
+server and of the ringsock load client driving it, side by side.
+
+Each server runs on one core and `ringsock load` on the other (as in
+bench/compare.sh); during the middle of the run `perf stat` counts, per
+process, the io_uring tracepoints that tell how data met its reader:
+
+- task_add: a poll woke and queued task work, counted in the context of the
+  process whose send made the other side's socket readable (the waker pays);
+- poll_arm: a request found no data and armed a poll (counted in the context
+  of the process that armed it);
+- submit_req / complete: SQEs issued and CQEs posted.
+
+A count is per message: events in the window divided by the client's rate
+times the window. With the server's CPU use and its sleeps (voluntary
+context switches) per second, and the client's CPU per message.
+
+usage: bench/wakeups.py [--connections N] [--inflight N] [--size N]
+                        [--duration S] [--rounds N] NAME='COMMAND with PORT' ...
+example:
+  bench/wakeups.py ringsock='build/tools/ringsock/ringsock serve tcp://127.0.0.1:PORT' \\
+                   asio='build/bench/peers/peer-asio-uring tcp://127.0.0.1:PORT'
+Needs perf (Debian's linux-perf) and root (or perf_event_paranoid <= -1) for
+the tracepoints. Talks to 127.0.0.1 only; every run is bounded by --duration.
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+EVENTS = ["task_add", "poll_arm", "submit_req", "complete"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+RINGSOCK = os.path.join(HERE, "..", "build", "tools", "ringsock", "ringsock")
+
+
+def cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sleeps(pid):
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        for line in open("/proc/%d/task/%s/status" % (pid, task)):
+            if line.startswith("voluntary_ctxt_switches"):
+                total += int(line.split()[1])
+    return total
+
+
+def perf_counts(pid, seconds, out):
+    events = ",".join("io_uring:io_uring_" + e for e in EVENTS)
+    return subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid), "-o", out,
+                             "--", "sleep", "%.3f" % seconds],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def read_counts(path):
+    counts = {}
+    for line in open(path):
+        parts = line.strip().split(",")
+        if len(parts) > 2 and parts[2].startswith("io_uring:io_uring_"):
+            counts[parts[2][len("io_uring:io_uring_"):]] = float(parts[0]) if parts[0][0].isdigit() else 0.0
+    return counts
+
+
+def one_run(args, command, port, tmp):
+    argv = [a.replace("PORT", str(port)) for a in shlex.split(command)]
+    server = subprocess.Popen(["taskset", "-c", "0"] + argv, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        if server.poll() is not None:
+            raise SystemExit("wakeups: server exited at start: %s" % " ".join(argv))
+        report = os.path.join(tmp, "load.json")
+        client = subprocess.Popen(
+            ["taskset", "-c", "1", args.ringsock, "load", "tcp://127.0.0.1:%d" % port,
+             "--mode", "pingpong", "--connections", str(args.connections),
+             "--inflight", str(args.inflight), "--size", str(args.size),
+             "--duration", "%gs" % args.duration, "--json", report],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        window = args.duration / 2
+        time.sleep(args.duration / 4)
+        cpu0, sleeps0, t0 = cpu_seconds(server.pid), sleeps(server.pid), time.time()
+        probes = [perf_counts(server.pid, window, os.path.join(tmp, "server.csv")),
+                  perf_counts(client.pid, window, os.path.join(tmp, "client.csv"))]
+        for p in probes:
+            p.wait()
+        elapsed = time.time() - t0
+        cpu1, sleeps1 = cpu_seconds(server.pid), sleeps(server.pid)
+        if client.wait(timeout=args.duration + 30) != 0:
+            raise SystemExit("wakeups: ringsock load failed against %s" % " ".join(argv))
+        results = json.load(open(report))["results"]
+        rate = results["rate_achieved"]
+        messages = rate * window
+        row = {"rate": rate, "server_util": (cpu1 - cpu0) / elapsed,
+               "server_sleeps_per_s": (sleeps1 - sleeps0) / elapsed,
+               "client_us_per_msg": results["cpu_per_message_ns"] / 1000.0}
+        for side in ("server", "client"):
+            counts = read_counts(os.path.join(tmp, side + ".csv"))
+            for e in EVENTS:
+                row[side + "_" + e] = counts.get(e, 0.0) / messages
+        return row
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--connections", type=int, default=500)
+    ap.add_argument("--inflight", type=int, default=1)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--duration", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--ringsock", default=RINGSOCK, help="the ringsock binary (the client)")
+    ap.add_argument("servers", nargs="+", help="NAME='COMMAND with PORT'")
+    args = ap.parse_args()
+    if not 0.5 <= args.duration <= 60 or not 1 <= args.rounds <= 20:
+        ap.error("--duration must be 0.5-60 s and --rounds 1-20")
+    if shutil.which("perf") is None:
+        ap.error("perf is missing (apt-get install linux-perf)")
+    specs = []
+    for spec in args.servers:
+        name, sep, command = spec.partition("=")
+        if not sep or not name or "PORT" not in command:
+            ap.error("a server is NAME='COMMAND with PORT', not %r" % spec)
+        specs.append((name, command))
+    rows = {name: [] for name, _ in specs}
+    port = 24100 + os.getpid() % 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):  # interleaved, order reversed every other round
+            for name, command in (specs if r % 2 == 0 else specs[::-1]):
+                port += 1
+                rows[name].append(one_run(args, command, port, tmp))
+                print("round %d %s: %.0f msg/s" % (r + 1, name, rows[name][-1]["rate"]),
+                      file=sys.stderr, flush=True)
+    print("TCP echo %d B, %d conn x %d in flight, %g s x %d rounds, medians; counts per message"
+          % (args.size, args.connections, args.inflight, args.duration, args.rounds))
+    print()
+    head = (["server", "msg/s", "server CPU", "server sleeps/s", "client us/msg"] +
+            ["server " + e for e in EVENTS] + ["client " + e for e in EVENTS])
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for name, _ in specs:
+        med = lambda k: statistics.median(row[k] for row in rows[name])
+        cells = ["%.0f" % med("rate"), "%.1f%%" % (100 * med("server_util")),
+                 "%.0f" % med("server_sleeps_per_s"), "%.2f" % med("client_us_per_msg")]
+        cells += ["%.2f" % med(side + "_" + e) for side in ("server", "client") for e in EVENTS]
+        print("| " + " | ".join([name] + cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
