@@ -37,6 +37,9 @@ import time
 
 EVENTS = ["task_add", "poll_arm", "submit_req", "complete"]
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "compare"))
+import workloads  # noqa: E402  (free_port: a loopback port free for TCP and UDP)
+
 RINGSOCK = os.path.join(HERE, "..", "build", "tools", "ringsock", "ringsock")
 
 
@@ -62,11 +65,18 @@ def perf_counts(pid, seconds, out):
 
 
 def read_counts(path):
+    """The counts perf wrote; an event it could not count is an error (a
+    zero would pass for a measurement)."""
     counts = {}
     for line in open(path):
         parts = line.strip().split(",")
-        if len(parts) > 2 and parts[2].startswith("io_uring:io_uring_"):
-            counts[parts[2][len("io_uring:io_uring_"):]] = float(parts[0]) if parts[0][0].isdigit() else 0.0
+        if len(parts) > 2 and parts[2].startswith("io_uring:io_uring_") and parts[0].isdigit():
+            counts[parts[2][len("io_uring:io_uring_"):]] = float(parts[0])
+    missing = [e for e in EVENTS if e not in counts]
+    if missing:
+        raise SystemExit("wakeups: perf did not count %s (root, or kernel.perf_event_paranoid "
+                         "<= -1, and tracefs are needed); its output: %s" % (
+                             ", ".join(missing), open(path).read().strip()[:300]))
     return counts
 
 
@@ -105,7 +115,7 @@ def one_run(args, command, port, tmp):
         for side in ("server", "client"):
             counts = read_counts(os.path.join(tmp, side + ".csv"))
             for e in EVENTS:
-                row[side + "_" + e] = counts.get(e, 0.0) / messages
+                row[side + "_" + e] = counts[e] / messages
         return row
     finally:
         server.terminate()
@@ -133,12 +143,10 @@ def main():
             ap.error("a server is NAME='COMMAND with PORT', not %r" % spec)
         specs.append((name, command))
     rows = {name: [] for name, _ in specs}
-    port = 24100 + os.getpid() % 1000
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):  # interleaved, order reversed every other round
             for name, command in (specs if r % 2 == 0 else specs[::-1]):
-                port += 1
-                rows[name].append(one_run(args, command, port, tmp))
+                rows[name].append(one_run(args, command, workloads.free_port(), tmp))
                 print("round %d %s: %.0f msg/s" % (r + 1, name, rows[name][-1]["rate"]),
                       file=sys.stderr, flush=True)
     print("TCP echo %d B, %d conn x %d in flight, %g s x %d rounds, medians; counts per message"
