@@ -27,10 +27,12 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -111,6 +113,9 @@ class Server {
   void reap();
   void dispatch(io_uring_cqe* cqe);
   void busy_poll();
+  int wait_batch();
+  int wait_delayed();
+  void arm_due();
 
   void arm_accept(int listener_index);
   void arm_recv(uint32_t slot);
@@ -138,6 +143,11 @@ class Server {
   std::vector<std::vector<char>> chunks_;  // parallel: chunk storage
   std::vector<uint32_t> free_chunks_;
   std::vector<std::vector<char>> udp_rx_;  // --single-recv on UDP
+  struct Delayed {
+    uint64_t due_ns;
+    uint32_t slot, gen;
+  };
+  std::deque<Delayed> delayed_;  // --recv-delay: receives to arm, oldest first
   int signal_fd_ = -1;
   bool stop_ = false;
   bool echo_ = true;
@@ -159,6 +169,10 @@ void Server::start() {
   if (o_.register_ring_fd) {
     ret = io_uring_register_ring_fd(&ring_);
     if (ret < 0) die("io_uring_register_ring_fd", ret);
+  }
+  if (o_.min_wait_us && !(p.features & kFeatMinTimeout)) {
+    std::fprintf(stderr, "lever_server: this kernel has no min_wait_usec (IORING_FEAT_MIN_TIMEOUT)\n");
+    std::exit(77);
   }
   if (!o_.single_recv) {
     ret = buffers_.init(&ring_, kBufferGroup, o_.buffer_count, o_.buffer_size_bytes, o_.incremental);
@@ -290,7 +304,9 @@ void Server::run() {
     ++stats_.turns;
     if (o_.busy_poll_us && !io_uring_cq_ready(&ring_)) busy_poll();
     if (!o_.busy_poll_us || !io_uring_cq_ready(&ring_)) {
-      int ret = io_uring_submit_and_wait(&ring_, 1);
+      int ret = o_.min_wait_us      ? wait_batch()
+                : o_.recv_delay_us ? wait_delayed()
+                                   : io_uring_submit_and_wait(&ring_, 1);
       ++stats_.enters;
       if (ret < 0 && ret != -EINTR && ret != -ETIME) die("io_uring_submit_and_wait", ret);
       after_submit();
@@ -312,6 +328,50 @@ void Server::busy_poll() {
     ++stats_.enters;
     if (now_ns() >= deadline) break;
   }
+}
+
+// --min-wait: submit, then wait for wait_nr CQEs, or for min_wait_us and
+// any CQE (liburing 2.3 has no helper: the wait is an io_uring_enter of our
+// own, with min_wait_usec in the getevents argument's former `pad`).
+int Server::wait_batch() {
+  int ret = io_uring_submit(&ring_);
+  ++stats_.enters;
+  if (ret < 0) return ret;
+  io_uring_getevents_arg arg{};
+  arg.sigmask_sz = _NSIG / 8;
+  arg.pad = o_.min_wait_us;  // min_wait_usec since 6.12
+  unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+  int fd = ring_.ring_fd;
+  if (o_.register_ring_fd) {
+    flags |= IORING_ENTER_REGISTERED_RING;
+    fd = ring_.enter_ring_fd;
+  }
+  ret = static_cast<int>(syscall(__NR_io_uring_enter, fd, 0, o_.wait_nr, flags, &arg, sizeof arg));
+  return ret < 0 ? -errno : ret;
+}
+
+// --recv-delay: the receives whose delay is over go in; the wait ends when
+// the next one is due, if no completion ends it first.
+void Server::arm_due() {
+  uint64_t now = now_ns();
+  while (!delayed_.empty() && delayed_.front().due_ns <= now) {
+    Delayed d = delayed_.front();
+    delayed_.pop_front();
+    const Conn& c = conns_[d.slot];
+    if (c.open && c.reading && c.gen == d.gen) arm_recv(d.slot);  // not a reused slot
+  }
+}
+
+int Server::wait_delayed() {
+  arm_due();
+  if (delayed_.empty()) return io_uring_submit_and_wait(&ring_, 1);
+  uint64_t due = delayed_.front().due_ns;
+  uint64_t left = due - std::min(due, now_ns());
+  __kernel_timespec ts{int64_t(left / 1000000000u), int64_t(left % 1000000000u)};
+  io_uring_cqe* cqe = nullptr;
+  int ret = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  arm_due();
+  return ret;
 }
 
 void Server::reap() {
@@ -530,7 +590,13 @@ void Server::on_send(uint32_t slot, uint32_t extra, int res) {
   } else if (res >= 0) {
     c.sending.clear();
     if (c.reading) start_send(c, slot);
-    if (o_.recv_after_send && c.reading && c.sends_inflight == 0) arm_recv(slot);
+    if (o_.recv_after_send && c.reading && c.sends_inflight == 0) {
+      if (o_.recv_delay_us) {
+        delayed_.push_back({now_ns() + uint64_t(o_.recv_delay_us) * 1000u, slot, c.gen});
+      } else {
+        arm_recv(slot);
+      }
+    }
   }
   if (res < 0) {
     if (stats_.send_errors++ < 3) {

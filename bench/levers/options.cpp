@@ -28,6 +28,10 @@ void usage(FILE* out) {
       "  --recv-after-send          --single-recv, re-armed once the reply is sent (Asio's order;\n"
       "                             batched or per-chunk sends)\n"
       "  --busy-poll US             spin up to US microseconds for completions before blocking\n"
+      "  --recv-delay US            with --recv-after-send: the recv goes in US microseconds after\n"
+      "                             the reply is sent (the loop sleeps on a timeout meanwhile)\n"
+      "  --min-wait US              each wait asks for --wait-nr CQEs (default 32) and returns\n"
+      "                             after US microseconds with any there (kernel min_wait_usec, 6.12)\n"
       "  Prints `ready` once listening; on SIGINT/SIGTERM prints the counters and exits 0.\n",
       out);
 }
@@ -92,6 +96,12 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
       o->single_recv = o->recv_after_send = true;
     } else if (!std::strcmp(a, "--busy-poll")) {
       o->busy_poll_us = number(a, next), ++i;
+    } else if (!std::strcmp(a, "--recv-delay")) {
+      o->recv_delay_us = number(a, next), ++i;
+    } else if (!std::strcmp(a, "--min-wait")) {
+      o->min_wait_us = number(a, next), ++i;
+    } else if (!std::strcmp(a, "--wait-nr")) {
+      o->wait_nr = number(a, next), ++i;
     } else {
       rest.push_back(argv[i]);  // --mode, endpoints, or an error for peer_parse_args
     }
@@ -100,6 +110,14 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
   // One send in flight per connection is what tells when the reply is out.
   bool one_send = o->send_mode == SendMode::kBatch || o->send_mode == SendMode::kPerChunk;
   if (o->recv_after_send && !one_send) bad("--recv-after-send needs batched or per-chunk sends", "");
+  if (o->recv_delay_us != 0 && !o->recv_after_send) bad("--recv-delay needs --recv-after-send", "");
+  if (o->recv_delay_us > 1000000) bad("--recv-delay is at most 1000000 us", "");
+  if (o->recv_delay_us != 0 && (o->min_wait_us != 0 || o->busy_poll_us != 0)) {
+    bad("--recv-delay excludes --min-wait and --busy-poll", "");
+  }
+  if (o->min_wait_us > 1000000) bad("--min-wait is at most 1000000 us, not", "");
+  if (o->wait_nr == 0 || o->wait_nr > 4096) bad("--wait-nr must be 1-4096", "");
+  if (o->min_wait_us != 0 && o->busy_poll_us != 0) bad("--min-wait and --busy-poll exclude each other", "");
   uint32_t n = o->buffer_count;
   if (n == 0 || n > 32768 || (n & (n - 1)) != 0) bad("--buffers must be a power of two <= 32768", "");
   if (o->buffer_size_bytes < 64) bad("--buffer-size must be at least", "64");
@@ -112,10 +130,12 @@ void print_levers(const Options& o) {
   static const char* kSetup[] = {"none", "coop", "defer"};
   std::fprintf(stderr,
                "lever_server: bundle=%d inc=%d buffer_size=%u buffers=%u sends=%s direct=%d "
-               "setup=%s reg_ring=%d submit_each=%d single_recv=%d recv_after_send=%d busy_poll_us=%u\n",
+               "setup=%s reg_ring=%d submit_each=%d single_recv=%d recv_after_send=%d busy_poll_us=%u "
+               "recv_delay_us=%u min_wait_us=%u wait_nr=%u\n",
                o.bundle, o.incremental, o.buffer_size_bytes, o.buffer_count,
                kSend[static_cast<int>(o.send_mode)], o.direct, kSetup[static_cast<int>(o.setup)],
-               o.register_ring_fd, o.submit_each, o.single_recv, o.recv_after_send, o.busy_poll_us);
+               o.register_ring_fd, o.submit_each, o.single_recv, o.recv_after_send, o.busy_poll_us,
+               o.recv_delay_us, o.min_wait_us, o.wait_nr);
 }
 
 }  // namespace levers

@@ -29,6 +29,9 @@ struct Options {
   bool single_recv = false;    // --single-recv
   bool recv_after_send = false;  // --recv-after-send (implies single_recv)
   uint32_t busy_poll_us = 0;   // --busy-poll US
+  uint32_t recv_delay_us = 0;  // --recv-delay US (with --recv-after-send)
+  uint32_t min_wait_us = 0;    // --min-wait US
+  uint32_t wait_nr = 32;       // --wait-nr N (with --min-wait)
 };
 
 // Takes the lever flags out of argv and returns what is left (program name,

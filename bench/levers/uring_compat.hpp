@@ -17,5 +17,9 @@ inline constexpr unsigned kPbufRingIncremental = 2;  // IOU_PBUF_RING_INC
 // cqe->flags with an incremental ring: the buffer is not used up; the next
 // completion continues in it.
 inline constexpr unsigned kCqeBufMore = 1u << 4;  // IORING_CQE_F_BUF_MORE
+// io_uring_params.features bit: io_uring_getevents_arg's `pad` is
+// min_wait_usec, a wait for a batch that ends early once any CQE is there
+// after that many microseconds (6.12).
+inline constexpr unsigned kFeatMinTimeout = 1u << 15;  // IORING_FEAT_MIN_TIMEOUT
 
 }  // namespace levers
