@@ -112,6 +112,7 @@ void EpollBackend::deinit() noexcept {
   pending_ = OpList{};
   done_ = OpList{};
   polled_last_turn_ = true;
+  again_head_ = again_tail_ = -1;
 }
 
 // ---- what the core calls ---------------------------------------------------------
@@ -151,6 +152,7 @@ int EpollBackend::wake() noexcept {
 
 int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
   try_pending(queue);
+  if (again_head_ >= 0) service_again(queue);
   flush_done(queue);
   expire_timers(queue);
   // Results are here already (a send tried just now, a cancel): a poll now
@@ -163,7 +165,7 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
     return 0;
   }
   polled_last_turn_ = true;
-  bool idle = queue.empty() && pending_.empty() && done_.empty();
+  bool idle = queue.empty() && pending_.empty() && done_.empty() && again_head_ < 0;
   int timeout_ms = (wait && idle) ? next_timeout_ms() : 0;
   int count = sys::epoll_wait(epoll_fd_, ready_, kReadyBatch, timeout_ms);
   if (count < 0) return errno == EINTR ? 0 : -errno;
@@ -192,11 +194,19 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
       continue;
     }
     FdState& state = fds_[op.fd];
-    OpList& line = writes(op) ? state.writers : state.readers;
+    bool sends = writes(op);
+    OpList& line = sends ? state.writers : state.readers;
     // Wait behind earlier operations in the same direction: sends keep their order.
-    if (!line.empty() || (op.flags & kAwaitReady) || attempt(op, queue) != Attempt::finished) {
+    if (!line.empty() || (op.flags & kAwaitReady)) {
       park(op);
+      continue;
     }
+    Attempt attempt_result = attempt(op, queue);
+    if (attempt_result == Attempt::finished) continue;
+    int fd = op.fd;  // park may end op (an fd epoll refuses)
+    park(op);
+    // Stopped with data perhaps waiting: no edge will tell, so serve it again.
+    if (attempt_result == Attempt::more) mark_again(fd, sends ? kAgainWrite : kAgainRead);
   }
 }
 
@@ -230,27 +240,73 @@ int EpollBackend::next_timeout_ms() const noexcept {
 }
 
 void EpollBackend::service(int fd, uint32_t events, EventQueue& queue) noexcept {
-  FdState& state = fds_[fd];
   bool failed = events & (EPOLLERR | EPOLLHUP);
   bool readable = (events & (EPOLLIN | EPOLLRDHUP)) || failed;
   bool writable = (events & EPOLLOUT) || failed;
+  serve_ready(fd, readable, writable, queue);
+}
+
+void EpollBackend::serve_ready(int fd, bool readable, bool writable, EventQueue& queue) noexcept {
+  FdState& state = fds_[fd];
   // An event nobody waits for means the interest outlived its waiters.
   bool unwanted = (readable && state.readers.empty()) || (writable && state.writers.empty());
-  if (readable) service_list(state.readers, queue);
-  if (writable) service_list(state.writers, queue);
+  uint8_t again = 0;
+  if (readable && !service_list(state.readers, queue)) again |= kAgainRead;
+  if (writable && !service_list(state.writers, queue)) again |= kAgainWrite;
+  if (again != 0) mark_again(fd, again);
   // Read interest is dropped lazily (the next receive usually comes first);
   // write interest at once, since a socket is nearly always writable.
   bool stale_write = state.writers.empty() && (state.registered & EPOLLOUT);
   if (unwanted || stale_write) unwatch_idle(fd);
 }
 
-// Serves the queue in order until an operation would block.
-void EpollBackend::service_list(OpList& list, EventQueue& queue) noexcept {
-  while (!list.empty() && queue.space() > 0) {
+// Serves the queue in order until an operation would block. Returns false if
+// it stopped with the direction perhaps still ready (a multishot budget, or
+// no room in the event queue): the edge is spent, so the caller serves it
+// again at the next turn.
+bool EpollBackend::service_list(OpList& list, EventQueue& queue) noexcept {
+  while (!list.empty()) {
+    if (queue.space() == 0) return false;
     Operation& op = *list.head;
-    if (attempt(op, queue) != Attempt::finished) return;
+    Attempt result = attempt(op, queue);
+    if (result == Attempt::more) return false;
+    if (result != Attempt::finished) return true;
     if (list.head == &op) list.pop();  // complete() may have detached it already
     op.flags &= uint8_t(~kInFdQueue);
+  }
+  return true;
+}
+
+// Puts fd on the again list (once) with the directions left undrained.
+void EpollBackend::mark_again(int fd, uint8_t directions) noexcept {
+  FdState& state = fds_[fd];
+  state.again |= directions;
+  if (state.in_again_list) return;
+  state.in_again_list = true;
+  state.again_next = -1;
+  if (again_tail_ >= 0) {
+    fds_[again_tail_].again_next = fd;
+  } else {
+    again_head_ = fd;
+  }
+  again_tail_ = fd;
+}
+
+// Serves the fds left undrained, as if an edge had come. The list is taken
+// whole first: an fd still undrained goes on the new one, for the next turn.
+void EpollBackend::service_again(EventQueue& queue) noexcept {
+  int32_t fd = again_head_;
+  again_head_ = again_tail_ = -1;
+  while (fd >= 0) {
+    FdState& state = fds_[fd];
+    int32_t next = state.again_next;
+    uint8_t directions = state.again;
+    state.in_again_list = false;
+    state.again = 0;
+    if (directions != 0) {  // 0: the fd was closed meanwhile
+      serve_ready(fd, directions & kAgainRead, directions & kAgainWrite, queue);
+    }
+    fd = next;
   }
 }
 
@@ -357,7 +413,7 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
     }
     complete(op, result, kEventMore | kEventBuffer | (uint32_t(id) << kEventBufferShift), queue);
   }
-  return Attempt::armed;
+  return Attempt::more;  // the budget or the queue ran out, not the socket's data
 }
 
 // A stream receive reads into up to `limit` pool buffers (at most
@@ -432,11 +488,17 @@ int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   return int32_t(kRecvMsgPayloadOffset + payload);
 }
 
-// The core starts a close only when nothing else is in flight on the fd.
+// The core starts a close only when nothing else is in flight on the fd. Its
+// place on the again list is kept (with no directions, so it is skipped): the
+// list is singly linked.
 void EpollBackend::forget(int fd) noexcept {
   FdState& state = fds_[fd];
   if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  bool listed = state.in_again_list;
+  int32_t next = state.again_next;
   state = FdState{};
+  state.in_again_list = listed;
+  state.again_next = next;
 }
 
 // ---- readiness records -------------------------------------------------------------
@@ -460,14 +522,17 @@ int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
   FdState& state = fds_[fd];
   if ((wanted & ~state.registered) == 0) return 0;
   epoll_event event{};
-  event.events = wanted | state.registered;
+  uint32_t registered = wanted | state.registered;
+  // Adding or changing interest makes epoll look at the fd once: what is
+  // ready now is reported even though no edge comes.
+  event.events = registered | EPOLLET;
   event.data.fd = fd;
   int rc = epoll_ctl(epoll_fd_, state.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
   if (rc < 0 && errno == ENOENT) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
   if (rc < 0 && errno == EEXIST) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
   if (rc < 0) return -errno;
   state.added = true;
-  state.registered = event.events;
+  state.registered = registered;
   return 0;
 }
 
@@ -483,7 +548,7 @@ void EpollBackend::unwatch_idle(int fd) noexcept {
     state.added = false;
   } else {
     epoll_event event{};
-    event.events = wanted;
+    event.events = wanted | EPOLLET;
     event.data.fd = fd;
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
   }

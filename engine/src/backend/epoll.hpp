@@ -4,7 +4,11 @@
 // start() only queues an operation; the next turn() tries its syscall first
 // and parks it on its fd's read or write queue only on EAGAIN (one readiness
 // record per fd, libuv's model); a turn whose tries already gave results
-// leaves epoll_wait to the next turn. Results go to the core's event queue in the
+// leaves epoll_wait to the next turn. Interest is edge-triggered: an fd is
+// reported once per change, not at every epoll_wait while it stays ready, so
+// a direction that is left undrained (a multishot operation's fairness budget
+// spent, or the event queue full) goes on a list served again at the next
+// turn without waiting for an event. Results go to the core's event queue in the
 // same form io_uring's CQEs take, so the core cannot tell the two apart:
 // multishot accept/recv/recvfrom are emulated with the same buffer pool (an
 // empty pool reports -ENOBUFS, which the core turns into a pause), timers and
@@ -66,17 +70,28 @@ class EpollBackend {
   struct FdState {
     OpList readers;
     OpList writers;
-    uint32_t registered = 0;
+    uint32_t registered = 0;  // EPOLLIN/EPOLLRDHUP/EPOLLOUT watched (EPOLLET not included)
     bool added = false;
+    uint8_t again = 0;         // kAgainRead | kAgainWrite: directions left undrained
+    bool in_again_list = false;
+    int32_t again_next = -1;   // the next fd on the again list
   };
-  enum class Attempt { blocked, armed, finished };
+  static constexpr uint8_t kAgainRead = 1;
+  static constexpr uint8_t kAgainWrite = 2;
+  /// blocked: the syscall said EAGAIN; armed: a multishot operation drained
+  /// its socket and waits for the next edge; more: it stopped with data
+  /// perhaps still waiting (budget or queue space); finished: a result.
+  enum class Attempt { blocked, armed, more, finished };
 
   void try_pending(EventQueue& queue) noexcept;
   void flush_done(EventQueue& queue) noexcept;
   void expire_timers(EventQueue& queue) noexcept;
   int next_timeout_ms() const noexcept;
   void service(int fd, uint32_t events, EventQueue& queue) noexcept;
-  void service_list(OpList& list, EventQueue& queue) noexcept;
+  void serve_ready(int fd, bool readable, bool writable, EventQueue& queue) noexcept;
+  bool service_list(OpList& list, EventQueue& queue) noexcept;
+  void mark_again(int fd, uint8_t directions) noexcept;
+  void service_again(EventQueue& queue) noexcept;
   Attempt attempt(Operation& op, EventQueue& queue) noexcept;
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
@@ -99,6 +114,8 @@ class EpollBackend {
   OpList pending_;  // started, syscall not tried yet
   OpList done_;     // ended by cancel or deadline; result in deferred_result
   bool polled_last_turn_ = true;  // turn() skips a poll only right after one
+  int32_t again_head_ = -1;  // fds to serve again without an event, in order
+  int32_t again_tail_ = -1;
   TimerHeap timers_;
   BufferPool* pool_ = nullptr;
 };
