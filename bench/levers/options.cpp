@@ -115,7 +115,7 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
   if (o->recv_delay_us != 0 && (o->min_wait_us != 0 || o->busy_poll_us != 0)) {
     bad("--recv-delay excludes --min-wait and --busy-poll", "");
   }
-  if (o->min_wait_us > 1000000) bad("--min-wait is at most 1000000 us, not", "");
+  if (o->min_wait_us > 1000000) bad("--min-wait is at most 1000000 us", "");
   if (o->wait_nr == 0 || o->wait_nr > 4096) bad("--wait-nr must be 1-4096", "");
   if (o->min_wait_us != 0 && o->busy_poll_us != 0) bad("--min-wait and --busy-poll exclude each other", "");
   uint32_t n = o->buffer_count;
