@@ -38,14 +38,10 @@ import time
 EVENTS = ["task_add", "poll_arm", "submit_req", "complete"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "compare"))
+import procs  # noqa: E402  (pinned, bounded children and their CPU, as bench/compare)
 import workloads  # noqa: E402  (free_port: a loopback port free for TCP and UDP)
 
 RINGSOCK = os.path.join(HERE, "..", "build", "tools", "ringsock", "ringsock")
-
-
-def cpu_seconds(pid):
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sleeps(pid):
@@ -82,30 +78,32 @@ def read_counts(path):
 
 def one_run(args, command, port, tmp):
     argv = [a.replace("PORT", str(port)) for a in shlex.split(command)]
-    server = subprocess.Popen(["taskset", "-c", "0"] + argv, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    log = lambda name: os.path.join(tmp, name)
+    server = procs.spawn(procs.pinned(0, argv), log("server.out"), log("server.err"))
+    client = None
     try:
         time.sleep(0.5)
         if server.poll() is not None:
-            raise SystemExit("wakeups: server exited at start: %s" % " ".join(argv))
-        report = os.path.join(tmp, "load.json")
-        client = subprocess.Popen(
-            ["taskset", "-c", "1", args.ringsock, "load", "tcp://127.0.0.1:%d" % port,
-             "--mode", "pingpong", "--connections", str(args.connections),
-             "--inflight", str(args.inflight), "--size", str(args.size),
-             "--duration", "%gs" % args.duration, "--json", report],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            raise SystemExit("wakeups: server exited at start: %s: %s"
+                             % (" ".join(argv), procs.tail(log("server.err"))))
+        report = log("load.json")
+        client = procs.spawn(procs.pinned(1, [
+            args.ringsock, "load", "tcp://127.0.0.1:%d" % port, "--mode", "pingpong",
+            "--connections", str(args.connections), "--inflight", str(args.inflight),
+            "--size", str(args.size), "--duration", "%gs" % args.duration, "--json", report]),
+            log("client.out"), log("client.err"))
         window = args.duration / 2
         time.sleep(args.duration / 4)
-        cpu0, sleeps0, t0 = cpu_seconds(server.pid), sleeps(server.pid), time.time()
-        probes = [perf_counts(server.pid, window, os.path.join(tmp, "server.csv")),
-                  perf_counts(client.pid, window, os.path.join(tmp, "client.csv"))]
+        cpu0, sleeps0, t0 = procs.cpu_seconds(server.pid), sleeps(server.pid), time.time()
+        probes = [perf_counts(server.pid, window, log("server.csv")),
+                  perf_counts(client.pid, window, log("client.csv"))]
         for p in probes:
             p.wait()
         elapsed = time.time() - t0
-        cpu1, sleeps1 = cpu_seconds(server.pid), sleeps(server.pid)
-        if client.wait(timeout=args.duration + 30) != 0:
-            raise SystemExit("wakeups: ringsock load failed against %s" % " ".join(argv))
+        cpu1, sleeps1 = procs.cpu_seconds(server.pid), sleeps(server.pid)
+        if procs.wait_bounded(client, args.duration + 30) != 0:
+            raise SystemExit("wakeups: ringsock load failed against %s: %s"
+                             % (" ".join(argv), procs.tail(log("client.err"))))
         results = json.load(open(report))["results"]
         rate = results["rate_achieved"]
         messages = rate * window
@@ -113,13 +111,14 @@ def one_run(args, command, port, tmp):
                "server_sleeps_per_s": (sleeps1 - sleeps0) / elapsed,
                "client_us_per_msg": results["cpu_per_message_ns"] / 1000.0}
         for side in ("server", "client"):
-            counts = read_counts(os.path.join(tmp, side + ".csv"))
+            counts = read_counts(log(side + ".csv"))
             for e in EVENTS:
                 row[side + "_" + e] = counts[e] / messages
         return row
     finally:
-        server.terminate()
-        server.wait()
+        if client is not None and client.poll() is None:
+            procs.stop(client)
+        procs.stop(server)
 
 
 def main():
