@@ -4,7 +4,14 @@
  * write leaves is kept per connection, reading stops and EPOLLOUT is armed
  * until it has gone out. UDP: recvfrom until EAGAIN, sendto the sender (a
  * reply the socket cannot take is dropped, as UDP allows). Signals through
- * a signalfd in the same epoll set. */
+ * a signalfd in the same epoll set.
+ *
+ * --replies-after-batch (an experiment, not how the server runs in
+ * bench/compare): stream echo reads each ready connection once, and only
+ * after the whole epoll_wait batch has been read writes the replies - the
+ * order of an engine whose callbacks run after its poll step (ringsock's).
+ * It isolates what the order alone costs or saves (bench/results/
+ * 2026-12-04-vm-reply-order.md). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -46,6 +53,7 @@ static int epfd;
 static char buffer[PEER_BUFFER_SIZE];
 static struct listener listeners[PEER_MAX_ENDPOINTS];
 static struct handle datagrams[PEER_MAX_ENDPOINTS];
+static int replies_after_batch;
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -206,7 +214,60 @@ static int add_fd(int fd, void* ptr, uint32_t events) {
   return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+enum { kEvents = 256, kStash = 4096 };
+
+/* --replies-after-batch: the first read of each ready connection, kept until
+ * the batch has been read. */
+static char stash[kEvents][kStash];
+static ssize_t stashed[kEvents]; /* -1: the event was served at once */
+
+static int read_first(struct epoll_event* event, int i) {
+  struct handle* h = event->data.ptr;
+  stashed[i] = -1;
+  if (!replies_after_batch || h->kind != KIND_CONN || config.mode != PEER_ECHO ||
+      ((struct conn*)h)->pending_end > ((struct conn*)h)->pending_start) {
+    return 0;
+  }
+  ssize_t n;
+  do {
+    n = recv(h->fd, stash[i], kStash, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return 0;  /* nothing yet, or an error: served at once, as without the option */
+  stashed[i] = n;
+  return 1;
+}
+
+/* Writes the replies of the batch's first reads, then serves each connection
+ * as usual (the rest of its input, to EAGAIN). */
+static void reply_batch(struct epoll_event* events, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (stashed[i] < 0) continue;
+    struct conn* c = events[i].data.ptr;
+    if (stashed[i] == 0) {
+      close_conn(c);
+      continue;
+    }
+    ++counters.messages_in;
+    counters.bytes_in += (uint64_t)stashed[i];
+    int rc = send_all(c, stash[i], (size_t)stashed[i]);
+    if (rc < 0) {
+      close_conn(c);
+    } else if (rc == 0) {
+      on_conn(c, EPOLLIN);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {  /* this server's own option, before the common ones */
+    if (strcmp(argv[i], "--replies-after-batch") == 0) {
+      replies_after_batch = 1;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
   peer_parse_args(argc, argv, &config);
   peer_setup_process();
 
@@ -242,7 +303,6 @@ int main(int argc, char** argv) {
   }
   peer_ready();
 
-  enum { kEvents = 256 };
   struct epoll_event events[kEvents];
   int running = 1;
   while (running) {
@@ -268,6 +328,7 @@ int main(int argc, char** argv) {
     }
     for (int i = 0; i < n; ++i) {
       struct handle* h = events[i].data.ptr;
+      if (read_first(&events[i], i)) continue;
       switch (h->kind) {
         case KIND_CONN:
           on_conn((struct conn*)h, events[i].events);
@@ -285,6 +346,7 @@ int main(int argc, char** argv) {
           break;
       }
     }
+    if (replies_after_batch) reply_batch(events, n);
   }
   peer_finish(&config, &counters);
   return 0;

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Smoke test of one peer server against `ringsock load`.
-#   bench/peers/smoke.sh PEER_BINARY RINGSOCK_BINARY
+#   bench/peers/smoke.sh PEER_BINARY RINGSOCK_BINARY [PEER_OPTION...]
 # Starts the peer in echo mode on a free loopback TCP/UDP port and a UNIX path,
 # verifies 2000 echoed messages on each, starts a sink instance and streams to
 # it for 1 s, then SIGTERMs both and checks exit 0 and the counters line. Also
 # checks the exit codes for bad arguments (2) and a port in use (1).
 set -u
-if [ $# -ne 2 ]; then
-  echo "usage: $0 PEER_BINARY RINGSOCK_BINARY" >&2
+if [ $# -lt 2 ]; then
+  echo "usage: $0 PEER_BINARY RINGSOCK_BINARY [PEER_OPTION...]" >&2
   exit 2
 fi
 peer=$1
 ringsock=$2
-name=$(basename "$peer")
+shift 2
+options=("$@")  # given to every peer started below
+name="$(basename "$peer")${options[*]:+ ${options[*]}}"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/peer-smoke.XXXXXX")
 pids=()
 cleanup() {
@@ -33,7 +35,7 @@ start_peer() {
   local mode=$1 attempt port pid i
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     port=$((10000 + RANDOM % 22000))  # below the ephemeral range
-    "$peer" --mode "$mode" "tcp://127.0.0.1:$port" "udp://127.0.0.1:$port" \
+    "$peer" "${options[@]}" --mode "$mode" "tcp://127.0.0.1:$port" "udp://127.0.0.1:$port" \
       "unix://$dir/$mode.sock" >"$dir/$mode.out" 2>"$dir/$mode.err" &
     pid=$!
     for i in $(seq 1 200); do
