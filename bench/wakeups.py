@@ -105,8 +105,9 @@ def perf_record(pid, seconds, out):
 
 
 def symbol_ns(path, messages):
-    """{symbol: CPU nanoseconds per message} from a perf record file: each
-    sample stands for 1 / SYMBOL_HZ s of CPU."""
+    """{"[k] symbol" or "[.] symbol": CPU nanoseconds per message} from a
+    perf record file ([k] kernel, [.] user space): each sample stands for
+    1 / SYMBOL_HZ s of CPU."""
     out = subprocess.run(["perf", "report", "-i", path, "--stdio", "-n", "--no-children",
                           "--sort", "sym"], capture_output=True, text=True).stdout
     ns = {}
@@ -114,7 +115,7 @@ def symbol_ns(path, messages):
         parts = line.split()
         # "  12.34%  1234  [k] symbol name"
         if len(parts) >= 4 and parts[0].endswith("%") and parts[1].isdigit():
-            ns[" ".join(parts[3:])] = int(parts[1]) * 1e9 / SYMBOL_HZ / messages
+            ns[" ".join(parts[2:])] = int(parts[1]) * 1e9 / SYMBOL_HZ / messages
     if not ns:
         raise SystemExit("wakeups: perf record gave no samples (%s)" % path)
     return ns
@@ -197,10 +198,12 @@ def main():
                     help="also sample this side's CPU by symbol (perf record)")
     ap.add_argument("--top", type=int, default=12,
                     help="--symbols: the symbols whose cost differs most from the first server's")
-    ap.add_argument("servers", nargs="+", help="NAME='COMMAND with PORT'")
+    ap.add_argument("servers", nargs="+", help="NAME='COMMAND with ENDPOINT (or PORT)'")
     args = ap.parse_args()
     if not 0.5 <= args.duration <= 60 or not 1 <= args.rounds <= 20:
         ap.error("--duration must be 0.5-60 s and --rounds 1-20")
+    if not 1 <= args.top <= 200:
+        ap.error("--top must be 1-200")
     if shutil.which("perf") is None:
         ap.error("perf is missing (apt-get install linux-perf)")
     specs = []
@@ -261,9 +264,12 @@ def print_symbols(args, specs, rows):
         cells = ["%.1f" % med[n].get(sym, 0.0) for n in names]
         cells += ["%+.1f" % (med[n].get(sym, 0.0) - med[base].get(sym, 0.0)) for n in names[1:]]
         print("| `%s` | " % sym.replace("|", "/") + " | ".join(cells) + " |")
-    totals = {n: sum(med[n].values()) for n in names}
-    cells = ["%.1f" % totals[n] for n in names] + ["%+.1f" % (totals[n] - totals[base]) for n in names[1:]]
-    print("| all symbols | " + " | ".join(cells) + " |")
+    for label, prefix in (("all kernel symbols [k]", "[k]"), ("all user-space symbols [.]", "[.]"),
+                          ("all symbols", "")):
+        totals = {n: sum(v for sym, v in med[n].items() if sym.startswith(prefix)) for n in names}
+        cells = ["%.1f" % totals[n] for n in names]
+        cells += ["%+.1f" % (totals[n] - totals[base]) for n in names[1:]]
+        print("| %s | " % label + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
