@@ -53,7 +53,7 @@ TRACEPOINTS = {"syscalls": "raw_syscalls:sys_enter"}  # the rest: io_uring:io_ur
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "compare"))
 import procs  # noqa: E402  (pinned, bounded children and their CPU, as bench/compare)
-import workloads  # noqa: E402  (free_port: a loopback port free for TCP and UDP)
+import workloads  # noqa: E402  (endpoint: a free loopback port, or a UNIX path)
 
 RINGSOCK = os.path.join(HERE, "..", "build", "tools", "ringsock", "ringsock")
 
@@ -121,20 +121,10 @@ def symbol_ns(path, messages):
     return ns
 
 
-def endpoint(transport, tmp, name):
-    """(endpoint text, port); a UNIX path is new for every run."""
-    if transport == "unix":
-        path = os.path.join(tmp, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".sock")
-        if os.path.exists(path):
-            os.unlink(path)
-        return "unix://" + path, 0
-    port = workloads.free_port()
-    return "%s://127.0.0.1:%d" % (transport, port), port
-
-
 def one_run(args, name, command, tmp):
-    ep, port = endpoint(args.transport, tmp, name)
-    argv = [a.replace("ENDPOINT", ep).replace("PORT", str(port)) for a in shlex.split(command)]
+    # A fresh port, or a UNIX path named after the server (unlinked first).
+    ep, port = workloads.endpoint(args.transport, tmp, re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+    argv = [a.replace("ENDPOINT", ep).replace("PORT", str(port or 0)) for a in shlex.split(command)]
     log = lambda name: os.path.join(tmp, name)
     server = procs.spawn(procs.pinned(0, argv), log("server.out"), log("server.err"))
     client = None
