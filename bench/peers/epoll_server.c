@@ -120,6 +120,13 @@ static int flush_pending(struct conn* c) {
   return set_out(c, 0) == 0 ? 0 : -1;
 }
 
+/* Counts what a read brought and (echo) writes it back: send_all's result. */
+static int take_input(struct conn* c, const char* data, size_t n) {
+  ++counters.messages_in;
+  counters.bytes_in += (uint64_t)n;
+  return config.mode == PEER_ECHO ? send_all(c, data, n) : 0;
+}
+
 static void on_conn(struct conn* c, uint32_t events) {
   if (c->pending_end > c->pending_start) {
     int rc = flush_pending(c);
@@ -135,13 +142,9 @@ static void on_conn(struct conn* c, uint32_t events) {
   for (;;) {
     ssize_t n = recv(c->h.fd, buffer, sizeof buffer, 0);
     if (n > 0) {
-      ++counters.messages_in;
-      counters.bytes_in += (uint64_t)n;
-      if (config.mode == PEER_ECHO) {
-        int rc = send_all(c, buffer, (size_t)n);
-        if (rc < 0) break;
-        if (rc > 0) return;  /* stop reading until the output has gone */
-      }
+      int rc = take_input(c, buffer, (size_t)n);
+      if (rc < 0) break;
+      if (rc > 0) return;  /* stop reading until the output has gone */
     } else if (n == 0) {
       break;
     } else if (errno == EINTR) {
@@ -247,9 +250,7 @@ static void reply_batch(struct epoll_event* events, int n) {
       close_conn(c);
       continue;
     }
-    ++counters.messages_in;
-    counters.bytes_in += (uint64_t)stashed[i];
-    int rc = send_all(c, stash[i], (size_t)stashed[i]);
+    int rc = take_input(c, stash[i], (size_t)stashed[i]);
     if (rc < 0) {
       close_conn(c);
     } else if (rc == 0) {
