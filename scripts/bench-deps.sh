@@ -2,7 +2,8 @@
 # Installs what the side-by-side comparison (bench/compare.sh) needs beyond the
 # build and test dependencies, and only what is missing: iperf3 (W5's
 # reference line), taskset (util-linux; pins server and client to their
-# cores) and perf (linux-perf; bench/wakeups.py counts tracepoints with it).
+# cores) and perf (linux-perf; bench/experiments/wakeups/wakeups.py counts
+# tracepoints with it).
 # The build and test dependencies, sockperf and the peers' libraries among
 # them, come from scripts/deps.sh, which runs first. When everything is
 # there, apt is not touched at all (no root, no network needed). Idempotent.

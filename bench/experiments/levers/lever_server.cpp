@@ -1,7 +1,7 @@
 // lever_server: a raw-liburing echo/sink server whose io_uring levers are
-// switched by flags (issue 6, "measure each lever"). It follows the peers'
+// switched by flags, to measure each lever alone. It follows the peers'
 // contract (bench/peers: `--mode echo|sink ENDPOINT...`, prints `ready`,
-// counters on SIGTERM) so bench/levers/levers.py can drive it like a peer.
+// counters on SIGTERM) so bench/experiments/levers/levers.py can drive it like a peer.
 //
 // TCP (echo, sink) and UDP (sink only). Every received byte is copied out of
 // the provided buffer at once, so buffers go straight back to the ring and

@@ -18,9 +18,9 @@ A count is per message: events in the window divided by the client's rate
 times the window. With the server's CPU use and its sleeps (voluntary
 context switches) per second, and the client's CPU per message.
 
-usage: bench/wakeups.py [--transport tcp|udp|unix] [--mode pingpong|throughput]
-                        [--connections N] [--inflight N] [--size N]
-                        [--duration S] [--rounds N] NAME='COMMAND with ENDPOINT' ...
+usage: bench/experiments/wakeups/wakeups.py [--transport tcp|udp|unix] [--mode pingpong|throughput]
+                                            [--connections N] [--inflight N] [--size N]
+                                            [--duration S] [--rounds N] NAME='COMMAND with ENDPOINT' ...
 ENDPOINT in a command becomes the run's endpoint (tcp://127.0.0.1:port,
 udp://127.0.0.1:port or unix:///tmp/.../NAME.sock); PORT, the port alone.
 --mode throughput is a one-way stream (against a sink): its per-message
@@ -31,8 +31,8 @@ nanoseconds per message by symbol, each server's against the first's: the
 instrument for "the client costs more against this server - where?". perf
 record slows the pair by up to ~10% on a small VM; the counts stay exact.
 example:
-  bench/wakeups.py ringsock='build/tools/ringsock/ringsock serve ENDPOINT' \\
-                   asio='build/bench/peers/peer-asio-uring ENDPOINT'
+  bench/experiments/wakeups/wakeups.py ringsock='build/tools/ringsock/ringsock serve ENDPOINT' \\
+                                       asio='build/bench/peers/peer-asio-uring ENDPOINT'
 Needs perf (Debian's linux-perf) and root (or perf_event_paranoid <= -1) for
 the tracepoints. Talks to 127.0.0.1 only; every run is bounded by --duration.
 """
@@ -51,11 +51,12 @@ import time
 EVENTS = ["task_add", "poll_arm", "submit_req", "complete", "syscalls"]
 TRACEPOINTS = {"syscalls": "raw_syscalls:sys_enter"}  # the rest: io_uring:io_uring_NAME
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "compare"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(ROOT, "bench", "compare"))
 import procs  # noqa: E402  (pinned, bounded children and their CPU, as bench/compare)
 import workloads  # noqa: E402  (endpoint: a free loopback port, or a UNIX path)
 
-RINGSOCK = os.path.join(HERE, "..", "build", "tools", "ringsock", "ringsock")
+RINGSOCK = os.path.join(ROOT, "build", "tools", "ringsock", "ringsock")
 
 
 def sleeps(pid):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measures each io_uring lever of lever_server (issue 6): every variant flips
+"""Measures each io_uring lever of lever_server: every variant flips
 one lever of the defaults (the best-known configuration) and runs against the
 same workloads as bench/compare, interleaved with the baseline within each
 round. Reports per variant the median rate, the median server CPU per message,
@@ -10,8 +10,8 @@ measured run; procs.py: pinned, time-bounded children and the /proc CPU
 window); lever_server follows the peers' command-line contract, so only the
 server's argv differs.
 
-  python3 bench/levers/levers.py --quick          # smoke run, about 1.5 min
-  python3 bench/levers/levers.py                  # 5 rounds, about 11 min
+  python3 bench/experiments/levers/levers.py --quick          # smoke run, about 1.5 min
+  python3 bench/experiments/levers/levers.py                  # 5 rounds, about 11 min
 """
 import argparse
 import datetime
@@ -26,7 +26,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "bench", "compare"))
 
 import machine  # noqa: E402
@@ -92,11 +92,11 @@ wl.server_argv = _lever_argv  # run_one builds the server's argv through this ho
 class Paths(wl.Paths):
     def __init__(self, build):
         super().__init__(build)
-        self.lever_server = os.path.join(build, "bench", "levers", "lever_server")
+        self.lever_server = os.path.join(build, "bench", "experiments", "levers", "lever_server")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="bench/levers/levers.py", description=__doc__,
+    p = argparse.ArgumentParser(prog="bench/experiments/levers/levers.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default="build-levers", help="Release build tree (default build-levers)")
     p.add_argument("--rounds", type=int, default=None, help="rounds (default 5; --quick 1)")
@@ -269,7 +269,7 @@ def summarize(results, works, variants):
 
 def markdown(rows, works, a, info, command, started, ended):
     by_work = {w.id: w for w in wl.WORKLOADS}
-    out = ["# io_uring levers, raw liburing (`bench/levers`)", "",
+    out = ["# io_uring levers, raw liburing (`bench/experiments/levers`)", "",
            "Command: `%s`" % command, "",
            "Machine: %s; %s; %s; %s; %s; liburing %s; commit %s." % (
                info.get("cpu"), info.get("cores"), info.get("kernel"), info.get("distro"),
@@ -330,7 +330,7 @@ def main(argv):
     works, variants = chosen_variants(a)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
-    command = "python3 bench/levers/levers.py " + " ".join(shlex.quote(x) for x in argv)
+    command = "python3 bench/experiments/levers/levers.py " + " ".join(shlex.quote(x) for x in argv)
     info = machine.describe(ROOT, build)
     tmpdir = tempfile.mkdtemp(prefix="ringsock-levers.")
     started = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")
