@@ -22,3 +22,14 @@ add_executable(report_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_test.cpp)
 target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::gtest_main)
 gtest_discover_tests(report_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+# The pages in headless Chromium (scripts/browser-deps.sh installs it; skipped
+# without it). Not when cross-compiling: the page writer is a foreign binary.
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME report_browser
+           COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report/report_browser_test.py
+                   --pages $<TARGET_FILE:report_example_pages>
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/report_browser)
+  # Each Chromium run is bounded by 90 s inside the script; five runs at most.
+  set_tests_properties(report_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 480 PROCESSORS 2
+                       LABELS tool)
+endif()
