@@ -113,8 +113,9 @@ std::string check_results(const std::vector<ReportSeries>& results) {
   return check_common_chart(results);
 }
 
-// Line styles: one result colours its lines by metric; several results
-// colour by result and tell metrics apart by dash pattern. Earlier results
+// Line styles: metrics (p50, p99, max; achieved, asked) always differ in
+// dash pattern, which survives grey print and colour blindness; one result
+// also colours its lines by metric, several results colour by result. Earlier results
 // are drawn wider (and first), so a later result with the same values lies
 // on top of them without hiding them.
 class LineStyler {
@@ -126,7 +127,7 @@ class LineStyler {
                  const std::string& metric_name, bool only_metric) const {
     ChartLine l;
     l.colour = many_ ? result : metric;
-    l.dash = many_ ? metric : 0;
+    l.dash = metric;
     l.width_px = std::min(5.0, 2 + 1.2 * static_cast<double>(count_ - 1 - result));
     if (only_metric) l.label = label;
     else if (many_) l.label = label + " " + metric_name;
