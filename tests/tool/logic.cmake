@@ -29,7 +29,7 @@ if(NOT CMAKE_CROSSCOMPILING)
            COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report/report_browser_test.py
                    --pages $<TARGET_FILE:report_example_pages>
                    --work ${CMAKE_CURRENT_BINARY_DIR}/report_browser)
-  # Each Chromium run is bounded by 90 s inside the script; five runs at most.
-  set_tests_properties(report_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 480 PROCESSORS 2
+  # Each Chromium run is bounded by 90 s inside the script; six runs at most.
+  set_tests_properties(report_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 570 PROCESSORS 2
                        LABELS tool)
 endif()

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "logic/report_charts.hpp"
@@ -118,6 +120,24 @@ TEST(ReportCharts, OverlayGivesEachResultItsColourAndLegendEntry) {
   const std::string svg = render_svg(chart(charts, ChartKind::spectrum).spec);
   EXPECT_EQ(count_of(svg, "<g class=\"entry\">"), 2u);
   EXPECT_EQ(count_of(svg, "<path class=\"line\""), 2u);
+}
+
+TEST(ReportCharts, ShardsAndTheirMergedWholeStayApart) {
+  std::vector<ReportSeries> results;
+  for (std::uint64_t k = 1; k <= 9; ++k) results.push_back(run("shard " + std::to_string(k), "pingpong", k));
+  ReportSeries merged = run("merged", "pingpong", 99);
+  merged.highlight = true;
+  results.push_back(merged);
+  const auto charts = charts_of(results);
+  const auto& lines = chart(charts, ChartKind::spectrum).spec.lines;
+  ASSERT_EQ(lines.size(), 10u);
+  std::set<std::pair<std::size_t, std::size_t>> styles;
+  for (const ChartLine& l : lines) styles.insert({l.colour % palette_size(), l.dash % dash_count()});
+  EXPECT_EQ(styles.size(), lines.size());  // no two results look alike
+  EXPECT_EQ(palette_colour(lines.back().colour), "#000000");
+  EXPECT_GT(lines.back().width_px, lines.front().width_px);
+  const std::string svg = render_svg(chart(charts, ChartKind::spectrum).spec);
+  EXPECT_EQ(count_of(svg, "<g class=\"entry\">"), 10u);
 }
 
 TEST(ReportCharts, PingpongAndOpenLoopOverlayWhereTheirAxesAgree) {

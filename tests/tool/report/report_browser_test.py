@@ -39,6 +39,7 @@ PAGES = {
     "overlay.html": [SPECTRUM, LATENCY, THROUGHPUT, ERRORS],
     "openloop.html": [SPECTRUM, LATENCY, THROUGHPUT, ERRORS],
     "churn.html": [SPECTRUM, LATENCY, THROUGHPUT, ERRORS, CONNECTIONS],
+    "shards.html": [SPECTRUM, LATENCY, THROUGHPUT, ERRORS],
 }
 OVERLAID = ("uring", "epoll")  # the two results of overlay.html
 
@@ -190,6 +191,9 @@ def check_page(name, dom, messages, screenshot):
             if len(chart.lines) < 2:
                 problems.append("%s: chart '%s' has %d lines" % (name, chart.title,
                                                                  len(chart.lines)))
+        if name == "shards.html" and chart.title == SPECTRUM:
+            if labels != ["shard 1/4", "shard 2/4", "shard 3/4", "shard 4/4", "merged"]:
+                problems.append("%s: spectrum lines %s" % (name, labels))
         if name == "openloop.html" and chart.title == SPECTRUM:
             if labels != ["corrected", "uncorrected"]:
                 problems.append("%s: spectrum lines %s" % (name, labels))

@@ -2,7 +2,8 @@
 //   report_example_pages OUTDIR
 // single.html (one pingpong run), overlay.html (uring and epoll on the same
 // axes), openloop.html (an open-loop run with a stall: corrected and
-// uncorrected spectra), churn.html (connections open over time).
+// uncorrected spectra), churn.html (connections open over time), shards.html
+// (four shards of a run and their merged whole, highlighted).
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -57,7 +58,24 @@ int main(int argc, char** argv) {
   churn_shape.seed = 4;
   churn_shape.median_us = 90;
   churn_shape.rate_per_s = 5000;
+  std::vector<tool::ReportSeries> shards;
+  for (std::uint64_t k = 1; k <= 4; ++k) {
+    RunShape shard;
+    shard.label = "shard " + std::to_string(k) + "/4";
+    shard.seed = 10 + k;
+    shard.median_us = 36 + 4.0 * static_cast<double>(k);
+    shard.rate_per_s = 5000;
+    shards.push_back(tool::examples::make_run(shard));
+  }
+  RunShape merged_shape;
+  merged_shape.label = "merged";
+  merged_shape.seed = 20;
+  merged_shape.median_us = 46;
+  tool::ReportSeries merged = tool::examples::make_run(merged_shape);
+  merged.highlight = true;
+  shards.push_back(merged);
   bool ok = write_page(dir + "/single.html", {uring});
+  ok = write_page(dir + "/shards.html", shards) && ok;
   ok = write_page(dir + "/overlay.html", {uring, epoll}) && ok;
   ok = write_page(dir + "/openloop.html", {tool::examples::make_run(open_shape)}) && ok;
   ok = write_page(dir + "/churn.html", {tool::examples::make_run(churn_shape)}) && ok;

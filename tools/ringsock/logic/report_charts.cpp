@@ -113,31 +113,42 @@ std::string check_results(const std::vector<ReportSeries>& results) {
   return check_common_chart(results);
 }
 
-// Line styles: metrics (p50, p99, max; achieved, asked) always differ in
-// dash pattern, which survives grey print and colour blindness; one result
-// also colours its lines by metric, several results colour by result. Earlier results
-// are drawn wider (and first), so a later result with the same values lies
-// on top of them without hiding them.
+// Line styles. Metrics (p50, p99, max; achieved, asked) always differ in
+// dash pattern, which survives grey print and colour blindness. One result
+// colours its lines by metric; several results colour by result, and past
+// the palette's six colours the dash moves on too, so no two results share
+// both. A highlighted result (the merged whole among its shards) is black
+// and wider. With two or three results the earlier ones are drawn wider (and
+// first), so a later result with the same values lies on top of them without
+// hiding them; with more, that would only make a thicket.
 class LineStyler {
  public:
-  explicit LineStyler(std::size_t result_count)
-      : many_(result_count > 1), count_(result_count) {}
+  explicit LineStyler(const std::vector<ReportSeries>& results) : count_(results.size()) {
+    for (const ReportSeries& s : results) highlight_.push_back(s.highlight);
+  }
 
   ChartLine line(std::size_t result, const std::string& label, std::size_t metric,
                  const std::string& metric_name, bool only_metric) const {
+    const bool many = count_ > 1;
     ChartLine l;
-    l.colour = many_ ? result : metric;
-    l.dash = metric;
-    l.width_px = std::min(5.0, 2 + 1.2 * static_cast<double>(count_ - 1 - result));
+    l.colour = many ? result % kResultColours : metric;
+    l.dash = metric + (many ? result / kResultColours : 0);
+    l.width_px = count_ <= 3 ? 2 + 1.2 * static_cast<double>(count_ - 1 - result) : 2;
+    if (highlight_[result]) {
+      l.colour = kBlack;
+      l.width_px = std::max(l.width_px, 3.5);
+    }
     if (only_metric) l.label = label;
-    else if (many_) l.label = label + " " + metric_name;
+    else if (many) l.label = label + " " + metric_name;
     else l.label = metric_name;
     return l;
   }
 
  private:
-  bool many_;
+  static constexpr std::size_t kResultColours = 6;  // the palette but its black
+  static constexpr std::size_t kBlack = 6;
   std::size_t count_;
+  std::vector<bool> highlight_;
 };
 
 // Log when the highest value is far above the bulk of them (the lowest
@@ -328,7 +339,7 @@ std::variant<std::vector<ReportChart>, ReportError> build_report_charts(
     const std::vector<ReportSeries>& results) {
   const std::string why = check_results(results);
   if (!why.empty()) return ReportError{why};
-  const LineStyler styler(results.size());
+  const LineStyler styler(results);
   std::vector<ReportChart> charts;
   charts.push_back(spectrum_chart(results, styler));
   charts.push_back(latency_over_time_chart(results, styler));

@@ -76,6 +76,9 @@ struct ReportSeries {
   std::vector<SpectrumPoint> corrected;
   std::string rate_unit = "messages/s";  // the throughput chart's y axis
   bool tracks_connections = false;       // churn and idle: draw connections_open
+  // Drawn black and wider: the merged whole among its shards. Put it last,
+  // so that it is drawn on top.
+  bool highlight = false;
   std::vector<IntervalPoint> intervals;  // in time order
 };
 

@@ -104,7 +104,7 @@ std::string format_tick(double value);
 std::string xml_escaped(std::string_view s);
 
 // The palette: seven colours that stay apart for the common colour-vision
-// deficiencies (Okabe and Ito), and the dash patterns.
+// deficiencies (Okabe and Ito), black the last, and the dash patterns.
 std::size_t palette_size() noexcept;
 std::string_view palette_colour(std::size_t index) noexcept;
 std::size_t dash_count() noexcept;
