@@ -18,6 +18,7 @@ add_executable(report_example_pages ${CMAKE_CURRENT_LIST_DIR}/report/report_page
 target_link_libraries(report_example_pages PRIVATE report_examples)
 add_executable(report_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/svg_chart_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/svg_bar_chart_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_model_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_test.cpp)
 target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::gtest_main)

@@ -11,6 +11,7 @@ add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/assertion.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/svg_chart.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/svg_bar_chart.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_charts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_page.cpp)
 target_compile_features(ringsock_tool_logic PUBLIC cxx_std_20)
