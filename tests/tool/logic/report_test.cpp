@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -162,6 +163,32 @@ TEST(ReportCharts, NoErrorsIsASentenceNotAnEmptyChart) {
   const auto charts = charts_of({clean});
   EXPECT_FALSE(chart(charts, ChartKind::errors).drawn);
   EXPECT_EQ(chart(charts, ChartKind::errors).omitted, "No errors or timeouts in any interval.");
+}
+
+TEST(ReportCharts, LongRunsAreDrawnInMinutes) {
+  RunShape shape;
+  shape.seconds = 900;
+  shape.rate_per_s = 100;
+  const auto charts = charts_of({examples::make_run(shape)});
+  const ReportChart& throughput = chart(charts, ChartKind::throughput);
+  EXPECT_EQ(throughput.spec.x_label, "time (min)");
+  EXPECT_DOUBLE_EQ(throughput.spec.lines[0].points.back().x, 899.0 / 60);
+  EXPECT_EQ(chart(charts, ChartKind::spectrum).spec.x_label, "percentile");
+  EXPECT_EQ(chart(charts_of({run("short")}), ChartKind::throughput).spec.x_label, "time (s)");
+}
+
+TEST(ReportPage, NonFiniteValuesNeverReachTheSvg) {
+  ReportSeries r = run("odd");
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  r.latency.push_back({nan, 5});
+  r.latency.push_back({99, inf});
+  r.intervals[1].rate_per_s = nan;
+  r.intervals[2].p99_us = -inf;
+  r.intervals[3].max_us = -4;
+  const std::string page = page_of({r});
+  ASSERT_FALSE(page.empty());
+  for (const char* bad : {"nan", "inf", "NaN", "Inf"}) EXPECT_EQ(page.find(bad), std::string::npos) << bad;
 }
 
 TEST(ReportPage, SelfContainedAndScriptFree) {

@@ -333,6 +333,29 @@ ReportChart connections_chart(const std::vector<ReportSeries>& results, const Li
   return c;
 }
 
+// Runs longer than this are drawn in minutes: "1.5k" seconds reads badly.
+constexpr double kMinutesAfter_s = 600;
+
+void use_minutes_when_long(std::vector<ReportChart>& charts) {
+  double last_s = 0;
+  for (const ReportChart& c : charts) {
+    if (c.spec.x_kind != XAxisKind::linear) continue;
+    for (const ChartLine& l : c.spec.lines) {
+      for (const ChartPoint& p : l.points) {
+        if (std::isfinite(p.x)) last_s = std::max(last_s, p.x);
+      }
+    }
+  }
+  if (last_s <= kMinutesAfter_s) return;
+  for (ReportChart& c : charts) {
+    if (c.spec.x_kind != XAxisKind::linear) continue;
+    c.spec.x_label = "time (min)";
+    for (ChartLine& l : c.spec.lines) {
+      for (ChartPoint& p : l.points) p.x /= 60;
+    }
+  }
+}
+
 }  // namespace
 
 std::variant<std::vector<ReportChart>, ReportError> build_report_charts(
@@ -346,6 +369,7 @@ std::variant<std::vector<ReportChart>, ReportError> build_report_charts(
   charts.push_back(throughput_chart(results, styler));
   charts.push_back(errors_chart(results, styler));
   charts.push_back(connections_chart(results, styler));
+  use_minutes_when_long(charts);
   return charts;
 }
 
