@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # packages: defined by the script that sources this
-# Sourced by deps.sh, bench-deps.sh and cross-deps.sh: running as root, the
+# Sourced by deps.sh, bench-deps.sh, browser-deps.sh and cross-deps.sh: running as root, the
 # dpkg state of packages, and the one flow "install only what is missing".
 # The caller defines log(), the array `packages` and the function
 # all_present (true when every command/header/module it needs is there).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, build everything with warnings as
+# README command 2: install what is missing (scripts/deps.sh, and chromium for
+# the report's browser test: scripts/browser-deps.sh), build everything with warnings as
 # errors into build-test/ and run every test suite, then the same under
 # ASan+UBSan in build-asan/ (RINGSOCK_SKIP_ASAN=1 skips that pass), then -
 # with CI=true or RINGSOCK_CROSS=1 - the cross builds of scripts/cross.sh
@@ -12,6 +13,7 @@ jobs="${RINGSOCK_JOBS:-2}"
 ci="${CI:-false}"
 
 bash scripts/deps.sh
+bash scripts/browser-deps.sh  # chromium: the report's pages are checked in a real browser
 
 if [[ "$ci" == "true" ]]; then
   echo "test: kernel $(uname -r); $(cmake --version | head -n1); $(c++ --version | head -n1)"

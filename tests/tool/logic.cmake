@@ -8,3 +8,29 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/no_alloc_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_logic_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+
+# The report: unit tests of its geometry, model and page, and a browser test
+# that renders example pages in headless Chromium (skipped without it).
+add_library(report_examples STATIC ${CMAKE_CURRENT_LIST_DIR}/report/report_examples.cpp)
+target_link_libraries(report_examples PUBLIC ringsock_tool_logic)
+target_include_directories(report_examples PUBLIC ${CMAKE_CURRENT_LIST_DIR}/report)
+add_executable(report_example_pages ${CMAKE_CURRENT_LIST_DIR}/report/report_pages_main.cpp)
+target_link_libraries(report_example_pages PRIVATE report_examples)
+add_executable(report_tests
+  ${CMAKE_CURRENT_LIST_DIR}/logic/svg_chart_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/svg_bar_chart_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/report_model_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/report_test.cpp)
+target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::gtest_main)
+gtest_discover_tests(report_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+# The pages in headless Chromium (scripts/browser-deps.sh installs it; skipped
+# without it). Not when cross-compiling: the page writer is a foreign binary.
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME report_browser
+           COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report/report_browser_test.py
+                   --pages $<TARGET_FILE:report_example_pages>
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/report_browser)
+  # Each Chromium run is bounded by 90 s inside the script; six runs at most.
+  set_tests_properties(report_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 570 PROCESSORS 2
+                       LABELS tool)
+endif()
