@@ -1,8 +1,11 @@
 # The ringsock binary: arguments, probe, serve (echo/sink/sockperf), load.
-# ringsock_cli_core holds the pure parts (argument parser, sockperf framing)
+# ringsock_cli_core holds the pure parts (argument parser and its option
+# tables, the help texts, sockperf framing)
 # so the unit tests link them without the binary's main().
 add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/usage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
 )
