@@ -24,3 +24,7 @@ add_executable(ringsock
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
 target_link_libraries(ringsock PRIVATE ringsock_cli_core ringsock_tool_logic Threads::Threads)
+
+# `cmake --install`: bin/ringsock, in the Debian package of the command.
+include(GNUInstallDirs)
+install(TARGETS ringsock RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT command)
