@@ -88,6 +88,6 @@ if [[ "$tools" == ON ]]; then
   step "the installed command"
   "$prefix/$bindir/ringsock" --version
   "$prefix/$bindir/ringsock" probe || fail "ringsock probe exited with $?"
-  "$prefix/$bindir/ringsock" load --help | head -n1
+  "$prefix/$bindir/ringsock" load --help | sed -n 1p
 fi
 step "installed engine consumer: OK"

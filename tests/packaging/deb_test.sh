@@ -34,9 +34,11 @@ exec 9>/tmp/ringsock-deb-test.lock
 flock -w 600 9 || fail "another deb_test.sh holds /tmp/ringsock-deb-test.lock"
 
 installed() { dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 2>/dev/null | sed -n 's/^ii *//p' | sort; }
+# (Not `installed | grep -q`: grep's early exit fails the pipe under pipefail.)
+is_installed() { grep -qx "$1" <<<"$(installed)"; }
 ours=(libringsock0 libringsock-dev ringsock)
 for package in "${ours[@]}"; do
-  if installed | grep -qx "$package"; then skip "$package is installed already: not ours to remove"; fi
+  if is_installed "$package"; then skip "$package is installed already: not ours to remove"; fi
 done
 [[ ! -e /usr/include/ringsock.h && ! -e /usr/bin/ringsock ]] ||
   skip "ringsock files in /usr that no package owns: not ours to overwrite"
@@ -86,7 +88,7 @@ step "apt-get install ./*.deb"
 (cd "$work/packages" && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
   ./*.deb) >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "apt-get install"; }
 for package in "${ours[@]}"; do
-  installed | grep -qx "$package" || fail "$package is not installed"
+  is_installed "$package" || fail "$package is not installed"
 done
 echo "installed: ${ours[*]}"
 
@@ -94,7 +96,7 @@ step "ringsock (from PATH)"
 [[ "$(command -v ringsock)" == /usr/bin/ringsock ]] || fail "ringsock is not /usr/bin/ringsock"
 ringsock --version
 ringsock probe || fail "ringsock probe exited with $?"
-ringsock load --help | head -n1
+ringsock load --help | sed -n 1p
 ls /usr/share/man/man1/ringsock.1* /usr/share/man/man3/ringsock.3* >/dev/null ||
   fail "the man pages are not installed"
 
