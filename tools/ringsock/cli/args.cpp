@@ -1,7 +1,5 @@
 #include "args.hpp"
 
-#include "options.hpp"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -9,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "options.hpp"
 
 namespace ringsock_cli {
 
@@ -461,10 +461,6 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
   }
   return check_load(load, have_endpoint, errors);
 }
-
-}  // namespace
-
-namespace {
 
 // "serve", "load", "probe": the subcommand of that name, or help when unknown.
 Command subcommand_named(string_view name) noexcept {
