@@ -192,4 +192,17 @@ TEST(DocsDrift, CAbiManPageHasEveryFunction) {
   }
 }
 
+// The footer of each man page names the version the build installs it with.
+TEST(DocsDrift, ManPagesNameThisVersion) {
+  for (const char* page : {"docs/man/ringsock.1", "docs/man/ringsock.3"}) {
+    std::istringstream lines(source_file(page));
+    std::string line;
+    while (std::getline(lines, line) && line.rfind(".TH ", 0) != 0) {
+    }
+    EXPECT_NE(line.find(std::string("\"ringsock ") + RINGSOCK_PROJECT_VERSION + "\""),
+              std::string::npos)
+        << page << ": " << line;
+  }
+}
+
 }  // namespace
