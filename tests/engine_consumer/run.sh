@@ -50,10 +50,10 @@ expected=(
   "$includedir/ringsock/socket.hpp"
   "$includedir/ringsock/capabilities.hpp"
   "$libdir/libringsock_engine.a"
-  "$mandir/man3/ringsock.3"
+  "$mandir/man3/ringsock.3.gz"
 )
 if [[ "$tools" == ON ]]; then
-  expected+=("$bindir/ringsock" "$mandir/man1/ringsock.1")
+  expected+=("$bindir/ringsock" "$mandir/man1/ringsock.1.gz")
 fi
 for file in "${expected[@]}"; do
   [[ -e "$prefix/$file" ]] || fail "not installed: $file"

@@ -73,7 +73,7 @@ ls "$prefix/$libdir/cmake/ringsock/"ringsock-targets-*.cmake >/dev/null 2>&1 ||
 extra="$(grep -vxF -f <(printf '%s\n' "${expected[@]}") "$work/files" |
   grep -v "^$libdir/cmake/ringsock/ringsock-targets-.*\.cmake$" |
   grep -v -e "^$includedir/ringsock/[a-z_]*\.hpp$" -e "^$libdir/libringsock_engine\.a$" \
-    -e "^$bindir/ringsock$" -e "^$mandir/man[13]/ringsock\.[13]$" ||
+    -e "^$bindir/ringsock$" -e "^$mandir/man[13]/ringsock\.[13]\.gz$" ||
   true)"
 [[ -z "$extra" ]] || fail "installed more than the C ABI, the engine and the command: $extra"
 [[ "$(readlink "$prefix/$libdir/libringsock.so")" == "libringsock.so.$major" ]] ||
