@@ -13,6 +13,7 @@ add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_modes_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/help_e2e_test.cpp
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_interop_test.cpp
 )
@@ -28,3 +29,20 @@ if(CMAKE_CROSSCOMPILING_EMULATOR)
 endif()
 add_dependencies(tool_cli_e2e_tests ringsock)
 gtest_discover_tests(tool_cli_e2e_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+
+# The option tables (what the parser accepts) against `ringsock SUBCOMMAND
+# --help`, ringsock(1) and docs/command.md, ringsock.h against ringsock(3), and
+# the version the man pages name.
+add_executable(tool_docs_drift_tests
+  ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/docs_drift_test.cpp
+)
+target_link_libraries(tool_docs_drift_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
+target_compile_definitions(tool_docs_drift_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>"
+                           RINGSOCK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                           RINGSOCK_PROJECT_VERSION="${PROJECT_VERSION}")
+if(CMAKE_CROSSCOMPILING_EMULATOR)
+  target_compile_definitions(tool_docs_drift_tests PRIVATE RINGSOCK_EMULATOR="${ringsock_emulator}")
+endif()
+add_dependencies(tool_docs_drift_tests ringsock)
+gtest_discover_tests(tool_docs_drift_tests PROPERTIES TIMEOUT 60 LABELS "tool;docs" DISCOVERY_TIMEOUT 60)

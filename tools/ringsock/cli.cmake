@@ -1,8 +1,11 @@
 # The ringsock binary: arguments, probe, serve (echo/sink/sockperf), load.
-# ringsock_cli_core holds the pure parts (argument parser, sockperf framing)
+# ringsock_cli_core holds the pure parts (argument parser and its option
+# tables, the help texts, sockperf framing)
 # so the unit tests link them without the binary's main().
 add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/usage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
 )
@@ -21,3 +24,7 @@ add_executable(ringsock
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
 target_link_libraries(ringsock PRIVATE ringsock_cli_core ringsock_tool_logic Threads::Threads)
+
+# `cmake --install`: bin/ringsock, in the Debian package of the command.
+include(GNUInstallDirs)
+install(TARGETS ringsock RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT command)

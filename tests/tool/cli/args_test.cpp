@@ -1,10 +1,15 @@
 #include "args.hpp"
 #include "client_socket.hpp"
+#include "options.hpp"
+#include "usage.hpp"
 
 #include <gtest/gtest.h>
 
-#include <initializer_list>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,10 +39,101 @@ TEST(CliArgs, HelpVersionProbe) {
   Args args;
   EXPECT_EQ(parse({"--help"}, args).rc, 0);
   EXPECT_EQ(args.command, Command::help);
+  EXPECT_EQ(args.help_topic, Command::help);
   EXPECT_EQ(parse({"--version"}, args).rc, 0);
   EXPECT_EQ(args.command, Command::version);
   EXPECT_EQ(parse({"probe"}, args).rc, 0);
   EXPECT_EQ(args.command, Command::probe);
+}
+
+// Every way of asking for a subcommand's usage, before or among its
+// arguments, and without the arguments it would otherwise need.
+TEST(CliArgs, HelpPerSubcommand) {
+  struct Form {
+    std::vector<const char*> words;
+    Command topic;
+  };
+  const Form forms[] = {
+      {{"help"}, Command::help},
+      {{"-h"}, Command::help},
+      {{"help", "serve"}, Command::serve},
+      {{"help", "load"}, Command::load},
+      {{"help", "probe"}, Command::probe},
+      {{"--help", "load"}, Command::load},
+      {{"serve", "--help"}, Command::serve},
+      {{"serve", "-h"}, Command::serve},
+      {{"serve", "tcp://127.0.0.1:1", "--threads", "2", "--help"}, Command::serve},
+      {{"load", "--help"}, Command::load},
+      {{"load", "-h"}, Command::load},
+      {{"load", "tcp://127.0.0.1:1", "--mode=rate", "-h"}, Command::load},
+      {{"probe", "--help"}, Command::probe},
+      {{"probe", "-h"}, Command::probe},
+  };
+  for (const Form& form : forms) {
+    std::vector<const char*> argv{"ringsock"};
+    argv.insert(argv.end(), form.words.begin(), form.words.end());
+    Args args;
+    char error[320];
+    ASSERT_EQ(parse_args(int(argv.size()), argv.data(), args, error, sizeof error), 0)
+        << form.words.size() << " words: " << error;
+    EXPECT_EQ(args.command, Command::help) << form.words[0];
+    EXPECT_EQ(args.help_topic, form.topic) << form.words[0];
+  }
+}
+
+// The option tables are what the parser accepts: every row reaches a handler
+// (a bad value is refused by it, not as an unknown option).
+TEST(CliArgs, EveryOptionOfTheTablesIsHandled) {
+  for (Command command : {Command::serve, Command::load}) {
+    const char* name = command == Command::serve ? "serve" : "load";
+    ASSERT_FALSE(ringsock_cli::options_of(command).empty()) << name;
+    for (const ringsock_cli::OptionSpec& option : ringsock_cli::options_of(command)) {
+      if (std::string(option.name) == "--help") continue;
+      Args args;
+      Parsed p = option.value != nullptr
+                     ? parse({name, "tcp://127.0.0.1:1", option.name, "bogus!"}, args)
+                     : parse({name, "tcp://127.0.0.1:1", option.name, "--frobnicate"}, args);
+      EXPECT_EQ(p.error.find("unknown option '" + std::string(option.name)), std::string::npos)
+          << p.error;
+      EXPECT_EQ(p.error.find("not handled"), std::string::npos) << p.error;
+      if (option.value == nullptr) {  // the flag was taken; the next word was not
+        EXPECT_NE(p.error.find("'--frobnicate'"), std::string::npos) << p.error;
+      } else if (p.rc != 0) {  // its handler refused the value (--json takes any)
+        EXPECT_NE(p.error.find(option.name), std::string::npos) << p.error;
+      }
+    }
+  }
+}
+
+std::string usage_of(Command topic) {
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  ringsock_cli::print_usage(topic, out);
+  fclose(out);
+  std::string result(text, size);
+  free(text);
+  return result;
+}
+
+// Like wrk's and tcpkali's: one screen, 80 columns, every option on it.
+TEST(CliArgs, UsageFitsAScreenAndListsEveryOption) {
+  for (Command topic : {Command::help, Command::serve, Command::load, Command::probe}) {
+    std::string text = usage_of(topic);
+    std::istringstream lines(text);
+    std::string line;
+    int count = 0;
+    while (std::getline(lines, line)) {
+      ++count;
+      EXPECT_LE(line.size(), 80u) << line;
+    }
+    EXPECT_LE(count, 40) << text;
+    for (const ringsock_cli::OptionSpec& option : ringsock_cli::options_of(topic)) {
+      EXPECT_NE(text.find(std::string(" ") + option.name), std::string::npos) << option.name;
+    }
+  }
+  EXPECT_NE(usage_of(Command::load).find("usage: ringsock load ENDPOINT"), std::string::npos);
+  EXPECT_NE(usage_of(Command::serve).find("usage: ringsock serve ENDPOINT..."), std::string::npos);
 }
 
 TEST(CliArgs, ServeDefaults) {
@@ -121,6 +217,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"load"}, "ENDPOINT"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--mode", "flood"}, "'flood' for --mode"},
         BadCase{{"probe", "extra"}, "'extra'"},
+        BadCase{{"probe", "--help", "x"}, "'--help'"},
+        BadCase{{"help", "bogus"}, "'bogus'"},
+        BadCase{{"help", "serve", "load"}, "'load'"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--nodelay=yes"}, "'--nodelay' takes no value"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--frob"}, "unknown option '--frob' for load"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "-x"}, "'-x'"},
         BadCase{{"serve"}, "ENDPOINT"},
         BadCase{{"serve", "--mode", "echo"}, "ENDPOINT"},
         BadCase{{"serve", "tcp://1.2.3:4"}, "'tcp://1.2.3:4'"},

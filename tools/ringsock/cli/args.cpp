@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "options.hpp"
+
 namespace ringsock_cli {
 
 namespace {
@@ -110,16 +112,31 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
     }
     return rc;
   }
-  return errors.fail("unknown option '%.*s' for serve (see ringsock --help)", name);
+  return errors.fail("option '%.*s' is in the table but not handled", name);
 }
 
-// `--name=value` or `--name value` (taking the next argument, advancing i).
-int split_option(int argc, const char* const* argv, int& i, string_view& name, string_view& value,
-                 Errors& errors) noexcept {
+string_view command_name(Command command) noexcept {
+  return command == Command::serve ? "serve" : command == Command::load ? "load" : "probe";
+}
+
+// argv[i] names an option of `command`: its row in the option table (which
+// is what makes it accepted) and its value, from "--name=value" or the next
+// argument (advancing i); a flag has none. "-h" is "--help".
+int take_option(Command command, int argc, const char* const* argv, int& i, string_view& name,
+                string_view& value, Errors& errors) noexcept {
   string_view arg = argv[i];
   size_t equals = arg.find('=');
-  name = arg.substr(0, equals);
-  if (equals != string_view::npos) {
+  name = arg == "-h" ? string_view("--help") : arg.substr(0, equals);
+  const OptionSpec* row = find_option(command, name);
+  if (row == nullptr) {
+    string_view which = command_name(command);
+    return errors.fail("unknown option '%.*s' for %.*s (see ringsock %.*s --help)", name, which,
+                       which);
+  }
+  value = {};
+  if (row->value == nullptr) {
+    if (equals != string_view::npos) return errors.fail("option '%.*s' takes no value", name);
+  } else if (equals != string_view::npos) {
     value = arg.substr(equals + 1);
   } else if (i + 1 < argc) {
     value = argv[++i];
@@ -129,15 +146,22 @@ int split_option(int argc, const char* const* argv, int& i, string_view& name, s
   return 0;
 }
 
-int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& errors) noexcept {
+bool is_option(string_view arg) noexcept {
+  return arg == "-h" || (arg.size() >= 2 && arg.substr(0, 2) == "--");
+}
+
+// Sets `help` and stops at --help (the rest is not checked).
+int parse_serve(int argc, const char* const* argv, ServeArgs& serve, bool& help,
+                Errors& errors) noexcept {
   for (int i = 2; i < argc; ++i) {
     string_view arg = argv[i];
-    if (arg.size() < 2 || arg.substr(0, 2) != "--") {
+    if (!is_option(arg)) {
       if (int rc = add_endpoint(arg, serve, errors)) return rc;
       continue;
     }
     string_view name, value;
-    if (int rc = split_option(argc, argv, i, name, value, errors)) return rc;
+    if (int rc = take_option(Command::serve, argc, argv, i, name, value, errors)) return rc;
+    if (name == "--help") return help = true, 0;
     if (int rc = apply_option(name, value, serve, errors)) return rc;
   }
   if (serve.endpoint_count == 0) {
@@ -351,8 +375,12 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
     if (!parse_duration(value, load.warmup_ns)) {
       return errors.fail("bad value '%.*s' for --warmup: expected e.g. 1s, 0.5s, 200ms", value);
     }
+  } else if (name == "--nodelay") {
+    load.nodelay = true;
+  } else if (name == "--sockperf") {
+    load.sockperf = true;
   } else {
-    return errors.fail("unknown option '%.*s' for load (see ringsock --help)", name);
+    return errors.fail("option '%.*s' is in the table but not handled", name);
   }
   return 0;
 }
@@ -411,11 +439,13 @@ int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   return check_source(load, errors);
 }
 
-int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors) noexcept {
+// Sets `help` and stops at --help (the rest is not checked).
+int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
+               Errors& errors) noexcept {
   bool have_endpoint = false;
   for (int i = 2; i < argc; ++i) {
     string_view arg = argv[i];
-    if (arg.size() < 2 || arg.substr(0, 2) != "--") {
+    if (!is_option(arg)) {
       if (have_endpoint) return errors.fail("load takes one ENDPOINT, got also '%.*s'", arg);
       ringsock::ParseResult parsed = ringsock::parse_endpoint(arg, load.endpoint);
       if (parsed.error != 0) {
@@ -424,15 +454,45 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors
       have_endpoint = true;
       continue;
     }
-    if (arg == "--nodelay" || arg == "--sockperf") {
-      (arg == "--nodelay" ? load.nodelay : load.sockperf) = true;
-      continue;
-    }
     string_view name, value;
-    if (int rc = split_option(argc, argv, i, name, value, errors)) return rc;
+    if (int rc = take_option(Command::load, argc, argv, i, name, value, errors)) return rc;
+    if (name == "--help") return help = true, 0;
     if (int rc = apply_load_option(name, value, load, errors)) return rc;
   }
   return check_load(load, have_endpoint, errors);
+}
+
+// "serve", "load", "probe": the subcommand of that name, or help when unknown.
+Command subcommand_named(string_view name) noexcept {
+  if (name == "serve") return Command::serve;
+  if (name == "load") return Command::load;
+  if (name == "probe") return Command::probe;
+  return Command::help;
+}
+
+// `ringsock help [SUBCOMMAND]` (also --help, -h): the overview or one subcommand.
+int parse_help(int argc, const char* const* argv, Args& out, Errors& errors) noexcept {
+  out.command = Command::help;
+  out.help_topic = Command::help;
+  if (argc < 3) return 0;
+  if (argc > 3) return errors.fail("help takes one SUBCOMMAND, got also '%.*s'", argv[3]);
+  out.help_topic = subcommand_named(argv[2]);
+  if (out.help_topic == Command::help) {
+    return errors.fail("no help for '%.*s' (subcommands: serve, load, probe)", argv[2]);
+  }
+  return 0;
+}
+
+int parse_probe(int argc, const char* const* argv, Args& out, Errors& errors) noexcept {
+  out.command = Command::probe;
+  if (argc < 3) return 0;
+  string_view arg = argv[2];
+  if (argc == 3 && (arg == "--help" || arg == "-h")) {
+    out.command = Command::help;
+    out.help_topic = Command::probe;
+    return 0;
+  }
+  return errors.fail("probe takes no arguments, got '%.*s'", arg);
 }
 
 }  // namespace
@@ -440,93 +500,36 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, Errors& errors
 int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t capacity) noexcept {
   Errors errors{error, capacity};
   if (capacity > 0) error[0] = '\0';
+  out.help_topic = Command::help;
   if (argc < 2) return errors.fail("no command given (try ringsock --help)%.*s", "");
   string_view command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
-    out.command = Command::help;
-    return 0;
+    return parse_help(argc, argv, out, errors);
   }
   if (command == "--version") {
     out.command = Command::version;
     return 0;
   }
-  if (command == "probe") {
-    out.command = Command::probe;
-    if (argc > 2) return errors.fail("probe takes no arguments, got '%.*s'", argv[2]);
-    return 0;
-  }
+  if (command == "probe") return parse_probe(argc, argv, out, errors);
+  bool help = false;
+  int rc = 0;
   if (command == "serve") {
     out.command = Command::serve;
     out.serve = ServeArgs{};
-    return parse_serve(argc, argv, out.serve, errors);
-  }
-  if (command == "load") {
+    rc = parse_serve(argc, argv, out.serve, help, errors);
+  } else if (command == "load") {
     out.command = Command::load;
     out.load = LoadArgs{};
-    return parse_load(argc, argv, out.load, errors);
+    rc = parse_load(argc, argv, out.load, help, errors);
+  } else {
+    return errors.fail("unknown command '%.*s' (commands: serve, load, probe; see ringsock "
+                       "--help)", command);
   }
-  return errors.fail("unknown command '%.*s' (commands: serve, load, probe; see ringsock --help)",
-                     command);
-}
-
-const char* usage_text() noexcept {
-  return "usage:\n"
-         "  ringsock serve ENDPOINT... [options]   serve echo, sink or sockperf\n"
-         "  ringsock load ENDPOINT [options]       generate load, verify replies, report\n"
-         "  ringsock probe                         which backend a loop gets here, and why\n"
-         "  ringsock --help | --version\n"
-         "\n"
-         "ENDPOINT: tcp://127.0.0.1:9000  tcp://[::1]:9000  udp://0.0.0.0:9001\n"
-         "          unix:///tmp/r.sock  unix://@abstract  unix-dgram:///tmp/d.sock\n"
-         "\n"
-         "serve options:\n"
-         "  --mode echo|sink|sockperf  echo every byte (default), discard, or answer\n"
-         "                             sockperf 3.x clients (reply when PONG is set)\n"
-         "  --threads N                loops, one per thread (default 1); TCP/UDP use\n"
-         "                             SO_REUSEPORT, UNIX endpoints are served by thread 0\n"
-         "  --backend uring|epoll|auto backend (default auto; RINGSOCK_BACKEND overrides)\n"
-         "  --buffer-size N            bytes per pool buffer (default 4096; a datagram\n"
-         "                             must fit in N - 144)\n"
-         "  --buffers N                pool buffers per loop, a power of two (default 512)\n"
-         "  --max-connections N        connection slots per thread (default 16384;\n"
-         "                             1024 on 32-bit targets)\n"
-         "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
-         "  --busy-poll US             before sleeping, poll for completions up to US\n"
-         "                             microseconds (default 0 = off; at most 1000000):\n"
-         "                             lower latency for a core spent polling\n"
-         "\n"
-         "load options:\n"
-         "  --mode pingpong           round trips, --inflight at a time per connection (default)\n"
-         "  --mode throughput         one-way stream as fast as it goes (against a sink)\n"
-         "  --mode rate --rate N      open loop at N messages/s in total; latency from the\n"
-         "                            intended send time (corrected) and from the actual one\n"
-         "  --mode churn [--rate N]   connect, one exchange, close, again; N connections/s\n"
-         "                            (default: as fast as it goes); latency = connect+exchange\n"
-         "  --mode idle               open --connections, one exchange each, hold them idle\n"
-         "                            for --duration, one more exchange each, close\n"
-         "  --connections N           connections (churn: concurrent slots; default 1)\n"
-         "  --inflight N              messages in flight per connection (default 1)\n"
-         "  --size N | MIN-MAX        bytes per message, 40 header bytes included (default 64)\n"
-         "  --duration 10s | --count N  bounded by time (default 5s) or messages\n"
-         "  --warmup 1s               excluded from the results (default 0)\n"
-         "  --arrival constant|poisson  spacing of paced sends (default constant)\n"
-         "  --threads N               loops, one per thread; connections split (default 1)\n"
-         "  --source A[-B]            local address(es), connection i uses A+(i % count);\n"
-         "                            TCP binds with IP_BIND_ADDRESS_NO_PORT\n"
-         "  --source-ports LOW-HIGH   fixed local ports instead of the kernel's choice\n"
-         "                            (churn then ends each connection with a reset:\n"
-         "                            its port is reused at once, so no TIME_WAIT)\n"
-         "  --sndbuf N  --rcvbuf N    SO_SNDBUF / SO_RCVBUF bytes; --nodelay sets TCP_NODELAY\n"
-         "  --sockperf                speak sockperf 3.x framing (drive a sockperf server);\n"
-         "                            --size at least 54\n"
-         "  --seed N                  payloads and arrivals (default 1)\n"
-         "  --backend uring|epoll|auto\n"
-         "  --json FILE               results for machines\n"
-         "  --assert 'p99<200us,errors=0,loss<0.01%'  exit 5 unless every check holds\n"
-         "  --percentiles 50,99,99.9  more percentiles in the table and JSON\n"
-         "\n"
-         "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
-         "            3 could not connect, 4 verification failure, 5 failed assertion\n";
+  if (rc == 0 && help) {
+    out.help_topic = out.command;
+    out.command = Command::help;
+  }
+  return rc;
 }
 
 const char* mode_name(LoadMode mode) noexcept {

@@ -1,12 +1,13 @@
 // Command-line parsing of the ringsock command: pure, allocation-free, testable.
 //
-//   ringsock serve ENDPOINT... [--mode echo|sink|sockperf] [--threads N]
-//                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
-//                  [--max-connections N] [--max-message N] [--busy-poll US]
-//   ringsock load ENDPOINT [--mode pingpong|throughput|rate] [--connections N] ...
-//   ringsock probe | ringsock --help | ringsock --version
+//   ringsock serve ENDPOINT... [options]
+//   ringsock load ENDPOINT [options]
+//   ringsock probe
+//   ringsock help [SUBCOMMAND] | ringsock SUBCOMMAND --help | ringsock --version
 //
-// Every error names the argument that is wrong; the caller exits with kExitUsage.
+// The options each subcommand accepts are the rows of its table in
+// options.cpp. Every error names the argument that is wrong; the caller exits
+// with kExitUsage.
 #pragma once
 
 #include <cstddef>
@@ -83,6 +84,9 @@ struct LoadArgs {
 
 struct Args {
   Command command = Command::help;
+  /// With command == help: the subcommand whose usage to print (serve, load,
+  /// probe), or help for the overview.
+  Command help_topic = Command::help;
   ServeArgs serve;
   LoadArgs load;
 };
@@ -90,9 +94,6 @@ struct Args {
 /// Parses argv (argv[0] is the program). Returns 0, or kExitUsage with a
 /// one-line reason written into `error` (NUL-terminated, cut to fit).
 int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t capacity) noexcept;
-
-/// The text of `ringsock --help`.
-const char* usage_text() noexcept;
 
 const char* mode_name(ServeMode mode) noexcept;
 const char* mode_name(LoadMode mode) noexcept;

@@ -1,10 +1,11 @@
-// ringsock: the engine's load-testing command (issue 5). serve, load and probe here.
+// ringsock: the engine's load-testing command. serve, load and probe here.
 #include <cstdio>
 
 #include "args.hpp"
 #include "load.hpp"
 #include "probe.hpp"
 #include "serve.hpp"
+#include "usage.hpp"
 
 #ifndef RINGSOCK_VERSION
 #define RINGSOCK_VERSION "unknown"
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   }
   switch (args.command) {
     case Command::help:
-      fputs(usage_text(), stdout);
+      print_usage(args.help_topic, stdout);
       return 0;
     case Command::version:
       printf("ringsock %s\n", RINGSOCK_VERSION);

@@ -1,0 +1,65 @@
+#include "options.hpp"
+
+namespace ringsock_cli {
+
+namespace {
+
+// Help lines stay within 50 characters: with the name column they fit 80.
+constexpr OptionSpec kServeOptions[] = {
+    {"--mode", "echo|sink|sockperf", "echo (default), discard, or answer sockperf"},
+    {"--threads", "N", "loops, one per thread (default 1)"},
+    {"--backend", "uring|epoll|auto", "I/O backend (default auto)"},
+    {"--buffer-size", "N", "bytes per pool buffer (default 4096)"},
+    {"--buffers", "N", "pool buffers per loop, power of two (default 512)"},
+    {"--max-connections", "N", "connection slots per thread (default 16384)"},
+    {"--max-message", "N", "sockperf on streams: largest message (65536)"},
+    {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
+    {"--help", nullptr, "print this help and exit"},
+};
+
+constexpr OptionSpec kLoadOptions[] = {
+    {"--mode", "MODE", "pingpong|throughput|rate|churn|idle (pingpong)"},
+    {"--connections", "N", "connections; churn: concurrent slots (default 1)"},
+    {"--inflight", "N", "messages in flight per connection (default 1)"},
+    {"--size", "N|MIN-MAX", "bytes per message, 40 header bytes incl. (64)"},
+    {"--rate", "N", "rate: messages/s in total; churn: connections/s"},
+    {"--duration", "TIME", "how long to measure: 10s, 1.5s, 500ms (5s)"},
+    {"--count", "N", "stop after N messages instead"},
+    {"--warmup", "TIME", "run first, left out of the results (default 0)"},
+    {"--arrival", "constant|poisson", "spacing of paced sends (default constant)"},
+    {"--threads", "N", "loops, one per thread, sharing --connections (1)"},
+    {"--backend", "uring|epoll|auto", "I/O backend (default auto)"},
+    {"--source", "A[-B]", "local address(es): connection i uses A + i%count"},
+    {"--source-ports", "LOW-HIGH", "fixed local ports instead of the kernel's choice"},
+    {"--sndbuf", "N", "SO_SNDBUF bytes (default: the kernel's)"},
+    {"--rcvbuf", "N", "SO_RCVBUF bytes (default: the kernel's)"},
+    {"--nodelay", nullptr, "set TCP_NODELAY"},
+    {"--sockperf", nullptr, "speak sockperf 3.x framing (--size 54 or more)"},
+    {"--seed", "N", "seed of payloads and arrivals (default 1)"},
+    {"--json", "FILE", "write the results as JSON to FILE"},
+    {"--assert", "CHECKS", "exit 5 unless all hold: 'p99<200us,errors=0'"},
+    {"--percentiles", "LIST", "more percentiles in table and JSON: 50,99.9"},
+    {"--help", nullptr, "print this help and exit"},
+};
+
+}  // namespace
+
+std::span<const OptionSpec> options_of(Command command) noexcept {
+  switch (command) {
+    case Command::serve: return kServeOptions;
+    case Command::load: return kLoadOptions;
+    case Command::help:
+    case Command::version:
+    case Command::probe: break;
+  }
+  return {};
+}
+
+const OptionSpec* find_option(Command command, std::string_view name) noexcept {
+  for (const OptionSpec& option : options_of(command)) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+}  // namespace ringsock_cli

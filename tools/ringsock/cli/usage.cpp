@@ -1,0 +1,116 @@
+#include "usage.hpp"
+
+#include <cstring>
+
+#include "options.hpp"
+
+namespace ringsock_cli {
+
+namespace {
+
+constexpr const char* kEndpoints =
+    "ENDPOINT: tcp://127.0.0.1:9000  tcp://[::1]:9000  udp://0.0.0.0:9001\n"
+    "          unix:///tmp/r.sock  unix://@abstract  unix-dgram:///tmp/d.sock\n";
+
+constexpr const char* kOverview =
+    "usage: ringsock SUBCOMMAND [options]\n"
+    "\n"
+    "  ringsock serve ENDPOINT... [options]  echo, sink or sockperf server\n"
+    "  ringsock load ENDPOINT [options]      load: send, verify replies, report\n"
+    "  ringsock probe                        which backend a loop gets, and why\n"
+    "  ringsock help [SUBCOMMAND]            this, or the options of a subcommand\n"
+    "  ringsock --version                    print the version\n"
+    "\n";
+
+constexpr const char* kOverviewEnd =
+    "\n"
+    "environment: RINGSOCK_BACKEND=uring|epoll|auto overrides --backend\n"
+    "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
+    "            3 could not connect, 4 verification failure, 5 failed assertion\n"
+    "\n"
+    "'ringsock SUBCOMMAND --help' lists its options; ringsock(1) explains them all.\n";
+
+constexpr const char* kServeHead =
+    "usage: ringsock serve ENDPOINT... [options]\n"
+    "\n"
+    "Serves up to 16 ENDPOINTs until SIGINT or SIGTERM, then prints its counters.\n"
+    "TCP and UDP endpoints are served by every thread (SO_REUSEPORT), UNIX ones\n"
+    "by thread 0. A datagram must fit in --buffer-size minus 144 bytes.\n"
+    "\n";
+
+constexpr const char* kServeEnd =
+    "example: ringsock serve tcp://127.0.0.1:9000 udp://127.0.0.1:9001 --threads 2\n";
+
+constexpr const char* kLoadHead =
+    "usage: ringsock load ENDPOINT [options]\n"
+    "\n"
+    "Connects to ENDPOINT, sends messages, verifies every reply and reports\n"
+    "latency and throughput; bounded by --duration or --count.\n"
+    "\n";
+
+constexpr const char* kLoadEnd =
+    "\n"
+    "modes:\n"
+    "  pingpong    round trips, --inflight at a time per connection\n"
+    "  throughput  a one-way stream as fast as it goes (against serve --mode sink)\n"
+    "  rate        open loop at --rate messages/s in total; latency corrected\n"
+    "  churn       connect, one exchange, close, again (--rate connections/s)\n"
+    "  idle        one exchange each, hold for --duration, one more, close\n"
+    "exit codes: 3 could not connect, 4 verification failure, 5 failed --assert\n";
+
+constexpr const char* kLoadExample =
+    "example: ringsock load tcp://127.0.0.1:9000 --connections 4 --duration 2s\n";
+
+constexpr const char* kProbe =
+    "usage: ringsock probe\n"
+    "\n"
+    "Starts a loop as any program would, then one on each backend, and prints\n"
+    "which backend each gets and why, the io_uring features of this kernel,\n"
+    "the kernel, and RINGSOCK_BACKEND. Exits 0 when a loop starts, 1 when none.\n";
+
+// "  --name VALUE  help": the name column is 29 wide, so lines fit 80.
+void print_options(Command command, FILE* out) {
+  fputs("options:\n", out);
+  for (const OptionSpec& option : options_of(command)) {
+    char left[64];
+    if (strcmp(option.name, "--help") == 0) {
+      snprintf(left, sizeof left, "-h, --help");
+    } else {
+      snprintf(left, sizeof left, "%s%s%s", option.name, option.value ? " " : "",
+               option.value ? option.value : "");
+    }
+    fprintf(out, "  %-27s %s\n", left, option.help);
+  }
+}
+
+}  // namespace
+
+void print_usage(Command topic, FILE* out) noexcept {
+  switch (topic) {
+    case Command::serve:
+      fputs(kServeHead, out);
+      print_options(Command::serve, out);
+      fputs("\n", out);
+      fputs(kEndpoints, out);
+      fputs(kServeEnd, out);
+      return;
+    case Command::load:
+      fputs(kLoadHead, out);
+      print_options(Command::load, out);
+      fputs(kLoadEnd, out);
+      fputs(kEndpoints, out);
+      fputs(kLoadExample, out);
+      return;
+    case Command::probe:
+      fputs(kProbe, out);
+      return;
+    case Command::help:
+    case Command::version:
+      break;
+  }
+  fputs(kOverview, out);
+  fputs(kEndpoints, out);
+  fputs(kOverviewEnd, out);
+}
+
+}  // namespace ringsock_cli
