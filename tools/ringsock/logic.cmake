@@ -1,5 +1,6 @@
 # ringsock_tool_logic: the ringsock command's logic without I/O (histogram,
-# open-loop pacing, message format and verification, JSON, --assert), so that
+# open-loop pacing, message format and verification, JSON, --assert, a user's
+# requests, reply framing and checks), so that
 # it can be unit-tested without sockets.
 add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/histogram.cpp
@@ -7,7 +8,12 @@ add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/crc32c.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/message.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/json.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/logic/assertion.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/logic/assertion.cpp
+  # A user's requests, how its replies end, what they must be (`ringsock load` against any service).
+  ${CMAKE_CURRENT_LIST_DIR}/logic/escape.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/request_template.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/reply_framing.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/reply_check.cpp)
 target_compile_features(ringsock_tool_logic PUBLIC cxx_std_20)
 # Headers are included as "logic/histogram.hpp".
 target_include_directories(ringsock_tool_logic PUBLIC ${CMAKE_CURRENT_LIST_DIR})
