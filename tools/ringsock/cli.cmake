@@ -5,6 +5,7 @@ add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/resolve.cpp
 )
 target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
 target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine)
