@@ -29,3 +29,13 @@ if(CMAKE_CROSSCOMPILING_EMULATOR)
 endif()
 add_dependencies(tool_cli_e2e_tests ringsock)
 gtest_discover_tests(tool_cli_e2e_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+
+# The request, framing and check logic against real servers (redis-server,
+# memcached, nginx, dnsmasq from scripts/deps.sh), each started on a free
+# loopback port; a missing server skips.
+add_executable(tool_real_server_tests
+  ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers_test.cpp
+)
+target_link_libraries(tool_real_server_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tool_real_server_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
