@@ -125,6 +125,19 @@ TEST(RequestCycle, CyclesInOrder) {
   EXPECT_EQ(cycle.max_size(), std::string("SET k: v\r\n").size() + 20);
 }
 
+TEST(RequestCycle, RoundAddressesTheSameKeyAcrossTheCycle) {
+  RequestCycle cycle;
+  cycle.add(compiled("SET k:{round} v\r\n"));
+  cycle.add(compiled("GET k:{round}\r\n"));
+  std::vector<std::uint8_t> buffer(cycle.max_size());
+  std::string sent;
+  for (std::uint64_t seq = 0; seq < 4; ++seq) {
+    const std::size_t n = cycle.render({.sequence = seq}, buffer.data(), buffer.size());
+    sent.append(reinterpret_cast<const char*>(buffer.data()), n);
+  }
+  EXPECT_EQ(sent, "SET k:0 v\r\nGET k:0\r\nSET k:1 v\r\nGET k:1\r\n");
+}
+
 TEST(RequestTemplate, AnyBytesNeverCrash) {
   RequestTemplate t;
   std::string error;

@@ -104,6 +104,8 @@ bool RequestTemplate::compile(const std::uint8_t* text, std::size_t size, Reques
       t.add_placeholder(Kind::sequence, kSequenceDigits);
     } else if (name == "conn") {
       t.add_placeholder(Kind::connection, kConnectionDigits);
+    } else if (name == "round") {
+      t.add_placeholder(Kind::round, kSequenceDigits);
     } else if (name.substr(0, 5) == "rand:") {
       const std::uint32_t digits = random_digits(name.substr(5));
       if (digits == 0) {
@@ -114,7 +116,7 @@ bool RequestTemplate::compile(const std::uint8_t* text, std::size_t size, Reques
       t.add_placeholder(Kind::random, digits);
     } else {
       error = "unknown placeholder {" + escape_for_display(name, 40) + "} " + at(i) +
-              "; known: {seq} {conn} {rand:N}, and {{ }} for literal braces";
+              "; known: {seq} {conn} {round} {rand:N}, and {{ }} for literal braces";
       return false;
     }
     i = end;
@@ -157,6 +159,7 @@ std::size_t RequestTemplate::render(const RenderValues& values, std::uint8_t* ou
         break;
       case Kind::sequence: p += write_decimal(values.sequence, p); break;
       case Kind::connection: p += write_decimal(values.connection, p); break;
+      case Kind::round: p += write_decimal(values.round, p); break;
       case Kind::random: {
         // One stream per (seed, connection, sequence, placeholder).
         std::uint64_t state = values.seed ^ (std::uint64_t(values.connection) << 40) ^
@@ -189,6 +192,7 @@ std::string RequestTemplate::describe() const {
       }
       case Kind::sequence: text += "{seq}"; break;
       case Kind::connection: text += "{conn}"; break;
+      case Kind::round: text += "{round}"; break;
       case Kind::random: text += "{rand:" + std::to_string(piece.length) + "}"; break;
     }
   }

@@ -4,6 +4,8 @@
 //
 //   {seq}      the message's sequence number on its connection, decimal
 //   {conn}     the connection's index (0-based, global over threads), decimal
+//   {round}    the turn through a RequestCycle: sequence / number of requests
+//              (SET k:{round} then GET k:{round} reach the same key)
 //   {rand:N}   N decimal digits (N = 1..20), the same for the same
 //              (seed, connection, sequence, placeholder): a rerun with the
 //              same --seed sends the same bytes
@@ -30,6 +32,7 @@ struct RenderValues {
   std::uint64_t sequence = 0;
   std::uint32_t connection = 0;
   std::uint64_t seed = 0;
+  std::uint64_t round = 0;  // RequestCycle::render sets it
 };
 
 class RequestTemplate {
@@ -60,7 +63,7 @@ class RequestTemplate {
   std::string describe() const;
 
  private:
-  enum class Kind : std::uint8_t { literal, sequence, connection, random };
+  enum class Kind : std::uint8_t { literal, sequence, connection, round, random };
   struct Piece {
     Kind kind = Kind::literal;
     std::uint32_t offset = 0;  // literal: into literal_
@@ -84,6 +87,11 @@ class RequestCycle {
   std::size_t size() const noexcept { return requests_.size(); }
   const RequestTemplate& for_sequence(std::uint64_t sequence) const noexcept {
     return requests_[sequence % requests_.size()];
+  }
+  // Renders message values.sequence with its template and its {round}.
+  std::size_t render(RenderValues values, std::uint8_t* out, std::size_t capacity) const noexcept {
+    values.round = values.sequence / requests_.size();
+    return for_sequence(values.sequence).render(values, out, capacity);
   }
   // The largest any of them renders: the send buffer each connection needs.
   std::size_t max_size() const noexcept { return max_size_; }
