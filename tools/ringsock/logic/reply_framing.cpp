@@ -285,7 +285,7 @@ void ReplyFramer::fail(const char* format, ...) noexcept {
   error_length_ = n < 0 ? 0 : std::min(std::size_t(n), sizeof error_ - 1);
 }
 
-// "what: \"escaped bytes\"" without allocating: the bytes escaped in place.
+// "what: \"escaped bytes\"" without allocating, escaped as escape_for_display does.
 void ReplyFramer::fail_with_bytes(const char* what, const std::uint8_t* bytes,
                                   std::size_t size) noexcept {
   char shown[100];
@@ -293,7 +293,12 @@ void ReplyFramer::fail_with_bytes(const char* what, const std::uint8_t* bytes,
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < size && n + 5 < sizeof shown; ++i) {
     const std::uint8_t c = bytes[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+    const char named = c == '\r' ? 'r' : c == '\n' ? 'n' : c == '\t' ? 't' : c == '\\' ? '\\'
+                     : c == '"'  ? '"' : 0;
+    if (named != 0) {
+      shown[n++] = '\\';
+      shown[n++] = named;
+    } else if (c >= 0x20 && c < 0x7f) {
       shown[n++] = char(c);
     } else {
       shown[n++] = '\\';
