@@ -325,6 +325,34 @@ TEST(ReplyResp, LargerThanTheMaximumIsAnError) {
 
 // ---- any bytes ----
 
+TEST(FramingSpec, ParsersTakeAnyBytes) {
+  std::uint64_t x = 0x9E3779B97F4A7C15ULL;
+  const char alphabet[] = "1248blex@+-0937\\\0rnhttpresp";
+  std::string error;
+  for (int round = 0; round < 20000; ++round) {
+    std::uint8_t text[12];
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const std::size_t n = x % sizeof text;
+    for (std::size_t i = 0; i < n; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      text[i] = std::uint8_t(alphabet[x % (sizeof alphabet - 1)]);
+    }
+    FramingSpec spec;
+    if (parse_reply_length(text, n, spec, error)) {
+      EXPECT_TRUE(spec.width == 1 || spec.width == 2 || spec.width == 4 || spec.width == 8);
+      FramingSpec again;
+      const std::string d = spec.describe().substr(7);  // "length " + the spec, which reads back
+      ASSERT_TRUE(parse_reply_length(d, again, error)) << d;
+      EXPECT_EQ(again.describe(), spec.describe());
+    } else {
+      EXPECT_FALSE(error.empty());
+    }
+    (void)parse_reply_bytes(text, n, spec, error);
+    (void)parse_reply_until(text, n, spec, error);
+    (void)parse_reply_protocol(text, n, spec, error);
+  }
+}
+
 TEST(ReplyFraming, AnyBytesNeverCrash) {
   const FramingSpec specs[] = {http(), resp(), spec_of(parse_reply_length, "2le@1-1"),
                                spec_of(parse_reply_until, "\\r\\n\\r\\n"),
