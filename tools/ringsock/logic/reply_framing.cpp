@@ -641,6 +641,21 @@ void ReplyFramer::resp_line_byte(std::uint8_t c) noexcept {
   }
 }
 
+// Skips the text of a simple line (+ - : _ # , () up to its \r; a \n
+// before it is an error. Returns where reading goes on.
+std::size_t ReplyFramer::skip_resp_text(const std::uint8_t* data, std::size_t size,
+                                        std::size_t at) noexcept {
+  const void* cr = std::memchr(data + at, '\r', size - at);
+  const std::size_t end = cr == nullptr ? size : std::size_t(static_cast<const std::uint8_t*>(cr) - data);
+  if (std::memchr(data + at, '\n', end - at) != nullptr) {
+    fail("a RESP line that ends in \\n without \\r");
+    return end;
+  }
+  if (cr == nullptr) return size;
+  resp_cr_ = true;
+  return end + 1;
+}
+
 std::size_t ReplyFramer::feed_resp(const std::uint8_t* data, std::size_t size) noexcept {
   std::size_t at = 0;
   while (at < size && !done_ && !failed_) {
@@ -656,6 +671,10 @@ std::size_t ReplyFramer::feed_resp(const std::uint8_t* data, std::size_t size) n
         break;
       }
       case kLine:
+        if (!resp_cr_ && !resp_is_bulk(resp_type_) && !resp_is_aggregate(resp_type_)) {
+          at = skip_resp_text(data, size, at);  // a simple line's text, read whole
+          break;
+        }
         while (at < size && state_ == kLine && !failed_ && !done_) resp_line_byte(data[at++]);
         break;
       case kBulk: {

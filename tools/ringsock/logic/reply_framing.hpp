@@ -129,6 +129,7 @@ class ReplyFramer {
   void resp_line_byte(std::uint8_t c) noexcept;
   void resp_header_done() noexcept;
   void resp_value_done() noexcept;
+  std::size_t skip_resp_text(const std::uint8_t* data, std::size_t size, std::size_t at) noexcept;
 
   void fail(const char* format, ...) noexcept __attribute__((format(printf, 2, 3)));
   void fail_with_bytes(const char* what, const std::uint8_t* bytes, std::size_t size) noexcept;
