@@ -413,15 +413,6 @@ std::size_t ReplyFramer::feed_length(const std::uint8_t* data, std::size_t size)
 
 // ---- HTTP -------------------------------------------------------------------
 
-bool ReplyFramer::take_line(const std::uint8_t* data, std::size_t size, std::size_t& used) noexcept {
-  const void* lf = std::memchr(data, '\n', size);
-  used = lf == nullptr ? size : std::size_t(static_cast<const std::uint8_t*>(lf) - data) + 1;
-  const std::size_t keep = std::min(used, kLineKeep - std::min(line_length_, kLineKeep));
-  std::memcpy(line_ + std::min(line_length_, kLineKeep), data, keep);
-  line_length_ += used;
-  return lf != nullptr;
-}
-
 // The current line without its line end; cut to kLineKeep bytes.
 static std::string_view kept_line(const char* line, std::size_t length, std::size_t keep) {
   std::string_view s(line, std::min(length, keep));
@@ -432,8 +423,27 @@ static std::string_view kept_line(const char* line, std::size_t length, std::siz
   return s;
 }
 
+// A line whole in this chunk is read in place; one split across chunks is
+// gathered in line_ (its first kLineKeep bytes). Either way line_view_ is
+// the same once the line is complete.
+bool ReplyFramer::take_line(const std::uint8_t* data, std::size_t size, std::size_t& used) noexcept {
+  const void* lf = std::memchr(data, '\n', size);
+  used = lf == nullptr ? size : std::size_t(static_cast<const std::uint8_t*>(lf) - data) + 1;
+  if (lf != nullptr && line_length_ == 0) {
+    line_length_ = used;
+    line_view_ = kept_line(reinterpret_cast<const char*>(data), used, kLineKeep);
+    return true;
+  }
+  const std::size_t keep = std::min(used, kLineKeep - std::min(line_length_, kLineKeep));
+  std::memcpy(line_ + std::min(line_length_, kLineKeep), data, keep);
+  line_length_ += used;
+  if (lf == nullptr) return false;
+  line_view_ = kept_line(line_, line_length_, kLineKeep);
+  return true;
+}
+
 void ReplyFramer::on_status_line() noexcept {
-  const std::string_view line = kept_line(line_, line_length_, kLineKeep);
+  const std::string_view line = line_view_;
   const auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
   const bool ok = line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && digit(7) &&
                   line[8] == ' ' && digit(9) && digit(10) && digit(11) &&
@@ -449,7 +459,7 @@ void ReplyFramer::on_status_line() noexcept {
 }
 
 void ReplyFramer::on_header_line() noexcept {
-  const std::string_view line = kept_line(line_, line_length_, kLineKeep);
+  const std::string_view line = line_view_;
   if (line.empty()) return on_headers_end();
   if (line[0] == ' ' || line[0] == '\t') return;  // an obsolete folded continuation
   const std::size_t colon = line.find(':');
@@ -520,7 +530,7 @@ void ReplyFramer::on_headers_end() noexcept {
 }
 
 void ReplyFramer::on_chunk_size_line() noexcept {
-  const std::string_view line = kept_line(line_, line_length_, kLineKeep);
+  const std::string_view line = line_view_;
   std::size_t i = 0;
   std::uint64_t size = 0;
   for (; i < line.size() && hex_digit(line[i]) >= 0 && i < 16; ++i) {
@@ -566,14 +576,14 @@ std::size_t ReplyFramer::feed_http(const std::uint8_t* data, std::size_t size) n
       case kHeaders: on_header_line(); break;
       case kChunkSize: on_chunk_size_line(); break;
       case kChunkEnd:
-        if (line_length_ > 2 || !kept_line(line_, line_length_, kLineKeep).empty()) {
+        if (line_length_ > 2 || !line_view_.empty()) {
           fail("a chunk's data is not followed by its line end");
         } else {
           state_ = kChunkSize;
         }
         break;
       case kTrailers:
-        if (line_length_ <= 2 && kept_line(line_, line_length_, kLineKeep).empty()) finish();
+        if (line_length_ <= 2 && line_view_.empty()) finish();
         break;
       default: break;
     }

@@ -160,6 +160,7 @@ class ReplyFramer {
   std::uint64_t left_ = 0;         // body or chunk bytes still to come
   char line_[kLineKeep];
   std::size_t line_length_ = 0;    // bytes of the current line (may exceed kLineKeep)
+  std::string_view line_view_;     // the line just completed, valid until the next feed
   std::uint64_t pending_ = 0;      // resp: values still to read
   std::uint8_t resp_type_ = 0;
   bool resp_negative_ = false;
