@@ -31,6 +31,9 @@ TEST(Resolve, LocalhostKeepsTheEngineMeaning) {
   ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
   ASSERT_EQ(r.endpoints.size(), 1u);
   EXPECT_EQ(url_of(r.endpoints[0]), "udp://127.0.0.1:53");
+  const Resolved v6 = resolve_endpoints("tcp://localhost:53", AddressFamily::ipv6);
+  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
+  EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:53");
 }
 
 TEST(Resolve, NamesGoThroughTheResolver) {

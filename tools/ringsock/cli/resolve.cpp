@@ -90,9 +90,15 @@ Resolved resolve_endpoints(std::string_view url, AddressFamily family) {
   const bool name = inet && colon != std::string_view::npos && is_host_name(host);
   const bool localhost = host == "localhost";
 
-  if (!name || (localhost && family != AddressFamily::ipv6)) {
+  // `localhost` is 127.0.0.1 as the engine says, or ::1 with --ipv6: never
+  // the resolver, whose /etc/hosts may lack ::1.
+  std::string numeric(url);
+  if (localhost && family == AddressFamily::ipv6) {
+    numeric = std::string(scheme) + "://[::1]" + std::string(rest.substr(colon));
+  }
+  if (!name || localhost) {
     Endpoint e;
-    const ringsock::ParseResult parsed = ringsock::parse_endpoint(url, e);
+    const ringsock::ParseResult parsed = ringsock::parse_endpoint(numeric, e);
     if (parsed.error != 0) {
       return failure(ResolveStatus::bad_url,
                      "bad endpoint \"" + std::string(url) + "\": " + parsed.message);

@@ -7,7 +7,7 @@
 // kept, in its order (RFC 6724's), duplicates dropped, for the caller to
 // spread its connections over. A numeric URL, and every unix:// one, goes
 // through parse_endpoint as it is. `localhost` keeps the engine's meaning
-// (127.0.0.1) unless --ipv6 asks for ::1 (then it is resolved).
+// (127.0.0.1), or is ::1 with --ipv6; it is never looked up.
 // Caveats: getaddrinfo may block (DNS) for as long as resolv.conf allows;
 // call this before the load's clock starts. Legacy numeric forms that
 // inet_aton would take ("127.1") are refused, as the engine refuses them.
