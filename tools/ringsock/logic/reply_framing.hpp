@@ -27,6 +27,7 @@
 //       and the null bulk string and array; RESP3's _ # , ( = ! % ~ > | too.
 // Caveats: the HTTP framer cannot know a request was HEAD (whose response
 // has a Content-Length but no body); 101 Switching Protocols is an error.
+// A RESP3 push (>) is framed as a reply like any other value.
 // Header lines longer than kLineKeep bytes are fine, unless they are the
 // status line, Content-Length or Transfer-Encoding (then an error). A reply
 // larger than max_reply_bytes is an error, never a silent cut.
