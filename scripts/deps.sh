@@ -11,8 +11,11 @@ packages=(
   python3
   sockperf                                # interop tests: ringsock <-> sockperf 3.x
   libuv1-dev libevent-dev libasio-dev     # bench/peers: the servers ringsock is compared with
+  # tool tests: `ringsock load` against real services (tests/tool/cli/real_servers.cpp)
+  redis-server redis-tools memcached nginx-light dnsmasq
 )
-commands=(gcc g++ make cmake ctest ninja pkg-config python3 sockperf)
+commands=(gcc g++ make cmake ctest ninja pkg-config python3 sockperf
+  redis-server redis-cli memcached nginx dnsmasq)
 headers=(liburing.h gtest/gtest.h gmock/gmock.h benchmark/benchmark.h uv.h event2/event.h asio.hpp)
 modules=(gtest gmock benchmark libuv libevent)
 min_liburing=2.3  # the top-level CMakeLists.txt asks for liburing>=2.3
@@ -29,11 +32,16 @@ header_present() {
   return 1
 }
 
+# nginx and dnsmasq live in /usr/sbin, which is not on a user's PATH.
+command_present() {
+  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] || [[ -x "/sbin/$1" ]]
+}
+
 # Everything the build uses, checked by what it is rather than by package.
 all_present() {
   local item
   for item in "${commands[@]}"; do
-    command -v "$item" >/dev/null 2>&1 || return 1
+    command_present "$item" || return 1
   done
   for item in "${headers[@]}"; do
     header_present "$item" || return 1

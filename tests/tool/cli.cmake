@@ -3,6 +3,8 @@
 add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/args_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/resolve_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests_test.cpp
 )
 target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
@@ -46,3 +48,13 @@ if(CMAKE_CROSSCOMPILING_EMULATOR)
 endif()
 add_dependencies(tool_docs_drift_tests ringsock)
 gtest_discover_tests(tool_docs_drift_tests PROPERTIES TIMEOUT 60 LABELS "tool;docs" DISCOVERY_TIMEOUT 60)
+
+# The request, framing and check logic against real servers (redis-server,
+# memcached, nginx, dnsmasq from scripts/deps.sh), each started on a free
+# loopback port; a missing server skips.
+add_executable(tool_real_server_tests
+  ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers_test.cpp
+)
+target_link_libraries(tool_real_server_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tool_real_server_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)

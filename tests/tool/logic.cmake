@@ -5,6 +5,10 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/message_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/json_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/assertion_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/escape_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/request_template_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/reply_framing_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/reply_check_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/no_alloc_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_logic_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)

@@ -8,9 +8,11 @@ add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/usage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/resolve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests.cpp
 )
 target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
-target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine)
+target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine ringsock_tool_logic)
 
 add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/main.cpp

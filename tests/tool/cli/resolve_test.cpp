@@ -1,0 +1,82 @@
+// Host names in endpoint URLs, resolved with getaddrinfo before a load.
+// Offline-safe: `localhost` is in /etc/hosts and `.invalid` never resolves (RFC 6761).
+#include "resolve.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ringsock_cli {
+namespace {
+
+std::string url_of(const ringsock::Endpoint& e) {
+  char text[ringsock::kEndpointUrlMax];
+  return ringsock::format_endpoint(e, text, sizeof text) > 0 ? text : "?";
+}
+
+TEST(Resolve, NumericUrlsPassThroughTheEngineParser) {
+  const Resolved r = resolve_endpoints("tcp://127.0.0.1:6379", AddressFamily::any);
+  ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(url_of(r.endpoints[0]), "tcp://127.0.0.1:6379");
+  const Resolved unix_path = resolve_endpoints("unix:///tmp/x.sock", AddressFamily::any);
+  ASSERT_EQ(unix_path.status, ResolveStatus::ok) << unix_path.error;
+  EXPECT_EQ(unix_path.endpoints[0].transport, ringsock::Transport::unix_stream);
+}
+
+TEST(Resolve, LocalhostKeepsTheEngineMeaning) {
+  const Resolved r = resolve_endpoints("udp://localhost:53", AddressFamily::any);
+  ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(url_of(r.endpoints[0]), "udp://127.0.0.1:53");
+  const Resolved v6 = resolve_endpoints("tcp://localhost:53", AddressFamily::ipv6);
+  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
+  EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:53");
+}
+
+TEST(Resolve, NamesGoThroughTheResolver) {
+  // A name /etc/hosts gives, spelled in capitals so that the engine's
+  // literal `localhost` does not take it.
+  const Resolved r = resolve_endpoints("tcp://LOCALHOST:8080", AddressFamily::ipv4);
+  ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
+  ASSERT_GE(r.endpoints.size(), 1u);
+  for (const auto& e : r.endpoints) {
+    EXPECT_EQ(e.family(), AF_INET);
+    EXPECT_EQ(e.transport, ringsock::Transport::tcp);
+    EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in*>(&e.storage)->sin_port), 8080);
+  }
+  EXPECT_EQ(url_of(r.endpoints[0]), "tcp://127.0.0.1:8080");
+}
+
+TEST(Resolve, AnUnresolvableNameGivesTheResolversWords) {
+  const Resolved r = resolve_endpoints("tcp://nonexistent.invalid:6379", AddressFamily::any);
+  EXPECT_EQ(r.status, ResolveStatus::not_resolved);
+  EXPECT_TRUE(r.endpoints.empty());
+  EXPECT_EQ(r.error.rfind("cannot resolve \"nonexistent.invalid\": ", 0), 0u) << r.error;
+  EXPECT_GT(r.error.size(), std::string("cannot resolve \"nonexistent.invalid\": ").size());
+}
+
+TEST(Resolve, FamilyMismatchOnANumericAddressIsAUsageError) {
+  const Resolved r = resolve_endpoints("tcp://127.0.0.1:1", AddressFamily::ipv6);
+  EXPECT_EQ(r.status, ResolveStatus::bad_url);
+  EXPECT_NE(r.error.find("not an IPv6 address, but --ipv6 was given"), std::string::npos)
+      << r.error;
+  const Resolved v6 = resolve_endpoints("tcp://[::1]:1", AddressFamily::ipv6);
+  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
+  EXPECT_EQ(v6.endpoints[0].family(), AF_INET6);
+}
+
+TEST(Resolve, MalformedUrlsAreUsageErrors) {
+  for (const char* url : {"tcp://cache.internal", "tcp://cache.internal:99999",
+                          "tcp://cache.internal:", "tcp://:80", "tcp://127.1:80", "http://x:80",
+                          "tcp://bad host:80", ""}) {
+    const Resolved r = resolve_endpoints(url, AddressFamily::any);
+    EXPECT_EQ(r.status, ResolveStatus::bad_url) << url << ": " << r.error;
+    EXPECT_FALSE(r.error.empty()) << url;
+  }
+}
+
+}  // namespace
+}  // namespace ringsock_cli

@@ -1,0 +1,80 @@
+// C escapes in --request, --reply-until, --expect: decoded exactly, errors as
+// sentences that say where, and the display form reads back as the same bytes.
+#include "logic/escape.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ringsock::tool {
+namespace {
+
+std::string decoded(std::string_view text) {
+  std::string out, error;
+  EXPECT_TRUE(decode_escapes(text, out, error)) << error;
+  return out;
+}
+
+std::string error_of(std::string_view text) {
+  std::string out, error;
+  EXPECT_FALSE(decode_escapes(text, out, error)) << "decoded: " << out;
+  return error;
+}
+
+TEST(Escape, PlainTextIsUnchanged) { EXPECT_EQ(decoded("GET / HTTP/1.1"), "GET / HTTP/1.1"); }
+
+TEST(Escape, NamedEscapes) {
+  EXPECT_EQ(decoded("a\\r\\n\\t\\\\b"), "a\r\n\t\\b");
+  EXPECT_EQ(decoded("\\\"\\'\\a\\b\\e\\f\\v"), std::string("\"'\a\b\x1b\f\v"));
+}
+
+TEST(Escape, NulAndHex) {
+  EXPECT_EQ(decoded("x\\0y"), std::string("x\0y", 3));
+  EXPECT_EQ(decoded("\\x00\\x7f\\xFF\\xaB"), std::string("\x00\x7f\xff\xab", 4));
+  EXPECT_EQ(decoded("\\0"), std::string("\0", 1));
+}
+
+TEST(Escape, LoneBackslashAtTheEndIsAnError) {
+  EXPECT_NE(error_of("abc\\").find("lone backslash (at character 4)"), std::string::npos);
+}
+
+TEST(Escape, UnknownEscapeNamesItAndWhere) {
+  const std::string e = error_of("ab\\q");
+  EXPECT_NE(e.find("\\q at character 3"), std::string::npos) << e;
+  EXPECT_NE(e.find("not an escape"), std::string::npos) << e;
+}
+
+TEST(Escape, HexNeedsTwoDigits) {
+  EXPECT_NE(error_of("\\x4").find("two hex digits"), std::string::npos);
+  EXPECT_NE(error_of("\\x4g").find("at character 1"), std::string::npos);
+  EXPECT_NE(error_of("\\x").find("two hex digits"), std::string::npos);
+}
+
+TEST(Escape, OctalIsRefusedNotReadAsNul) {
+  EXPECT_NE(error_of("\\012").find("octal escapes are not supported"), std::string::npos);
+}
+
+TEST(Escape, DisplayFormDecodesBack) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(char(c));
+  all += std::string("\0" "1", 2);  // a NUL before a digit must not read as octal
+  const std::string shown = escape_for_display(all);
+  EXPECT_EQ(decoded(shown), all);
+  EXPECT_EQ(escape_for_display(std::string_view("+PONG\r\n")), "+PONG\\r\\n");
+}
+
+TEST(Escape, DisplayIsCutAtTheLimit) {
+  EXPECT_EQ(escape_for_display(std::string(500, 'a'), 200), std::string(200, 'a'));
+}
+
+TEST(Escape, AnyBytesNeverCrash) {
+  std::string out, error;
+  for (int c = 0; c < 256; ++c) {
+    const std::uint8_t text[3] = {'\\', std::uint8_t(c), '\\'};
+    for (std::size_t n = 0; n <= 3; ++n) (void)decode_escapes(text, n, out, error);
+  }
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace ringsock::tool
