@@ -256,3 +256,18 @@ TEST(CliArgs, DurationsTakeDecimals) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliArgsSafety, MaxLentIsAServeOption) {
+  Args args;
+  ASSERT_EQ(parse({"serve", "tcp://127.0.0.1:1"}, args).rc, 0);
+  EXPECT_EQ(args.serve.max_lent, 32u);  // a default server is safe from a client that never reads
+  ASSERT_EQ(parse({"serve", "tcp://127.0.0.1:1", "--max-lent", "4"}, args).rc, 0);
+  EXPECT_EQ(args.serve.max_lent, 4u);
+  Parsed p = parse({"serve", "tcp://127.0.0.1:1", "--max-lent", "0"}, args);
+  EXPECT_EQ(p.rc, kExitUsage);
+  EXPECT_NE(p.error.find("--max-lent"), std::string::npos) << p.error;
+}
+
+}  // namespace

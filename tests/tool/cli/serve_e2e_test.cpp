@@ -1,6 +1,7 @@
 // `ringsock serve` end to end: the binary as a child process, plain blocking
 // client sockets, every socket type, both backends. Each step is bounded.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -279,6 +280,54 @@ TEST_P(ServeE2E, AddressInUseExitsOne) {
   EXPECT_NE(err.find("cannot bind " + url), std::string::npos) << err;
   EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
   close(taken);
+}
+
+// Writes up to `bytes` without reading anything back; stops when the server
+// has stopped taking them for half a second. Returns the bytes written.
+size_t flood_without_reading(int fd, size_t bytes) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string block(65536, 'f');
+  size_t written = 0;
+  while (written < bytes) {
+    ssize_t n = send(fd, block.data(), std::min(block.size(), bytes - written), MSG_NOSIGNAL);
+    if (n > 0) {
+      written += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN) break;
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 500) <= 0) break;
+  }
+  return written;
+}
+
+// One client that writes ~11 MB and never reads its echo must not stall the
+// other clients of the same server (TCP and UNIX endpoints alike): its
+// connection stops receiving at --max-lent buffers instead of emptying the pool.
+TEST_P(ServeE2E, AClientThatDoesNotReadStallsNobodyElse) {
+  auto urls = start({"tcp://127.0.0.1:0", "unix://" + dir_.path + "/s"});
+  ASSERT_EQ(urls.size(), 2u);
+  int hog = connect_to(urls[0]);
+  ASSERT_GE(hog, 0);
+  size_t written = flood_without_reading(hog, 11u << 20);
+  EXPECT_GT(written, size_t(2) << 20);  // more than the whole pool (512 x 4 KiB)
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    std::string out, err;
+    int code = cli_test::run_load({url, "--connections", "4", "--duration", "1s",
+                                   "--backend", GetParam()},
+                                  &out, &err);
+    EXPECT_EQ(code, 0) << out << err;
+    EXPECT_EQ(out.find("replies verified 0"), std::string::npos) << out;
+    EXPECT_EQ(out.find("timeout"), std::string::npos) << out;
+  }
+  // Paused, not dropped: once it reads, every byte comes back.
+  fcntl(hog, F_SETFL, fcntl(hog, F_GETFL) & ~O_NONBLOCK);
+  std::string echoed = read_n(hog, written, true);
+  EXPECT_EQ(echoed.size(), written);
+  EXPECT_EQ(echoed.find_first_not_of('f'), std::string::npos);
+  close(hog);
+  stop_cleanly();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServeE2E, ::testing::Values("uring", "epoll"),

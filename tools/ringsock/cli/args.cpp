@@ -100,6 +100,7 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--max-message") {
     return parse_number(name, value, 14, 1u << 20, serve.max_message, errors);
   }
+  if (name == "--max-lent") return parse_number(name, value, 1, 32768, serve.max_lent, errors);
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
   }
@@ -491,6 +492,8 @@ const char* usage_text() noexcept {
          "  --max-connections N        connection slots per thread (default 16384;\n"
          "                             1024 on 32-bit targets)\n"
          "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
+         "  --max-lent N               echo: pool buffers one connection may hold unsent\n"
+         "                             before it stops receiving (default 32)\n"
          "  --busy-poll US             before sleeping, poll for completions up to US\n"
          "                             microseconds (default 0 = off; at most 1000000):\n"
          "                             lower latency for a core spent polling\n"

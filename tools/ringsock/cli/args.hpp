@@ -38,6 +38,10 @@ struct ServeArgs {
   /// whose address space cannot hold 16384 sockperf buffers.
   uint32_t max_connections = sizeof(void*) >= 8 ? 16384 : 1024;
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
+  /// Echo: pool buffers one connection may hold unsent before its receiving
+  /// stops (until half have gone out), so a client that does not read cannot
+  /// empty the pool that every connection shares.
+  uint32_t max_lent = 32;
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
 };
 
