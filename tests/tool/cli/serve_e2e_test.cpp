@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -327,6 +328,50 @@ TEST_P(ServeE2E, AClientThatDoesNotReadStallsNobodyElse) {
   EXPECT_EQ(echoed.size(), written);
   EXPECT_EQ(echoed.find_first_not_of('f'), std::string::npos);
   close(hog);
+  stop_cleanly();
+}
+
+bool is_socket_file(const std::string& path) {
+  struct stat status {};
+  return lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);
+}
+
+// A server killed with SIGKILL leaves its socket file: binding it again says
+// what to do, and --unlink-stale replaces it.
+TEST_P(ServeE2E, AStaleUnixSocketFileIsReplacedWithUnlinkStale) {
+  for (const std::string transport : {"unix", "unix-dgram"}) {
+    SCOPED_TRACE(transport);
+    std::string path = dir_.path + "/stale-" + transport;
+    std::string url = transport + "://" + path;
+    {
+      Child killed({"serve", "--backend", GetParam(), url});
+      ASSERT_EQ(killed.wait_lines("listening ", 1, cli_test::kStartMs).size(), 1u) << killed.err();
+      killed.stop(SIGKILL, kStopMs);
+    }
+    ASSERT_TRUE(is_socket_file(path));
+    std::string err;
+    EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url}, nullptr, &err), 1);
+    EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
+    EXPECT_NE(err.find("stale socket file? use --unlink-stale"), std::string::npos) << err;
+    auto urls = start({url}, {"--unlink-stale"});
+    ASSERT_EQ(urls.size(), 1u);
+    if (transport == "unix") expect_stream_echo(urls[0]);
+    else expect_datagram_echo(urls[0]);
+    stop_cleanly();
+    EXPECT_FALSE(is_socket_file(path));  // removed at a clean stop
+  }
+}
+
+// --unlink-stale never takes the path of a server that is alive.
+TEST_P(ServeE2E, UnlinkStaleLeavesALiveServerAlone) {
+  std::string url = "unix://" + dir_.path + "/live";
+  auto urls = start({url});
+  ASSERT_EQ(urls.size(), 1u);
+  std::string err;
+  EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url, "--unlink-stale"}, nullptr, &err),
+            1);
+  EXPECT_NE(err.find("a server is listening there"), std::string::npos) << err;
+  expect_stream_echo(urls[0]);
   stop_cleanly();
 }
 

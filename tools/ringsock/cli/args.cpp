@@ -137,6 +137,10 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, Errors& err
       if (int rc = add_endpoint(arg, serve, errors)) return rc;
       continue;
     }
+    if (arg == "--unlink-stale") {
+      serve.unlink_stale = true;
+      continue;
+    }
     string_view name, value;
     if (int rc = split_option(argc, argv, i, name, value, errors)) return rc;
     if (int rc = apply_option(name, value, serve, errors)) return rc;
@@ -379,6 +383,23 @@ int check_source(const LoadArgs& load, Errors& errors) noexcept {
   return 0;
 }
 
+// One message is one datagram: it must fit in one. UDP's limit is 65,535
+// bytes less its headers; unix-dgram gets IPv4's figure, which every
+// datagram transport carries (a kernel's own limit there is its socket buffer).
+int check_datagram_size(const LoadArgs& load, Errors& errors) noexcept {
+  if (load.endpoint.is_stream()) return 0;
+  const bool ipv6 = load.endpoint.family() == AF_INET6;
+  const uint32_t limit = ipv6 ? kMaxDatagramIpv6 : kMaxDatagram;
+  if (load.size_max <= limit) return 0;
+  char why[160];
+  snprintf(why, sizeof why, "%u bytes (%s)", limit,
+           load.endpoint.transport == ringsock::Transport::unix_dgram ? "unix-dgram, as UDP over IPv4"
+           : ipv6                                                     ? "UDP over IPv6"
+                                                                      : "UDP over IPv4");
+  return errors.fail("--size is too large for a datagram endpoint: one message is one datagram, "
+                     "which holds at most %.*s%.*s", why, "");
+}
+
 int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   if (!have_endpoint) {
     return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
@@ -409,6 +430,7 @@ int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
     return errors.fail("--sockperf needs --size of at least 54 (14 sockperf + 40 ringsock "
                        "header bytes)%.*s", "");
   }
+  if (int rc = check_datagram_size(load, errors)) return rc;
   return check_source(load, errors);
 }
 
@@ -494,6 +516,8 @@ const char* usage_text() noexcept {
          "  --max-message N            sockperf mode, streams: largest message (default 65536)\n"
          "  --max-lent N               echo: pool buffers one connection may hold unsent\n"
          "                             before it stops receiving (default 32)\n"
+         "  --unlink-stale             remove a UNIX socket file left by a server that\n"
+         "                             ended (only when nobody listens on it)\n"
          "  --busy-poll US             before sleeping, poll for completions up to US\n"
          "                             microseconds (default 0 = off; at most 1000000):\n"
          "                             lower latency for a core spent polling\n"

@@ -14,6 +14,7 @@
 
 #include "ringsock/socket.hpp"
 #include "sockperf.hpp"
+#include "stale_socket.hpp"
 
 namespace ringsock_cli {
 
@@ -580,6 +581,12 @@ int Worker::bind_all(const Worker* first, uint32_t& failed) {
     // accept queue: the kernel then drops handshakes and the client retries
     // a second later. The kernel caps this at net.core.somaxconn.
     options.backlog = 65535;
+    if (args_.unlink_stale) {
+      if (int rc = remove_stale_socket_file(want); rc < 0) {
+        failed = i;
+        return rc;
+      }
+    }
     int fd = want.is_stream() ? ringsock::listen_on(want, options)
                               : ringsock::bind_datagram(want, share);
     Listener& l = impl_->listeners[i];
