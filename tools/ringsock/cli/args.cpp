@@ -553,7 +553,8 @@ const char* usage_text() noexcept {
          "  --percentiles 50,99,99.9  more percentiles in the table and JSON\n"
          "\n"
          "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
-         "            3 could not connect, 4 verification failure, 5 failed assertion\n";
+         "            3 could not connect, 4 verification failure, 5 failed assertion,\n"
+         "            6 measured nothing, 7 every connection failed, 8 results not written\n";
 }
 
 const char* mode_name(LoadMode mode) noexcept {
