@@ -168,6 +168,15 @@ TEST_P(LoadFailures, TheDurationCountsFromWhenTheConnectionsAreUp) {
   EXPECT_EQ(out_.find("sent 0"), std::string::npos) << out_;
 }
 
+// A server whose accept queue stays full: every connect waits for a SYN-ACK
+// that never comes, and gives up after 5 s as a timeout.
+TEST_P(LoadFailures, ConnectsThatNeverCompleteTimeOut) {
+  TinyTcpServer server(Policy::echo, 60000);
+  EXPECT_EQ(load({server.url(), "--connections", "2", "--duration", "300ms"}), 3) << out_ << err_;
+  EXPECT_NE(err_.find("could not connect: timeout"), std::string::npos) << err_;
+  EXPECT_NE(out_.find("timeout 2"), std::string::npos) << out_;
+}
+
 // Results that cannot be written: refused before the load when the file
 // cannot be created; a write that fails at the end is an exit of its own.
 TEST_P(LoadFailures, ResultsThatCannotBeWrittenAreNotASuccess) {
