@@ -3,6 +3,7 @@
 //   ringsock serve ENDPOINT... [--mode echo|sink|sockperf] [--threads N]
 //                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
 //                  [--max-connections N] [--max-message N] [--busy-poll US]
+//                  [--max-lent N] [--unlink-stale]
 //   ringsock load ENDPOINT [--mode pingpong|throughput|rate] [--connections N] ...
 //   ringsock probe | ringsock --help | ringsock --version
 //
