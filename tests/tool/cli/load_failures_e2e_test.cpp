@@ -192,6 +192,17 @@ TEST_P(LoadFailures, ResultsThatCannotBeWrittenAreNotASuccess) {
   EXPECT_NE(out_.find("replies verified 10"), std::string::npos) << out_;
 }
 
+// The datagram limit load enforces is the real one: the largest UDP/IPv4
+// datagram goes through and back; one byte more is refused before any work.
+TEST_P(LoadFailures, TheLargestDatagramGoesThroughOneMoreIsRefused) {
+  cli_test::Server server("udp://127.0.0.1:0", "echo", GetParam(), {"--buffer-size", "131072"});
+  ASSERT_FALSE(server.url().empty());
+  EXPECT_EQ(load({server.url(), "--size", "65507", "--count", "5"}), 0) << out_ << err_;
+  EXPECT_NE(out_.find("replies verified 5"), std::string::npos) << out_;
+  EXPECT_EQ(load({server.url(), "--size", "65508", "--count", "5"}), 2) << out_ << err_;
+  EXPECT_NE(err_.find("at most 65507 bytes"), std::string::npos) << err_;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoadFailures, ::testing::Values("uring", "epoll"),
                          [](const auto& param_info) { return param_info.param; });
 
