@@ -19,6 +19,7 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/probe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/run_serve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/stale_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_framing.cpp

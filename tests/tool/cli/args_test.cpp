@@ -358,3 +358,62 @@ TEST(CliArgs, DurationsTakeDecimals) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliArgsSafety, MaxLentIsAServeOption) {
+  Args args;
+  ASSERT_EQ(parse({"serve", "tcp://127.0.0.1:1"}, args).rc, 0);
+  EXPECT_EQ(args.serve.max_lent, 32u);  // a default server is safe from a client that never reads
+  ASSERT_EQ(parse({"serve", "tcp://127.0.0.1:1", "--max-lent", "4"}, args).rc, 0);
+  EXPECT_EQ(args.serve.max_lent, 4u);
+  Parsed p = parse({"serve", "tcp://127.0.0.1:1", "--max-lent", "0"}, args);
+  EXPECT_EQ(p.rc, kExitUsage);
+  EXPECT_NE(p.error.find("--max-lent"), std::string::npos) << p.error;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CliArgsSafety, UnlinkStaleIsAFlag) {
+  Args args;
+  ASSERT_EQ(parse({"serve", "unix:///tmp/x.sock"}, args).rc, 0);
+  EXPECT_FALSE(args.serve.unlink_stale);
+  Parsed p = parse({"serve", "--unlink-stale", "unix:///tmp/x.sock", "--threads", "2"}, args);
+  ASSERT_EQ(p.rc, 0) << p.error;
+  EXPECT_TRUE(args.serve.unlink_stale);
+  EXPECT_EQ(args.serve.endpoint_count, 1u);
+  EXPECT_EQ(args.serve.threads, 2u);
+}
+
+}  // namespace
+
+namespace {
+
+// One message is one datagram: a size no datagram holds is refused before any work.
+TEST(CliArgsSafety, DatagramSizeIsRefusedAtParseTime) {
+  struct Limit {
+    const char* endpoint;
+    const char* fits;
+    const char* too_big;
+    const char* says;
+  };
+  for (const Limit& l : {Limit{"udp://127.0.0.1:9", "65507", "65508", "65507 bytes (UDP over IPv4)"},
+                         Limit{"udp://[::1]:9", "65527", "65528", "65527 bytes (UDP over IPv6)"},
+                         Limit{"unix-dgram:///tmp/d", "65507", "1048576", "65507 bytes (unix-dgram"}}) {
+    SCOPED_TRACE(l.endpoint);
+    Args args;
+    Parsed ok = parse({"load", l.endpoint, "--size", l.fits}, args);
+    EXPECT_EQ(ok.rc, 0) << ok.error;
+    Parsed bad = parse({"load", l.endpoint, "--size", l.too_big}, args);
+    EXPECT_EQ(bad.rc, kExitUsage);
+    EXPECT_NE(bad.error.find(l.says), std::string::npos) << bad.error;
+    Parsed range = parse({"load", l.endpoint, "--size", "64-1048576"}, args);
+    EXPECT_EQ(range.rc, kExitUsage);
+  }
+  Args args;
+  EXPECT_EQ(parse({"load", "tcp://127.0.0.1:9", "--size", "1048576"}, args).rc, 0);  // streams: fine
+}
+
+}  // namespace

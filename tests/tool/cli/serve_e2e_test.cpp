@@ -1,10 +1,12 @@
 // `ringsock serve` end to end: the binary as a child process, plain blocking
 // client sockets, every socket type, both backends. Each step is bounded.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -279,6 +281,98 @@ TEST_P(ServeE2E, AddressInUseExitsOne) {
   EXPECT_NE(err.find("cannot bind " + url), std::string::npos) << err;
   EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
   close(taken);
+}
+
+// Writes up to `bytes` without reading anything back; stops when the server
+// has stopped taking them for half a second. Returns the bytes written.
+size_t flood_without_reading(int fd, size_t bytes) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string block(65536, 'f');
+  size_t written = 0;
+  while (written < bytes) {
+    ssize_t n = send(fd, block.data(), std::min(block.size(), bytes - written), MSG_NOSIGNAL);
+    if (n > 0) {
+      written += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN) break;
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 500) <= 0) break;
+  }
+  return written;
+}
+
+// One client that writes ~11 MB and never reads its echo must not stall the
+// other clients of the same server (TCP and UNIX endpoints alike): its
+// connection stops receiving at --max-lent buffers instead of emptying the pool.
+TEST_P(ServeE2E, AClientThatDoesNotReadStallsNobodyElse) {
+  auto urls = start({"tcp://127.0.0.1:0", "unix://" + dir_.path + "/s"});
+  ASSERT_EQ(urls.size(), 2u);
+  int hog = connect_to(urls[0]);
+  ASSERT_GE(hog, 0);
+  size_t written = flood_without_reading(hog, 11u << 20);
+  EXPECT_GT(written, size_t(2) << 20);  // more than the whole pool (512 x 4 KiB)
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    std::string out, err;
+    int code = cli_test::run_load({url, "--connections", "4", "--duration", "1s",
+                                   "--backend", GetParam()},
+                                  &out, &err);
+    EXPECT_EQ(code, 0) << out << err;
+    EXPECT_EQ(out.find("replies verified 0"), std::string::npos) << out;
+    EXPECT_EQ(out.find("timeout"), std::string::npos) << out;
+  }
+  // Paused, not dropped: once it reads, every byte comes back.
+  fcntl(hog, F_SETFL, fcntl(hog, F_GETFL) & ~O_NONBLOCK);
+  std::string echoed = read_n(hog, written, true);
+  EXPECT_EQ(echoed.size(), written);
+  EXPECT_EQ(echoed.find_first_not_of('f'), std::string::npos);
+  close(hog);
+  stop_cleanly();
+}
+
+bool is_socket_file(const std::string& path) {
+  struct stat status {};
+  return lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);
+}
+
+// A server killed with SIGKILL leaves its socket file: binding it again says
+// what to do, and --unlink-stale replaces it.
+TEST_P(ServeE2E, AStaleUnixSocketFileIsReplacedWithUnlinkStale) {
+  for (const std::string transport : {"unix", "unix-dgram"}) {
+    SCOPED_TRACE(transport);
+    std::string path = dir_.path + "/stale-" + transport;
+    std::string url = transport + "://" + path;
+    {
+      Child killed({"serve", "--backend", GetParam(), url});
+      ASSERT_EQ(killed.wait_lines("listening ", 1, cli_test::kStartMs).size(), 1u) << killed.err();
+      killed.stop(SIGKILL, kStopMs);
+    }
+    ASSERT_TRUE(is_socket_file(path));
+    std::string err;
+    EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url}, nullptr, &err), 1);
+    EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
+    EXPECT_NE(err.find("stale socket file? use --unlink-stale"), std::string::npos) << err;
+    auto urls = start({url}, {"--unlink-stale"});
+    ASSERT_EQ(urls.size(), 1u);
+    if (transport == "unix") expect_stream_echo(urls[0]);
+    else expect_datagram_echo(urls[0]);
+    stop_cleanly();
+    EXPECT_FALSE(is_socket_file(path));  // removed at a clean stop
+  }
+}
+
+// --unlink-stale never takes the path of a server that is alive.
+TEST_P(ServeE2E, UnlinkStaleLeavesALiveServerAlone) {
+  std::string url = "unix://" + dir_.path + "/live";
+  auto urls = start({url});
+  ASSERT_EQ(urls.size(), 1u);
+  std::string err;
+  EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url, "--unlink-stale"}, nullptr, &err),
+            1);
+  EXPECT_NE(err.find("a server is listening there"), std::string::npos) << err;
+  expect_stream_echo(urls[0]);
+  stop_cleanly();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServeE2E, ::testing::Values("uring", "epoll"),

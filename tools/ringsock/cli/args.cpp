@@ -102,6 +102,7 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--max-message") {
     return parse_number(name, value, 14, 1u << 20, serve.max_message, errors);
   }
+  if (name == "--max-lent") return parse_number(name, value, 1, 32768, serve.max_lent, errors);
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
   }
@@ -406,6 +407,23 @@ int check_source(const LoadArgs& load, Errors& errors) noexcept {
   return 0;
 }
 
+// One message is one datagram: it must fit in one. UDP's limit is 65,535
+// bytes less its headers; unix-dgram gets IPv4's figure, which every
+// datagram transport carries (a kernel's own limit there is its socket buffer).
+int check_datagram_size(const LoadArgs& load, Errors& errors) noexcept {
+  if (load.endpoint.is_stream()) return 0;
+  const bool ipv6 = load.endpoint.family() == AF_INET6;
+  const uint32_t limit = ipv6 ? kMaxDatagramIpv6 : kMaxDatagram;
+  if (load.size_max <= limit) return 0;
+  char why[160];
+  snprintf(why, sizeof why, "%u bytes (%s)", limit,
+           load.endpoint.transport == ringsock::Transport::unix_dgram ? "unix-dgram, as UDP over IPv4"
+           : ipv6                                                     ? "UDP over IPv6"
+                                                                      : "UDP over IPv4");
+  return errors.fail("--size is too large for a datagram endpoint: one message is one datagram, "
+                     "which holds at most %.*s%.*s", why, "");
+}
+
 int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   if (!have_endpoint) {
     return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
@@ -436,6 +454,7 @@ int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
     return errors.fail("--sockperf needs --size of at least 54 (14 sockperf + 40 ringsock "
                        "header bytes)%.*s", "");
   }
+  if (int rc = check_datagram_size(load, errors)) return rc;
   return check_source(load, errors);
 }
 

@@ -20,6 +20,10 @@ namespace ringsock_cli {
 
 inline constexpr int kExitUsage = 2;  ///< bad arguments
 inline constexpr uint32_t kMaxEndpoints = 16;
+/// The largest message load sends to a datagram endpoint: 65,535 less the
+/// IPv4 and UDP headers (unix-dgram too), or less the UDP header over IPv6.
+inline constexpr uint32_t kMaxDatagram = 65507;
+inline constexpr uint32_t kMaxDatagramIpv6 = 65527;
 
 enum class Command : uint8_t { help, version, probe, serve, load };
 enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
@@ -39,6 +43,12 @@ struct ServeArgs {
   /// whose address space cannot hold 16384 sockperf buffers.
   uint32_t max_connections = sizeof(void*) >= 8 ? 16384 : 1024;
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
+  /// Echo: pool buffers one connection may hold unsent before its receiving
+  /// stops (until half have gone out), so a client that does not read cannot
+  /// empty the pool that every connection shares.
+  uint32_t max_lent = 32;
+  /// Remove a UNIX socket file that nobody listens on before binding it.
+  bool unlink_stale = false;
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
 };
 

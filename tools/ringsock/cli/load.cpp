@@ -2,6 +2,7 @@
 // merged results; the report itself is in load_report.cpp.
 #include "load.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -92,8 +93,6 @@ std::vector<ThreadPlan> make_plans(const LoadArgs& args) {
     p.threads = args.threads;
     p.count = args.count == 0 ? 0 : args.count / args.threads + (t < args.count % args.threads ? 1 : 0);
     p.start_ns = start;
-    p.measure_start = start + args.warmup_ns;
-    p.send_end = args.count == 0 ? p.measure_start + args.duration_ns : 0;
   }
   return plans;
 }
@@ -118,6 +117,7 @@ void merge(LoadStats& into, const LoadStats& from) noexcept {
   into.cycles += from.cycles;
   into.held += from.held;
   into.final_sent += from.final_sent;
+  into.failed_connections += from.failed_connections;
   if (into.first_error == 0) into.first_error = from.first_error;
 }
 
@@ -155,6 +155,35 @@ int classify_load_error(int negated) noexcept {
   }
 }
 
+namespace {
+
+// Limits the run would meet only after it started: refused now, with a sentence.
+int check_before_start(const LoadArgs& args) {
+  uint64_t limit = raise_fd_limit();
+  uint64_t needed = uint64_t(args.connections) + kSpareFds + kFdsPerThread * args.threads;
+  if (limit != 0 && limit < needed) {
+    fprintf(stderr,
+            "ringsock load: --connections %u needs about %llu file descriptors, but this process "
+            "may open %llu (ulimit -n, already raised to its hard limit): use fewer connections "
+            "or raise the hard limit\n",
+            args.connections, (unsigned long long)needed, (unsigned long long)limit);
+    return kExitUsage;
+  }
+  if (args.json_file != nullptr) {
+    // Created (not truncated) now, so that a run cannot end with nowhere to put its results.
+    int fd = open(args.json_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      fprintf(stderr, "ringsock load: cannot write --json %s: %s\n", args.json_file,
+              strerror(errno));
+      return kExitUsage;
+    }
+    close(fd);
+  }
+  return 0;
+}
+
+}  // namespace
+
 int run_load(const LoadArgs& args) {
   if (args.assertions != nullptr) {
     auto parsed = tool::parse_assertions(args.assertions);
@@ -163,7 +192,7 @@ int run_load(const LoadArgs& args) {
       return kExitUsage;
     }
   }
-  if (args.connections > 1000) raise_fd_limit();
+  if (int rc = check_before_start(args); rc != 0) return rc;
   std::vector<ThreadPlan> plans = make_plans(args);
   std::vector<std::unique_ptr<ThreadResult>> results;
   for (size_t t = 0; t < plans.size(); ++t) results.push_back(std::make_unique<ThreadResult>());
@@ -178,17 +207,21 @@ int run_load(const LoadArgs& args) {
   }
   LoadStats stats;
   tool::LatencyPair latency;
-  uint64_t finish = plans[0].measure_start;
+  // The measured window: from the first thread's opening (its connections
+  // up) to the last thread's end; none when no thread got that far.
+  uint64_t begin = UINT64_MAX, finish = 0;
   for (const auto& result : results) {
     merge(stats, result->stats);
     latency.merge(result->latency);
+    if (result->measure_start_ns == 0) continue;
+    begin = std::min(begin, result->measure_start_ns);
     finish = std::max(finish, result->finish_ns);
   }
   LoadReport report;
   report.args = &args;
   report.stats = &stats;
   report.latency = &latency;
-  report.seconds = double(finish - plans[0].measure_start) / 1e9;
+  report.seconds = finish > begin ? double(finish - begin) / 1e9 : 0;
   report.cpu_seconds = cpu;
   report.backend = results[0]->uring ? "io_uring" : "epoll";
   report.backend_reason = results[0]->backend_reason;

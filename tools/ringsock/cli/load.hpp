@@ -16,9 +16,19 @@
 
 namespace ringsock_cli {
 
-inline constexpr int kExitConnect = 3;  ///< could not connect at all
-inline constexpr int kExitVerify = 4;   ///< a reply failed verification
-inline constexpr int kExitAssert = 5;   ///< an --assert check failed
+// Exit codes of `ringsock load` (2 = bad arguments, kExitUsage). When several
+// apply, the first in this order wins: 3, 4, 7, 6, 8, 5.
+inline constexpr int kExitConnect = 3;    ///< could not connect at all
+inline constexpr int kExitVerify = 4;     ///< a reply failed verification
+inline constexpr int kExitAssert = 5;     ///< an --assert check failed
+inline constexpr int kExitNothing = 6;    ///< measured nothing: no reply verified (none sent, in throughput)
+inline constexpr int kExitAllFailed = 7;  ///< every connection ended in an error
+inline constexpr int kExitResults = 8;    ///< the --json results could not be written
+
+/// File descriptors a run needs besides its connections (stdio, the loops'
+/// own, the --json file).
+inline constexpr uint64_t kSpareFds = 32;
+inline constexpr uint64_t kFdsPerThread = 4;
 
 enum LoadErrorKind : uint8_t {
   kLoadRefused,
@@ -60,6 +70,7 @@ struct LoadStats {
   uint64_t cycles = 0;          ///< churn: measured connect-exchange-close cycles completed
   uint64_t held = 0;            ///< idle: connections whose last exchange verified
   uint64_t final_sent = 0;      ///< idle: last exchanges sent
+  uint64_t failed_connections = 0;  ///< slots ended by an error (not churn, which goes on)
   int first_error = 0;          ///< negated errno of the first error
 };
 

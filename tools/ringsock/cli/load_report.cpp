@@ -2,6 +2,7 @@
 // --assert checks, and the exit code.
 #include <sys/utsname.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -84,6 +85,10 @@ void print_errors(const LoadStats& s) {
     const char* hint = load_error_hint(k);
     printf(" %s %llu%s%s%s", load_error_name(k), (unsigned long long)s.errors[k],
            *hint ? " (" : "", hint, *hint ? ")" : "");
+  }
+  // "other" says nothing by itself: name the first error as the kernel does.
+  if (s.errors[kLoadOther] != 0 && s.first_error < 0 && s.first_error != kClosedByServer) {
+    printf("; first: %s", strerror(-s.first_error));
   }
   printf("\n");
 }
@@ -212,7 +217,8 @@ void json_checks(tool::JsonWriter& w, const std::vector<tool::CheckResult>& chec
   w.end_array();
 }
 
-bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+// Returns 0 or the errno of the failed step.
+int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
   std::string text;
   tool::JsonWriter w(text, 2);
   w.begin_object();
@@ -223,9 +229,10 @@ bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& check
   w.end_object();
   text += "\n";
   FILE* file = fopen(r.args->json_file, "w");
-  if (file == nullptr) return false;
-  bool ok = fwrite(text.data(), 1, text.size(), file) == text.size();
-  return fclose(file) == 0 && ok;
+  if (file == nullptr) return errno;
+  int error = fwrite(text.data(), 1, text.size(), file) == text.size() ? 0 : errno;
+  if (fclose(file) != 0 && error == 0) error = errno;
+  return error;
 }
 
 std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
@@ -243,21 +250,36 @@ std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
   return tool::evaluate(*checks, results);
 }
 
-}  // namespace
+// Every connection ended in an error (churn goes on after errors: never).
+bool all_failed(const LoadReport& r) noexcept {
+  return r.args->mode != LoadMode::churn && r.stats->failed_connections >= r.args->connections;
+}
 
-int report_load(const LoadReport& r) {
-  print_table(r);
-  std::vector<tool::CheckResult> checks = evaluate_checks(r);
-  for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
-  fflush(stdout);
-  if (r.args->json_file != nullptr && !write_json(r, checks)) {
-    fprintf(stderr, "ringsock load: cannot write %s\n", r.args->json_file);
-  }
+// Nothing to judge: no measured reply verified (throughput: nothing sent).
+bool measured_nothing(const LoadReport& r) noexcept {
+  return r.args->mode == LoadMode::throughput ? r.stats->sent == 0 : r.stats->received == 0;
+}
+
+void say_nothing_measured(const LoadReport& r) {
   const LoadStats& s = *r.stats;
+  if (r.args->mode == LoadMode::throughput) {
+    fprintf(stderr, "ringsock load: measured nothing: no message went out in the measured window\n");
+    return;
+  }
+  const char* why = !r.args->endpoint.is_stream() ? "every datagram went unanswered"
+                    : s.sent == 0                 ? "nothing was sent"
+                                                  : "the server never answered";
+  fprintf(stderr, "ringsock load: measured nothing: %llu sent, no reply verified (%s)\n",
+          (unsigned long long)s.sent, why);
+}
+
+// The exit code and its one line on stderr; the first that applies wins.
+int verdict(const LoadReport& r, int json_error, bool checks_passed) {
+  const LoadStats& s = *r.stats;
+  int first_kind = classify_load_error(s.first_error);
+  const char* hint = *load_error_hint(first_kind) ? load_error_hint(first_kind) : "see the errors above";
   if (s.established == 0 && total_errors(s) > 0) {
-    int kind = classify_load_error(s.first_error);
-    fprintf(stderr, "ringsock load: could not connect: %s (%s)\n", load_error_name(kind),
-            *load_error_hint(kind) ? load_error_hint(kind) : "see the errors above");
+    fprintf(stderr, "ringsock load: could not connect: %s (%s)\n", load_error_name(first_kind), hint);
     return kExitConnect;
   }
   if (s.verify_failures > 0) {
@@ -265,8 +287,32 @@ int report_load(const LoadReport& r) {
             (unsigned long long)s.verify_failures);
     return kExitVerify;
   }
-  if (!tool::all_passed(checks)) return kExitAssert;
-  return 0;
+  if (all_failed(r)) {
+    fprintf(stderr, "ringsock load: every connection failed (%u of %u), first: %s (%s)\n",
+            r.args->connections, r.args->connections, load_error_name(first_kind), hint);
+    return kExitAllFailed;
+  }
+  if (measured_nothing(r)) {
+    say_nothing_measured(r);
+    return kExitNothing;
+  }
+  if (json_error != 0) return kExitResults;
+  return checks_passed ? 0 : kExitAssert;
+}
+
+}  // namespace
+
+int report_load(const LoadReport& r) {
+  print_table(r);
+  std::vector<tool::CheckResult> checks = evaluate_checks(r);
+  for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
+  fflush(stdout);
+  int json_error = r.args->json_file != nullptr ? write_json(r, checks) : 0;
+  if (json_error != 0) {
+    fprintf(stderr, "ringsock load: cannot write the results to %s: %s\n", r.args->json_file,
+            strerror(json_error));
+  }
+  return verdict(r, json_error, tool::all_passed(checks));
 }
 
 }  // namespace ringsock_cli

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -47,48 +48,45 @@ constexpr size_t kThroughputBatch = 65536;
 
 struct Runner;
 
+// One connection slot. Kept small (a run may hold hundreds of thousands of
+// idle ones): two operations inline, and its buffers, sized to the messages,
+// taken when it first opens - before its first message, never per message.
 struct Conn {
-  Conn(Runner& owner, uint32_t index, size_t send_bytes, size_t recv_bytes, bool sockperf,
-       uint32_t max_message, uint32_t inflight)
-      : runner(&owner),
-        id(index),
-        send_buffer(new uint8_t[send_bytes]),
-        send_capacity(send_bytes),
-        recv_buffer(new uint8_t[recv_bytes]),
-        recv_capacity(recv_bytes),
-        intended(new uint64_t[inflight]),
-        replies(sockperf, max_message),
-        rng(0) {}
+  Conn(Runner& owner, uint32_t index) : runner(&owner), id(index), rng(0) {}
 
   Runner* runner;
   uint32_t id;               // global: the same connection id whatever --threads is
   int fd = -1;
   bool active = false;       // the slot takes part (churn: between cycles too)
   bool ready = false;        // connected, exchanging
-  Operation connect_op{};
+  bool first_open = true;    // its first connect has not ended yet (the connect phase)
+  bool close_pending = false;  // close once the send in flight has ended
+  // connect, then recv: a receive is posted only once the connect is done.
+  Operation io_op{};
+  // send; a close (once no send is in flight); churn's pause between cycles.
   Operation send_op{};
-  Operation recv_op{};
-  Operation timer_op{};
-  Operation close_op{};
-  std::unique_ptr<uint8_t[]> send_buffer;
-  size_t send_capacity;
-  std::unique_ptr<uint8_t[]> recv_buffer;
-  size_t recv_capacity;
-  std::unique_ptr<uint64_t[]> intended;  // by sequence % inflight: the intended send time
-  ReplyStream replies;
-  tool::DatagramTracker tracker;
+  std::unique_ptr<Operation> pacing_op;  // rate mode: the wait for the next intended send
+  std::unique_ptr<uint8_t[]> memory;     // send_buffer, recv_buffer, intended, in one piece
+  uint8_t* send_buffer = nullptr;
+  uint8_t* recv_buffer = nullptr;
+  uint64_t* intended = nullptr;  // by sequence % inflight: the intended send time
+  uint32_t send_capacity = 0;
+  uint32_t recv_capacity = 0;
+  std::unique_ptr<ReplyStream> replies;           // streams
+  std::unique_ptr<tool::DatagramTracker> tracker;  // datagrams
   tool::Rng rng;
-  std::optional<tool::Pacer> pacer;
+  std::unique_ptr<tool::Pacer> pacer;
   uint64_t next_sequence = 0;
   uint64_t recv_sequence = 0;
   uint32_t outstanding = 0;
   uint64_t last_reply_ns = 0;
   uint32_t exchanges_sent = 0;  // churn: in this cycle; idle: 1 first, 2 last
   uint64_t cycle_start = 0;     // churn: when the connect began
+  uint64_t connect_ns = 0;      // when the connect in flight began
   uint64_t cycle_intended = 0;  // churn with --rate: when it was meant to begin
   // Throughput: the messages now in send_buffer, sent again as they are.
   uint32_t repeat_messages = 0;
-  size_t repeat_bytes = 0;
+  uint32_t repeat_bytes = 0;
 };
 
 struct Runner {
@@ -109,6 +107,13 @@ struct Runner {
   Loop loop;
   std::vector<std::unique_ptr<Conn>> conns;
   Operation tick_op{};
+  // The measured window opens once every connection's first connect has
+  // ended (connected or failed): a slow connect must not eat --duration.
+  bool measuring = false;
+  uint32_t connecting = 0;        // slots whose first connect has not ended
+  uint64_t start_ns = 0;          // when measuring began: the pacers' zero
+  uint64_t measure_start = UINT64_MAX;  // start_ns + warmup
+  uint64_t send_end = 0;          // duration mode: no new work after this
   uint64_t drain_deadline = 0;
   uint64_t last_progress_ns = 0;  // the last reply or sent batch
   uint64_t outstanding = 0;       // replies awaited, all connections
@@ -128,6 +133,7 @@ void record_error(Runner& r, int negated) {
 
 void on_closed(Loop&, Operation& op, const Completion& done);
 void begin_cycle(Conn& c);
+void first_open_ended(Conn& c);
 
 // The slot takes no further part; the run ends with its last slot.
 void retire(Conn& c) {
@@ -143,8 +149,15 @@ void close_conn(Conn& c, bool retire_slot) {
   c.outstanding = 0;
   c.ready = false;
   if (retire_slot) retire(c);
-  if (c.fd < 0 || c.close_op.in_flight()) return;
-  if (r.loop.close(c.close_op, c.fd, on_closed, &c) == 0) {
+  if (c.fd < 0 || c.close_pending) return;
+  // The close shares the send's operation: a send in flight is cancelled
+  // first, and on_sent closes once it has ended.
+  if (c.send_op.in_flight()) {
+    c.close_pending = true;
+    r.loop.cancel(c.send_op);
+    return;
+  }
+  if (r.loop.close(c.send_op, c.fd, on_closed, &c) == 0) {
     c.fd = -1;
   } else {
     retire(c);  // the loop refused: this slot cannot go on
@@ -159,10 +172,12 @@ void fail_conn(Conn& c, int negated) {
   Runner& r = *c.runner;
   if (!c.active) return;
   record_error(r, negated);
+  first_open_ended(c);
   if (r.is(LoadMode::churn) && r.stats.established > 0 && !r.sending_done) {
     if (c.fd >= 0) return close_conn(c, false);  // on_closed starts the next cycle
     return retry_later(c);
   }
+  if (!r.is(LoadMode::churn)) ++r.stats.failed_connections;
   close_conn(c, true);
 }
 
@@ -182,7 +197,7 @@ void maybe_finish(Runner& r) {
 }
 
 bool count_reached(const Runner& r, uint64_t now) {
-  return r.plan.count != 0 && now >= r.plan.measure_start && r.stats.sent >= r.plan.count;
+  return r.plan.count != 0 && now >= r.measure_start && r.stats.sent >= r.plan.count;
 }
 
 // Messages this connection may send now (0 when it must wait).
@@ -206,7 +221,7 @@ uint64_t send_allowance(Runner& r, Conn& c, uint64_t now) {
   // the first slot still in the future).
   if (r.is(LoadMode::rate) && c.pacer->peek() > now) allowed = 0;
   if (!r.stream) allowed = std::min<uint64_t>(allowed, 1);
-  if (r.plan.count != 0 && now >= r.plan.measure_start) {
+  if (r.plan.count != 0 && now >= r.measure_start) {
     allowed = std::min<uint64_t>(allowed, r.plan.count - r.stats.sent);
   }
   return allowed;
@@ -233,16 +248,16 @@ void count_sent(Runner& r, Conn& c, uint32_t messages, size_t bytes, bool measur
 // in the send buffer goes out again as it is. Encoding a fresh one (payload
 // and CRC32C) cost the client about half of its time per 64 KiB and capped
 // W5 at the client's speed, not the server's.
-size_t repeat_batch(Runner& r, Conn& c, bool measured) {
+uint32_t repeat_batch(Runner& r, Conn& c, bool measured) {
   c.next_sequence += c.repeat_messages;
   count_sent(r, c, c.repeat_messages, c.repeat_bytes, measured);
   return c.repeat_bytes;
 }
 
 // Encodes up to `allowed` messages into the send buffer; returns the bytes.
-size_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
-  size_t used = 0;
-  const bool measured = now >= r.plan.measure_start;
+uint32_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
+  uint32_t used = 0;
+  const bool measured = now >= r.measure_start;
   if (r.is(LoadMode::throughput)) {
     if (c.repeat_messages != 0 && allowed >= c.repeat_messages) {
       return repeat_batch(r, c, measured);
@@ -252,13 +267,13 @@ size_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
   for (uint64_t i = 0; i < allowed; ++i) {
     if (r.is(LoadMode::rate) && c.pacer->peek() > now) break;
     uint32_t size = pick_size(r, c);
-    if (used + size > c.send_capacity) break;
+    if (uint64_t(used) + size > c.send_capacity) break;
     tool::MessageHeader header;
     header.sequence = c.next_sequence++;
     header.connection = c.id;
     header.length = size;
     header.send_ns = now;
-    r.framing.encode(header, c.send_buffer.get() + used);
+    r.framing.encode(header, c.send_buffer + used);
     uint64_t& intended = c.intended[header.sequence % r.args.inflight];
     if (r.is(LoadMode::rate)) intended = c.pacer->next();
     else if (r.is(LoadMode::churn)) intended = c.cycle_intended;
@@ -282,28 +297,28 @@ void on_sent(Loop& loop, Operation& op, const Completion& done);
 void on_timer(Loop& loop, Operation& op, const Completion& done);
 
 void arm_pacing_timer(Runner& r, Conn& c, uint64_t now) {
-  if (c.timer_op.in_flight() || c.outstanding >= r.args.inflight) return;
+  if (c.pacing_op->in_flight() || c.outstanding >= r.args.inflight) return;
   uint64_t due = c.pacer->peek();
   uint64_t wait = due > now ? due - now : 1;
-  if (int rc = r.loop.timeout(c.timer_op, wait, on_timer, &c); rc < 0) fail_conn(c, rc);
+  if (int rc = r.loop.timeout(*c.pacing_op, wait, on_timer, &c); rc < 0) fail_conn(c, rc);
 }
 
 void pump(Conn& c) {
   Runner& r = *c.runner;
-  if (!c.active || !c.ready || r.sending_done || c.send_op.in_flight()) return;
+  if (!r.measuring || !c.active || !c.ready || r.sending_done || c.send_op.in_flight()) return;
   uint64_t now = monotonic_ns();
   // Idle's last exchange is due after --duration: only the tick ends it.
-  if (r.plan.send_end != 0 && now >= r.plan.send_end && !r.is(LoadMode::idle)) {
+  if (r.send_end != 0 && now >= r.send_end && !r.is(LoadMode::idle)) {
     return stop_sending(r, now);
   }
   if (count_reached(r, now)) return stop_sending(r, now);
   uint64_t allowed = send_allowance(r, c, now);
-  size_t bytes = allowed == 0 ? 0 : encode_batch(r, c, allowed, now);
+  uint32_t bytes = allowed == 0 ? 0 : encode_batch(r, c, allowed, now);
   if (bytes == 0) {
     if (r.is(LoadMode::rate)) arm_pacing_timer(r, c, now);
     return;
   }
-  if (int rc = r.loop.send(c.send_op, c.fd, c.send_buffer.get(), bytes, on_sent, &c); rc < 0) {
+  if (int rc = r.loop.send(c.send_op, c.fd, c.send_buffer, bytes, on_sent, &c); rc < 0) {
     return fail_conn(c, rc);
   }
   ++r.sends_in_flight;
@@ -313,6 +328,11 @@ void on_sent(Loop&, Operation& op, const Completion& done) {
   Conn& c = *static_cast<Conn*>(op.user_data);
   Runner& r = *c.runner;
   --r.sends_in_flight;
+  if (c.close_pending) {
+    c.close_pending = false;
+    close_conn(c, false);  // close_conn already ran: the slot is retired or not as it decided
+    return maybe_finish(r);
+  }
   // Cancelled by our own close (churn's next cycle is already under way).
   if (!c.ready) return maybe_finish(r);
   if (done.result < 0) return fail_conn(c, done.result);
@@ -331,7 +351,7 @@ void count_failure(Runner& r, tool::Verdict verdict) {
 
 // A datagram seen before (or too old to tell) is not a reply: false.
 bool track_datagram(Runner& r, Conn& c, uint64_t sequence) {
-  switch (c.tracker.on_receive(sequence)) {
+  switch (c.tracker->on_receive(sequence)) {
     case tool::DatagramTracker::Event::in_order: return true;
     case tool::DatagramTracker::Event::gap: ++r.stats.gaps; return true;
     case tool::DatagramTracker::Event::reordered: ++r.stats.reordered; return true;
@@ -344,7 +364,7 @@ bool track_datagram(Runner& r, Conn& c, uint64_t sequence) {
 // Churn: the exchange is over; close, and on_closed begins the next cycle.
 void end_cycle(Conn& c, bool completed) {
   Runner& r = *c.runner;
-  if (completed && c.cycle_start >= r.plan.measure_start) ++r.stats.cycles;
+  if (completed && c.cycle_start >= r.measure_start) ++r.stats.cycles;
   close_conn(c, false);
 }
 
@@ -373,12 +393,12 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
   if (!v.ok()) {
     count_failure(r, v.verdict);
   } else if (r.is(LoadMode::churn)) {
-    if (c.cycle_start >= r.plan.measure_start) {
+    if (c.cycle_start >= r.measure_start) {
       ++r.stats.received;
       r.stats.bytes_received += message.size();
       r.latency.record(c.cycle_intended, c.cycle_start, now);
     }
-  } else if (v.header.send_ns >= r.plan.measure_start) {
+  } else if (v.header.send_ns >= r.measure_start) {
     ++r.stats.received;
     r.stats.bytes_received += message.size();
     r.latency.record(c.intended[v.header.sequence % r.args.inflight], v.header.send_ns, now);
@@ -390,7 +410,7 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
 void on_received(Loop& loop, Operation& op, const Completion& done);
 
 void post_receive(Conn& c) {
-  int rc = c.runner->loop.recv(c.recv_op, c.fd, c.recv_buffer.get(), c.recv_capacity, on_received, &c);
+  int rc = c.runner->loop.recv(c.io_op, c.fd, c.recv_buffer, c.recv_capacity, on_received, &c);
   if (rc < 0) fail_conn(c, rc);
 }
 
@@ -400,10 +420,12 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   if (!c.active || !c.ready) return;
   if (done.result < 0) return fail_conn(c, done.result);
   if (done.result == 0 && r.stream) {
-    if (c.outstanding > 0 || !r.sending_done) record_error(r, kClosedByServer);
+    bool lost = c.outstanding > 0 || !r.sending_done;
+    if (lost) record_error(r, kClosedByServer);
+    if (lost && !r.is(LoadMode::churn)) ++r.stats.failed_connections;
     return close_conn(c, !r.is(LoadMode::churn) || r.sending_done);
   }
-  std::span<const uint8_t> data(c.recv_buffer.get(), size_t(done.result));
+  std::span<const uint8_t> data(c.recv_buffer, size_t(done.result));
   if (r.is(LoadMode::throughput)) {
     // A sink sends nothing back; an echo's bytes are read and dropped.
   } else if (r.stream) {
@@ -411,7 +433,7 @@ void on_received(Loop&, Operation& op, const Completion& done) {
     auto deliver = [&c](std::span<const uint8_t> m) {
       if (c.ready) handle_reply(c, m);
     };
-    if (!c.replies.feed(data, deliver)) {
+    if (!c.replies->feed(data, deliver)) {
       count_failure(r, tool::Verdict::wrong_length);  // out of step: the stream is lost
       return close_conn(c, true);
     }
@@ -431,6 +453,7 @@ void start_conn(Conn& c) {
   ++r.stats.opened;
   if (r.stream) ++r.stats.established;
   post_receive(c);
+  first_open_ended(c);
   pump(c);
 }
 
@@ -441,19 +464,45 @@ void on_connected(Loop&, Operation& op, const Completion& done) {
   start_conn(c);
 }
 
+// The slot's buffers, sized to its messages: what `inflight` messages can
+// take (a stream's receive at most 64 KiB: replies are framed across reads).
+void take_buffers(Runner& r, Conn& c) {
+  const LoadArgs& a = r.args;
+  uint64_t all_inflight = uint64_t(a.size_max) * a.inflight;
+  uint64_t send_bytes = std::max<uint64_t>(a.size_max, std::min<uint64_t>(all_inflight, kStreamReceive));
+  if (a.mode == LoadMode::throughput) send_bytes = std::max<uint64_t>(kThroughputBatch, a.size_max);
+  uint64_t recv_bytes = r.stream ? std::min<uint64_t>(all_inflight, kStreamReceive) : a.size_max + 64;
+  if (r.stream && a.mode == LoadMode::throughput) recv_bytes = kStreamReceive;  // an echo's bytes, dropped
+  send_bytes = (send_bytes + 7) & ~uint64_t(7);  // `intended` after them stays aligned
+  recv_bytes = (recv_bytes + 7) & ~uint64_t(7);
+  c.memory.reset(new uint8_t[send_bytes + recv_bytes + a.inflight * sizeof(uint64_t)]);
+  c.send_buffer = c.memory.get();
+  c.recv_buffer = c.send_buffer + send_bytes;
+  c.intended = reinterpret_cast<uint64_t*>(c.recv_buffer + recv_bytes);
+  c.send_capacity = uint32_t(send_bytes);
+  c.recv_capacity = uint32_t(recv_bytes);
+  if (r.stream) c.replies = std::make_unique<ReplyStream>(a.sockperf, a.size_max);
+  else c.tracker = std::make_unique<tool::DatagramTracker>();
+}
+
 // A fresh socket for the slot (every cycle, in churn).
 void open_conn(Conn& c) {
   Runner& r = *c.runner;
+  if (!c.memory) take_buffers(r, c);
   c.exchanges_sent = 0;
   c.recv_sequence = c.next_sequence;
-  c.replies.reset();
-  c.tracker = tool::DatagramTracker{};
+  if (c.replies) c.replies->reset();
+  if (c.tracker) *c.tracker = tool::DatagramTracker{};
   int fd = open_client_socket(r.args, c.id);
   if (fd < 0) return fail_conn(c, fd);
   c.fd = fd;
   if (!r.stream) return start_conn(c);
-  c.connect_op.timeout_ns = kConnectTimeoutNs;
-  if (int rc = r.loop.connect(c.connect_op, fd, r.args.endpoint, on_connected, &c); rc < 0) {
+  // No engine deadline on the connect: the receive that follows reuses its
+  // operation, and a linked deadline's late completion was seen ending that
+  // receive with -ECANCELED (io_uring, 16k connects at once). The tick times
+  // connects out instead (expire_connects).
+  c.connect_ns = monotonic_ns();
+  if (int rc = r.loop.connect(c.io_op, fd, r.args.endpoint, on_connected, &c); rc < 0) {
     fail_conn(c, rc);
   }
 }
@@ -461,10 +510,9 @@ void open_conn(Conn& c) {
 void begin_cycle(Conn& c) {
   Runner& r = *c.runner;
   // One cycle at a time: the last one's socket and operations must be done.
-  if (c.fd >= 0 || c.connect_op.in_flight() || c.close_op.in_flight()) return;
+  if (c.fd >= 0 || c.io_op.in_flight() || c.send_op.in_flight()) return;
   uint64_t now = monotonic_ns();
-  if (r.sending_done || count_reached(r, now) ||
-      (r.plan.send_end != 0 && now >= r.plan.send_end)) {
+  if (r.sending_done || count_reached(r, now) || (r.send_end != 0 && now >= r.send_end)) {
     stop_sending(r, now);
     retire(c);
     return maybe_finish(r);
@@ -479,7 +527,7 @@ void next_cycle(Conn& c) {
   Runner& r = *c.runner;
   uint64_t now = monotonic_ns();
   if (!c.pacer || c.pacer->peek() <= now || r.sending_done) return begin_cycle(c);
-  if (int rc = r.loop.timeout(c.timer_op, c.pacer->peek() - now, on_timer, &c); rc < 0) {
+  if (int rc = r.loop.timeout(c.send_op, c.pacer->peek() - now, on_timer, &c); rc < 0) {
     record_error(r, rc);
     close_conn(c, true);
   }
@@ -487,7 +535,7 @@ void next_cycle(Conn& c) {
 
 void retry_later(Conn& c) {
   Runner& r = *c.runner;
-  if (int rc = r.loop.timeout(c.timer_op, kChurnRetryNs, on_timer, &c); rc < 0) {
+  if (int rc = r.loop.timeout(c.send_op, kChurnRetryNs, on_timer, &c); rc < 0) {
     record_error(r, rc);
     close_conn(c, true);
   }
@@ -503,6 +551,16 @@ void on_timer(Loop&, Operation& op, const Completion& done) {
 void on_closed(Loop&, Operation& op, const Completion&) {
   Conn& c = *static_cast<Conn*>(op.user_data);
   if (c.active && c.runner->is(LoadMode::churn)) next_cycle(c);
+}
+
+// Connects still in flight after kConnectTimeoutNs end as timeouts (the close
+// cancels them). Scanned while the connect phase lasts, and always in churn.
+void expire_connects(Runner& r, uint64_t now) {
+  if (!r.stream || (r.connecting == 0 && !r.is(LoadMode::churn))) return;
+  for (auto& c : r.conns) {
+    if (c->fd < 0 || c->ready || !c->io_op.in_flight()) continue;
+    if (now - c->connect_ns >= kConnectTimeoutNs) fail_conn(*c, -ETIMEDOUT);
+  }
 }
 
 // Datagrams that never came back: give up on them so that the window moves on.
@@ -549,7 +607,7 @@ void publish(Runner& r) {
 void on_tick(Loop& loop, Operation& op, const Completion&) {
   Runner& r = *static_cast<Runner*>(op.user_data);
   uint64_t now = monotonic_ns();
-  if (r.plan.send_end != 0 && now >= r.plan.send_end && !r.sending_done) {
+  if (r.send_end != 0 && now >= r.send_end && !r.sending_done) {
     if (r.is(LoadMode::idle)) {
       begin_final_phase(r, now);
     } else {
@@ -558,9 +616,10 @@ void on_tick(Loop& loop, Operation& op, const Completion&) {
   }
   if (r.sending_done && drained(r)) r.finished = true;
   if (r.sending_done && !r.finished && now >= r.drain_deadline) give_up_waiting(r);
-  if (r.plan.count != 0 && !r.finished && now - r.last_progress_ns > kStallNs) {
+  if (r.plan.count != 0 && r.measuring && !r.finished && now - r.last_progress_ns > kStallNs) {
     give_up_waiting(r);
   }
+  expire_connects(r, now);
   expire_datagrams(r, now);
   publish(r);
   if (r.finished) return;
@@ -578,23 +637,47 @@ int init_loop(Runner& r, ThreadResult& out) {
   return rc;
 }
 
+// The slots only: each takes its buffers when it first opens.
 void make_conns(Runner& r) {
   const LoadArgs& a = r.args;
-  size_t send_bytes = size_t(a.size_max) * a.inflight;
-  if (a.mode == LoadMode::throughput) send_bytes = std::max<size_t>(kThroughputBatch, a.size_max);
-  size_t recv_bytes = r.stream ? kStreamReceive : size_t(a.size_max) + 64;
+  r.conns.reserve((a.connections - r.plan.thread + r.plan.threads - 1) / r.plan.threads);
+  for (uint32_t i = r.plan.thread; i < a.connections; i += r.plan.threads) {
+    auto c = std::make_unique<Conn>(r, i);
+    c->rng = tool::Rng(a.seed ^ (0x9E3779B97F4A7C15ULL * (i + 1)));
+    if (a.mode == LoadMode::rate) c->pacing_op = std::make_unique<Operation>();
+    r.conns.push_back(std::move(c));
+  }
+}
+
+// The measured window opens now: warmup, --duration and the pacers' schedule
+// count from here.
+void begin_measuring(Runner& r) {
+  const LoadArgs& a = r.args;
+  uint64_t now = monotonic_ns();
+  r.measuring = true;
+  r.start_ns = now;
+  r.measure_start = now + a.warmup_ns;
+  r.send_end = r.plan.count == 0 ? r.measure_start + a.duration_ns : 0;
+  r.last_progress_ns = now;
   tool::PacingConfig pacing;
   pacing.total_rate = a.rate;
   pacing.connections = a.connections;
   pacing.arrival = a.arrival == Arrival::poisson ? tool::Arrival::poisson : tool::Arrival::constant;
   pacing.seed = a.seed;
-  pacing.start_ns = r.plan.start_ns;
-  for (uint32_t i = r.plan.thread; i < a.connections; i += r.plan.threads) {
-    auto c = std::make_unique<Conn>(r, i, send_bytes, recv_bytes, a.sockperf, a.size_max, a.inflight);
-    c->rng = tool::Rng(a.seed ^ (0x9E3779B97F4A7C15ULL * (i + 1)));
-    if (a.rate != 0) c->pacer.emplace(pacing, i);
-    r.conns.push_back(std::move(c));
+  pacing.start_ns = now;
+  for (auto& c : r.conns) {
+    if (a.rate != 0) c->pacer = std::make_unique<tool::Pacer>(pacing, c->id);
   }
+  if (r.is(LoadMode::churn)) return;
+  for (auto& c : r.conns) pump(*c);
+}
+
+// Once every slot's first connect has ended, measuring begins.
+void first_open_ended(Conn& c) {
+  Runner& r = *c.runner;
+  if (!c.first_open) return;
+  c.first_open = false;
+  if (--r.connecting == 0 && !r.measuring) begin_measuring(r);
 }
 
 void run(Runner& r) {
@@ -607,12 +690,14 @@ void run(Runner& r) {
     c->active = true;
     ++r.active;
   }
-  for (auto& c : r.conns) {
-    if (!r.is(LoadMode::churn)) {
-      open_conn(*c);
-    } else {
-      next_cycle(*c);
-    }
+  if (r.is(LoadMode::churn)) {
+    // Churn measures its connects: it begins at once.
+    for (auto& c : r.conns) c->first_open = false;
+    begin_measuring(r);
+    for (auto& c : r.conns) next_cycle(*c);
+  } else {
+    r.connecting = uint32_t(r.conns.size());
+    for (auto& c : r.conns) open_conn(*c);
   }
   if (r.active == 0) r.finished = true;
   while (!r.finished) {
@@ -631,6 +716,7 @@ void run_load_thread(const ThreadPlan& plan, ThreadResult& out) {
     run(r);
   }
   out.finish_ns = monotonic_ns();
+  out.measure_start_ns = r.measuring ? r.measure_start : 0;
   publish(r);
   r.loop.deinit();
   for (auto& c : r.conns) {

@@ -27,9 +27,7 @@ struct ThreadPlan {
   uint32_t thread = 0;          ///< connections thread, thread + threads, ... are ours
   uint32_t threads = 1;
   uint64_t count = 0;           ///< --count share of this thread (0 = by time)
-  uint64_t start_ns = 0;
-  uint64_t measure_start = 0;   ///< start + warmup
-  uint64_t send_end = 0;        ///< duration mode: no new work after this (0 = count mode)
+  uint64_t start_ns = 0;        ///< when the threads start connecting
   ThreadProgress* progress = nullptr;  ///< null: publish nothing
 };
 
@@ -37,6 +35,9 @@ struct ThreadResult {
   LoadStats stats;
   ringsock::tool::LatencyPair latency;
   uint64_t finish_ns = 0;
+  /// When its measured window opened (its connections up, plus the warmup);
+  /// 0 when it never did.
+  uint64_t measure_start_ns = 0;
   int init_error = 0;           ///< negated errno when the loop could not start
   bool uring = false;           ///< the backend this thread's loop got
   char backend_reason[160] = {};

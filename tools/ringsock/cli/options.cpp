@@ -13,6 +13,8 @@ constexpr OptionSpec kServeOptions[] = {
     {"--buffers", "N", "pool buffers per loop, power of two (default 512)"},
     {"--max-connections", "N", "connection slots per thread (default 16384)"},
     {"--max-message", "N", "sockperf on streams: largest message (65536)"},
+    {"--max-lent", "N", "echo: unsent buffers per connection (default 32)"},
+    {"--unlink-stale", nullptr, "replace a UNIX socket file nobody listens on"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--help", nullptr, "print this help and exit"},
 };

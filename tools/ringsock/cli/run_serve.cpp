@@ -3,6 +3,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "probe.hpp"
 #include "serve.hpp"
+#include "stale_socket.hpp"
 
 namespace ringsock_cli {
 
@@ -46,6 +48,17 @@ void unlink_unix_path(const Endpoint& ep) {
   if (un->sun_path[0] != '\0') unlink(un->sun_path);
 }
 
+// Why a UNIX path may be in use, and what to do about it.
+const char* bind_hint(const ServeArgs& args, const Endpoint& ep, int rc) {
+  if (rc != -EADDRINUSE) return "";
+  switch (probe_socket_file(ep)) {
+    case SocketFile::live: return " (a server is listening there)";
+    case SocketFile::stale:
+      return args.unlink_stale ? "" : " (a stale socket file? use --unlink-stale)";
+    default: return "";
+  }
+}
+
 int bind_workers(const ServeArgs& args, std::vector<std::unique_ptr<Worker>>& workers) {
   for (uint32_t t = 0; t < args.threads; ++t) {
     workers.push_back(std::make_unique<Worker>(args, t));
@@ -55,7 +68,8 @@ int bind_workers(const ServeArgs& args, std::vector<std::unique_ptr<Worker>>& wo
     if (rc < 0) {
       char url[ringsock::kEndpointUrlMax];
       ringsock::format_endpoint(args.endpoints[failed], url, sizeof url);
-      fprintf(stderr, "ringsock serve: cannot bind %s: %s\n", url, strerror(-rc));
+      fprintf(stderr, "ringsock serve: cannot bind %s: %s%s\n", url, strerror(-rc),
+              bind_hint(args, args.endpoints[failed], rc));
       return 1;
     }
   }

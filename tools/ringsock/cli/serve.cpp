@@ -14,6 +14,7 @@
 
 #include "ringsock/socket.hpp"
 #include "sockperf.hpp"
+#include "stale_socket.hpp"
 
 namespace ringsock_cli {
 
@@ -64,10 +65,15 @@ constexpr uint64_t kAcceptRetryNs = 50'000'000;
 
 // ------------------------------------------------------------------ state
 
-struct Chunk {  // a lent pool buffer waiting to be echoed
-  uint8_t* data;
-  uint32_t length;
-  uint16_t buffer_id;
+// A lent pool buffer waiting to be echoed, indexed by its buffer id: a buffer
+// is lent to one connection at a time, so the worker keeps one record per
+// pool buffer and each connection chains its own through `next`. A
+// connection then costs no queue memory of its own, idle or not.
+constexpr uint16_t kNoChunk = 0xFFFF;  // buffer ids stop at 32767
+struct Chunk {
+  uint8_t* data = nullptr;
+  uint32_t length = 0;
+  uint16_t next = kNoChunk;
 };
 
 struct Listener {
@@ -87,9 +93,13 @@ struct Conn {
   int fd = -1;
   bool sending = false;
   bool closing = false;
-  Chunk* queue = nullptr;  // echo: ring of lent buffers, capacity = pool size
-  uint32_t head = 0;
-  uint32_t tail = 0;
+  // Echo: the lent buffers waiting to be sent, oldest first (buffer ids).
+  uint16_t first_chunk = kNoChunk;
+  uint16_t last_chunk = kNoChunk;
+  uint32_t lent = 0;
+  // Echo: receiving stopped because `lent` reached --max-lent (a client that
+  // does not read its echo); resumed once the sends have drained half of it.
+  bool paused = false;
   sockperf::Reassembler framer;  // sockperf: the partial request
   uint8_t* out = nullptr;        // sockperf: replies; [0, out_sending) is on the wire
   uint32_t out_sending = 0;
@@ -123,7 +133,8 @@ struct Worker::Impl {
   std::unique_ptr<Slot[]> slots;
   std::unique_ptr<uint32_t[]> free_slots;
   uint32_t free_slot_top = 0;
-  uint8_t* lazy = nullptr;  // chunk queues and sockperf buffers, mmap'ed
+  std::unique_ptr<Chunk[]> chunks;  // echo: one per pool buffer
+  uint8_t* lazy = nullptr;  // sockperf buffers, mmap'ed
   size_t lazy_bytes = 0;
 
   explicit Impl(const ServeArgs& a) : args(a) {}
@@ -143,6 +154,10 @@ struct Worker::Impl {
   static void on_recv(Loop&, Operation& op, const Completion& c);
   void on_chunk(Conn& conn, const Completion& c);
   void echo_chunk(Conn& conn, const Completion& c);
+  void push_chunk(Conn& conn, const Completion& c);
+  uint16_t pop_chunk(Conn& conn);
+  void pause_receiving(Conn& conn);
+  void resume_receiving(Conn& conn);
   void sockperf_chunk(Conn& conn, const Completion& c);
   static bool queue_reply(void* context, uint8_t* message, uint32_t length);
   void send_next(Conn& conn);
@@ -164,9 +179,8 @@ int Worker::Impl::allocate(bool any_stream) {
   uint32_t buffers = args.buffers;
   bool sockperf_mode = args.mode == ServeMode::sockperf;
   conn_count = any_stream ? args.max_connections : 0;
-  size_t queue_bytes = args.mode == ServeMode::echo ? size_t(buffers) * sizeof(Chunk) : 0;
   size_t framing_bytes = sockperf_mode ? size_t(args.max_message) + out_capacity() : 0;
-  double wanted = double(conn_count) * double(queue_bytes + framing_bytes);
+  double wanted = double(conn_count) * double(framing_bytes);
   if (wanted > double(SIZE_MAX) / 2) return -ENOMEM;
   lazy_bytes = size_t(wanted);
   lazy = map_lazy(lazy_bytes);
@@ -180,8 +194,6 @@ int Worker::Impl::allocate(bool any_stream) {
   for (uint32_t i = 0; i < conn_count; ++i) {
     Conn& conn = conns[i];
     conn.impl = this;
-    if (queue_bytes > 0) conn.queue = reinterpret_cast<Chunk*>(cursor);
-    cursor += queue_bytes;
     if (sockperf_mode) {
       conn.framer = sockperf::Reassembler(cursor, args.max_message);
       conn.out = cursor + args.max_message;
@@ -189,6 +201,7 @@ int Worker::Impl::allocate(bool any_stream) {
     }
     free_conns[free_conn_top++] = conn_count - 1 - i;
   }
+  chunks = std::make_unique<Chunk[]>(buffers);
   // At most one datagram reply per pool buffer can be waiting.
   slots = std::make_unique<Slot[]>(buffers);
   free_slots = std::make_unique<uint32_t[]>(buffers);
@@ -247,8 +260,9 @@ void Worker::Impl::adopt(Listener& l, int fd) {
   ++l.counters.accepted;
   conn.listener = &l;
   conn.fd = fd;
-  conn.sending = conn.closing = false;
-  conn.head = conn.tail = 0;
+  conn.sending = conn.closing = conn.paused = false;
+  conn.first_chunk = conn.last_chunk = kNoChunk;
+  conn.lent = 0;
   conn.out_sending = conn.out_length = 0;
   conn.out_messages = conn.out_sending_messages = 0;
   conn.framer.reset();
@@ -264,6 +278,13 @@ void Worker::Impl::on_recv(Loop&, Operation& op, const Completion& c) {
   Impl& self = *conn.impl;
   if (c.has_buffer) self.on_chunk(conn, c);
   if (c.more) return;
+  // Our own pause (ended by the cancel, or by a last chunk that raced it):
+  // the sends drain the queue and resume_receiving re-arms.
+  bool paused_end = c.result == -ECANCELED || (c.has_buffer && c.result > 0);
+  if (conn.paused && paused_end && !conn.closing) {
+    if (conn.lent <= self.args.max_lent / 2) self.resume_receiving(conn);
+    return;
+  }
   // EOF (the client is done), a reset, or our own close.
   bool expected = c.result >= 0 || c.result == -ECANCELED || c.result == -ECONNRESET;
   if (!expected) self.count_error(*conn.listener, kErrRecv);
@@ -284,9 +305,46 @@ void Worker::Impl::on_chunk(Conn& conn, const Completion& c) {
 void Worker::Impl::echo_chunk(Conn& conn, const Completion& c) {
   ++conn.listener->counters.messages_in;
   conn.listener->counters.bytes_in += uint32_t(c.result);
-  // Never full: a connection cannot hold more lent buffers than the pool has.
-  conn.queue[conn.tail++ % args.buffers] = Chunk{c.data, uint32_t(c.result), c.buffer_id};
+  push_chunk(conn, c);
+  // A client that does not read its echo would otherwise borrow the whole
+  // pool, and an empty pool pauses every connection of the loop.
+  if (conn.lent >= args.max_lent && !conn.paused) pause_receiving(conn);
   if (!conn.sending) send_next(conn);
+}
+
+void Worker::Impl::push_chunk(Conn& conn, const Completion& c) {
+  Chunk& chunk = chunks[c.buffer_id];
+  chunk = Chunk{c.data, uint32_t(c.result), kNoChunk};
+  if (conn.last_chunk == kNoChunk) conn.first_chunk = c.buffer_id;
+  else chunks[conn.last_chunk].next = c.buffer_id;
+  conn.last_chunk = c.buffer_id;
+  ++conn.lent;
+}
+
+// The oldest chunk's buffer id, unlinked (the caller releases the buffer).
+uint16_t Worker::Impl::pop_chunk(Conn& conn) {
+  uint16_t id = conn.first_chunk;
+  conn.first_chunk = chunks[id].next;
+  if (conn.first_chunk == kNoChunk) conn.last_chunk = kNoChunk;
+  --conn.lent;
+  return id;
+}
+
+// Cancels the multishot receive; chunks already received still arrive (and
+// are queued: their buffers are lent already), then the terminal -ECANCELED.
+void Worker::Impl::pause_receiving(Conn& conn) {
+  int rc = loop.cancel(conn.recv_op);
+  if (rc == 0 || rc == -EALREADY) conn.paused = true;
+}
+
+// Re-arms once the receive has ended and the queue is half drained.
+void Worker::Impl::resume_receiving(Conn& conn) {
+  if (conn.closing || conn.recv_op.in_flight()) return;
+  conn.paused = false;
+  if (loop.recv_multishot(conn.recv_op, conn.fd, on_recv, &conn) < 0) {
+    count_error(*conn.listener, kErrRecv);
+    begin_close(conn);
+  }
 }
 
 void Worker::Impl::sockperf_chunk(Conn& conn, const Completion& c) {
@@ -320,8 +378,8 @@ bool Worker::Impl::queue_reply(void* context, uint8_t* message, uint32_t length)
 void Worker::Impl::send_next(Conn& conn) {
   const void* data = nullptr;
   uint32_t length = 0;
-  if (args.mode == ServeMode::echo && conn.head != conn.tail) {
-    const Chunk& chunk = conn.queue[conn.head % args.buffers];
+  if (args.mode == ServeMode::echo && conn.first_chunk != kNoChunk) {
+    const Chunk& chunk = chunks[conn.first_chunk];
     data = chunk.data;
     length = chunk.length;
   } else if (args.mode == ServeMode::sockperf && conn.out_length > 0) {
@@ -360,7 +418,8 @@ void Worker::Impl::on_sent(Loop&, Operation& op, const Completion& c) {
 }
 
 void Worker::Impl::sent_echo(Conn& conn) {
-  loop.release_buffer(conn.queue[conn.head++ % args.buffers].buffer_id);
+  loop.release_buffer(pop_chunk(conn));
+  if (conn.paused && conn.lent <= args.max_lent / 2) resume_receiving(conn);
 }
 
 void Worker::Impl::sent_sockperf(Conn& conn) {
@@ -385,9 +444,7 @@ void Worker::Impl::on_closed(Loop& loop, Operation& op, const Completion& c) {
   auto& conn = *static_cast<Conn*>(op.user_data);
   Impl& self = *conn.impl;
   if (c.result < 0) self.count_error(*conn.listener, kErrClose);
-  while (conn.queue != nullptr && conn.head != conn.tail) {
-    loop.release_buffer(conn.queue[conn.head++ % self.args.buffers].buffer_id);
-  }
+  while (conn.first_chunk != kNoChunk) loop.release_buffer(self.pop_chunk(conn));
   conn.fd = -1;
   self.free_conns[self.free_conn_top++] = uint32_t(&conn - self.conns.get());
 }
@@ -524,6 +581,12 @@ int Worker::bind_all(const Worker* first, uint32_t& failed) {
     // accept queue: the kernel then drops handshakes and the client retries
     // a second later. The kernel caps this at net.core.somaxconn.
     options.backlog = 65535;
+    if (args_.unlink_stale) {
+      if (int rc = remove_stale_socket_file(want); rc < 0) {
+        failed = i;
+        return rc;
+      }
+    }
     int fd = want.is_stream() ? ringsock::listen_on(want, options)
                               : ringsock::bind_datagram(want, share);
     Listener& l = impl_->listeners[i];

@@ -26,7 +26,8 @@ constexpr const char* kOverviewEnd =
     "\n"
     "environment: RINGSOCK_BACKEND=uring|epoll|auto overrides --backend\n"
     "exit codes: 0 ok, 1 runtime failure (cannot bind, no backend), 2 bad arguments,\n"
-    "            3 could not connect, 4 verification failure, 5 failed assertion\n"
+    "            3 could not connect, 4 verification failure, 5 failed assertion,\n"
+    "            6 measured nothing, 7 every connection failed, 8 results not written\n"
     "\n"
     "'ringsock SUBCOMMAND --help' lists its options; ringsock(1) explains them all.\n";
 
@@ -56,7 +57,8 @@ constexpr const char* kLoadEnd =
     "  rate        open loop at --rate messages/s in total; latency corrected\n"
     "  churn       connect, one exchange, close, again (--rate connections/s)\n"
     "  idle        one exchange each, hold for --duration, one more, close\n"
-    "exit codes: 3 could not connect, 4 verification failure, 5 failed --assert\n";
+    "exit codes: 3 could not connect, 4 verification failure, 5 failed --assert,\n"
+    "            6 measured nothing, 7 every connection failed, 8 results not written\n";
 
 constexpr const char* kLoadExample =
     "example: ringsock load tcp://127.0.0.1:9000 --connections 4 --duration 2s\n";
