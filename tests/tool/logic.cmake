@@ -11,3 +11,13 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_logic_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+
+# An .hlog read by a reader ringsock did not write: hdr-histogram-js from the
+# npm registry, installed into the build tree on first use (skipped without
+# node, npm or the registry).
+add_executable(tool_interop_tests ${CMAKE_CURRENT_LIST_DIR}/interop/hlog_js_test.cpp)
+target_link_libraries(tool_interop_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
+target_compile_definitions(tool_interop_tests PRIVATE
+  HLOG_JS_CHECK="${CMAKE_CURRENT_LIST_DIR}/interop/hlog_js_check.js"
+  NPM_CACHE_DIR="${CMAKE_CURRENT_BINARY_DIR}/npm-hdr-histogram")
+gtest_discover_tests(tool_interop_tests PROPERTIES TIMEOUT 240 LABELS tool DISCOVERY_TIMEOUT 60)
