@@ -8,7 +8,10 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/no_alloc_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/shard_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/json_reader_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/result_file_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_logic_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
 

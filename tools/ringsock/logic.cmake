@@ -11,7 +11,10 @@ add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/assertion.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/shard.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/logic/hlog.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/logic/hlog.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/json_reader.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/result_file.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge.cpp)
 target_compile_features(ringsock_tool_logic PUBLIC cxx_std_20)
 # zlib: the compressed HdrHistogram encoding (logic/hlog.cpp). Required on the
 # build machine (scripts/deps.sh installs it); a cross target without it
