@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "load.hpp"
+#include "load_output.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
 
@@ -104,7 +105,9 @@ void print_verification(const LoadReport& r) {
   }
 }
 
-void print_table(const LoadReport& r) {
+}  // namespace
+
+void print_load_table(const LoadReport& r) {
   const LoadArgs& a = *r.args;
   const LoadStats& s = *r.stats;
   char url[ringsock::kEndpointUrlMax];
@@ -143,6 +146,8 @@ void print_table(const LoadReport& r) {
   print_errors(s);
   printf("  %-14s %.2f us per message (user+system)\n", "client cpu", cpu_per_message_ns(r) / 1e3);
 }
+
+namespace {
 
 void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram& h,
                     const LoadArgs& a) {
@@ -212,14 +217,23 @@ void json_checks(tool::JsonWriter& w, const std::vector<tool::CheckResult>& chec
   w.end_array();
 }
 
-bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
-  std::string text;
-  tool::JsonWriter w(text, 2);
-  w.begin_object();
+}  // namespace
+
+void write_load_json_fields(tool::JsonWriter& w, const LoadReport& r,
+                            const std::vector<tool::CheckResult>& checks) {
   json_environment(w, r);
   json_config(w, r);
   json_results(w, r);
   json_checks(w, checks);
+}
+
+namespace {
+
+bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+  std::string text;
+  tool::JsonWriter w(text, 2);
+  w.begin_object();
+  write_load_json_fields(w, r, checks);
   w.end_object();
   text += "\n";
   FILE* file = fopen(r.args->json_file, "w");
@@ -228,7 +242,9 @@ bool write_json(const LoadReport& r, const std::vector<tool::CheckResult>& check
   return fclose(file) == 0 && ok;
 }
 
-std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
+}  // namespace
+
+std::vector<tool::CheckResult> evaluate_load_checks(const LoadReport& r) {
   if (r.args->assertions == nullptr) return {};
   auto parsed = tool::parse_assertions(r.args->assertions);
   const auto* checks = std::get_if<std::vector<tool::Check>>(&parsed);
@@ -243,11 +259,9 @@ std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
   return tool::evaluate(*checks, results);
 }
 
-}  // namespace
-
 int report_load(const LoadReport& r) {
-  print_table(r);
-  std::vector<tool::CheckResult> checks = evaluate_checks(r);
+  print_load_table(r);
+  std::vector<tool::CheckResult> checks = evaluate_load_checks(r);
   for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
   fflush(stdout);
   if (r.args->json_file != nullptr && !write_json(r, checks)) {
