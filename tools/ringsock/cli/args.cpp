@@ -460,12 +460,16 @@ int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t
     out.serve = ServeArgs{};
     return parse_serve(argc, argv, out.serve, errors);
   }
+  if (command == "merge") {
+    out.command = Command::merge;  // merge.cpp parses its own arguments
+    return 0;
+  }
   if (command == "load") {
     out.command = Command::load;
     out.load = LoadArgs{};
     return parse_load(argc, argv, out.load, errors);
   }
-  return errors.fail("unknown command '%.*s' (commands: serve, load, probe; see ringsock --help)",
+  return errors.fail("unknown command '%.*s' (commands: serve, load, merge, probe; see ringsock --help)",
                      command);
 }
 
@@ -473,6 +477,7 @@ const char* usage_text() noexcept {
   return "usage:\n"
          "  ringsock serve ENDPOINT... [options]   serve echo, sink or sockperf\n"
          "  ringsock load ENDPOINT [options]       generate load, verify replies, report\n"
+         "  ringsock merge RESULT... [options]     add the results of a sharded load exactly\n"
          "  ringsock probe                         which backend a loop gets here, and why\n"
          "  ringsock --help | --version\n"
          "\n"

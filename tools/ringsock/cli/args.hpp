@@ -4,6 +4,7 @@
 //                  [--backend uring|epoll|auto] [--buffer-size N] [--buffers N]
 //                  [--max-connections N] [--max-message N] [--busy-poll US]
 //   ringsock load ENDPOINT [--mode pingpong|throughput|rate] [--connections N] ...
+//   ringsock merge RESULT... [options]   (its arguments are parsed by merge.cpp)
 //   ringsock probe | ringsock --help | ringsock --version
 //
 // Every error names the argument that is wrong; the caller exits with kExitUsage.
@@ -20,7 +21,7 @@ namespace ringsock_cli {
 inline constexpr int kExitUsage = 2;  ///< bad arguments
 inline constexpr uint32_t kMaxEndpoints = 16;
 
-enum class Command : uint8_t { help, version, probe, serve, load };
+enum class Command : uint8_t { help, version, probe, serve, load, merge };
 enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
 enum class Arrival : uint8_t { constant, poisson };
 inline constexpr uint32_t kMaxPercentiles = 16;
