@@ -86,7 +86,46 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
   auto log = tool::read_hlog(read_file(hlog));
   ASSERT_TRUE(std::holds_alternative<tool::HlogFile>(log)) << std::get<std::string>(log);
   EXPECT_EQ(std::get<tool::HlogFile>(log).intervals.size(), 3u);
-  EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].histogram.count(), 20000u);
+  EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
+}
+
+// Shard k's --hlog: 2 one-second intervals of latency from base_s.
+std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s) {
+  std::string text = tool::hlog_header({.start_unix_s = base_s});
+  for (int second = 0; second < 2; ++second) {
+    tool::Histogram h;
+    for (std::uint64_t v : tool::testing::shard_samples(k, 1000)) h.record(v);
+    text += tool::hlog_interval("latency", second, 1, h);
+  }
+  return write(dir, "shard" + std::to_string(k) + ".hlog", text);
+}
+
+TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto args = write_shards(dir);
+  for (std::uint32_t k = 0; k < 4; ++k) args.push_back(write_shard_log(dir, k, 1000.0 + 0.001 * k));
+  Outcome o = merge(args);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("give it"), std::string::npos) << o.err;
+  const std::string out = dir.path + "/merged.hlog";
+  args.insert(args.end(), {"--hlog", out});
+  o = merge(args);
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto log = tool::read_hlog(read_file(out));
+  ASSERT_TRUE(std::holds_alternative<tool::HlogFile>(log)) << std::get<std::string>(log);
+  const auto& intervals = std::get<tool::HlogFile>(log).intervals;
+  ASSERT_EQ(intervals.size(), 2u);
+  EXPECT_EQ(intervals[0].count, 4000u);
+  EXPECT_DOUBLE_EQ(intervals[1].start_s, 1.0);
+  // A shard that started half a second late cannot be added second by second.
+  args = write_shards(dir);
+  for (std::uint32_t k = 0; k < 4; ++k) args.push_back(write_shard_log(dir, k, 1000.0 + 0.5 * (k == 2)));
+  args.insert(args.end(), {"--hlog", out});
+  o = merge(args);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("shard2.hlog: an interval starts 0.500 s"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");  // refused before the table
 }
 
 TEST(MergeE2e, AssertionsAreJudgedOnTheWhole) {

@@ -230,8 +230,16 @@ TEST(Hlog, WritesAndReadsAnIntervalLog) {
   EXPECT_EQ(f.intervals[1].tag, "connect_time");
   EXPECT_DOUBLE_EQ(f.intervals[2].start_s, 1);
   EXPECT_DOUBLE_EQ(f.intervals[2].length_s, 1.5);
-  EXPECT_EQ(f.intervals[0].histogram.count(), a.count());
-  EXPECT_EQ(f.intervals[2].histogram.value_at_percentile(99), b.value_at_percentile(99));
+  EXPECT_EQ(f.intervals[0].count, a.count());
+  auto third = f.intervals[2].histogram();
+  ASSERT_TRUE(std::holds_alternative<Histogram>(third));
+  EXPECT_EQ(std::get<Histogram>(third).value_at_percentile(99), b.value_at_percentile(99));
+  // Written back, the log reads the same.
+  auto again = read_hlog(write_hlog(f, "again"));
+  ASSERT_TRUE(std::holds_alternative<HlogFile>(again));
+  ASSERT_EQ(std::get<HlogFile>(again).intervals.size(), 3u);
+  EXPECT_EQ(std::get<HlogFile>(again).intervals[1].encoded, f.intervals[1].encoded);
+  EXPECT_EQ(std::get<HlogFile>(again).intervals[1].tag, "connect_time");
 }
 
 TEST(Hlog, ReaderRefusesBrokenLogsWithTheLine) {

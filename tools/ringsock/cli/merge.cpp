@@ -11,6 +11,7 @@
 #include "load_output.hpp"
 #include "load_record.hpp"
 #include "logic/hlog.hpp"
+#include "logic/hlog_merge.hpp"
 #include "logic/json.hpp"
 #include "logic/run_merge.hpp"
 
@@ -120,11 +121,26 @@ int fail(const std::string& message, int code = kExitUsage) {
   return code;
 }
 
-// Reads every file; the first error is the result.
-int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs) {
+// A histogram log starts with a comment, the legend or an interval line; a
+// JSON result with '{'.
+bool looks_like_hlog(const std::string& text) {
+  const size_t at = text.find_first_not_of(" \t\r\n");
+  return at != std::string::npos && (text[at] == '#' || text[at] == '"' || text.compare(at, 4, "Tag=") == 0);
+}
+
+// Reads every file, JSON results into inputs and histogram logs into logs;
+// the first error is the result.
+int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
+                std::vector<tool::HlogInput>& logs) {
   for (const std::string& path : args.inputs) {
     std::string text, error;
     if (!read_file(path, text, error)) return fail(error);
+    if (looks_like_hlog(text)) {
+      auto log = tool::read_hlog(text);
+      if (auto* e = std::get_if<std::string>(&log)) return fail(path + ": " + *e);
+      logs.push_back({path, std::move(std::get<tool::HlogFile>(log))});
+      continue;
+    }
     auto record = tool::read_run_record(text);
     if (auto* e = std::get_if<std::string>(&record)) return fail(path + ": " + *e);
     inputs.push_back({path, std::move(std::get<tool::RunRecord>(record))});
@@ -192,10 +208,22 @@ int run_merge(int argc, const char* const* argv) {
     return 0;
   }
   std::vector<tool::MergeInput> inputs;
-  if (int rc = read_inputs(args, inputs)) return rc;
+  std::vector<tool::HlogInput> logs;
+  if (int rc = read_inputs(args, inputs, logs)) return rc;
+  if (inputs.empty()) return fail("no JSON result among the inputs (the .hlog logs come with them)");
+  if (!logs.empty() && args.hlog_file.empty())
+    return fail("histogram logs are merged into --hlog OUT: give it");
   auto merged = tool::merge_runs(inputs);
   if (auto* e = std::get_if<std::string>(&merged)) return fail("cannot merge: " + *e);
   const tool::RunRecord& whole = std::get<tool::RunRecord>(merged);
+  // The logs are merged before anything is printed: a refusal prints nothing else.
+  std::string hlog_text;
+  if (!logs.empty()) {
+    auto merged_logs = tool::merge_hlogs(logs);
+    if (auto* e = std::get_if<std::string>(&merged_logs)) return fail("cannot merge the logs: " + *e);
+    hlog_text = tool::write_hlog(std::get<tool::HlogFile>(merged_logs),
+                                 "ringsock merge of " + std::to_string(logs.size()) + " log(s)");
+  }
   static LoadArgs load_args;  // holds an Endpoint: not for the stack
   if (!args_from_record(whole, load_args))
     return fail("cannot merge: mode '" + whole.config.mode + "' or framing '" +
@@ -221,13 +249,14 @@ int run_merge(int argc, const char* const* argv) {
   fflush(stdout);
   if (!args.json_file.empty() && !write_file(args.json_file, merged_json(report, checks, whole, inputs)))
     return fail("cannot write " + args.json_file + ": " + strerror(errno), 1);
-  if (!args.hlog_file.empty() && !write_file(args.hlog_file, merged_hlog(whole, inputs)))
+  if (hlog_text.empty() && !args.hlog_file.empty()) hlog_text = merged_hlog(whole, inputs);
+  if (!args.hlog_file.empty() && !write_file(args.hlog_file, hlog_text))
     return fail("cannot write " + args.hlog_file + ": " + strerror(errno), 1);
   return tool::all_passed(checks) ? 0 : kExitAssert;
 }
 
 const char* merge_usage_text() noexcept {
-  return "usage: ringsock merge RESULT... [--json OUT] [--hlog OUT] [--assert EXPR]\n"
+  return "usage: ringsock merge RESULT... [LOG.hlog...] [--json OUT] [--hlog OUT] [--assert EXPR]\n"
          "\n"
          "Adds the JSON results of the shards of one run (ringsock load --shard K/N\n"
          "--json FILE) exactly: counters summed, histograms added bucket by bucket.\n"
@@ -235,7 +264,8 @@ const char* merge_usage_text() noexcept {
          "start skew.\n"
          "\n"
          "  --json OUT     the merged result (load's fields, the shards, the record)\n"
-         "  --hlog OUT     the merged whole-run histograms as an HdrHistogram log\n"
+         "  --hlog OUT     an HdrHistogram log: the shards' logs given as inputs added\n"
+         "                 second by second, or without them the whole-run histograms\n"
          "  --assert EXPR  judged on the whole run, e.g. 'p99<200us,errors=0'\n"
          "\n"
          "exit codes: 0 ok, 1 cannot write an output, 2 bad arguments, unreadable or\n"

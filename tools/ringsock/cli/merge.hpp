@@ -1,9 +1,10 @@
-// `ringsock merge RESULT... [--json OUT] [--hlog OUT] [--assert EXPR]`: adds
+// `ringsock merge RESULT... [LOG.hlog...] [--json OUT] [--hlog OUT] [--assert EXPR]`: adds
 // the JSON results of the shards of one sharded load (ringsock load --shard
 // K/N --json FILE) into the result of the whole run, exactly: counters are
 // summed and histograms added bucket by bucket. Prints the table `load`
 // prints, then each shard's rate, errors and start skew; judges --assert on
-// the whole (exit 5 when a check fails). Results that cannot be merged
+// the whole (exit 5 when a check fails). The shards' histogram logs, given
+// among the inputs, are added second by second into --hlog OUT. Results that cannot be merged
 // (different framing, sizes, mode, histogram ranges or ringsock versions,
 // a shard twice or missing) and unreadable or broken files exit 2 with the
 // reason.

@@ -20,9 +20,6 @@ constexpr std::size_t kCompressedHeader = 8;  // cookie + compressed length
 constexpr std::size_t kMaxLeb128 = 9;
 constexpr std::uint64_t kHalfBuckets = 1024;  // sub-buckets per power of two past the first
 
-// Buckets a reader would hold for one log: a bound on memory for a hostile file.
-constexpr std::uint64_t kMaxLogBuckets = 1ULL << 24;
-
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
 }
@@ -372,7 +369,8 @@ std::variant<HlogInterval, std::string> parse_interval(std::string_view line) {
     return std::string("start, length and max must be numbers");
   auto decoded = decode_hdr_base64(fields[3]);
   if (auto* e = std::get_if<std::string>(&decoded)) return *e;
-  iv.histogram = std::move(std::get<Histogram>(decoded));
+  iv.count = std::get<Histogram>(decoded).count();
+  iv.encoded = std::string(fields[3]);
   return iv;
 }
 
@@ -381,7 +379,6 @@ std::variant<HlogInterval, std::string> parse_interval(std::string_view line) {
 std::variant<HlogFile, std::string> read_hlog(std::string_view text) {
   HlogFile file;
   bool have_version = false;
-  std::uint64_t buckets = 0;
   std::size_t number = 0;
   while (!text.empty()) {
     const auto newline = text.find('\n');
@@ -404,12 +401,21 @@ std::variant<HlogFile, std::string> read_hlog(std::string_view text) {
                                     std::to_string(file.minor) + " is not 1.x");
     auto parsed = parse_interval(line);
     if (auto* e = std::get_if<std::string>(&parsed)) return line_error(number, *e);
-    buckets += std::get<HlogInterval>(parsed).histogram.bucket_count();
-    if (buckets > kMaxLogBuckets) return line_error(number, "more intervals than ringsock holds");
     file.intervals.push_back(std::move(std::get<HlogInterval>(parsed)));
   }
   if (!have_version) return std::string("not an HdrHistogram interval log (no version line)");
   return file;
+}
+
+std::string write_hlog(const HlogFile& file, const std::string& comment) {
+  std::string out = hlog_header({.start_unix_s = file.start_time_s, .comment = comment});
+  char buf[128];
+  for (const HlogInterval& iv : file.intervals) {
+    if (!iv.tag.empty()) out += "Tag=" + iv.tag + ",";
+    snprintf(buf, sizeof buf, "%.3f,%.3f,%.3f,", iv.start_s, iv.length_s, iv.max_ms);
+    out += buf + iv.encoded + "\n";
+  }
+  return out;
 }
 
 }  // namespace ringsock::tool

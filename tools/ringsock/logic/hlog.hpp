@@ -77,12 +77,18 @@ std::string hlog_header(const HlogHeader& header);
 std::string hlog_interval(std::string_view tag, double start_s, double length_s,
                           const Histogram& h);
 
+// One interval line. The histogram stays encoded (a dense histogram of a
+// long log would not fit in memory); read_hlog() has decoded it once to
+// check it, so histogram() fails only when memory does.
 struct HlogInterval {
   std::string tag;            // "" when the line has none
   double start_s = 0;         // as written (relative to base_time_s when there is one)
   double length_s = 0;
   double max_ms = 0;
-  Histogram histogram{2048};
+  std::uint64_t count = 0;    // samples in the histogram
+  std::string encoded;        // the compressed histogram, base64
+
+  std::variant<Histogram, std::string> histogram() const { return decode_hdr_base64(encoded); }
 };
 
 struct HlogFile {
@@ -92,7 +98,12 @@ struct HlogFile {
   std::vector<HlogInterval> intervals;
 };
 
-// Reads a whole interval log (version 1.x). Errors name the line.
+// Reads a whole interval log (version 1.x), decoding every histogram once to
+// check it. Errors name the line.
 std::variant<HlogFile, std::string> read_hlog(std::string_view text);
+
+// The text of a log: header (file.start_time_s as StartTime and BaseTime,
+// `comment` first when not empty), then every interval as it is.
+std::string write_hlog(const HlogFile& file, const std::string& comment);
 
 }  // namespace ringsock::tool
