@@ -123,6 +123,28 @@ TEST(ResultFile, RefusesImpossibleHistograms) {
   EXPECT_NE(read_error(text), "read");
 }
 
+TEST(ResultFile, RandomDamageIsRefusedOrReadNeverACrash) {
+  SKIP_WITHOUT_ZLIB();
+  const std::string good = run_record_document(testing::shard_record({1, 2}, 500));
+  Rng rng(99);
+  int refused = 0;
+  for (int round = 0; round < 1500; ++round) {
+    std::string text = good;
+    const int edits = 1 + static_cast<int>(rng.next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng.next() % text.size();
+      switch (rng.next() % 3) {
+        case 0: text[at] = static_cast<char>(rng.next()); break;  // overwrite
+        case 1: text.erase(at, 1 + rng.next() % 8); break;          // cut
+        default: text.insert(at, 1, static_cast<char>(rng.next()));  // insert
+      }
+    }
+    auto r = read_run_record(text);
+    refused += std::holds_alternative<std::string>(r);
+  }
+  EXPECT_GT(refused, 750);  // most damage is caught; the rest reads as some record
+}
+
 TEST(ResultFile, CompatibilityVersion) {
   EXPECT_EQ(compatibility_version("1.4.2"), "1");
   EXPECT_EQ(compatibility_version("0.2.0"), "0.2");
