@@ -10,6 +10,7 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_merge_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/interval_recorder_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/json_reader_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/result_file_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge_test.cpp)

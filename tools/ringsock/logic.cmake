@@ -13,6 +13,7 @@ add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog_merge.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/interval_recorder.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/json_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/result_file.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge.cpp)

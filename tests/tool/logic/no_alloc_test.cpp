@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "logic/histogram.hpp"
+#include "logic/interval_recorder.hpp"
 #include "logic/message.hpp"
 #include "logic/pacing.hpp"
 
@@ -72,6 +73,20 @@ TEST(NoAlloc, HotPathDoesNotAllocate) {
   });
   EXPECT_EQ(n, 0);
   EXPECT_EQ(messages, 1000u);
+}
+
+TEST(NoAlloc, IntervalRecordingDoesNotAllocate) {
+  IntervalRecorder recorder(3, 0, 1'000'000, 3);
+  const long n = allocations_during([&] {
+    // Crosses many intervals with nobody collecting: the ring fills and the
+    // held interval widens, still without allocating.
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+      recorder.record(i % 3, i * 2'000, i);
+      if (i % 100 == 0) recorder.roll(i * 2'000);
+    }
+    recorder.finish();
+  });
+  EXPECT_EQ(n, 0);
 }
 
 }  // namespace
