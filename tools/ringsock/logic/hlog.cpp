@@ -202,7 +202,10 @@ std::variant<Histogram, std::string> decode_hdr_compressed(std::string_view in) 
   // A bound on what any valid histogram inflates to: header plus 9 bytes for
   // each count of the widest layout.
   const std::size_t max_out = kHeaderBytes + kMaxLeb128 * hdr_counts_length(kHdrMaxHighestTrackable);
-  std::string out(max_out + 1, '\0');
+  // Deflate expands at most about 1032 times: a buffer past that bound
+  // would never fill, so small inputs get small buffers.
+  const std::size_t bound = std::min<std::size_t>(max_out, length * 1032 + 64);
+  std::string out(bound + 1, '\0');
   z_stream z{};
   if (inflateInit(&z) != Z_OK) return fail("zlib cannot start");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + kCompressedHeader));
@@ -214,7 +217,7 @@ std::variant<Histogram, std::string> decode_hdr_compressed(std::string_view in) 
   const uInt left = z.avail_in;
   inflateEnd(&z);
   if (rc != Z_STREAM_END) {
-    if (produced > max_out) return fail("inflates to more than any histogram holds");
+    if (produced > bound) return fail("inflates to more than any histogram holds");
     return fail(rc == Z_DATA_ERROR ? "corrupted zlib data" : "truncated zlib data");
   }
   if (left != 0) return fail("data after the end of the zlib stream");
