@@ -94,6 +94,13 @@ TEST(JsonReader, NestingIsLimited) {
   EXPECT_NE(error(std::string(100000, '[')).find("nested more than 64"), std::string::npos);
 }
 
+TEST(JsonReader, ValuesAreLimited) {
+  std::string many = "[0";
+  for (std::size_t i = 2; i < kJsonMaxValues; ++i) many += ",0";
+  EXPECT_EQ(error(many + "]"), "parsed");  // the array and 2^20 - 1 zeros
+  EXPECT_NE(error(many + ",0]").find("more than 1048576 values"), std::string::npos);
+}
+
 TEST(JsonReader, EveryTruncationOfADocumentIsRefused) {
   const std::string doc = R"({"run": {"a": [1, 2.5, "x\u00e9"], "b": {"c": null, "d": true}}})";
   for (std::size_t n = 0; n < doc.size(); ++n)

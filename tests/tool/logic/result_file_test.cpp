@@ -86,6 +86,7 @@ TEST(ResultFile, RefusesForeignAndBrokenDocuments) {
             std::string::npos);
   EXPECT_NE(mutated("\"index\": 1", "\"index\": 4").find("is not a shard"), std::string::npos);
   EXPECT_NE(mutated("\"index\": 1", "\"index\": -1").find("run.shard.index"), std::string::npos);
+  EXPECT_NE(mutated("\"count\": 4", "\"count\": 4000000000").find("is not a shard"), std::string::npos);
   EXPECT_NE(mutated("\"mode\": \"rate\"", "\"mode\": 5").find("run.config.mode is not a string"),
             std::string::npos);
   EXPECT_NE(mutated("\"sent\": 5000", "\"sent\": 5000.5").find("run.counters.sent"), std::string::npos);

@@ -84,6 +84,7 @@ class Parser {
 
   bool value(JsonValue& out, int depth) {
     if (depth >= kJsonMaxDepth) return fail("nested more than 64 deep");
+    if (++values_ > kJsonMaxValues) return fail("more than " + std::to_string(kJsonMaxValues) + " values");
     switch (peek()) {
       case '{': return object(out, depth);
       case '[': return array(out, depth);
@@ -271,6 +272,7 @@ class Parser {
 
   std::string_view s_;
   std::size_t pos_ = 0;
+  std::size_t values_ = 0;
   std::string error_;
 };
 

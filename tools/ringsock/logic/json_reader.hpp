@@ -3,7 +3,8 @@
 // may come from anywhere, so the reader refuses rather than guesses: no
 // comments, no trailing commas, no duplicate keys, no invalid UTF-8 or lone
 // surrogates, no bytes after the document, nesting at most 64 deep, at most
-// 64 MiB. Every refusal is a sentence with the line and column.
+// 64 MiB and 2^20 values (a bound on the memory a hostile file can take).
+// Every refusal is a sentence with the line and column.
 //
 // Numbers keep their literal text, so 64-bit counters read back exactly
 // (a double would round them above 2^53).
@@ -21,6 +22,7 @@ namespace ringsock::tool {
 
 inline constexpr int kJsonMaxDepth = 64;
 inline constexpr std::size_t kJsonMaxBytes = 64u << 20;
+inline constexpr std::size_t kJsonMaxValues = 1u << 20;
 
 struct JsonValue {
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };

@@ -225,7 +225,7 @@ std::string read_identity(const JsonValue& run, RunRecord& r) {
     sf.u32("index", r.shard.index);
     sf.u32("count", r.shard.count);
     if (!sf.ok()) return sf.error();
-    if (r.shard.count == 0 || r.shard.index >= r.shard.count)
+    if (r.shard.count == 0 || r.shard.count > kMaxShards || r.shard.index >= r.shard.count)
       return "run.shard " + std::to_string(r.shard.index) + "/" + std::to_string(r.shard.count) +
              " is not a shard (0-based index below the count)";
   }
