@@ -41,8 +41,9 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
     }
   }
   const bool failed = ferror(f) != 0;
+  const int saved = errno;  // fread's reason, e.g. EISDIR for a directory
   fclose(f);
-  if (failed) error = "cannot read " + path + ": " + strerror(EIO);
+  if (failed) error = "cannot read " + path + ": " + strerror(saved);
   return !failed;
 }
 
