@@ -213,6 +213,39 @@ TEST(Shard, ConstantGlobalIndexGivesTheIntendedTime) {
   }
 }
 
+TEST(Shard, PlansAddUpToTheRun) {
+  std::uint64_t count = 0, connections = 0;
+  double rate = 0;
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    auto plan = plan_shard({k, 3}, 10, 1000, 5000, 7);
+    ASSERT_TRUE(std::holds_alternative<ShardPlan>(plan)) << std::get<std::string>(plan);
+    const ShardPlan& p = std::get<ShardPlan>(plan);
+    EXPECT_EQ(p.connections.first, connections);
+    connections += p.connections.count;
+    count += p.count;
+    rate += p.rate;
+    EXPECT_EQ(p.seed, shard_seed(7, {k, 3}));
+  }
+  EXPECT_EQ(connections, 10u);
+  EXPECT_EQ(count, 1000u);
+  EXPECT_DOUBLE_EQ(rate, 5000);
+  auto whole = plan_shard({0, 1}, 10, 0, 0, 7);
+  ASSERT_TRUE(std::holds_alternative<ShardPlan>(whole));
+  EXPECT_EQ(std::get<ShardPlan>(whole).seed, 7u);
+  EXPECT_EQ(std::get<ShardPlan>(whole).count, 0u);
+}
+
+TEST(Shard, PlansRefuseAShardWithoutWork) {
+  auto p = plan_shard({0, 4}, 3, 0, 0, 1);
+  ASSERT_TRUE(std::holds_alternative<std::string>(p));
+  EXPECT_EQ(std::get<std::string>(p),
+            "--connections 3 over 4 shards leaves a shard without a connection: give at least one "
+            "per shard");
+  p = plan_shard({0, 4}, 8, 3, 0, 1);
+  ASSERT_TRUE(std::holds_alternative<std::string>(p));
+  EXPECT_NE(std::get<std::string>(p).find("--count 3 over 4 shards"), std::string::npos);
+}
+
 TEST(Shard, ShardWithoutConnectionIsRefused) {
   PacingConfig config{.total_rate = 1000, .connections = 2};
   EXPECT_EQ(shard_connections(2, {1, 4}).count, 0u);  // 2 over 4: 1, 0, 1, 0

@@ -146,6 +146,24 @@ double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec 
   return total_rate * shard_connections(total_connections, shard).count / total_connections;
 }
 
+std::variant<ShardPlan, std::string> plan_shard(ShardSpec shard, std::uint32_t total_connections,
+                                                std::uint64_t total_count, double total_rate,
+                                                std::uint64_t base_seed) {
+  const std::string of = " over " + std::to_string(shard.count) + " shards";
+  if (total_connections < shard.count)
+    return "--connections " + std::to_string(total_connections) + of +
+           " leaves a shard without a connection: give at least one per shard";
+  if (total_count != 0 && total_count < shard.count)
+    return "--count " + std::to_string(total_count) + of +
+           " leaves a shard without a message: give at least one per shard";
+  ShardPlan plan;
+  plan.connections = shard_connections(total_connections, shard);
+  plan.count = shard_share(total_count, shard);
+  plan.rate = shard_rate(total_rate, total_connections, shard);
+  plan.seed = shard_seed(base_seed, shard);
+  return plan;
+}
+
 std::uint64_t constant_global_index(std::uint32_t total_connections, ShardSpec shard,
                                     std::uint64_t i) noexcept {
   // Each round of C global arrivals holds one arrival of every connection,

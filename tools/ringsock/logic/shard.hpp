@@ -84,6 +84,21 @@ std::uint64_t shard_seed(std::uint64_t base_seed, ShardSpec shard) noexcept;
 // The shard's offered open-loop rate, msgs/s: rate * (its connections) / C.
 double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec shard) noexcept;
 
+// Everything shard K of a run takes from the run's totals.
+struct ShardPlan {
+  ConnectionBlock connections;  // global connection indices [first, first + count)
+  std::uint64_t count = 0;      // its share of --count (0: the run is bounded by time)
+  double rate = 0;              // its offered rate, msgs/s (0: not paced)
+  std::uint64_t seed = 0;       // shard_seed(base_seed, shard)
+};
+
+// The plan of one shard; an error sentence when the split leaves a shard
+// without a connection (--connections below N) or, for a count-bounded run,
+// without a message (--count below N).
+std::variant<ShardPlan, std::string> plan_shard(ShardSpec shard, std::uint32_t total_connections,
+                                                std::uint64_t total_count, double total_rate,
+                                                std::uint64_t base_seed);
+
 // Constant spacing: the global arrival index of shard K's i-th arrival (its
 // arrivals in time order), with C global connections. Its intended time is
 // start + g * 1e9 / rate, as on a single machine.
