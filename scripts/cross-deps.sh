@@ -3,12 +3,13 @@
 # is missing:  bash scripts/cross-deps.sh [ARCH...]   (default: arm64 armhf riscv64)
 #
 #   arm64, armhf  Debian release architectures: the cross compiler, the target's
-#                 liburing-dev and libgtest-dev from multiarch (dpkg
+#                 liburing-dev, libgtest-dev and zlib1g-dev from multiarch (dpkg
 #                 --add-architecture), and qemu-user-static to run the tests.
 #   riscv64       not a bookworm release architecture: only the cross compiler
 #                 exists, no multiarch libraries. The build is epoll-only (no
-#                 liburing) and GoogleTest is compiled from the googletest
-#                 sources (/usr/src/googletest) by scripts/cross.sh.
+#                 liburing), without zlib (no .hlog), and GoogleTest is compiled
+#                 from the googletest sources (/usr/src/googletest) by
+#                 scripts/cross.sh.
 #
 # When every package is installed, apt and dpkg are not touched (no root, no
 # network needed). Idempotent.
@@ -30,7 +31,8 @@ for arch in "${archs[@]}"; do
   case "$arch" in
     arm64|armhf)
       foreign+=("$arch")
-      packages+=("crossbuild-essential-$arch" "liburing-dev:$arch" "libgtest-dev:$arch" qemu-user-static)
+      packages+=("crossbuild-essential-$arch" "liburing-dev:$arch" "libgtest-dev:$arch" "zlib1g-dev:$arch"
+                qemu-user-static)
       ;;
     riscv64)
       packages+=(g++-riscv64-linux-gnu binutils-riscv64-linux-gnu googletest)

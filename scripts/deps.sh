@@ -8,6 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential g++ cmake ninja-build pkg-config
   liburing-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
+  zlib1g-dev                              # the compressed HdrHistogram encoding (.hlog, results)
   python3
   sockperf                                # interop tests: ringsock <-> sockperf 3.x
   libuv1-dev libevent-dev libasio-dev     # bench/peers: the servers ringsock is compared with
@@ -16,8 +17,8 @@ packages=(
 )
 commands=(gcc g++ make cmake ctest ninja pkg-config python3 sockperf
   redis-server redis-cli memcached nginx dnsmasq)
-headers=(liburing.h gtest/gtest.h gmock/gmock.h benchmark/benchmark.h uv.h event2/event.h asio.hpp)
-modules=(gtest gmock benchmark libuv libevent)
+headers=(liburing.h zlib.h gtest/gtest.h gmock/gmock.h benchmark/benchmark.h uv.h event2/event.h asio.hpp)
+modules=(gtest gmock benchmark libuv libevent zlib)
 min_liburing=2.3  # the top-level CMakeLists.txt asks for liburing>=2.3
 
 log() { printf 'deps: %s\n' "$*"; }

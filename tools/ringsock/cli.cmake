@@ -24,6 +24,9 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_framing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_record.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/merge.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/start_wait.cpp
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
 target_link_libraries(ringsock PRIVATE ringsock_cli_core ringsock_tool_logic Threads::Threads)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "logic/histogram.hpp"
+#include "logic/interval_recorder.hpp"
 #include "logic/message.hpp"
 #include "logic/pacing.hpp"
 #include "logic/reply_check.hpp"
@@ -130,6 +131,20 @@ TEST(NoAlloc, RequestsFramingAndChecksDoNotAllocate) {
   });
   EXPECT_EQ(n, 0);
   EXPECT_EQ(replies, 3000u);  // two HTTP replies and one RESP array a turn
+}
+
+TEST(NoAlloc, IntervalRecordingDoesNotAllocate) {
+  IntervalRecorder recorder(3, 0, 1'000'000, 3);
+  const long n = allocations_during([&] {
+    // Crosses many intervals with nobody collecting: the ring fills and the
+    // held interval widens, still without allocating.
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+      recorder.record(i % 3, i * 2'000, i);
+      if (i % 100 == 0) recorder.roll(i * 2'000);
+    }
+    recorder.finish();
+  });
+  EXPECT_EQ(n, 0);
 }
 
 }  // namespace

@@ -103,6 +103,7 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
     return parse_number(name, value, 14, 1u << 20, serve.max_message, errors);
   }
   if (name == "--max-lent") return parse_number(name, value, 1, 32768, serve.max_lent, errors);
+  if (name == "--unlink-stale") return serve.unlink_stale = true, 0;
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
   }
@@ -481,10 +482,11 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
   return check_load(load, have_endpoint, errors);
 }
 
-// "serve", "load", "probe": the subcommand of that name, or help when unknown.
+// "serve", "load", "merge", "probe": the subcommand of that name, or help when unknown.
 Command subcommand_named(string_view name) noexcept {
   if (name == "serve") return Command::serve;
   if (name == "load") return Command::load;
+  if (name == "merge") return Command::merge;
   if (name == "probe") return Command::probe;
   return Command::help;
 }
@@ -497,7 +499,7 @@ int parse_help(int argc, const char* const* argv, Args& out, Errors& errors) noe
   if (argc > 3) return errors.fail("help takes one SUBCOMMAND, got also '%.*s'", argv[3]);
   out.help_topic = subcommand_named(argv[2]);
   if (out.help_topic == Command::help) {
-    return errors.fail("no help for '%.*s' (subcommands: serve, load, probe)", argv[2]);
+    return errors.fail("no help for '%.*s' (subcommands: serve, load, merge, probe)", argv[2]);
   }
   return 0;
 }
@@ -536,12 +538,15 @@ int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t
     out.command = Command::serve;
     out.serve = ServeArgs{};
     rc = parse_serve(argc, argv, out.serve, help, errors);
+  } else if (command == "merge") {
+    out.command = Command::merge;  // merge.cpp parses its own arguments
+    return 0;
   } else if (command == "load") {
     out.command = Command::load;
     out.load = LoadArgs{};
     rc = parse_load(argc, argv, out.load, help, errors);
   } else {
-    return errors.fail("unknown command '%.*s' (commands: serve, load, probe; see ringsock "
+    return errors.fail("unknown command '%.*s' (commands: serve, load, merge, probe; see ringsock "
                        "--help)", command);
   }
   if (rc == 0 && help) {

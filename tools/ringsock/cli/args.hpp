@@ -2,6 +2,7 @@
 //
 //   ringsock serve ENDPOINT... [options]
 //   ringsock load ENDPOINT [options]
+//   ringsock merge RESULT... [options]   (its arguments are parsed by merge.cpp)
 //   ringsock probe
 //   ringsock help [SUBCOMMAND] | ringsock SUBCOMMAND --help | ringsock --version
 //
@@ -25,7 +26,7 @@ inline constexpr uint32_t kMaxEndpoints = 16;
 inline constexpr uint32_t kMaxDatagram = 65507;
 inline constexpr uint32_t kMaxDatagramIpv6 = 65527;
 
-enum class Command : uint8_t { help, version, probe, serve, load };
+enum class Command : uint8_t { help, version, probe, serve, load, merge };
 enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
 enum class Arrival : uint8_t { constant, poisson };
 inline constexpr uint32_t kMaxPercentiles = 16;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "load.hpp"
+#include "load_output.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
 
@@ -109,7 +110,9 @@ void print_verification(const LoadReport& r) {
   }
 }
 
-void print_table(const LoadReport& r) {
+}  // namespace
+
+void print_load_table(const LoadReport& r) {
   const LoadArgs& a = *r.args;
   const LoadStats& s = *r.stats;
   char url[ringsock::kEndpointUrlMax];
@@ -148,6 +151,8 @@ void print_table(const LoadReport& r) {
   print_errors(s);
   printf("  %-14s %.2f us per message (user+system)\n", "client cpu", cpu_per_message_ns(r) / 1e3);
 }
+
+namespace {
 
 void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram& h,
                     const LoadArgs& a) {
@@ -217,15 +222,24 @@ void json_checks(tool::JsonWriter& w, const std::vector<tool::CheckResult>& chec
   w.end_array();
 }
 
+}  // namespace
+
+void write_load_json_fields(tool::JsonWriter& w, const LoadReport& r,
+                            const std::vector<tool::CheckResult>& checks) {
+  json_environment(w, r);
+  json_config(w, r);
+  json_results(w, r);
+  json_checks(w, checks);
+}
+
+namespace {
+
 // Returns 0 or the errno of the failed step.
 int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
   std::string text;
   tool::JsonWriter w(text, 2);
   w.begin_object();
-  json_environment(w, r);
-  json_config(w, r);
-  json_results(w, r);
-  json_checks(w, checks);
+  write_load_json_fields(w, r, checks);
   w.end_object();
   text += "\n";
   FILE* file = fopen(r.args->json_file, "w");
@@ -235,7 +249,9 @@ int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks
   return error;
 }
 
-std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
+}  // namespace
+
+std::vector<tool::CheckResult> evaluate_load_checks(const LoadReport& r) {
   if (r.args->assertions == nullptr) return {};
   auto parsed = tool::parse_assertions(r.args->assertions);
   const auto* checks = std::get_if<std::vector<tool::Check>>(&parsed);
@@ -249,6 +265,8 @@ std::vector<tool::CheckResult> evaluate_checks(const LoadReport& r) {
   results.cpu_per_msg_ns = cpu_per_message_ns(r);
   return tool::evaluate(*checks, results);
 }
+
+namespace {
 
 // Every connection ended in an error (churn goes on after errors: never).
 bool all_failed(const LoadReport& r) noexcept {
@@ -303,8 +321,8 @@ int verdict(const LoadReport& r, int json_error, bool checks_passed) {
 }  // namespace
 
 int report_load(const LoadReport& r) {
-  print_table(r);
-  std::vector<tool::CheckResult> checks = evaluate_checks(r);
+  print_load_table(r);
+  std::vector<tool::CheckResult> checks = evaluate_load_checks(r);
   for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
   fflush(stdout);
   int json_error = r.args->json_file != nullptr ? write_json(r, checks) : 0;

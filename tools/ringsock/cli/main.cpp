@@ -3,6 +3,7 @@
 
 #include "args.hpp"
 #include "load.hpp"
+#include "merge.hpp"
 #include "probe.hpp"
 #include "serve.hpp"
 #include "usage.hpp"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
       return run_serve(args.serve);
     case Command::load:
       return run_load(args.load);
+    case Command::merge:
+      return run_merge(argc, argv);
   }
   return 1;
 }

@@ -52,6 +52,7 @@ std::span<const OptionSpec> options_of(Command command) noexcept {
     case Command::load: return kLoadOptions;
     case Command::help:
     case Command::version:
+    case Command::merge:  // parsed by merge.cpp
     case Command::probe: break;
   }
   return {};

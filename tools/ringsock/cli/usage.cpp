@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "merge.hpp"
 #include "options.hpp"
 
 namespace ringsock_cli {
@@ -17,6 +18,7 @@ constexpr const char* kOverview =
     "\n"
     "  ringsock serve ENDPOINT... [options]  echo, sink or sockperf server\n"
     "  ringsock load ENDPOINT [options]      load: send, verify replies, report\n"
+    "  ringsock merge RESULT... [options]    add the results of a sharded load\n"
     "  ringsock probe                        which backend a loop gets, and why\n"
     "  ringsock help [SUBCOMMAND]            this, or the options of a subcommand\n"
     "  ringsock --version                    print the version\n"
@@ -102,6 +104,9 @@ void print_usage(Command topic, FILE* out) noexcept {
       fputs(kLoadEnd, out);
       fputs(kEndpoints, out);
       fputs(kLoadExample, out);
+      return;
+    case Command::merge:
+      fputs(merge_usage_text(), out);
       return;
     case Command::probe:
       fputs(kProbe, out);

@@ -65,6 +65,41 @@ void Histogram::merge(const Histogram& other) noexcept {
   sum_ += other.sum_;
 }
 
+bool Histogram::add_to_bucket(std::size_t index, std::uint64_t n) noexcept {
+  if (index >= counts_.size() || n > UINT64_MAX - count_) return false;
+  if (n == 0) return true;
+  counts_[index] += n;
+  count_ += n;
+  min_ = std::min(min_, lowest_in(index));
+  max_ = std::max(max_, std::min(highest_in(index), index + 1 == counts_.size() ? highest_ : UINT64_MAX));
+  sum_ += static_cast<long double>(lowest_in(index)) * static_cast<long double>(n);
+  return true;
+}
+
+bool Histogram::restore_stats(std::uint64_t min, std::uint64_t max, long double sum) noexcept {
+  if (count_ == 0) return min == 0 && max == 0 && sum == 0;
+  std::size_t first = 0, last = counts_.size() - 1;
+  while (counts_[first] == 0) ++first;
+  while (counts_[last] == 0) --last;
+  const std::size_t overflow = counts_.size() - 1;
+  // Each extreme lies in its bucket; the overflow bucket has no upper bound.
+  auto inside = [&](std::uint64_t v, std::size_t i) {
+    return v >= lowest_in(i) && (i == overflow || v <= highest_in(i));
+  };
+  if (min > max || !inside(min, first) || !inside(max, last)) return false;
+  // The sum lies between count * min and count * max (a little slack for the
+  // rounding of a sum that went through a double).
+  const auto n = static_cast<long double>(count_);
+  const long double slack = 1e-9L * (n * static_cast<long double>(max) + 1);
+  if (!(sum >= n * static_cast<long double>(min) - slack) ||
+      !(sum <= n * static_cast<long double>(max) + slack))
+    return false;
+  min_ = min;
+  max_ = max;
+  sum_ = sum;
+  return true;
+}
+
 void Histogram::reset() noexcept {
   std::fill(counts_.begin(), counts_.end(), 0);
   count_ = 0;

@@ -39,6 +39,22 @@ class Histogram {
 
   std::uint64_t highest_trackable() const noexcept { return highest_; }
   std::size_t bucket_count() const noexcept { return counts_.size(); }
+  // The samples in bucket `index` (< bucket_count()); the last bucket also
+  // holds every value above highest_trackable().
+  std::uint64_t count_at(std::size_t index) const noexcept { return counts_[index]; }
+  // The exact sum of the samples (min/max/mean come from it and the extremes).
+  long double sum() const noexcept { return sum_; }
+
+  // Rebuilding a histogram from an encoded form (logic/hlog.hpp), which
+  // holds bucket counts only. add_to_bucket() adds n samples to a bucket,
+  // taking its lowest value for min and the sum and its highest for max;
+  // false (nothing changed) when index is out of range or the total count
+  // would overflow.
+  bool add_to_bucket(std::size_t index, std::uint64_t n) noexcept;
+  // Then, when the exact min, max and sum are known (the JSON result keeps
+  // them), they replace the estimates; false (nothing changed) when they
+  // cannot be those of the samples in the buckets.
+  bool restore_stats(std::uint64_t min, std::uint64_t max, long double sum) noexcept;
 
   // Bucket geometry, public so tests can check the error bound.
   static std::size_t index_of(std::uint64_t ns) noexcept;

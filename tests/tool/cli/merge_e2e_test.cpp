@@ -1,0 +1,211 @@
+// `ringsock merge` end to end on result files the test writes with the
+// record writer: the merged table and outputs, --assert on the whole, and
+// every kind of bad input refused with exit 2 and a reason, never a crash.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../logic/run_record_fixture.hpp"
+#include "child.hpp"
+#include "e2e_support.hpp"
+#include "logic/hlog.hpp"
+#include "logic/result_file.hpp"
+
+namespace cli_test {
+namespace {
+
+namespace tool = ringsock::tool;
+
+struct Outcome {
+  int code = -1;  // the exit code; -1 when killed by a signal or timed out
+  std::string out, err;
+};
+
+Outcome merge(const std::vector<std::string>& args) {
+  std::vector<std::string> words{"merge"};
+  words.insert(words.end(), args.begin(), args.end());
+  Child child(words);
+  const int status = child.wait(kLoadMs);
+  Outcome o;
+  o.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = child.out();
+  o.err = child.err();
+  return o;
+}
+
+std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.path + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+// Shards 0..n-1 of 4, written as files; their paths.
+std::vector<std::string> write_shards(const TempDir& dir, int n = 4) {
+  std::vector<std::string> paths;
+  for (int k = 0; k < n; ++k)
+    paths.push_back(write(dir, "shard" + std::to_string(k) + ".json",
+                          tool::run_record_document(tool::testing::shard_record(
+                              {static_cast<std::uint32_t>(k), 4}))));
+  return paths;
+}
+
+#if !RINGSOCK_HAVE_ZLIB
+#define SKIP_WITHOUT_ZLIB() GTEST_SKIP() << "built without zlib"
+#else
+#define SKIP_WITHOUT_ZLIB() (void)0
+#endif
+
+TEST(MergeE2e, MergesFourShardsIntoOneTable) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto args = write_shards(dir);
+  const std::string json = dir.path + "/merged.json", hlog = dir.path + "/merged.hlog";
+  args.insert(args.end(), {"--json", json, "--hlog", hlog, "--assert", "p50<1s"});
+  const Outcome o = merge(args);
+  ASSERT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("ringsock merge: 4 shard(s) of one run"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("messages       sent 20000, replies verified 20000"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("rate, 8 connection(s)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("refused 6"), std::string::npos) << o.out;
+  for (const char* shard : {" 0/4 ", " 1/4 ", " 2/4 ", " 3/4 "})
+    EXPECT_NE(o.out.find(shard), std::string::npos) << shard << "\n" << o.out;
+  EXPECT_NE(o.out.find("+4.0 us"), std::string::npos) << o.out;  // shard 3's start skew
+  EXPECT_NE(o.out.find("assert         p50 = "), std::string::npos) << o.out;
+  // The merged JSON: load's fields for today's consumers, and a record that merges again.
+  const std::string text = read_file(json);
+  EXPECT_NE(text.find("\"results\""), std::string::npos);
+  EXPECT_NE(text.find("\"shards\""), std::string::npos);
+  auto whole = tool::read_run_record(text);
+  ASSERT_TRUE(std::holds_alternative<tool::RunRecord>(whole)) << std::get<std::string>(whole);
+  EXPECT_EQ(std::get<tool::RunRecord>(whole).counter("sent"), 20000u);
+  EXPECT_EQ(std::get<tool::RunRecord>(whole).histogram("latency")->count(), 20000u);
+  auto log = tool::read_hlog(read_file(hlog));
+  ASSERT_TRUE(std::holds_alternative<tool::HlogFile>(log)) << std::get<std::string>(log);
+  EXPECT_EQ(std::get<tool::HlogFile>(log).intervals.size(), 3u);
+  EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
+}
+
+// Shard k's --hlog: 2 one-second intervals of latency from base_s.
+std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s) {
+  std::string text = tool::hlog_header({.start_unix_s = base_s});
+  for (int second = 0; second < 2; ++second) {
+    tool::Histogram h;
+    for (std::uint64_t v : tool::testing::shard_samples(k, 1000)) h.record(v);
+    text += tool::hlog_interval("latency", second, 1, h);
+  }
+  return write(dir, "shard" + std::to_string(k) + ".hlog", text);
+}
+
+TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto args = write_shards(dir);
+  for (std::uint32_t k = 0; k < 4; ++k) args.push_back(write_shard_log(dir, k, 1000.0 + 0.001 * k));
+  Outcome o = merge(args);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("give it"), std::string::npos) << o.err;
+  const std::string out = dir.path + "/merged.hlog";
+  args.insert(args.end(), {"--hlog", out});
+  o = merge(args);
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto log = tool::read_hlog(read_file(out));
+  ASSERT_TRUE(std::holds_alternative<tool::HlogFile>(log)) << std::get<std::string>(log);
+  const auto& intervals = std::get<tool::HlogFile>(log).intervals;
+  ASSERT_EQ(intervals.size(), 2u);
+  EXPECT_EQ(intervals[0].count, 4000u);
+  EXPECT_DOUBLE_EQ(intervals[1].start_s, 1.0);
+  // A shard that started half a second late cannot be added second by second.
+  args = write_shards(dir);
+  for (std::uint32_t k = 0; k < 4; ++k) args.push_back(write_shard_log(dir, k, 1000.0 + 0.5 * (k == 2)));
+  args.insert(args.end(), {"--hlog", out});
+  o = merge(args);
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("shard2.hlog: an interval starts 0.500 s"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");  // refused before the table
+}
+
+TEST(MergeE2e, AssertionsAreJudgedOnTheWhole) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto args = write_shards(dir);
+  args.insert(args.end(), {"--assert", "errors=0"});  // 0 + 1 + 2 + 3 refused
+  const Outcome o = merge(args);
+  EXPECT_EQ(o.code, 5) << o.out << o.err;
+  EXPECT_NE(o.out.find("errors = 6"), std::string::npos) << o.out;
+}
+
+TEST(MergeE2e, RefusesResultsThatAreNotOneRun) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto paths = write_shards(dir);
+  Outcome o = merge({paths[0], paths[1], paths[2]});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("shard 3 of 4 is missing"), std::string::npos) << o.err;
+  o = merge({paths[0], paths[1], paths[2], paths[2]});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("shard 2 is given twice"), std::string::npos) << o.err;
+  auto other = tool::testing::shard_record({3, 4});
+  other.config.framing = "sockperf";
+  const std::string sockperf = write(dir, "sockperf.json", tool::run_record_document(other));
+  o = merge({paths[0], paths[1], paths[2], sockperf});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("framing differs: 'ringsock' in"), std::string::npos) << o.err;
+  other = tool::testing::shard_record({3, 4});
+  other.ringsock_version = "1.0.0";
+  const std::string newer = write(dir, "newer.json", tool::run_record_document(other));
+  o = merge({paths[0], paths[1], paths[2], newer});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("ringsock versions differ"), std::string::npos) << o.err;
+}
+
+TEST(MergeE2e, RefusesBrokenFilesWithAReason) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  const auto paths = write_shards(dir, 1);
+  const std::string good = read_file(paths[0]);
+  std::string corrupted = good;
+  corrupted[corrupted.find("\"hdr\": \"HISTF") + 30] ^= 0x01;
+  std::string impossible = good;
+  impossible.replace(impossible.find("\"count\": 5000"), 13, "\"count\": 5001");
+  const std::pair<std::string, std::string> cases[] = {
+      {good.substr(0, good.size() / 3), "JSON error"},
+      {good.substr(0, good.size() - 2), "JSON error"},
+      {corrupted, "histogram"},
+      {impossible, "impossible counts"},
+      {"{\"name\": \"a k6 summary\", \"metrics\": {}}", "no \"run\" object"},
+      {"", "JSON error"},
+      {std::string("\x1f\x8b\x08\x00\xff\xfe", 6), "JSON error"},
+      {std::string(200, '['), "JSON error"},
+  };
+  int i = 0;
+  for (const auto& [text, why] : cases) {
+    const std::string path = write(dir, "bad" + std::to_string(i++) + ".json", text);
+    const Outcome o = merge({path});
+    EXPECT_EQ(o.code, 2) << why << ": " << o.err;
+    EXPECT_NE(o.err.find(why), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find(path), std::string::npos) << o.err;
+  }
+  const Outcome o = merge({dir.path + "/no-such-file.json"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("cannot read"), std::string::npos) << o.err;
+}
+
+TEST(MergeE2e, UsageErrors) {
+  EXPECT_EQ(merge({}).code, 2);
+  EXPECT_NE(merge({}).err.find("merge needs the JSON results"), std::string::npos);
+  EXPECT_EQ(merge({"a.json", "--frobnicate", "1"}).code, 2);
+  const Outcome bad_assert = merge({"a.json", "--assert", "p99<"});
+  EXPECT_EQ(bad_assert.code, 2);
+  EXPECT_NE(bad_assert.err.find("bad value for --assert"), std::string::npos) << bad_assert.err;
+  EXPECT_EQ(merge({"a.json", "--json"}).code, 2);
+  const Outcome help = merge({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("usage: ringsock merge RESULT..."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cli_test

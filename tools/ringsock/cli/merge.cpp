@@ -1,0 +1,277 @@
+#include "merge.hpp"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "args.hpp"
+#include "load.hpp"
+#include "load_output.hpp"
+#include "load_record.hpp"
+#include "logic/hlog.hpp"
+#include "logic/hlog_merge.hpp"
+#include "logic/json.hpp"
+#include "logic/run_merge.hpp"
+
+namespace ringsock_cli {
+
+namespace tool = ringsock::tool;
+
+namespace {
+
+// A result file larger than this is not one ringsock wrote.
+constexpr size_t kMaxResultBytes = 64u << 20;
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    error = "cannot read " + path + ": " + strerror(errno);
+    return false;
+  }
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
+    out.append(buffer, n);
+    if (out.size() > kMaxResultBytes) {
+      fclose(f);
+      error = path + ": larger than 64 MiB, not a ringsock result";
+      return false;
+    }
+  }
+  const bool failed = ferror(f) != 0;
+  const int saved = errno;  // fread's reason, e.g. EISDIR for a directory
+  fclose(f);
+  if (failed) error = "cannot read " + path + ": " + strerror(saved);
+  return !failed;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  FILE* f = fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
+  return fclose(f) == 0 && ok;
+}
+
+double shard_rate(const tool::RunRecord& r) {
+  const uint64_t messages = r.config.mode == "throughput" ? r.counter("sent") : r.counter("received");
+  return r.seconds > 0 ? double(messages) / r.seconds : 0;
+}
+
+uint64_t shard_errors(const tool::RunRecord& r) {
+  uint64_t sum = 0;
+  for (const auto& [name, value] : r.counters)
+    if (name.rfind("errors.", 0) == 0) sum += value;
+  return sum;
+}
+
+void print_shards(const std::vector<tool::MergeInput>& inputs) {
+  printf("  %-14s %-7s %-16s %12s %12s %8s %8s %12s %9s\n", "shards", "shard", "host", "rate/s",
+         "sent", "errors", "verify", "start skew", "seconds");
+  std::vector<const tool::MergeInput*> ordered(inputs.size());
+  for (const auto& in : inputs) ordered[in.record.shard.index] = &in;
+  for (const auto* in : ordered) {
+    const tool::RunRecord& r = in->record;
+    char shard[24], skew[32];
+    snprintf(shard, sizeof shard, "%u/%u", r.shard.index, r.shard.count);
+    if (r.start_at_unix_ns == 0) snprintf(skew, sizeof skew, "-");
+    else snprintf(skew, sizeof skew, "%+.1f us", double(r.start_skew_ns) / 1e3);
+    printf("  %-14s %-7s %-16.16s %12.0f %12" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12s %9.3f\n", "",
+           shard, r.host.c_str(), shard_rate(r), r.counter("sent"), shard_errors(r),
+           r.counter("verify_failures"), skew, r.seconds);
+  }
+}
+
+void json_shards(tool::JsonWriter& w, const std::vector<tool::MergeInput>& inputs) {
+  w.key("shards").begin_array();
+  for (const auto& in : inputs) {
+    const tool::RunRecord& r = in.record;
+    w.begin_object().field("file", in.label).field("index", r.shard.index);
+    w.field("count", r.shard.count).field("host", r.host).field("rate_achieved", shard_rate(r));
+    w.field("sent", r.counter("sent")).field("errors", shard_errors(r));
+    w.field("verification_failures", r.counter("verify_failures"));
+    w.field("start_skew_ns", r.start_skew_ns).field("seconds", r.seconds).end_object();
+  }
+  w.end_array();
+}
+
+std::string merged_json(const LoadReport& report, const std::vector<tool::CheckResult>& checks,
+                        const tool::RunRecord& whole, const std::vector<tool::MergeInput>& inputs) {
+  std::string text;
+  tool::JsonWriter w(text, 2);
+  w.begin_object();
+  write_load_json_fields(w, report, checks);
+  json_shards(w, inputs);
+  tool::write_run_record(w, whole);
+  w.end_object();
+  return text + "\n";
+}
+
+std::string merged_hlog(const tool::RunRecord& whole, const std::vector<tool::MergeInput>& inputs) {
+  const int64_t start = whole.started_unix_ns ? whole.started_unix_ns : whole.start_at_unix_ns;
+  std::string text = tool::hlog_header(
+      {.start_unix_s = double(start) / 1e9,
+       .comment = "ringsock merge of " + std::to_string(inputs.size()) + " shard(s), whole run"});
+  for (const auto& h : whole.histograms) text += tool::hlog_interval(h.name, 0, whole.seconds, h.histogram);
+  return text;
+}
+
+int fail(const std::string& message, int code = kExitUsage) {
+  fprintf(stderr, "ringsock merge: %s\n", message.c_str());
+  return code;
+}
+
+// A histogram log starts with a comment, the legend or an interval line; a
+// JSON result with '{'.
+bool looks_like_hlog(const std::string& text) {
+  const size_t at = text.find_first_not_of(" \t\r\n");
+  return at != std::string::npos && (text[at] == '#' || text[at] == '"' || text.compare(at, 4, "Tag=") == 0);
+}
+
+// Reads every file, JSON results into inputs and histogram logs into logs;
+// the first error is the result.
+int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
+                std::vector<tool::HlogInput>& logs) {
+  for (const std::string& path : args.inputs) {
+    std::string text, error;
+    if (!read_file(path, text, error)) return fail(error);
+    if (looks_like_hlog(text)) {
+      auto log = tool::read_hlog(text);
+      if (auto* e = std::get_if<std::string>(&log)) return fail(path + ": " + *e);
+      logs.push_back({path, std::move(std::get<tool::HlogFile>(log))});
+      continue;
+    }
+    auto record = tool::read_run_record(text);
+    if (auto* e = std::get_if<std::string>(&record)) return fail(path + ": " + *e);
+    inputs.push_back({path, std::move(std::get<tool::RunRecord>(record))});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int parse_merge_args(int argc, const char* const* argv, MergeArgs& out, std::string& error) {
+  out = MergeArgs{};
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      return 0;
+    }
+    if (arg.size() < 2 || arg.substr(0, 2) != "--") {
+      out.inputs.emplace_back(arg);
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    std::string_view name = arg.substr(0, equals);
+    std::string value;
+    if (equals != std::string_view::npos) {
+      value = std::string(arg.substr(equals + 1));
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      error = "option '" + std::string(name) + "' needs a value";
+      return kExitUsage;
+    }
+    if (name == "--json") out.json_file = value;
+    else if (name == "--hlog") out.hlog_file = value;
+    else if (name == "--assert") out.assertions = value;
+    else {
+      error = "unknown option '" + std::string(name) + "' for merge (see ringsock merge --help)";
+      return kExitUsage;
+    }
+    if (value.empty()) {
+      error = "option '" + std::string(name) + "' needs a value";
+      return kExitUsage;
+    }
+  }
+  if (out.inputs.empty()) {
+    error = "merge needs the JSON results of the shards, e.g. ringsock merge shard-*.json";
+    return kExitUsage;
+  }
+  if (!out.assertions.empty()) {
+    auto parsed = tool::parse_assertions(out.assertions);
+    if (auto* e = std::get_if<tool::ParseError>(&parsed)) {
+      error = "bad value for --assert: " + e->message;
+      return kExitUsage;
+    }
+  }
+  return 0;
+}
+
+int run_merge(int argc, const char* const* argv) {
+  MergeArgs args;
+  std::string error;
+  if (parse_merge_args(argc, argv, args, error) != 0) return fail(error);
+  if (args.help) {
+    fputs(merge_usage_text(), stdout);
+    return 0;
+  }
+  std::vector<tool::MergeInput> inputs;
+  std::vector<tool::HlogInput> logs;
+  if (int rc = read_inputs(args, inputs, logs)) return rc;
+  if (inputs.empty()) return fail("no JSON result among the inputs (the .hlog logs come with them)");
+  if (!logs.empty() && args.hlog_file.empty())
+    return fail("histogram logs are merged into --hlog OUT: give it");
+  auto merged = tool::merge_runs(inputs);
+  if (auto* e = std::get_if<std::string>(&merged)) return fail("cannot merge: " + *e);
+  const tool::RunRecord& whole = std::get<tool::RunRecord>(merged);
+  // The logs are merged before anything is printed: a refusal prints nothing else.
+  std::string hlog_text;
+  if (!logs.empty()) {
+    auto merged_logs = tool::merge_hlogs(logs);
+    if (auto* e = std::get_if<std::string>(&merged_logs)) return fail("cannot merge the logs: " + *e);
+    hlog_text = tool::write_hlog(std::get<tool::HlogFile>(merged_logs),
+                                 "ringsock merge of " + std::to_string(logs.size()) + " log(s)");
+  }
+  static LoadArgs load_args;  // holds an Endpoint: not for the stack
+  if (!args_from_record(whole, load_args))
+    return fail("cannot merge: mode '" + whole.config.mode + "' or framing '" +
+                whole.config.framing + "' is unknown to this ringsock");
+  load_args.assertions = args.assertions.empty() ? nullptr : args.assertions.c_str();
+  const LoadStats stats = stats_from_counters(whole.counters);
+  tool::LatencyPair latency;
+  if (const auto* h = whole.histogram("latency")) latency.corrected = *h;
+  if (const auto* h = whole.histogram("latency_uncorrected")) latency.uncorrected = *h;
+  LoadReport report;
+  report.args = &load_args;
+  report.stats = &stats;
+  report.latency = &latency;
+  report.seconds = whole.seconds;
+  report.cpu_seconds = whole.cpu_seconds;
+  report.backend = whole.backend.c_str();
+  report.backend_reason = whole.backend.c_str();
+  printf("ringsock merge: %zu shard(s) of one run\n", inputs.size());
+  print_load_table(report);
+  print_shards(inputs);
+  const std::vector<tool::CheckResult> checks = evaluate_load_checks(report);
+  for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
+  fflush(stdout);
+  if (!args.json_file.empty() && !write_file(args.json_file, merged_json(report, checks, whole, inputs)))
+    return fail("cannot write " + args.json_file + ": " + strerror(errno), 1);
+  if (hlog_text.empty() && !args.hlog_file.empty()) hlog_text = merged_hlog(whole, inputs);
+  if (!args.hlog_file.empty() && !write_file(args.hlog_file, hlog_text))
+    return fail("cannot write " + args.hlog_file + ": " + strerror(errno), 1);
+  return tool::all_passed(checks) ? 0 : kExitAssert;
+}
+
+const char* merge_usage_text() noexcept {
+  return "usage: ringsock merge RESULT... [LOG.hlog...] [--json OUT] [--hlog OUT] [--assert EXPR]\n"
+         "\n"
+         "Adds the JSON results of the shards of one run (ringsock load --shard K/N\n"
+         "--json FILE) exactly: counters summed, histograms added bucket by bucket.\n"
+         "Prints load's table for the whole run and each shard's rate, errors and\n"
+         "start skew.\n"
+         "\n"
+         "  --json OUT     the merged result (load's fields, the shards, the record)\n"
+         "  --hlog OUT     an HdrHistogram log: the shards' logs given as inputs added\n"
+         "                 second by second, or without them the whole-run histograms\n"
+         "  --assert EXPR  judged on the whole run, e.g. 'p99<200us,errors=0'\n"
+         "\n"
+         "exit codes: 0 ok, 1 cannot write an output, 2 bad arguments, unreadable or\n"
+         "            broken results, or results that are not the shards of one run,\n"
+         "            5 failed assertion\n";
+}
+
+}  // namespace ringsock_cli

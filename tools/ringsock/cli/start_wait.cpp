@@ -1,0 +1,49 @@
+#include "start_wait.hpp"
+
+#include <sys/timex.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+namespace ringsock_cli {
+
+namespace {
+
+int64_t read_ns(clockid_t clock) noexcept {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
+StartedAt wait_for_start(int64_t start_at_unix_ns) noexcept {
+  timespec target{time_t(start_at_unix_ns / 1'000'000'000LL), long(start_at_unix_ns % 1'000'000'000LL)};
+  // EINTR (a signal such as SIGWINCH) resumes the same absolute sleep.
+  while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &target, nullptr) == EINTR) {
+  }
+  StartedAt out;
+  out.monotonic_ns = uint64_t(read_ns(CLOCK_MONOTONIC));
+  out.unix_ns = read_ns(CLOCK_REALTIME);
+  out.skew_ns = out.unix_ns - start_at_unix_ns;
+  return out;
+}
+
+std::string clock_source_description() {
+  std::string out = "CLOCK_REALTIME";
+  if (FILE* f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r")) {
+    char name[64] = {};
+    if (fscanf(f, "%63s", name) == 1) out += std::string(", clocksource ") + name;
+    fclose(f);
+  }
+  timex tx{};  // modes 0: read only
+  const int state = adjtimex(&tx);
+  if (state == -1) return out;
+  if (state == TIME_ERROR || (tx.status & STA_UNSYNC) != 0) return out + ", not NTP synchronized";
+  char buf[96];
+  snprintf(buf, sizeof buf, ", NTP synchronized (estimated error %ld us)", long(tx.esterror));
+  return out + buf;
+}
+
+}  // namespace ringsock_cli

@@ -1,0 +1,159 @@
+#include "logic/run_merge.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace ringsock::tool {
+namespace {
+
+std::string shard_name(const MergeInput& in) {
+  return in.label + " (shard " + std::to_string(in.record.shard.index) + "/" +
+         std::to_string(in.record.shard.count) + ")";
+}
+
+template <class T>
+std::string show(const T& v) {
+  if constexpr (std::is_same_v<T, std::string>) return "'" + v + "'";
+  else return std::to_string(v);
+}
+
+// The first RunConfig field that differs between a and b, as a sentence.
+std::string config_difference(const MergeInput& a, const MergeInput& b) {
+  const RunConfig& x = a.record.config;
+  const RunConfig& y = b.record.config;
+  std::string out;
+  auto check = [&](const char* name, const auto& u, const auto& v) {
+    if (out.empty() && !(u == v))
+      out = std::string(name) + " differs: " + show(u) + " in " + shard_name(a) + ", " + show(v) +
+            " in " + shard_name(b);
+  };
+  check("framing", x.framing, y.framing);
+  check("mode", x.mode, y.mode);
+  check("arrival", x.arrival, y.arrival);
+  check("size_min", x.size_min, y.size_min);
+  check("size_max", x.size_max, y.size_max);
+  check("inflight", x.inflight, y.inflight);
+  check("connections (total)", x.connections, y.connections);
+  check("rate (total)", x.rate, y.rate);
+  check("count (total)", x.count, y.count);
+  check("duration_ns", x.duration_ns, y.duration_ns);
+  check("warmup_ns", x.warmup_ns, y.warmup_ns);
+  check("seed", x.seed, y.seed);
+  return out;
+}
+
+std::string layout_difference(const MergeInput& a, const MergeInput& b) {
+  const RunRecord& x = a.record;
+  const RunRecord& y = b.record;
+  for (const auto& [name, value] : x.counters) {
+    (void)value;
+    bool found = false;
+    for (const auto& other : y.counters) found = found || other.first == name;
+    if (!found) return "counter '" + name + "' is in " + shard_name(a) + " but not in " + shard_name(b);
+  }
+  if (x.counters.size() != y.counters.size())
+    return shard_name(b) + " has counters that " + shard_name(a) + " has not";
+  if (x.histograms.size() != y.histograms.size())
+    return "histograms differ: " + std::to_string(x.histograms.size()) + " in " + shard_name(a) +
+           ", " + std::to_string(y.histograms.size()) + " in " + shard_name(b);
+  for (const auto& h : x.histograms) {
+    const Histogram* other = y.histogram(h.name);
+    if (other == nullptr)
+      return "histogram '" + h.name + "' is in " + shard_name(a) + " but not in " + shard_name(b);
+    if (other->highest_trackable() != h.histogram.highest_trackable())
+      return "histogram range of '" + h.name + "' differs: highest trackable " +
+             std::to_string(h.histogram.highest_trackable()) + " in " + shard_name(a) + ", " +
+             std::to_string(other->highest_trackable()) + " in " + shard_name(b);
+  }
+  return {};
+}
+
+std::string check_shards(const std::vector<MergeInput>& inputs) {
+  const MergeInput& first = inputs.front();
+  const std::uint32_t count = first.record.shard.count;
+  std::vector<const MergeInput*> by_index(count, nullptr);
+  for (const MergeInput& in : inputs) {
+    const RunRecord& r = in.record;
+    if (compatibility_version(r.ringsock_version) !=
+        compatibility_version(first.record.ringsock_version))
+      return "ringsock versions differ: " + first.record.ringsock_version + " in " +
+             shard_name(first) + ", " + r.ringsock_version + " in " + shard_name(in);
+    if (r.shard.count != count)
+      return "shard counts differ: " + std::to_string(count) + " in " + shard_name(first) + ", " +
+             std::to_string(r.shard.count) + " in " + shard_name(in);
+    if (by_index[r.shard.index] != nullptr)
+      return "shard " + std::to_string(r.shard.index) + " is given twice: " +
+             by_index[r.shard.index]->label + " and " + in.label;
+    by_index[r.shard.index] = &in;
+    if (std::string e = config_difference(first, in); !e.empty()) return e;
+    if (std::string e = layout_difference(first, in); !e.empty()) return e;
+  }
+  for (std::uint32_t k = 0; k < count; ++k) {
+    if (by_index[k] == nullptr)
+      return "shard " + std::to_string(k) + " of " + std::to_string(count) +
+             " is missing (" + std::to_string(inputs.size()) + " result(s) given)";
+  }
+  return {};
+}
+
+void merge_window(RunRecord& whole, const std::vector<MergeInput>& inputs) {
+  bool known = true;
+  std::int64_t begin = INT64_MAX, end = INT64_MIN;
+  for (const MergeInput& in : inputs) {
+    const RunRecord& r = in.record;
+    known = known && r.started_unix_ns > 0;
+    begin = std::min(begin, r.started_unix_ns);
+    end = std::max(end, r.started_unix_ns + static_cast<std::int64_t>(r.seconds * 1e9));
+    whole.seconds = std::max(whole.seconds, r.seconds);
+  }
+  if (known) {
+    whole.started_unix_ns = begin;
+    whole.seconds = static_cast<double>(end - begin) / 1e9;
+  }
+}
+
+}  // namespace
+
+std::variant<RunRecord, std::string> merge_runs(const std::vector<MergeInput>& inputs) {
+  if (inputs.empty()) return std::string("nothing to merge");
+  if (std::string e = check_shards(inputs); !e.empty()) return e;
+  const RunRecord& first = inputs.front().record;
+  RunRecord whole;
+  whole.ringsock_version = first.ringsock_version;
+  whole.shard = {0, 1};
+  whole.clock_source = first.clock_source;
+  whole.start_at_unix_ns = first.start_at_unix_ns;
+  whole.config = first.config;
+  whole.endpoint = first.endpoint;
+  whole.backend = first.backend;
+  whole.counters = first.counters;
+  for (auto& c : whole.counters) c.second = 0;
+  for (const auto& h : first.histograms)
+    whole.histograms.push_back({h.name, Histogram(h.histogram.highest_trackable())});
+  for (const MergeInput& in : inputs) {
+    const RunRecord& r = in.record;
+    if (r.backend != whole.backend) whole.backend = "mixed";
+    if (r.host != first.host && !whole.host.empty()) whole.host = "several hosts";
+    if (whole.host.empty()) whole.host = r.host;
+    if (r.start_at_unix_ns != whole.start_at_unix_ns) whole.start_at_unix_ns = 0;
+    if (std::llabs(r.start_skew_ns) > std::llabs(whole.start_skew_ns)) whole.start_skew_ns = r.start_skew_ns;
+    whole.threads += r.threads;
+    whole.connections += r.connections;
+    whole.cpu_seconds += r.cpu_seconds;
+    for (auto& [name, value] : whole.counters) {
+      const std::uint64_t add = r.counter(name);
+      if (add > UINT64_MAX - value) return "counter '" + name + "' overflows when added";
+      value += add;
+    }
+    for (auto& h : whole.histograms) {
+      const Histogram& add = *r.histogram(h.name);
+      if (add.count() > UINT64_MAX - h.histogram.count())
+        return "histogram '" + h.name + "' overflows when added";
+      h.histogram.merge(add);
+    }
+  }
+  merge_window(whole, inputs);
+  return whole;
+}
+
+}  // namespace ringsock::tool
