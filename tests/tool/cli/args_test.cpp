@@ -118,7 +118,7 @@ std::string usage_of(Command topic) {
 
 // Like wrk's and tcpkali's: one screen, 80 columns, every option on it.
 TEST(CliArgs, UsageFitsAScreenAndListsEveryOption) {
-  for (Command topic : {Command::help, Command::serve, Command::load, Command::probe}) {
+  for (Command topic : {Command::help, Command::serve, Command::load, Command::merge, Command::probe}) {
     std::string text = usage_of(topic);
     std::istringstream lines(text);
     std::string line;

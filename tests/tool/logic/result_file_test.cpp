@@ -62,6 +62,49 @@ TEST(ResultFile, RoundTripKeepsEverything) {
   }
 }
 
+// Two one-second intervals, each with its counters and a latency histogram.
+RunRecord with_intervals(RunRecord r) {
+  for (int i = 0; i < 2; ++i) {
+    RunInterval interval;
+    interval.start_s = i;
+    interval.length_s = 1;
+    interval.counters = {{"sent", 100u + i}, {"errors.timeout", std::uint64_t(i)}};
+    interval.histograms.push_back({"latency", Histogram()});
+    for (std::uint64_t v = 1; v <= 50; ++v) interval.histograms.back().histogram.record(v * 1000 + i);
+    r.intervals.push_back(std::move(interval));
+  }
+  return r;
+}
+
+TEST(ResultFile, IntervalsRoundTrip) {
+  SKIP_WITHOUT_ZLIB();
+  const RunRecord r = with_intervals(testing::shard_record({0, 1}));
+  const RunRecord back = read_ok(run_record_document(r));
+  ASSERT_EQ(back.intervals.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.intervals[i].start_s, r.intervals[i].start_s);
+    EXPECT_EQ(back.intervals[i].length_s, 1.0);
+    EXPECT_EQ(back.intervals[i].counters, r.intervals[i].counters);
+    const Histogram* h = back.intervals[i].histogram("latency");
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->count(), 50u);
+    EXPECT_EQ(h->max(), r.intervals[i].histogram("latency")->max());
+  }
+}
+
+TEST(ResultFile, IntervalsAreOptionalButMustReadWhenPresent) {
+  SKIP_WITHOUT_ZLIB();
+  EXPECT_TRUE(read_ok(run_record_document(testing::shard_record({0, 1}))).intervals.empty());
+  std::string text = run_record_document(with_intervals(testing::shard_record({0, 1})));
+  std::string backwards = text;
+  replace(backwards, "\"start_s\": 1", "\"start_s\": 0.5");
+  replace(backwards, "\"start_s\": 0,", "\"start_s\": 0.75,");
+  EXPECT_NE(read_error(backwards).find("goes back in time"), std::string::npos) << read_error(backwards);
+  std::string broken = text;
+  replace(broken, "\"intervals\": [", "\"intervals\": [7, ");
+  EXPECT_EQ(read_error(broken), "run.intervals[0] is not an object");
+}
+
 TEST(ResultFile, OtherMembersOfTheDocumentAreIgnored) {
   SKIP_WITHOUT_ZLIB();
   std::string text = run_record_document(testing::shard_record({0, 1}));

@@ -50,6 +50,30 @@ TEST(RunMerge, AddsCountersAndSummarizesTheShards) {
   EXPECT_EQ(whole.config, in[0].record.config);
 }
 
+TEST(RunMerge, AddsTheShardsIntervalsSecondBySecond) {
+  auto in = four_shards();
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    for (std::uint32_t i = 0; i < 2 + (k == 3); ++i) {  // shard 3 ran one second longer
+      RunInterval interval;
+      interval.start_s = i;
+      interval.length_s = 1;
+      interval.counters = {{"sent", 10u * (k + 1)}};
+      interval.histograms.push_back({"latency", Histogram()});
+      interval.histograms.back().histogram.record(1000 * (k + 1));
+      in[k].record.intervals.push_back(std::move(interval));
+    }
+  }
+  const RunRecord whole = merged(merge_runs(in));
+  ASSERT_EQ(whole.intervals.size(), 3u);
+  EXPECT_EQ(whole.intervals[0].counter("sent"), 10u + 20 + 30 + 40);
+  EXPECT_EQ(whole.intervals[2].counter("sent"), 40u);
+  const Histogram* latency = whole.intervals[1].histogram("latency");
+  ASSERT_NE(latency, nullptr);
+  EXPECT_EQ(latency->count(), 4u);
+  EXPECT_EQ(latency->min(), 1000u);
+  EXPECT_EQ(latency->max(), 4000u);
+}
+
 TEST(RunMerge, InputOrderDoesNotMatter) {
   auto in = four_shards();
   std::swap(in[0], in[3]);

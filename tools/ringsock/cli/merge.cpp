@@ -14,6 +14,8 @@
 #include "logic/hlog_merge.hpp"
 #include "logic/json.hpp"
 #include "logic/run_merge.hpp"
+#include "options.hpp"
+#include "usage.hpp"
 
 namespace ringsock_cli {
 
@@ -174,6 +176,10 @@ int parse_merge_args(int argc, const char* const* argv, MergeArgs& out, std::str
       error = "option '" + std::string(name) + "' needs a value";
       return kExitUsage;
     }
+    if (find_option(Command::merge, name) == nullptr) {
+      error = "unknown option '" + std::string(name) + "' for merge (see ringsock merge --help)";
+      return kExitUsage;
+    }
     if (name == "--json") out.json_file = value;
     else if (name == "--hlog") out.hlog_file = value;
     else if (name == "--assert") out.assertions = value;
@@ -205,7 +211,7 @@ int run_merge(int argc, const char* const* argv) {
   std::string error;
   if (parse_merge_args(argc, argv, args, error) != 0) return fail(error);
   if (args.help) {
-    fputs(merge_usage_text(), stdout);
+    print_usage(Command::merge, stdout);
     return 0;
   }
   std::vector<tool::MergeInput> inputs;
@@ -256,22 +262,5 @@ int run_merge(int argc, const char* const* argv) {
   return tool::all_passed(checks) ? 0 : kExitAssert;
 }
 
-const char* merge_usage_text() noexcept {
-  return "usage: ringsock merge RESULT... [LOG.hlog...] [--json OUT] [--hlog OUT] [--assert EXPR]\n"
-         "\n"
-         "Adds the JSON results of the shards of one run (ringsock load --shard K/N\n"
-         "--json FILE) exactly: counters summed, histograms added bucket by bucket.\n"
-         "Prints load's table for the whole run and each shard's rate, errors and\n"
-         "start skew.\n"
-         "\n"
-         "  --json OUT     the merged result (load's fields, the shards, the record)\n"
-         "  --hlog OUT     an HdrHistogram log: the shards' logs given as inputs added\n"
-         "                 second by second, or without them the whole-run histograms\n"
-         "  --assert EXPR  judged on the whole run, e.g. 'p99<200us,errors=0'\n"
-         "\n"
-         "exit codes: 0 ok, 1 cannot write an output, 2 bad arguments, unreadable or\n"
-         "            broken results, or results that are not the shards of one run,\n"
-         "            5 failed assertion\n";
-}
 
 }  // namespace ringsock_cli

@@ -29,7 +29,5 @@ int parse_merge_args(int argc, const char* const* argv, MergeArgs& out, std::str
 /// The whole command; returns the exit code.
 int run_merge(int argc, const char* const* argv);
 
-/// The text of `ringsock merge --help`.
-const char* merge_usage_text() noexcept;
 
 }  // namespace ringsock_cli

@@ -44,15 +44,23 @@ constexpr OptionSpec kLoadOptions[] = {
     {"--help", nullptr, "print this help and exit"},
 };
 
+// merge.cpp parses these (its arguments are files, then options).
+constexpr OptionSpec kMergeOptions[] = {
+    {"--json", "OUT", "the merged result, as load --json writes one"},
+    {"--hlog", "OUT", "HdrHistogram log: the given logs added, or totals"},
+    {"--assert", "CHECKS", "judged on the whole run: 'p99<200us,errors=0'"},
+    {"--help", nullptr, "print this help and exit"},
+};
+
 }  // namespace
 
 std::span<const OptionSpec> options_of(Command command) noexcept {
   switch (command) {
     case Command::serve: return kServeOptions;
     case Command::load: return kLoadOptions;
+    case Command::merge: return kMergeOptions;
     case Command::help:
     case Command::version:
-    case Command::merge:  // parsed by merge.cpp
     case Command::probe: break;
   }
   return {};

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "merge.hpp"
 #include "options.hpp"
 
 namespace ringsock_cli {
@@ -65,6 +64,21 @@ constexpr const char* kLoadEnd =
 constexpr const char* kLoadExample =
     "example: ringsock load tcp://127.0.0.1:9000 --connections 4 --duration 2s\n";
 
+constexpr const char* kMergeHead =
+    "usage: ringsock merge RESULT... [LOG.hlog...] [options]\n"
+    "\n"
+    "Adds the JSON results of the shards of one run (ringsock load --shard K/N\n"
+    "--json FILE) exactly: counters summed, histograms added bucket by bucket.\n"
+    "Prints load's table for the whole run and each shard's rate, errors and\n"
+    "start skew.\n"
+    "\n";
+
+constexpr const char* kMergeEnd =
+    "\n"
+    "exit codes: 0 ok, 1 cannot write an output, 2 bad arguments, unreadable or\n"
+    "            broken results, or results that are not the shards of one run,\n"
+    "            5 failed assertion\n";
+
 constexpr const char* kProbe =
     "usage: ringsock probe\n"
     "\n"
@@ -106,7 +120,9 @@ void print_usage(Command topic, FILE* out) noexcept {
       fputs(kLoadExample, out);
       return;
     case Command::merge:
-      fputs(merge_usage_text(), out);
+      fputs(kMergeHead, out);
+      print_options(Command::merge, out);
+      fputs(kMergeEnd, out);
       return;
     case Command::probe:
       fputs(kProbe, out);

@@ -5,16 +5,38 @@
 
 namespace ringsock::tool {
 
-std::uint64_t RunRecord::counter(std::string_view name) const noexcept {
+namespace {
+
+std::uint64_t counter_in(const std::vector<std::pair<std::string, std::uint64_t>>& counters,
+                         std::string_view name) noexcept {
   for (const auto& [n, v] : counters)
     if (n == name) return v;
   return 0;
 }
 
-const Histogram* RunRecord::histogram(std::string_view name) const noexcept {
+const Histogram* histogram_in(const std::vector<NamedHistogram>& histograms,
+                              std::string_view name) noexcept {
   for (const auto& h : histograms)
     if (h.name == name) return &h.histogram;
   return nullptr;
+}
+
+}  // namespace
+
+std::uint64_t RunRecord::counter(std::string_view name) const noexcept {
+  return counter_in(counters, name);
+}
+
+const Histogram* RunRecord::histogram(std::string_view name) const noexcept {
+  return histogram_in(histograms, name);
+}
+
+std::uint64_t RunInterval::counter(std::string_view name) const noexcept {
+  return counter_in(counters, name);
+}
+
+const Histogram* RunInterval::histogram(std::string_view name) const noexcept {
+  return histogram_in(histograms, name);
 }
 
 std::string compatibility_version(std::string_view version) {
@@ -46,6 +68,17 @@ void write_histogram(JsonWriter& w, const NamedHistogram& n) {
   w.end_object();
 }
 
+void write_counters_and_histograms(JsonWriter& w,
+                                   const std::vector<std::pair<std::string, std::uint64_t>>& counters,
+                                   const std::vector<NamedHistogram>& histograms) {
+  w.key("counters").begin_object();
+  for (const auto& [name, value] : counters) w.field(name, value);
+  w.end_object();
+  w.key("histograms").begin_array();
+  for (const auto& h : histograms) write_histogram(w, h);
+  w.end_array();
+}
+
 }  // namespace
 
 void write_run_record(JsonWriter& w, const RunRecord& r) {
@@ -59,11 +92,13 @@ void write_run_record(JsonWriter& w, const RunRecord& r) {
   write_config(w, r.config);
   w.field("endpoint", r.endpoint).field("backend", r.backend).field("threads", r.threads);
   w.field("connections", r.connections).field("seconds", r.seconds).field("cpu_seconds", r.cpu_seconds);
-  w.key("counters").begin_object();
-  for (const auto& [name, value] : r.counters) w.field(name, value);
-  w.end_object();
-  w.key("histograms").begin_array();
-  for (const auto& h : r.histograms) write_histogram(w, h);
+  write_counters_and_histograms(w, r.counters, r.histograms);
+  w.key("intervals").begin_array();
+  for (const RunInterval& i : r.intervals) {
+    w.begin_object().field("start_s", i.start_s).field("length_s", i.length_s);
+    write_counters_and_histograms(w, i.counters, i.histograms);
+    w.end_object();
+  }
   w.end_array();
   w.end_object();
 }
@@ -150,8 +185,7 @@ std::string read_config(const JsonValue& run, RunConfig& c) {
   return f.error();
 }
 
-std::string read_histogram(const JsonValue& v, std::size_t i, NamedHistogram& out) {
-  const std::string path = "run.histograms[" + std::to_string(i) + "]";
+std::string read_histogram(const JsonValue& v, const std::string& path, NamedHistogram& out) {
   if (!v.is_object()) return path + " is not an object";
   Fields f(v, path);
   std::uint64_t lowest = 0, highest = 0, digits = 0, count = 0, min = 0, max = 0;
@@ -186,25 +220,53 @@ std::string read_histogram(const JsonValue& v, std::size_t i, NamedHistogram& ou
   return {};
 }
 
-std::string read_counters(const JsonValue& run, RunRecord& r) {
-  const JsonValue* o = run.find("counters");
-  if (o == nullptr || !o->is_object()) return "run.counters is missing or not an object";
+// "counters" of `owner` (the run or one of its intervals, named by `path`).
+std::string read_counters(const JsonValue& owner, const std::string& path,
+                          std::vector<std::pair<std::string, std::uint64_t>>& out) {
+  const JsonValue* o = owner.find("counters");
+  if (o == nullptr || !o->is_object()) return path + ".counters is missing or not an object";
   for (const auto& [name, v] : o->members) {
     auto n = v.as_u64();
-    if (!n) return "run.counters." + name + " is not a whole number from 0 to 2^64-1";
-    r.counters.emplace_back(name, *n);
+    if (!n) return path + ".counters." + name + " is not a whole number from 0 to 2^64-1";
+    out.emplace_back(name, *n);
   }
   return {};
 }
 
-std::string read_histograms(const JsonValue& run, RunRecord& r) {
-  const JsonValue* a = run.find("histograms");
-  if (a == nullptr || !a->is_array()) return "run.histograms is missing or not an array";
+std::string read_histograms(const JsonValue& owner, const std::string& path,
+                            std::vector<NamedHistogram>& out) {
+  const JsonValue* a = owner.find("histograms");
+  if (a == nullptr || !a->is_array()) return path + ".histograms is missing or not an array";
   for (std::size_t i = 0; i < a->items.size(); ++i) {
     NamedHistogram h;
-    if (std::string e = read_histogram(a->items[i], i, h); !e.empty()) return e;
-    if (r.histogram(h.name) != nullptr) return "run.histograms: '" + h.name + "' twice";
-    r.histograms.push_back(std::move(h));
+    const std::string item = path + ".histograms[" + std::to_string(i) + "]";
+    if (std::string e = read_histogram(a->items[i], item, h); !e.empty()) return e;
+    if (histogram_in(out, h.name) != nullptr) return path + ".histograms: '" + h.name + "' twice";
+    out.push_back(std::move(h));
+  }
+  return {};
+}
+
+// "intervals": optional (absent in results written before intervals were
+// recorded); present, every interval must read and they must be in time order.
+std::string read_intervals(const JsonValue& run, std::vector<RunInterval>& out) {
+  const JsonValue* a = run.find("intervals");
+  if (a == nullptr) return {};
+  if (!a->is_array()) return "run.intervals is not an array";
+  for (std::size_t i = 0; i < a->items.size(); ++i) {
+    const std::string path = "run.intervals[" + std::to_string(i) + "]";
+    const JsonValue& v = a->items[i];
+    if (!v.is_object()) return path + " is not an object";
+    RunInterval interval;
+    Fields f(v, path);
+    f.real("start_s", interval.start_s);
+    f.real("length_s", interval.length_s);
+    if (!f.ok()) return f.error();
+    if (!out.empty() && interval.start_s < out.back().start_s)
+      return path + ".start_s goes back in time";
+    if (std::string e = read_counters(v, path, interval.counters); !e.empty()) return e;
+    if (std::string e = read_histograms(v, path, interval.histograms); !e.empty()) return e;
+    out.push_back(std::move(interval));
   }
   return {};
 }
@@ -256,8 +318,9 @@ std::variant<RunRecord, std::string> read_run_record(std::string_view json_text)
   RunRecord r;
   if (std::string e = read_identity(*run, r); !e.empty()) return e;
   if (std::string e = read_config(*run, r.config); !e.empty()) return e;
-  if (std::string e = read_counters(*run, r); !e.empty()) return e;
-  if (std::string e = read_histograms(*run, r); !e.empty()) return e;
+  if (std::string e = read_counters(*run, "run", r.counters); !e.empty()) return e;
+  if (std::string e = read_histograms(*run, "run", r.histograms); !e.empty()) return e;
+  if (std::string e = read_intervals(*run, r.intervals); !e.empty()) return e;
   return r;
 }
 

@@ -16,7 +16,10 @@
 //     "histograms": [{"name": "latency", "lowest_discernible": 1,
 //                     "highest_trackable": 3600000000000, "significant_digits": 3,
 //                     "count": ..., "min": ..., "max": ..., "sum": ...,
-//                     "hdr": "HISTF..."}, ...]
+//                     "hdr": "HISTF..."}, ...],
+//     "intervals": [{"start_s": 0, "length_s": 1,
+//                    "counters": {"sent": ..., "errors.timeout": ..., "connections_open": ...},
+//                    "histograms": [{"name": "latency", ...as above...}]}, ...]
 //   }
 //
 // "config" holds the whole run's settings (totals over all shards), which
@@ -59,6 +62,18 @@ struct NamedHistogram {
   Histogram histogram;
 };
 
+// One interval of the run (one second as `load` records them): what the
+// report draws over time. Starts count from the measured window's start.
+struct RunInterval {
+  double start_s = 0;
+  double length_s = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> counters;  // as RunRecord::counters
+  std::vector<NamedHistogram> histograms;                       // as RunRecord::histograms
+
+  std::uint64_t counter(std::string_view name) const noexcept;  // 0 when absent
+  const Histogram* histogram(std::string_view name) const noexcept;
+};
+
 struct RunRecord {
   std::string ringsock_version;     // "0.2.0"
   ShardSpec shard;
@@ -78,6 +93,9 @@ struct RunRecord {
   // every shard. Errors by kind are "errors.<kind>".
   std::vector<std::pair<std::string, std::uint64_t>> counters;
   std::vector<NamedHistogram> histograms;
+  // Per-interval counters and histograms, in time order; empty when the
+  // result has none (an older writer): optional on read.
+  std::vector<RunInterval> intervals;
 
   std::uint64_t counter(std::string_view name) const noexcept;  // 0 when absent
   const Histogram* histogram(std::string_view name) const noexcept;

@@ -112,6 +112,37 @@ void merge_window(RunRecord& whole, const std::vector<MergeInput>& inputs) {
   }
 }
 
+// Adds the shards' intervals by position: interval i of every shard is
+// second i of the common start (--start-at), so they cover the same time.
+// A shard that has fewer intervals adds nothing to the later ones.
+void merge_intervals(RunRecord& whole, const std::vector<MergeInput>& inputs) {
+  for (const MergeInput& in : inputs) {
+    const std::vector<RunInterval>& from = in.record.intervals;
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      if (i == whole.intervals.size()) {
+        RunInterval fresh;
+        fresh.start_s = from[i].start_s;
+        fresh.length_s = from[i].length_s;
+        whole.intervals.push_back(std::move(fresh));
+      }
+      RunInterval& into = whole.intervals[i];
+      into.length_s = std::max(into.length_s, from[i].length_s);
+      for (const auto& [name, value] : from[i].counters) {
+        auto at = std::find_if(into.counters.begin(), into.counters.end(),
+                               [&](const auto& c) { return c.first == name; });
+        if (at == into.counters.end()) into.counters.emplace_back(name, value);
+        else at->second += value;  // per-second counts: no overflow within 2^64
+      }
+      for (const NamedHistogram& h : from[i].histograms) {
+        auto at = std::find_if(into.histograms.begin(), into.histograms.end(),
+                               [&](const NamedHistogram& n) { return n.name == h.name; });
+        if (at == into.histograms.end()) into.histograms.push_back(h);
+        else at->histogram.merge(h.histogram);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::variant<RunRecord, std::string> merge_runs(const std::vector<MergeInput>& inputs) {
@@ -153,6 +184,7 @@ std::variant<RunRecord, std::string> merge_runs(const std::vector<MergeInput>& i
     }
   }
   merge_window(whole, inputs);
+  merge_intervals(whole, inputs);
   return whole;
 }
 
