@@ -336,6 +336,25 @@ bool is_socket_file(const std::string& path) {
   return lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);
 }
 
+// Waits (bounded) until nothing accepts on the UNIX socket at `path`: a
+// killed io_uring server's ring is torn down by the kernel after the process
+// has been reaped, and its socket lives until then. False if it never goes.
+bool wait_until_refused(const std::string& path, int type) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  for (int attempt = 0; attempt < 500; ++attempt) {  // 500 x 10 ms
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return false;
+    int rc = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    int error = rc == 0 ? 0 : errno;
+    close(fd);
+    if (error == ECONNREFUSED) return true;
+    usleep(10'000);
+  }
+  return false;
+}
+
 // A server killed with SIGKILL leaves its socket file: binding it again says
 // what to do, and --unlink-stale replaces it.
 TEST_P(ServeE2E, AStaleUnixSocketFileIsReplacedWithUnlinkStale) {
@@ -349,6 +368,7 @@ TEST_P(ServeE2E, AStaleUnixSocketFileIsReplacedWithUnlinkStale) {
       killed.stop(SIGKILL, kStopMs);
     }
     ASSERT_TRUE(is_socket_file(path));
+    ASSERT_TRUE(wait_until_refused(path, transport == "unix" ? SOCK_STREAM : SOCK_DGRAM));
     std::string err;
     EXPECT_EQ(cli_test::run({"serve", "--backend", GetParam(), url}, nullptr, &err), 1);
     EXPECT_NE(err.find(strerror(EADDRINUSE)), std::string::npos) << err;
