@@ -78,11 +78,11 @@ for deb in "${debs[@]}"; do
 done
 depends() { dpkg-deb -f "$work"/packages/"$1"_*.deb Depends; }
 if [[ "$(cache RINGSOCK_WITH_URING)" == ON ]]; then
-  depends libringsock0 | grep -q 'liburing2' || fail "libringsock0 does not depend on liburing2"
-  depends ringsock | grep -q 'liburing2' || fail "ringsock does not depend on liburing2"
+  grep -qF 'liburing2' <<<"$(depends libringsock0)" || fail "libringsock0 does not depend on liburing2"
+  grep -qF 'liburing2' <<<"$(depends ringsock)" || fail "ringsock does not depend on liburing2"
 fi
-depends libringsock0 | grep -q 'libc6' || fail "libringsock0 does not depend on libc6"
-depends libringsock-dev | grep -q 'libringsock0 (= ' || fail "libringsock-dev does not depend on libringsock0"
+grep -qF 'libc6' <<<"$(depends libringsock0)" || fail "libringsock0 does not depend on libc6"
+grep -qF 'libringsock0 (= ' <<<"$(depends libringsock-dev)" || fail "libringsock-dev does not depend on libringsock0"
 
 step "apt-get install ./*.deb"
 (cd "$work/packages" && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -80,7 +80,7 @@ extra="$(grep -vxF -f <(printf '%s\n' "${expected[@]}") "$work/files" |
   fail "libringsock.so does not point at libringsock.so.$major"
 [[ "$(readlink "$prefix/$libdir/libringsock.so.$major")" == "libringsock.so.$version" ]] ||
   fail "libringsock.so.$major does not point at libringsock.so.$version"
-readelf -d "$prefix/$libdir/libringsock.so.$version" | grep -q "SONAME.*\[libringsock.so.$major\]" ||
+grep -q "SONAME.*\[libringsock.so.$major\]" <<<"$(readelf -d "$prefix/$libdir/libringsock.so.$version")" ||
   fail "SONAME is not libringsock.so.$major"
 echo "ok: the C ABI's files, SONAME libringsock.so.$major"
 
@@ -97,10 +97,14 @@ verify() {
     if grep -q 'libringsock' <<<"$needed"; then fail "$exe needs libringsock.so: not static"; fi
   fi
   if [[ -z "$sanitize" ]]; then
-    if ldd "$exe" | grep -q 'libstdc++'; then fail "$exe loads libstdc++ (ldd)"; fi
+    # ldd's output is read whole first: `ldd | grep -q` under pipefail fails
+    # when grep stops reading early and ldd dies of SIGPIPE.
+    local loaded
+    loaded=$(ldd "$exe")
+    if grep -q 'libstdc++' <<<"$loaded"; then fail "$exe loads libstdc++ (ldd)"; fi
     if [[ "$kind" == shared ]]; then
-      ldd "$exe" | grep -q "libringsock.so.$major => $prefix/" ||
-        fail "$exe does not load libringsock from $prefix: $(ldd "$exe" | grep ringsock)"
+      grep -q "libringsock.so.$major => $prefix/" <<<"$loaded" ||
+        fail "$exe does not load libringsock from $prefix: $(grep ringsock <<<"$loaded")"
     fi
   fi
   output="$("$exe")" || fail "$exe exited with $?: $output"
