@@ -169,7 +169,9 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
   void* data = (how & 4) ? nullptr : w.buffers[index];
   // Lengths within the buffer, or above INT32_MAX (refused before any use).
   uint32_t raw_length = in.take<uint32_t>();
-  size_t length = (how & 8) ? size_t(INT32_MAX) + 1 + raw_length : raw_length % (kBufferBytes + 1);
+  // (% 1024 keeps the sum from wrapping where size_t has 32 bits.)
+  size_t length = (how & 8) ? size_t(INT32_MAX) + 1 + raw_length % 1024
+                            : raw_length % (kBufferBytes + 1);
   rsk_endpoint* peer = (how & 16) ? nullptr : &w.endpoints[(how >> 5) % kEndpoints];
   auto* user = reinterpret_cast<void*>(uintptr_t(in.take<uint16_t>()));  // never dereferenced
   uint64_t number = in.take<uint64_t>();
