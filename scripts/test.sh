@@ -118,7 +118,10 @@ if [[ "${RINGSOCK_SKIP_ASAN:-0}" != "1" ]]; then
 fi
 if [[ "${RINGSOCK_SKIP_FUZZ:-0}" != "1" ]]; then
   fuzz_line="$(grep -E '^fuzz summary:' build-fuzz/fuzz-output.log 2>/dev/null | tail -n1 || true)"
-  echo "test summary (fuzz):       ${fuzz_line:+${fuzz_line#fuzz summary: }}${fuzz_line:-FAIL (no summary: the build failed?)}"
+  if [[ -z "$fuzz_line" ]]; then
+    fuzz_line="fuzz summary: FAIL (no summary: the build failed?)"
+  fi
+  echo "test summary (fuzz):       ${fuzz_line#fuzz summary: }"
 fi
 if [[ "${RINGSOCK_SKIP_TSAN:-0}" != "1" ]]; then
   echo "test summary (TSan):       $(summary build-tsan)"
