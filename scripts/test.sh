@@ -2,10 +2,13 @@
 # README command 2: install what is missing (scripts/deps.sh, and chromium for
 # the report's browser test: scripts/browser-deps.sh), build everything with warnings as
 # errors into build-test/ and run every test suite, then the same under
-# ASan+UBSan in build-asan/ (RINGSOCK_SKIP_ASAN=1 skips that pass), then -
-# with CI=true or RINGSOCK_CROSS=1 - the cross builds of scripts/cross.sh
-# under qemu-user. Exits non-zero on any build or test failure. With CI=true
-# it ends with one summary line for the log.
+# ASan+UBSan in build-asan/ (RINGSOCK_SKIP_ASAN=1 skips that pass), then the
+# libFuzzer harnesses for a bounded time each (scripts/fuzz.sh, build-fuzz/;
+# RINGSOCK_SKIP_FUZZ=1 skips it), then the tests that run threads under TSan
+# (build-tsan/, ctest -L threads; RINGSOCK_SKIP_TSAN=1 skips it), then - with
+# CI=true or RINGSOCK_CROSS=1 - the cross builds of scripts/cross.sh under
+# qemu-user. Exits non-zero on any build or test failure. With CI=true it ends
+# with one summary line for the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +45,44 @@ if [[ "${RINGSOCK_SKIP_ASAN:-0}" != "1" ]]; then
   run_suite build-asan -DRINGSOCK_SANITIZE=address -DRINGSOCK_BUILD_BENCH=OFF
   asan_status=$?
 fi
+# Fuzzing: every harness of tests/fuzz from its committed corpus, under
+# ASan+UBSan, ~20 s each (RINGSOCK_FUZZ_SECONDS); a crash fails the run and
+# names the input.
+fuzz_status=0
+if [[ "${RINGSOCK_SKIP_FUZZ:-0}" != "1" ]]; then
+  mkdir -p build-fuzz
+  bash scripts/fuzz.sh 2>&1 | tee build-fuzz/fuzz-output.log
+  fuzz_status=${PIPESTATUS[0]}
+fi
+# TSan: the tests labelled "threads" (wake from other threads, serve and load
+# with --threads, peers on threads), built with -fsanitize=thread. Its
+# runtime needs the address layout it was built for, which newer kernels
+# randomise beyond (vm.mmap_rnd_bits > 28): ASLR is turned off for the run
+# with setarch -R where that is allowed.
+run_tsan() {
+  local dir=build-tsan
+  cmake -S . -B "$dir" -G Ninja -DRINGSOCK_WERROR=ON -DRINGSOCK_BUILD_TESTS=ON \
+    -DRINGSOCK_BUILD_TOOLS=ON -DRINGSOCK_SANITIZE=thread -DRINGSOCK_BUILD_BENCH=OFF || return $?
+  ninja -C "$dir" -j "$jobs" threads_tests || return $?
+  local no_aslr=()
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    no_aslr=(setarch "$(uname -m)" -R)
+  else
+    echo "test: setarch -R not allowed here; TSan may fail if vm.mmap_rnd_bits > 28"
+  fi
+  # tests/tsan.supp, if one is ever needed, says why each entry is there.
+  local options="second_deadlock_stack=1"
+  [[ -f tests/tsan.supp ]] && options+=" suppressions=$PWD/tests/tsan.supp"
+  TSAN_OPTIONS="$options" "${no_aslr[@]}" \
+    ctest --test-dir "$dir" -L threads --output-on-failure --no-tests=error -j2 2>&1 |
+    tee "$dir/ctest-output.log"
+  return "${PIPESTATUS[0]}"
+}
+tsan_status=0
+if [[ "${RINGSOCK_SKIP_TSAN:-0}" != "1" ]]; then
+  run_tsan
+  tsan_status=$?
+fi
 # The cross targets (CI, or RINGSOCK_CROSS=1): aarch64 and armhf run the
 # whole suite under qemu-user (where io_uring is missing, so the epoll
 # fallback is what runs), riscv64 builds epoll-only and runs it too. A target
@@ -77,17 +118,28 @@ echo "test summary (plain):      $(summary build-test)"
 if [[ "${RINGSOCK_SKIP_ASAN:-0}" != "1" ]]; then
   echo "test summary (ASan+UBSan): $(summary build-asan)"
 fi
+if [[ "${RINGSOCK_SKIP_FUZZ:-0}" != "1" ]]; then
+  fuzz_line="$(grep -E '^fuzz summary:' build-fuzz/fuzz-output.log 2>/dev/null | tail -n1 || true)"
+  if [[ -z "$fuzz_line" ]]; then
+    fuzz_line="fuzz summary: FAIL (no summary: the build failed?)"
+  fi
+  echo "test summary (fuzz):       ${fuzz_line#fuzz summary: }"
+fi
+if [[ "${RINGSOCK_SKIP_TSAN:-0}" != "1" ]]; then
+  echo "test summary (TSan):       $(summary build-tsan)"
+fi
 if [[ -n "$cross_summary" ]]; then
   echo "test summary (cross):     ${cross_summary# }"
 fi
 if [[ "$ci" == "true" ]]; then
   result="PASS"
-  if [[ $status -ne 0 || $asan_status -ne 0 || $cross_status -ne 0 ]]; then
+  if [[ $status -ne 0 || $asan_status -ne 0 || $fuzz_status -ne 0 || $tsan_status -ne 0 ||
+        $cross_status -ne 0 ]]; then
     result="FAIL"
   fi
-  echo "ctest summary: ${result} (plain exit ${status}, ASan+UBSan exit ${asan_status}, cross exit ${cross_status})"
+  echo "ctest summary: ${result} (plain exit ${status}, ASan+UBSan exit ${asan_status}, fuzz exit ${fuzz_status}, TSan exit ${tsan_status}, cross exit ${cross_status})"
 fi
-for code in "$status" "$asan_status" "$cross_status"; do
+for code in "$status" "$asan_status" "$fuzz_status" "$tsan_status" "$cross_status"; do
   if [[ $code -ne 0 ]]; then
     exit "$code"
   fi

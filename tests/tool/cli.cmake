@@ -32,7 +32,17 @@ if(CMAKE_CROSSCOMPILING_EMULATOR)
   target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_EMULATOR="${ringsock_emulator}")
 endif()
 add_dependencies(tool_cli_e2e_tests ringsock)
-gtest_discover_tests(tool_cli_e2e_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+# Labelled "tool-threads" (one label: gtest_discover_tests cannot pass a list),
+# which both `ctest -L tool` and the TSan pass's `ctest -L threads` select
+# (-L is a regular expression): `serve --threads`, `load --threads`, and the
+# tests whose own peer runs on threads. Not LoadIdle: its peer's threads are
+# the test's own, and its 300 ms run assumes connects far faster than TSan's.
+set(tool_threaded_tests "*ServeE2E.ManyClientsAndThreads/*:*LoadModes.ThreadsShareTheConnectionsAndTheCount/*:LoadVerification.*:LoadThroughput.*:LoadSource.*")
+gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "-${tool_threaded_tests}"
+                     PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "${tool_threaded_tests}"
+                     PROPERTIES TIMEOUT 60 LABELS tool-threads DISCOVERY_TIMEOUT 60)
+add_dependencies(threads_tests tool_cli_e2e_tests)
 
 # The option tables (what the parser accepts) against `ringsock SUBCOMMAND
 # --help`, ringsock(1) and docs/command.md, ringsock.h against ringsock(3), and
