@@ -76,7 +76,8 @@ struct Conn {
   std::unique_ptr<ReplyStream> replies;           // streams
   std::unique_ptr<tool::DatagramTracker> tracker;  // datagrams
   std::unique_ptr<tool::ReplyAssembler> assembler;  // custom requests on streams
-  bool reopen = false;          // --timeout ended it: open again once closed
+  bool reopen = false;          // --timeout or the server ended it: open again once closed
+  bool replied_since_open = false;  // custom: a reply came on this connection
   tool::Rng rng;
   std::unique_ptr<tool::Pacer> pacer;
   uint64_t next_sequence = 0;
@@ -456,6 +457,7 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
   c.last_reply_ns = now;
   --c.outstanding;
   --r.outstanding;
+  c.replied_since_open = true;
   bool ok = r.checker.empty() || r.checker.check(reply.data(), reply.size(), http_status);
   if (!ok) {
     count_failure(r, tool::Verdict::payload_mismatch);
@@ -503,6 +505,16 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   Runner& r = *c.runner;
   if (!c.active || !c.ready) return;
   if (done.result < 0) return fail_conn(c, done.result);
+  if (done.result == 0 && r.stream && r.custom != nullptr && c.replied_since_open &&
+      !r.is(LoadMode::churn)) {
+    // A service may end a kept-alive connection after so many requests
+    // (nginx after 1000): what was unanswered is lost, and the slot goes on
+    // with a new connection. One that closes before any reply is an error.
+    if (c.outstanding > 0) record_error(r, kClosedByServer);
+    r.stats.errors[kLoadClosed] += c.outstanding > 1 ? c.outstanding - 1 : 0;
+    c.reopen = !r.sending_done;
+    return close_conn(c, r.sending_done);
+  }
   if (done.result == 0 && r.stream) {
     bool lost = c.outstanding > 0 || !r.sending_done;
     if (lost) record_error(r, kClosedByServer);
@@ -594,6 +606,7 @@ void open_conn(Conn& c) {
   if (c.replies) c.replies->reset();
   if (c.assembler) c.assembler->reset();
   c.reopen = false;
+  c.replied_since_open = false;
   if (c.tracker) *c.tracker = tool::DatagramTracker{};
   int fd = open_client_socket(r.args, r.endpoint_of(c), c.id);
   if (fd < 0) return fail_conn(c, fd);
