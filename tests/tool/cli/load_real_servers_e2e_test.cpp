@@ -64,6 +64,17 @@ TEST_P(LoadRealServers, RedisPingPipelined) {
             0)
       << out << err;
   EXPECT_EQ(verified(out), 2000u) << out;
+  // The JSON result records the request, its framing and its checks, as typed.
+  cli_test::TempDir dir;
+  const std::string json = dir.path + "/r.json";
+  ASSERT_EQ(load(redis->url(), {"--request", "PING\\r\\n", "--reply", "resp", "--expect",
+                                "+PONG\\r\\n", "--count", "10", "--json", json}),
+            0)
+      << err;
+  const std::string text = cli_test::read_file(json);
+  EXPECT_NE(text.find(R"("PING\\r\\n")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("framing": "resp")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("--expect \"+PONG\\r\\n\"")"), std::string::npos) << text;
   EXPECT_EQ(load(redis->url(), {"--request", "PING\\r\\n", "--reply", "resp", "--expect",
                                 "+PANG\\r\\n", "--inflight", "16", "--count", "100"}),
             kVerifyFailure)
@@ -116,6 +127,8 @@ TEST_P(LoadRealServers, NginxKeepAliveInEveryMode) {
       {"--count", "500", "--connections", "2", "--inflight", "4"},
       {"--mode", "rate", "--rate", "2000", "--duration", "500ms", "--connections", "2"},
       {"--mode", "churn", "--count", "100", "--connections", "2"},
+      // nginx ends a kept-alive connection after 1000 requests: load opens another.
+      {"--count", "1200"},
   };
   for (const auto& mode : modes) {
     std::vector<std::string> args{"--request", get, "--reply", "http", "--expect-status", "200",
@@ -156,6 +169,21 @@ TEST_P(LoadRealServers, DnsmasqQueryFromAFile) {
             kVerifyFailure)
       << out << err;
   EXPECT_NE(err.find("\\x124"), std::string::npos) << err;  // 0x34 is '4'
+}
+
+// --timeout against a server that never answers: each request times out, its
+// connection is opened again, and the run goes on to its end (several
+// timeouts in 1 s, where without --timeout there would be one wait).
+TEST_P(LoadRealServers, TimeoutEndsTheConnectionAndTheRunGoesOn) {
+  cli_test::Server sink("tcp://127.0.0.1:0", "sink", GetParam());
+  ASSERT_FALSE(sink.url().empty());
+  EXPECT_EQ(load(sink.url(), {"--request", "x", "--reply-bytes", "1", "--timeout", "200ms",
+                              "--duration", "1s"}),
+            6)
+      << out << err;
+  auto at = out.find("timeout ");
+  ASSERT_NE(at, std::string::npos) << out;
+  EXPECT_GE(std::stoi(out.substr(at + 8)), 2) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LoadRealServers, ::testing::Values("uring", "epoll"),
