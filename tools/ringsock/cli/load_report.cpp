@@ -97,8 +97,16 @@ void print_errors(const LoadStats& s) {
 void print_verification(const LoadReport& r) {
   const LoadStats& s = *r.stats;
   printf("  %-14s %llu failure(s)", "verification", (unsigned long long)s.verify_failures);
-  for (int v = 1; v < kVerdicts; ++v) {
-    if (s.verdicts[v] != 0) printf(" %s %llu", verdict_name(v), (unsigned long long)s.verdicts[v]);
+  if (r.custom != nullptr) {
+    // The user's checks, and replies that could not be framed.
+    const uint64_t unframed = s.verdicts[int(tool::Verdict::wrong_length)];
+    const uint64_t checks = s.verdicts[int(tool::Verdict::payload_mismatch)];
+    if (checks != 0) printf(" failed check %llu", (unsigned long long)checks);
+    if (unframed != 0) printf(" unframable %llu", (unsigned long long)unframed);
+  } else {
+    for (int v = 1; v < kVerdicts; ++v) {
+      if (s.verdicts[v] != 0) printf(" %s %llu", verdict_name(v), (unsigned long long)s.verdicts[v]);
+    }
   }
   printf("\n");
   if (!r.args->endpoint.is_stream()) {
