@@ -11,8 +11,8 @@ Against the same server, with the same connections and pipelining:
   custom  ringsock serve (echo), 64 bytes: ringsock's own messages (--size 64)
           against a 64-byte --request with --reply-bytes 64
 Each pair runs --rounds times, alternating; the table gives medians of
-requests/s, client CPU (user + system, from wait4) per request in us, and
-for sockperf the round-trip p50. The server is pinned to CPU 0, every client
+requests/s, client CPU (user + system of the reaped client) per request in
+us, and the round-trip p50 (sockperf's half round trip doubled). The server is pinned to CPU 0, every client
 to CPU 1 (taskset), when the machine has two CPUs or more.
 
   python3 bench/compare_clients.py --ringsock build/tools/ringsock/ringsock
@@ -151,7 +151,8 @@ def sockperf_pingpong(a, cpu, port):
     if not total or not p50:
         raise procs.ChildError("sockperf: " + out[-300:])
     received = int(total.group(4))
-    return received / float(total.group(1)), received, float(p50.group(1))
+    # sockperf prints half the round trip; ringsock load's p50 is a whole one.
+    return received / float(total.group(1)), received, 2 * float(p50.group(1))
 
 
 def measure(meter, fn, *args):
