@@ -203,6 +203,9 @@ TEST(LoadRequestsBadInput, ExitTwoWithASentence) {
       {{"--request", "x", "--reply-length", "3xx"}, "length"},
       {{"--request", "x{nope}", "--reply", "resp"}, "{nope}"},
       {{"--request", "x"}, "where a reply ends"},
+      {{"--request", "x", "--reply-bytes", "5000000"}, "larger than the largest reply"},
+      {{"--reply", "resp"}, "--request"},
+      {{"--request", "x", "--reply", "resp", "--sockperf"}, "--sockperf"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args{url, "--count", "1"};
