@@ -2,16 +2,16 @@
 # Installs what the side-by-side comparison (bench/compare.sh) needs beyond the
 # build and test dependencies, and only what is missing: iperf3 (W5's
 # reference line), taskset (util-linux; pins server and client to their
-# cores) and perf (linux-perf; bench/experiments/wakeups/wakeups.py counts
-# tracepoints with it).
+# cores), perf (linux-perf; bench/experiments/wakeups/wakeups.py counts
+# tracepoints with it) and wrk (bench/compare_clients.py runs it against nginx).
 # The build and test dependencies, sockperf and the peers' libraries among
 # them, come from scripts/deps.sh, which runs first. When everything is
 # there, apt is not touched at all (no root, no network needed). Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(iperf3 util-linux linux-perf)
-commands=(iperf3 taskset perf)
+packages=(iperf3 util-linux linux-perf wrk)
+commands=(iperf3 taskset perf wrk)
 
 log() { printf 'bench-deps: %s\n' "$*"; }
 # shellcheck source=scripts/apt_common.sh

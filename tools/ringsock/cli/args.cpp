@@ -381,6 +381,23 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
     load.nodelay = true;
   } else if (name == "--sockperf") {
     load.sockperf = true;
+  } else if (name == "--ipv4" || name == "--ipv6") {
+    IpFamily family = name == "--ipv4" ? IpFamily::ipv4 : IpFamily::ipv6;
+    if (load.family != IpFamily::any && load.family != family) {
+      return errors.fail("--ipv4 and --ipv6 exclude each other%.*s", "");
+    }
+    load.family = family;
+  } else if (name == "--timeout") {
+    if (!parse_duration(value, load.timeout_ns) || load.timeout_ns == 0) {
+      return errors.fail("bad value '%.*s' for --timeout: expected e.g. 1s, 200ms", value);
+    }
+  } else if (name.starts_with("--request") || name.starts_with("--reply") ||
+             name.starts_with("--expect")) {
+    // Compiled by run_load before the load: kept as typed, in order.
+    if (load.request_option_count == kMaxRequestOptions) {
+      return errors.fail("too many request, reply and expect options at '%.*s' (at most 64)", name);
+    }
+    load.request_options[load.request_option_count++] = {name, value};
   } else {
     return errors.fail("option '%.*s' is in the table but not handled", name);
   }
@@ -459,6 +476,29 @@ int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   return check_source(load, errors);
 }
 
+// tcp://NAME:PORT or udp://NAME:PORT whose NAME is not an address: resolved
+// later (resolve.hpp), so only the transport is set now.
+bool names_a_host(string_view url, ringsock::Endpoint& out) noexcept {
+  ringsock::Transport transport;
+  if (url.starts_with("tcp://")) transport = ringsock::Transport::tcp;
+  else if (url.starts_with("udp://")) transport = ringsock::Transport::udp;
+  else return false;
+  string_view rest = url.substr(6);
+  size_t colon = rest.rfind(':');
+  if (colon == 0 || colon == string_view::npos || rest.front() == '[') return false;
+  uint32_t port = 0;
+  if (!parse_u32(rest.substr(colon + 1), port) || port == 0 || port > 65535) return false;
+  for (char c : rest.substr(0, colon)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  out = ringsock::Endpoint{};
+  out.transport = transport;
+  out.storage.ss_family = AF_INET;  // a placeholder until resolved
+  return true;
+}
+
 // Sets `help` and stops at --help (the rest is not checked).
 int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
                Errors& errors) noexcept {
@@ -467,10 +507,12 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
     string_view arg = argv[i];
     if (!is_option(arg)) {
       if (have_endpoint) return errors.fail("load takes one ENDPOINT, got also '%.*s'", arg);
+      load.endpoint_url = argv[i];
       ringsock::ParseResult parsed = ringsock::parse_endpoint(arg, load.endpoint);
-      if (parsed.error != 0) {
+      if (parsed.error != 0 && !names_a_host(arg, load.endpoint)) {
         return errors.fail("bad endpoint '%.*s': %.*s", arg, string_view(parsed.message));
       }
+      load.resolve = parsed.error != 0;
       have_endpoint = true;
       continue;
     }

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "ringsock/endpoint.hpp"
 #include "ringsock/loop.hpp"
@@ -66,9 +67,27 @@ struct SourceRange {
   uint32_t ports() const noexcept { return port_low == 0 ? 0 : uint32_t(port_high - port_low) + 1; }
 };
 
+/// --request, --reply-*, --expect-* as typed, in order: load_requests.hpp
+/// compiles them before the load (that allocates; parsing does not).
+struct TypedRequestOption {
+  std::string_view name;
+  std::string_view value;
+};
+inline constexpr uint32_t kMaxRequestOptions = 64;
+enum class IpFamily : uint8_t { any, ipv4, ipv6 };
+
 /// `ringsock load ENDPOINT [options]`; always bounded (duration or count).
 struct LoadArgs {
   ringsock::Endpoint endpoint;
+  /// The ENDPOINT as typed. A tcp:// or udp:// URL with a host name is
+  /// resolved by run_load (resolve.hpp); until then `endpoint` holds only
+  /// its transport and `resolve` is set.
+  const char* endpoint_url = nullptr;
+  bool resolve = false;
+  IpFamily family = IpFamily::any;   ///< --ipv4 / --ipv6
+  uint64_t timeout_ns = 0;           ///< --timeout: a reply later than this is a timeout; 0 = none
+  TypedRequestOption request_options[kMaxRequestOptions];
+  uint32_t request_option_count = 0;
   LoadMode mode = LoadMode::pingpong;
   uint32_t connections = 1;
   uint32_t inflight = 1;             ///< messages in flight per connection

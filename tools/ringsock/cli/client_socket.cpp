@@ -74,7 +74,10 @@ int bind_source(int fd, const LoadArgs& args, uint32_t index) noexcept {
 }  // namespace
 
 int open_client_socket(const LoadArgs& args, uint32_t index) noexcept {
-  const ringsock::Endpoint& ep = args.endpoint;
+  return open_client_socket(args, args.endpoint, index);
+}
+
+int open_client_socket(const LoadArgs& args, const ringsock::Endpoint& ep, uint32_t index) noexcept {
   // The engine's socket (non-blocking, close-on-exec; a unix-dgram one
   // auto-bound so that replies come back), then what must precede bind/connect.
   int fd = ringsock::open_socket(ep);

@@ -16,5 +16,8 @@ bool source_for(const SourceRange& source, uint32_t index, ringsock::Endpoint& o
 
 /// A non-blocking socket for connection `index`; returns the fd or -errno.
 int open_client_socket(const LoadArgs& args, uint32_t index) noexcept;
+/// The same for one of several endpoints a host name resolved to.
+int open_client_socket(const LoadArgs& args, const ringsock::Endpoint& endpoint,
+                       uint32_t index) noexcept;
 
 }  // namespace ringsock_cli

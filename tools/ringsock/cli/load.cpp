@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "load_runner.hpp"
+#include "resolve.hpp"
 #include "logic/assertion.hpp"
 #include "serve.hpp"
 
@@ -81,6 +82,59 @@ void run_threads(std::vector<ThreadPlan>& plans,
   }
   for (auto& thread : threads) thread.join();
   if (tty && monotonic_ns() >= start + 1'000'000'000ULL) fputs("\n", stderr);
+}
+
+// The largest reply a custom request's reply may be: what one connection's
+// assembler holds on a stream (taken when it opens, touched as replies
+// need it), a whole datagram otherwise.
+constexpr size_t kMaxStreamReply = size_t(1) << 20;
+constexpr size_t kMaxDatagramReply = 65536;
+
+// --request, --reply-*, --expect-* compiled, before anything starts.
+int compile_custom(const LoadArgs& args, bool stream, CustomRequests& out) {
+  RequestOptions options;
+  for (uint32_t i = 0; i < args.request_option_count; ++i) {
+    const TypedRequestOption& o = args.request_options[i];
+    TypedOption typed{o.name, o.value};
+    if (o.name.starts_with("--request")) options.requests.push_back(typed);
+    else if (o.name.starts_with("--reply")) options.framing.push_back(typed);
+    else options.checks.push_back(typed);
+  }
+  std::string error;
+  const bool replies = args.mode != LoadMode::throughput;
+  if (!compile_requests(options, stream, replies, stream ? kMaxStreamReply : kMaxDatagramReply, out,
+                        error)) {
+    fprintf(stderr, "ringsock: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  if (args.sockperf) {
+    fprintf(stderr, "ringsock: --sockperf frames ringsock's own messages, not --request's\n");
+    return kExitUsage;
+  }
+  if (!stream && out.requests.max_size() > kMaxDatagram) {
+    fprintf(stderr, "ringsock: a --request of up to %zu bytes does not fit in one datagram (at "
+                    "most %u)\n", out.requests.max_size(), kMaxDatagram);
+    return kExitUsage;
+  }
+  return 0;
+}
+
+// The ENDPOINT's addresses: one unless a host name gave several.
+int resolve(const LoadArgs& args, std::vector<ringsock::Endpoint>& out) {
+  if (!args.resolve) {
+    out.push_back(args.endpoint);
+    return 0;
+  }
+  AddressFamily family = args.family == IpFamily::ipv4   ? AddressFamily::ipv4
+                         : args.family == IpFamily::ipv6 ? AddressFamily::ipv6
+                                                         : AddressFamily::any;
+  Resolved resolved = resolve_endpoints(args.endpoint_url, family);
+  if (resolved.status == ResolveStatus::ok) {
+    out = std::move(resolved.endpoints);
+    return 0;
+  }
+  fprintf(stderr, "ringsock load: %s\n", resolved.error.c_str());
+  return resolved.status == ResolveStatus::bad_url ? kExitUsage : kExitConnect;
 }
 
 std::vector<ThreadPlan> make_plans(const LoadArgs& args) {
@@ -184,7 +238,16 @@ int check_before_start(const LoadArgs& args) {
 
 }  // namespace
 
-int run_load(const LoadArgs& args) {
+int run_load(const LoadArgs& typed) {
+  CustomRequests custom;
+  const bool has_custom = typed.request_option_count != 0;
+  if (has_custom) {
+    if (int rc = compile_custom(typed, typed.endpoint.is_stream(), custom); rc != 0) return rc;
+  }
+  std::vector<ringsock::Endpoint> endpoints;
+  if (int rc = resolve(typed, endpoints); rc != 0) return rc;
+  LoadArgs args = typed;
+  args.endpoint = endpoints.front();
   if (args.assertions != nullptr) {
     auto parsed = tool::parse_assertions(args.assertions);
     if (auto* error = std::get_if<tool::ParseError>(&parsed)) {
@@ -194,6 +257,11 @@ int run_load(const LoadArgs& args) {
   }
   if (int rc = check_before_start(args); rc != 0) return rc;
   std::vector<ThreadPlan> plans = make_plans(args);
+  for (ThreadPlan& plan : plans) {
+    plan.endpoints = &endpoints;
+    plan.custom = has_custom ? &custom : nullptr;
+    plan.max_reply_bytes = args.endpoint.is_stream() ? kMaxStreamReply : kMaxDatagramReply;
+  }
   std::vector<std::unique_ptr<ThreadResult>> results;
   for (size_t t = 0; t < plans.size(); ++t) results.push_back(std::make_unique<ThreadResult>());
   double cpu_start = cpu_seconds();
@@ -217,8 +285,15 @@ int run_load(const LoadArgs& args) {
     begin = std::min(begin, result->measure_start_ns);
     finish = std::max(finish, result->finish_ns);
   }
+  for (const auto& result : results) {
+    if (!result->failure_report.empty()) {
+      fprintf(stderr, "ringsock load: %s\n", result->failure_report.c_str());
+      break;
+    }
+  }
   LoadReport report;
   report.args = &args;
+  report.custom = has_custom ? &custom : nullptr;
   report.stats = &stats;
   report.latency = &latency;
   report.seconds = finish > begin ? double(finish - begin) / 1e9 : 0;

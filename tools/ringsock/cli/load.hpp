@@ -77,8 +77,11 @@ struct LoadStats {
 /// Adds `from` into `into` (the threads' results).
 void merge(LoadStats& into, const LoadStats& from) noexcept;
 
+struct CustomRequests;
+
 struct LoadReport {
   const LoadArgs* args = nullptr;
+  const CustomRequests* custom = nullptr;  ///< --request's, for the JSON config
   const LoadStats* stats = nullptr;
   const ringsock::tool::LatencyPair* latency = nullptr;
   double seconds = 0;        ///< the measured window

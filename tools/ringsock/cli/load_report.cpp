@@ -11,6 +11,7 @@
 
 #include "load.hpp"
 #include "load_output.hpp"
+#include "load_requests.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
 
@@ -97,8 +98,16 @@ void print_errors(const LoadStats& s) {
 void print_verification(const LoadReport& r) {
   const LoadStats& s = *r.stats;
   printf("  %-14s %llu failure(s)", "verification", (unsigned long long)s.verify_failures);
-  for (int v = 1; v < kVerdicts; ++v) {
-    if (s.verdicts[v] != 0) printf(" %s %llu", verdict_name(v), (unsigned long long)s.verdicts[v]);
+  if (r.custom != nullptr) {
+    // The user's checks, and replies that could not be framed.
+    const uint64_t unframed = s.verdicts[int(tool::Verdict::wrong_length)];
+    const uint64_t checks = s.verdicts[int(tool::Verdict::payload_mismatch)];
+    if (checks != 0) printf(" failed check %llu", (unsigned long long)checks);
+    if (unframed != 0) printf(" unframable %llu", (unsigned long long)unframed);
+  } else {
+    for (int v = 1; v < kVerdicts; ++v) {
+      if (s.verdicts[v] != 0) printf(" %s %llu", verdict_name(v), (unsigned long long)s.verdicts[v]);
+    }
   }
   printf("\n");
   if (!r.args->endpoint.is_stream()) {
@@ -117,10 +126,23 @@ void print_load_table(const LoadReport& r) {
   const LoadStats& s = *r.stats;
   char url[ringsock::kEndpointUrlMax];
   if (ringsock::format_endpoint(a.endpoint, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
-  printf("ringsock load %s: %s, %u connection(s), inflight %u, size %u-%u, %u thread(s), "
+  char size[64];
+  if (r.custom != nullptr) {
+    snprintf(size, sizeof size, "%zu request(s)", r.custom->requests.size());
+  } else {
+    snprintf(size, sizeof size, "size %u-%u", a.size_min, a.size_max);
+  }
+  printf("ringsock load %s: %s, %u connection(s), inflight %u, %s, %u thread(s), "
          "backend %s%s\n",
-         url, mode_name(a.mode), a.connections, a.inflight, a.size_min, a.size_max, a.threads,
-         r.backend, a.sockperf ? ", sockperf framing" : "");
+         a.resolve ? a.endpoint_url : url, mode_name(a.mode), a.connections, a.inflight, size,
+         a.threads, r.backend, a.sockperf ? ", sockperf framing" : "");
+  if (r.custom != nullptr) {
+    const auto& requests = r.custom->requests.requests();
+    printf("  %-14s %s%s\n", "request", requests.front().describe().c_str(),
+           requests.size() > 1 ? " (and more, in turn)" : "");
+    if (r.custom->framing) printf("  %-14s %s\n", "reply", r.custom->framing->describe().c_str());
+    for (const auto& check : r.custom->checks) printf("  %-14s %s\n", "check", check.describe().c_str());
+  }
   if (strcmp(r.backend, r.backend_reason) != 0) printf("  %-14s %s\n", "backend", r.backend_reason);
   printf("  %-14s %.3f s measured (warmup %.3f s), seed %llu\n", "duration", r.seconds,
          double(a.warmup_ns) / 1e9, (unsigned long long)a.seed);
@@ -169,6 +191,23 @@ void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram
   w.end_object().end_object();
 }
 
+// --request's, as the user would write them: requests, framing, checks
+// (empty arrays and a null framing with ringsock's own messages).
+void json_custom(tool::JsonWriter& w, const CustomRequests* custom) {
+  w.key("requests").begin_array();
+  if (custom) {
+    for (const auto& request : custom->requests.requests()) w.value(request.describe());
+  }
+  w.end_array();
+  if (custom && custom->framing) w.field("framing", custom->framing->describe());
+  else w.key("framing").null();
+  w.key("checks").begin_array();
+  if (custom) {
+    for (const auto& check : custom->checks) w.value(check.describe());
+  }
+  w.end_array();
+}
+
 void json_config(tool::JsonWriter& w, const LoadReport& r) {
   const LoadArgs& a = *r.args;
   char url[ringsock::kEndpointUrlMax];
@@ -182,6 +221,9 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("sockperf", a.sockperf).field("sndbuf", a.send_buffer).field("rcvbuf", a.receive_buffer);
   w.field("source_addresses", a.source.count).field("source_port_low", a.source.port_low);
   w.field("source_port_high", a.source.port_high);
+  w.field("endpoint_typed", a.endpoint_url ? a.endpoint_url : url);
+  w.field("timeout_ns", a.timeout_ns);
+  json_custom(w, r.custom);
   w.end_object();
 }
 

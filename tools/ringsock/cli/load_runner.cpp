@@ -70,10 +70,14 @@ struct Conn {
   uint8_t* send_buffer = nullptr;
   uint8_t* recv_buffer = nullptr;
   uint64_t* intended = nullptr;  // by sequence % inflight: the intended send time
+  uint64_t* sent_at = nullptr;   // by sequence % inflight: when it went out
   uint32_t send_capacity = 0;
   uint32_t recv_capacity = 0;
   std::unique_ptr<ReplyStream> replies;           // streams
   std::unique_ptr<tool::DatagramTracker> tracker;  // datagrams
+  std::unique_ptr<tool::ReplyAssembler> assembler;  // custom requests on streams
+  bool reopen = false;          // --timeout or the server ended it: open again once closed
+  bool replied_since_open = false;  // custom: a reply came on this connection
   tool::Rng rng;
   std::unique_ptr<tool::Pacer> pacer;
   uint64_t next_sequence = 0;
@@ -96,7 +100,9 @@ struct Runner {
         stream(p.args->endpoint.is_stream()),
         framing(p.args->sockperf, p.args->mode != LoadMode::throughput, p.args->seed),
         stats(out.stats),
-        latency(out.latency) {}
+        latency(out.latency),
+        custom(p.custom),
+        endpoints(*p.endpoints) {}
 
   const ThreadPlan& plan;
   const LoadArgs& args;
@@ -104,6 +110,10 @@ struct Runner {
   Framing framing;
   LoadStats& stats;
   tool::LatencyPair& latency;
+  const CustomRequests* custom;  // null: ringsock's own messages
+  const std::vector<ringsock::Endpoint>& endpoints;
+  tool::ReplyChecker checker;    // custom: one per thread (regexec is not shared)
+  std::string framing_error;     // custom: the first stream that could not be framed
   Loop loop;
   std::vector<std::unique_ptr<Conn>> conns;
   Operation tick_op{};
@@ -124,6 +134,13 @@ struct Runner {
   bool finished = false;
 
   bool is(LoadMode m) const noexcept { return args.mode == m; }
+  // The largest message this thread sends.
+  uint32_t message_max() const noexcept {
+    return custom ? uint32_t(custom->requests.max_size()) : args.size_max;
+  }
+  const ringsock::Endpoint& endpoint_of(const Conn& c) const noexcept {
+    return endpoints[c.id % endpoints.size()];
+  }
 };
 
 void record_error(Runner& r, int negated) {
@@ -205,7 +222,7 @@ uint64_t send_allowance(Runner& r, Conn& c, uint64_t now) {
   uint64_t allowed = 0;
   switch (r.args.mode) {
     case LoadMode::throughput:
-      allowed = r.stream ? std::max<size_t>(1, kThroughputBatch / r.args.size_max) : 1;
+      allowed = r.stream ? std::max<size_t>(1, kThroughputBatch / r.message_max()) : 1;
       break;
     case LoadMode::pingpong:
     case LoadMode::rate: allowed = r.args.inflight - c.outstanding; break;
@@ -266,14 +283,28 @@ uint32_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
   }
   for (uint64_t i = 0; i < allowed; ++i) {
     if (r.is(LoadMode::rate) && c.pacer->peek() > now) break;
-    uint32_t size = pick_size(r, c);
-    if (uint64_t(used) + size > c.send_capacity) break;
     tool::MessageHeader header;
-    header.sequence = c.next_sequence++;
-    header.connection = c.id;
-    header.length = size;
-    header.send_ns = now;
-    r.framing.encode(header, c.send_buffer + used);
+    header.sequence = c.next_sequence;
+    uint32_t size = 0;
+    if (r.custom != nullptr) {
+      // The user's request, rendered in place: no allocation per message.
+      if (uint64_t(used) + r.custom->requests.max_size() > c.send_capacity) break;
+      tool::RenderValues values;
+      values.sequence = header.sequence;
+      values.connection = c.id;
+      values.seed = r.args.seed;
+      size = uint32_t(r.custom->requests.render(values, c.send_buffer + used, c.send_capacity - used));
+      if (size == 0) break;
+    } else {
+      size = pick_size(r, c);
+      if (uint64_t(used) + size > c.send_capacity) break;
+      header.connection = c.id;
+      header.length = size;
+      header.send_ns = now;
+      r.framing.encode(header, c.send_buffer + used);
+    }
+    ++c.next_sequence;
+    c.sent_at[header.sequence % r.args.inflight] = now;
     uint64_t& intended = c.intended[header.sequence % r.args.inflight];
     if (r.is(LoadMode::rate)) intended = c.pacer->next();
     else if (r.is(LoadMode::churn)) intended = c.cycle_intended;
@@ -285,7 +316,8 @@ uint32_t encode_batch(Runner& r, Conn& c, uint64_t allowed, uint64_t now) {
       ++c.outstanding;
       ++r.outstanding;
     }
-    if (r.is(LoadMode::throughput)) {
+    // Placeholders change per message: a custom batch is rendered afresh.
+    if (r.is(LoadMode::throughput) && r.custom == nullptr) {
       ++c.repeat_messages;
       c.repeat_bytes = used;
     }
@@ -407,6 +439,60 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
   if (r.is(LoadMode::churn) && c.outstanding == 0) end_cycle(c, v.ok());
 }
 
+// One whole reply to the user's request (a framed one, or one datagram):
+// checked, then recorded against the request it answers (replies come in
+// the order of the requests).
+void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_status) {
+  Runner& r = *c.runner;
+  if (c.outstanding == 0) {
+    // Nothing was asked: a late datagram (already given up) or a stray one.
+    ++r.stats.duplicates;
+    return;
+  }
+  uint64_t now = monotonic_ns();
+  uint64_t sequence = c.recv_sequence++;
+  if (r.stats.established == 0) ++r.stats.established;
+  ++r.stats.replied_all;
+  r.last_progress_ns = now;
+  c.last_reply_ns = now;
+  --c.outstanding;
+  --r.outstanding;
+  c.replied_since_open = true;
+  bool ok = r.checker.empty() || r.checker.check(reply.data(), reply.size(), http_status);
+  if (!ok) {
+    count_failure(r, tool::Verdict::payload_mismatch);
+  } else if (r.is(LoadMode::churn)) {
+    if (c.cycle_start >= r.measure_start) {
+      ++r.stats.received;
+      r.stats.bytes_received += reply.size();
+      r.latency.record(c.cycle_intended, c.cycle_start, now);
+    }
+  } else {
+    uint64_t sent = c.sent_at[sequence % r.args.inflight];
+    if (sent >= r.measure_start) {
+      ++r.stats.received;
+      r.stats.bytes_received += reply.size();
+      r.latency.record(c.intended[sequence % r.args.inflight], sent, now);
+      if (r.is(LoadMode::idle) && c.exchanges_sent == 2) ++r.stats.held;
+    }
+  }
+  if (r.is(LoadMode::churn) && c.outstanding == 0) end_cycle(c, ok);
+}
+
+// A stream whose replies cannot be framed: a verification failure, and the
+// connection is lost (nothing after it can be told apart).
+void custom_framing_failed(Conn& c) {
+  Runner& r = *c.runner;
+  count_failure(r, tool::Verdict::wrong_length);
+  if (r.framing_error.empty()) {
+    r.framing_error = "a reply could not be framed (";
+    r.framing_error += r.custom->framing ? r.custom->framing->describe() : "datagram";
+    r.framing_error += "): ";
+    r.framing_error += c.assembler->framer().error();
+  }
+  close_conn(c, true);
+}
+
 void on_received(Loop& loop, Operation& op, const Completion& done);
 
 void post_receive(Conn& c) {
@@ -419,6 +505,16 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   Runner& r = *c.runner;
   if (!c.active || !c.ready) return;
   if (done.result < 0) return fail_conn(c, done.result);
+  if (done.result == 0 && r.stream && r.custom != nullptr && c.replied_since_open &&
+      !r.is(LoadMode::churn)) {
+    // A service may end a kept-alive connection after so many requests
+    // (nginx after 1000): what was unanswered is lost, and the slot goes on
+    // with a new connection. One that closes before any reply is an error.
+    if (c.outstanding > 0) record_error(r, kClosedByServer);
+    r.stats.errors[kLoadClosed] += c.outstanding > 1 ? c.outstanding - 1 : 0;
+    c.reopen = !r.sending_done;
+    return close_conn(c, r.sending_done);
+  }
   if (done.result == 0 && r.stream) {
     bool lost = c.outstanding > 0 || !r.sending_done;
     if (lost) record_error(r, kClosedByServer);
@@ -428,6 +524,13 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   std::span<const uint8_t> data(c.recv_buffer, size_t(done.result));
   if (r.is(LoadMode::throughput)) {
     // A sink sends nothing back; an echo's bytes are read and dropped.
+  } else if (r.custom != nullptr && r.stream) {
+    auto deliver = [&c](std::span<const uint8_t> reply, const tool::ReplyFramer& framer) {
+      if (c.ready) handle_custom_reply(c, reply, framer.http_status());
+    };
+    if (!c.assembler->feed(data, deliver)) return custom_framing_failed(c);
+  } else if (r.custom != nullptr) {
+    handle_custom_reply(c, data, 0);  // one datagram is one reply
   } else if (r.stream) {
     // Once churn has ended the cycle, what else the read held is not a reply.
     auto deliver = [&c](std::span<const uint8_t> m) {
@@ -468,20 +571,29 @@ void on_connected(Loop&, Operation& op, const Completion& done) {
 // take (a stream's receive at most 64 KiB: replies are framed across reads).
 void take_buffers(Runner& r, Conn& c) {
   const LoadArgs& a = r.args;
-  uint64_t all_inflight = uint64_t(a.size_max) * a.inflight;
-  uint64_t send_bytes = std::max<uint64_t>(a.size_max, std::min<uint64_t>(all_inflight, kStreamReceive));
-  if (a.mode == LoadMode::throughput) send_bytes = std::max<uint64_t>(kThroughputBatch, a.size_max);
-  uint64_t recv_bytes = r.stream ? std::min<uint64_t>(all_inflight, kStreamReceive) : a.size_max + 64;
+  const uint64_t message = r.message_max();
+  uint64_t all_inflight = message * a.inflight;
+  uint64_t send_bytes = std::max<uint64_t>(message, std::min<uint64_t>(all_inflight, kStreamReceive));
+  if (a.mode == LoadMode::throughput) send_bytes = std::max<uint64_t>(kThroughputBatch, message);
+  uint64_t recv_bytes = r.stream ? std::min<uint64_t>(all_inflight, kStreamReceive) : message + 64;
+  // A reply to the user's request may be any size: a whole datagram, or
+  // full reads on a stream (the assembler holds the largest reply).
+  if (r.custom != nullptr) recv_bytes = r.stream ? kStreamReceive : r.plan.max_reply_bytes + 64;
   if (r.stream && a.mode == LoadMode::throughput) recv_bytes = kStreamReceive;  // an echo's bytes, dropped
   send_bytes = (send_bytes + 7) & ~uint64_t(7);  // `intended` after them stays aligned
   recv_bytes = (recv_bytes + 7) & ~uint64_t(7);
-  c.memory.reset(new uint8_t[send_bytes + recv_bytes + a.inflight * sizeof(uint64_t)]);
+  c.memory.reset(new uint8_t[send_bytes + recv_bytes + 2 * a.inflight * sizeof(uint64_t)]);
   c.send_buffer = c.memory.get();
   c.recv_buffer = c.send_buffer + send_bytes;
   c.intended = reinterpret_cast<uint64_t*>(c.recv_buffer + recv_bytes);
+  c.sent_at = c.intended + a.inflight;
   c.send_capacity = uint32_t(send_bytes);
   c.recv_capacity = uint32_t(recv_bytes);
-  if (r.stream) c.replies = std::make_unique<ReplyStream>(a.sockperf, a.size_max);
+  if (r.custom != nullptr) {
+    if (r.stream && r.custom->framing) {
+      c.assembler = std::make_unique<tool::ReplyAssembler>(*r.custom->framing, r.plan.max_reply_bytes);
+    }
+  } else if (r.stream) c.replies = std::make_unique<ReplyStream>(a.sockperf, a.size_max);
   else c.tracker = std::make_unique<tool::DatagramTracker>();
 }
 
@@ -492,8 +604,11 @@ void open_conn(Conn& c) {
   c.exchanges_sent = 0;
   c.recv_sequence = c.next_sequence;
   if (c.replies) c.replies->reset();
+  if (c.assembler) c.assembler->reset();
+  c.reopen = false;
+  c.replied_since_open = false;
   if (c.tracker) *c.tracker = tool::DatagramTracker{};
-  int fd = open_client_socket(r.args, c.id);
+  int fd = open_client_socket(r.args, r.endpoint_of(c), c.id);
   if (fd < 0) return fail_conn(c, fd);
   c.fd = fd;
   if (!r.stream) return start_conn(c);
@@ -502,7 +617,7 @@ void open_conn(Conn& c) {
   // receive with -ECANCELED (io_uring, 16k connects at once). The tick times
   // connects out instead (expire_connects).
   c.connect_ns = monotonic_ns();
-  if (int rc = r.loop.connect(c.io_op, fd, r.args.endpoint, on_connected, &c); rc < 0) {
+  if (int rc = r.loop.connect(c.io_op, fd, r.endpoint_of(c), on_connected, &c); rc < 0) {
     fail_conn(c, rc);
   }
 }
@@ -550,7 +665,32 @@ void on_timer(Loop&, Operation& op, const Completion& done) {
 
 void on_closed(Loop&, Operation& op, const Completion&) {
   Conn& c = *static_cast<Conn*>(op.user_data);
-  if (c.active && c.runner->is(LoadMode::churn)) next_cycle(c);
+  if (c.active && c.runner->is(LoadMode::churn)) return next_cycle(c);
+  if (c.active && c.reopen) {
+    c.reopen = false;
+    if (c.runner->sending_done) return retire(c), maybe_finish(*c.runner);
+    open_conn(c);
+  }
+}
+
+// --timeout on streams: the oldest request unanswered for that long is a
+// timeout, with every one behind it; the connection ends (its replies could
+// come later and be taken for the next requests') and opens again.
+void expire_stream_requests(Runner& r, uint64_t now) {
+  if (!r.stream || r.args.timeout_ns == 0 || r.is(LoadMode::throughput)) return;
+  for (auto& c : r.conns) {
+    if (!c->ready || c->outstanding == 0) continue;
+    uint64_t oldest = c->sent_at[c->recv_sequence % r.args.inflight];
+    if (now < oldest || now - oldest < r.args.timeout_ns) continue;
+    r.stats.errors[kLoadTimeout] += c->outstanding;
+    if (r.stats.first_error == 0) r.stats.first_error = -ETIMEDOUT;
+    if (r.is(LoadMode::churn)) {
+      end_cycle(*c, false);
+    } else {
+      c->reopen = !r.sending_done;
+      close_conn(*c, r.sending_done);
+    }
+  }
 }
 
 // Connects still in flight after kConnectTimeoutNs end as timeouts (the close
@@ -567,9 +707,11 @@ void expire_connects(Runner& r, uint64_t now) {
 void expire_datagrams(Runner& r, uint64_t now) {
   if (r.stream || r.is(LoadMode::throughput)) return;
   for (auto& c : r.conns) {
-    if (!c->ready || c->outstanding == 0 || now - c->last_reply_ns < kDatagramLossNs) continue;
+    uint64_t loss_ns = r.args.timeout_ns != 0 ? r.args.timeout_ns : kDatagramLossNs;
+    if (!c->ready || c->outstanding == 0 || now - c->last_reply_ns < loss_ns) continue;
     r.outstanding -= c->outstanding;
     c->outstanding = 0;
+    c->recv_sequence = c->next_sequence;  // custom: what comes now answers what is sent next
     c->last_reply_ns = now;
     if (r.is(LoadMode::churn)) {
       end_cycle(*c, false);
@@ -620,6 +762,7 @@ void on_tick(Loop& loop, Operation& op, const Completion&) {
     give_up_waiting(r);
   }
   expire_connects(r, now);
+  expire_stream_requests(r, now);
   expire_datagrams(r, now);
   publish(r);
   if (r.finished) return;
@@ -709,13 +852,23 @@ void run(Runner& r) {
 
 void run_load_thread(const ThreadPlan& plan, ThreadResult& out) {
   Runner r(plan, out);
-  if (int rc = init_loop(r, out); rc < 0) {
+  std::string error;
+  if (plan.custom != nullptr && !r.checker.init(plan.custom->checks, error)) {
+    // Compiled once by run_load already: not expected to fail here.
+    snprintf(out.backend_reason, sizeof out.backend_reason, "%s", error.c_str());
+    out.init_error = -EINVAL;
+  } else if (int rc = init_loop(r, out); rc < 0) {
     out.init_error = rc;
   } else {
     make_conns(r);
     run(r);
   }
   out.finish_ns = monotonic_ns();
+  if (r.checker.failed() != 0) out.failure_report = r.checker.failure_report();
+  if (!r.framing_error.empty()) {
+    if (!out.failure_report.empty()) out.failure_report += "\n";
+    out.failure_report += r.framing_error;
+  }
   out.measure_start_ns = r.measuring ? r.measure_start : 0;
   publish(r);
   r.loop.deinit();

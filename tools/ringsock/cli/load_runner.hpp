@@ -6,8 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "load.hpp"
+#include "load_requests.hpp"
 #include "logic/pacing.hpp"
 
 namespace ringsock_cli {
@@ -29,6 +32,11 @@ struct ThreadPlan {
   uint64_t count = 0;           ///< --count share of this thread (0 = by time)
   uint64_t start_ns = 0;        ///< when the threads start connecting
   ThreadProgress* progress = nullptr;  ///< null: publish nothing
+  /// Where connection i connects: endpoints[i % size] (a host name may give several).
+  const std::vector<ringsock::Endpoint>* endpoints = nullptr;
+  /// The user's requests, framing and checks; null: ringsock's own messages.
+  const CustomRequests* custom = nullptr;
+  std::size_t max_reply_bytes = 0;  ///< with custom: the largest reply held
 };
 
 struct ThreadResult {
@@ -41,6 +49,9 @@ struct ThreadResult {
   int init_error = 0;           ///< negated errno when the loop could not start
   bool uring = false;           ///< the backend this thread's loop got
   char backend_reason[160] = {};
+  /// Custom requests: the first failed check or unframable reply, as lines
+  /// for the report ("" when none).
+  std::string failure_report;
 };
 
 /// Runs the thread's share to the end; never throws past its caller.
