@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "usage.hpp"
 #include "fuzz_check.hpp"
 
 namespace {
@@ -82,6 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(parse(argv, capacity, cut) == rc);
     if (capacity > 0) FUZZ_CHECK(cut == full.substr(0, capacity - 1));
   }
-  FUZZ_CHECK(ringsock_cli::usage_text() != nullptr);
+  // Every help text prints, whatever was refused.
+  static FILE* sink = fopen("/dev/null", "w");
+  if (sink != nullptr) {
+    for (auto topic : {ringsock_cli::Command::help, ringsock_cli::Command::serve,
+                       ringsock_cli::Command::load, ringsock_cli::Command::merge,
+                       ringsock_cli::Command::probe}) {
+      ringsock_cli::print_usage(topic, sink);
+    }
+  }
   return 0;
 }
