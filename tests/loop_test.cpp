@@ -15,6 +15,13 @@ namespace {
 
 void noop_cb(Loop&, Operation&, const Completion&) {}
 
+// An operation's size is part of the C ABI (RSK_OP_SIZE holds it) and its
+// alignment carries user_data's tag bits: both pinned.
+#if UINTPTR_MAX == UINT64_MAX
+static_assert(sizeof(Operation) == 176, "Operation grew: check RSK_OP_SIZE and the C ABI");
+#endif
+static_assert(alignof(Operation) == 16);
+
 class LoopTest : public BackendTest {};
 
 TEST_P(LoopTest, InitRefusesBadOptionsAndHoldsNothing) {

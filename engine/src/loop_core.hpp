@@ -25,18 +25,6 @@ struct FdRecord {
   enum class SendPath : uint8_t { unknown, ring, direct } send_path = SendPath::unknown;
 };
 
-/// Pool-buffer layout of one multishot recvfrom result (io_uring's
-/// io_uring_recvmsg_out, then the sender's address, then the payload).
-struct RecvMsgHeader {
-  uint32_t name_length;
-  uint32_t control_length;
-  uint32_t payload_length;
-  uint32_t flags;
-};
-inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
-inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
-static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
-
 class LoopCore {
  public:
   explicit LoopCore(Loop& owner) noexcept : owner_(owner) {}
@@ -56,6 +44,7 @@ class LoopCore {
   /// Inline: the common kinds go from the Loop call to the SQE in one function.
   RINGSOCK_HOT int submit(Operation& op) noexcept {
     op.flags = 0;
+    op.backend_flags = 0;
     op.transferred = 0;
     if (__builtin_expect(op.timeout_ns != 0 || set_up_at_submit(op.kind), 0)) {
       return submit_set_up(op);
@@ -76,6 +65,7 @@ class LoopCore {
   /// submit() for a filled operation after reserve() said yes: cannot fail.
   RINGSOCK_HOT void submit_reserved(Operation& op) noexcept {
     op.flags = 0;
+    op.backend_flags = 0;
     op.transferred = 0;
     const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)
     op.state = OpState::submitted;

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "loop_core.hpp"
 #include "plain_syscalls.hpp"
 #include "user_data.hpp"
 
@@ -123,7 +122,7 @@ int EpollBackend::start(Operation& op) noexcept {
   bool timed = op.kind == OpKind::timeout || (op.flags & kHasDeadline);
   if (timed) {
     if (!timers_.push(op)) return -EAGAIN;  // every timer slot is taken
-    op.flags |= kInTimerHeap;
+    op.backend_flags |= kInTimerHeap;
   }
   if (op.kind == OpKind::timeout) return 0;
   start_reserved(op);
@@ -133,7 +132,7 @@ int EpollBackend::start(Operation& op) noexcept {
 // An operation whose result is already in the event queue is in none of our
 // lists: then its real result stands, as on io_uring.
 int EpollBackend::cancel(Operation& op) noexcept {
-  bool waiting = op.flags & (kInPending | kInFdQueue | kInTimerHeap);
+  bool waiting = op.backend_flags & (kInPending | kInFdQueue | kInTimerHeap);
   if (!waiting) return 0;
   detach(op);
   finish_later(op, -ECANCELED);
@@ -188,7 +187,7 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
 void EpollBackend::try_pending(EventQueue& queue) noexcept {
   while (!pending_.empty() && queue.space() > 0) {
     Operation& op = pending_.pop();
-    op.flags &= uint8_t(~kInPending);
+    op.backend_flags &= uint8_t(~kInPending);
     if (op.kind == OpKind::nop) {
       complete(op, 0, 0, queue);
       continue;
@@ -272,7 +271,7 @@ bool EpollBackend::service_list(OpList& list, EventQueue& queue) noexcept {
     if (result == Attempt::more) return false;
     if (result != Attempt::finished) return true;
     if (list.head == &op) list.pop();  // complete() may have detached it already
-    op.flags &= uint8_t(~kInFdQueue);
+    op.backend_flags &= uint8_t(~kInFdQueue);
   }
   return true;
 }
@@ -506,7 +505,7 @@ void EpollBackend::forget(int fd) noexcept {
 void EpollBackend::park(Operation& op) noexcept {
   FdState& state = fds_[op.fd];
   (writes(op) ? state.writers : state.readers).push(op);
-  op.flags |= kInFdQueue;
+  op.backend_flags |= kInFdQueue;
   uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
                     (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
   int rc = watch(op.fd, wanted);
@@ -559,9 +558,9 @@ void EpollBackend::unwatch_idle(int fd) noexcept {
 
 void EpollBackend::complete(Operation& op, int32_t result, uint32_t flags,
                             EventQueue& queue) noexcept {
-  if (!(flags & kEventMore) && (op.flags & kInTimerHeap)) {
+  if (!(flags & kEventMore) && (op.backend_flags & kInTimerHeap)) {
     timers_.remove(op);
-    op.flags &= uint8_t(~kInTimerHeap);
+    op.backend_flags &= uint8_t(~kInTimerHeap);
   }
   queue.push(RawEvent{encode(&op, Tag::operation), result, flags});
 }
@@ -573,13 +572,13 @@ void EpollBackend::finish_later(Operation& op, int32_t result) noexcept {
 
 // Takes op out of every list and the heap.
 void EpollBackend::detach(Operation& op) noexcept {
-  if (op.flags & kInPending) pending_.remove(op);
-  if (op.flags & kInFdQueue) {
+  if (op.backend_flags & kInPending) pending_.remove(op);
+  if (op.backend_flags & kInFdQueue) {
     FdState& state = fds_[op.fd];
     (writes(op) ? state.writers : state.readers).remove(op);
   }
-  if (op.flags & kInTimerHeap) timers_.remove(op);
-  op.flags &= uint8_t(~(kInPending | kInFdQueue | kInTimerHeap));
+  if (op.backend_flags & kInTimerHeap) timers_.remove(op);
+  op.backend_flags &= uint8_t(~(kInPending | kInFdQueue | kInTimerHeap));
 }
 
 bool EpollBackend::writes(const Operation& op) noexcept {

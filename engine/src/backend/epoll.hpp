@@ -22,6 +22,13 @@
 
 namespace ringsock::detail {
 
+/// Operation::backend_flags on epoll: which of the backend's lists hold an operation.
+enum EpollOpFlag : uint8_t {
+  kInPending = 1u << 0,    ///< on the list of operations to try at the next turn
+  kInFdQueue = 1u << 1,    ///< waiting in its fd's read or write queue
+  kInTimerHeap = 1u << 2,  ///< in the deadline heap (a timer, or a deadline)
+};
+
 class EpollBackend {
  public:
   EpollBackend() noexcept = default;
@@ -37,7 +44,7 @@ class EpollBackend {
   bool reserve(OpKind) const noexcept { return true; }
   void start_reserved(Operation& op) noexcept {
     pending_.push(op);
-    op.flags |= kInPending;
+    op.backend_flags |= kInPending;
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "loop_core.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
