@@ -1,13 +1,11 @@
 #include "loop_core.hpp"
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
 
-#include "plain_syscalls.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -69,14 +67,12 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   }
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
-  fds_ = static_cast<FdRecord*>(calloc(o.max_fds, sizeof(FdRecord)));
   bundle_ids_ = static_cast<uint16_t*>(calloc(o.buffer_count, sizeof(uint16_t)));
-  if (fds_ == nullptr || bundle_ids_ == nullptr ||
+  if (fds_.init(o.max_fds) < 0 || bundle_ids_ == nullptr ||
       !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
     deinit();
     return -ENOMEM;
   }
-  max_fds_ = o.max_fds;
   busy_poll_ns_ = uint64_t(o.busy_poll_us) * 1000u;
   rc = backend_.init(o, pool_, events_, caps_, stats_);
   if (rc < 0) {
@@ -89,11 +85,9 @@ int LoopCore::init(const LoopOptions& options) noexcept {
 void LoopCore::deinit() noexcept {
   backend_.deinit();
   pool_.deinit();
-  free(fds_);
-  fds_ = nullptr;
+  fds_.deinit();
   free(bundle_ids_);
   bundle_ids_ = nullptr;
-  max_fds_ = 0;
   active_ = 0;
 }
 
@@ -110,56 +104,11 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
   return begin(op);
 }
 
-// Whether sends on fd bypass the ring. Linux 6.18 corrupts io_uring sends on
-// UNIX datagram sockets whose peer queue is full: IORING_OP_SEND puts an empty
-// datagram on the wire and reports 0, IORING_OP_SENDMSG reports 0 or -EAGAIN
-// after a retry. sendmsg(2) gets it right, so these sockets send directly and
-// use the ring only to wait for POLLOUT. Two getsockopt calls at an fd's
-// first send, then cached until the loop closes the fd.
-bool LoopCore::sends_directly(int fd) noexcept {
-  FdRecord& record = fds_[fd];
-  if (record.send_path == FdRecord::SendPath::unknown) {
-    int domain = 0, type = 0;
-    socklen_t length = sizeof(int);
-    bool unix_dgram = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
-                      domain == AF_UNIX &&
-                      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
-                      type == SOCK_DGRAM;
-    record.send_path = unix_dgram ? FdRecord::SendPath::direct : FdRecord::SendPath::ring;
-  }
-  return record.send_path == FdRecord::SendPath::direct;
-}
-
 // The result is delivered at drain time like any other: never inside submit.
 int LoopCore::send_direct(Operation& op) noexcept {
-  ssize_t sent;
-  do {
-    sent = sys::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0 && errno == EAGAIN) {
-    // Still no room right after the socket said it was writable: for an
-    // unconnected sendto, poll reports only our own buffer, never the
-    // receiver's queue, so waiting again would spin. It ends with -EAGAIN.
-    bool unconnected = op.args.message.header.msg_name != nullptr;
-    if ((op.flags & kWokeReady) && unconnected) {
-      defer(op, -EAGAIN);
-      return 0;
-    }
-    op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
-    return backend_.start(op);
-  }
-  if (op.kind == OpKind::send && sent >= 0 &&
-      size_t(sent) < op.args.message.vector.iov_len) {
-    // A short send is a stream's: the cached kind was stale (fd number reused
-    // after a ::close). Learn again and go on as a stream send.
-    fds_[op.fd].send_path = FdRecord::SendPath::ring;
-    op.flags &= uint8_t(~kDirectSend);
-    op.transferred = uint32_t(sent);
-    op.flags |= kAwaitReady;
-    return backend_.start(op);
-  }
-  if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
-  defer(op, sent < 0 ? -errno : int32_t(sent));
+  int32_t result;
+  if (try_direct_send(op, fds_, result) == DirectSend::wait_ready) return backend_.start(op);
+  defer(op, result);
   return 0;
 }
 
@@ -167,15 +116,14 @@ int LoopCore::send_direct(Operation& op) noexcept {
 // and only then is the fd closed, so its number cannot be reused while a
 // completion for it is still on its way.
 int LoopCore::submit_close(Operation& op) noexcept {
-  FdRecord& record = fds_[op.fd];
-  record.closer = &op;
   ++active_;
-  if (record.head == nullptr) {
+  Operation* in_flight = fds_.begin_close(op);
+  if (in_flight == nullptr) {
     close_now(op);
     return 0;
   }
   op.state = OpState::close_wait;
-  for (Operation* o = record.head; o != nullptr; o = o->fd_next) cancel(*o);
+  for (Operation* o = in_flight; o != nullptr; o = o->fd_next) cancel(*o);
   return 0;
 }
 
@@ -197,7 +145,7 @@ int LoopCore::cancel(Operation& op) noexcept {
       break;
     }
     case OpState::close_wait:
-      fds_[op.fd].closer = nullptr;
+      fds_.abandon_close(op.fd);
       break;
     case OpState::rearm:
     case OpState::idle:
@@ -308,7 +256,7 @@ bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
     case OpKind::send:
       return dispatch_send(op, result);
     case OpKind::accept:
-      result = check_accepted(result);
+      result = fds_.admit_accepted(result);
       if (result >= 0 && op.args.accept.peer != nullptr) {
         Endpoint& peer = *op.args.accept.peer;
         peer.transport = peer.family() == AF_UNIX ? Transport::unix_stream : Transport::tcp;
@@ -395,7 +343,7 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   Completion completion{};
   int32_t result = event.result;
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
-  if (op.kind == OpKind::accept_multishot) result = check_accepted(result);
+  if (op.kind == OpKind::accept_multishot) result = fds_.admit_accepted(result);
   completion.result = result;
   if (event.flags & kEventMore) {
     completion.more = true;
@@ -478,15 +426,6 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
   return payload > 0 ? payload : 0;
 }
 
-int32_t LoopCore::check_accepted(int32_t result) noexcept {
-  if (result >= 0 && uint32_t(result) >= max_fds_) {
-    ::close(result);  // beyond the loop's fd table: refuse it rather than lose track
-    return -EMFILE;
-  }
-  if (result >= 0) fds_[result].send_path = FdRecord::SendPath::unknown;  // a new socket
-  return result;
-}
-
 void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
   complete(op, result, completion);
 }
@@ -497,32 +436,17 @@ inline void LoopCore::complete(Operation& op, int32_t result, Completion& comple
   completion.result = result;
   completion.more = false;
   if (op.fd >= 0 && op.kind != OpKind::close) {
-    FdRecord& record = fds_[op.fd];
-    unlink(op, record);
-    if (record.closer != nullptr) start_waiting_close(op.fd);
+    Operation* waiting_close = fds_.unlink(op);
+    if (__builtin_expect(waiting_close != nullptr, 0)) close_now(*waiting_close);
   }
   op.callback(owner_, op, completion);
 }
 
-void LoopCore::start_waiting_close(int fd) noexcept {
-  FdRecord& record = fds_[fd];
-  Operation* closer = record.closer;
-  if (closer == nullptr || record.head != nullptr || closer->state != OpState::close_wait) return;
-  close_now(*closer);
-}
-
-// The fd is closed here, synchronously, and its record cleared in the same
-// step. The kernel may hand the number to the next socket() at once; an
-// asynchronous close (IORING_OP_CLOSE, or epoll's close at the next turn)
-// left a window between the kernel freeing the number and the loop clearing
-// its record, in which a new socket with that number was refused (-EBADF).
+// The fd's operations have all ended (or there were none): close it now,
+// and deliver the close's result at drain time.
 void LoopCore::close_now(Operation& op) noexcept {
   backend_.forget(op.fd);
-  int rc = ::close(op.fd);
-  // Linux releases the fd even when close reports EINTR: that is success here.
-  int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
-  fds_[op.fd] = FdRecord{};
-  defer(op, result);
+  defer(op, fds_.close_now(op.fd));
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,
@@ -569,16 +493,6 @@ int LoopCore::release_buffer(uint16_t buffer_id) noexcept {
   backend_.recycle_buffer(buffer_id);
   if (paused_head_ != nullptr) resume_paused();
   return 0;
-}
-
-void LoopCore::unlink(Operation& op, FdRecord& record) noexcept {
-  if (op.fd_prev != nullptr) {
-    op.fd_prev->fd_next = op.fd_next;
-  } else {
-    record.head = op.fd_next;
-  }
-  if (op.fd_next != nullptr) op.fd_next->fd_prev = op.fd_prev;
-  op.fd_prev = op.fd_next = nullptr;
 }
 
 }  // namespace ringsock::detail
