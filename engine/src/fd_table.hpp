@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "assert.hpp"
 #include "hot_path.hpp"
 #include "ringsock/operation.hpp"
 
@@ -51,6 +52,7 @@ class FdTable {
   /// Puts a started operation on its fd's list (a close is never on it: it
   /// waits for the list to empty).
   RINGSOCK_HOT void link(Operation& op, int fd) noexcept {
+    RINGSOCK_ASSERT(check(fd) == 0);  // checked at submit, and no close since
     FdRecord& record = records_[fd];
     op.fd_prev = nullptr;
     op.fd_next = record.head;
@@ -60,7 +62,9 @@ class FdTable {
   /// Takes an ended operation off its fd's list. Returns the close that was
   /// waiting for that list to empty, now that it has, or nullptr.
   RINGSOCK_HOT Operation* unlink(Operation& op) noexcept {
+    RINGSOCK_ASSERT(op.fd >= 0 && uint32_t(op.fd) < max_fds_);
     FdRecord& record = records_[op.fd];
+    RINGSOCK_ASSERT(op.fd_prev != nullptr || record.head == &op);  // op is on this list
     if (op.fd_prev != nullptr) {
       op.fd_prev->fd_next = op.fd_next;
     } else {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "assert.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -140,7 +141,10 @@ int LoopCore::cancel(Operation& op) noexcept {
     }
     case OpState::paused: {
       Operation** link = &paused_head_;
-      while (*link != &op) link = &(*link)->queue_next;
+      while (*link != &op) {
+        RINGSOCK_ASSERT(*link != nullptr);  // a paused operation is on the paused list
+        link = &(*link)->queue_next;
+      }
       *link = op.queue_next;
       break;
     }
@@ -209,19 +213,22 @@ inline uint32_t LoopCore::drain() noexcept {
     RawEvent event;
     if (backend_.next_event(events_, event)) {
       Operation& op = *operation_of(event.user_data);
+      // A result for an operation the core does not count in flight: a
+      // second terminal result, or a user_data that is no operation's.
+      RINGSOCK_ASSERT(op.state != OpState::idle);
       // Most results need nothing from the engine but the callback: plain
       // kinds, and a stream send that sent the rest of its bytes.
       int32_t result = event.result;
       bool ready = result >= 0 && !(op.flags & kAwaitReady);
       if (__builtin_expect(ready && plain_result(op.kind), 1)) {
         Completion completion{};
-        complete(op, result, completion);
+        finish_inline(op, result, completion);
         ++callbacks;
       } else if (ready && op.kind == OpKind::send && result > 0 &&
                  op.transferred + uint32_t(result) == op.args.message.vector.iov_len) {
         op.transferred += uint32_t(result);
         Completion completion{};
-        complete(op, int32_t(op.transferred), completion);
+        finish_inline(op, int32_t(op.transferred), completion);
         ++callbacks;
       } else {
         callbacks += dispatch(op, event) ? 1 : 0;
@@ -385,7 +392,10 @@ bool LoopCore::dispatch_bundle(Operation& op, const RawEvent& event) noexcept {
   uint32_t size = pool_.size_bytes();
   auto first = uint16_t(event.flags >> kEventBufferShift);
   uint32_t count = (uint32_t(event.result) + size - 1) / size;
-  if (count > pool_.count()) count = pool_.count();  // never from a sane kernel
+  // A bundle never spans more buffers than the ring holds; the clamp keeps
+  // bundle_ids_ in bounds should a kernel say otherwise in a Release build.
+  RINGSOCK_ASSERT(count <= pool_.count());
+  if (count > pool_.count()) count = pool_.count();
   for (uint32_t i = 0; i < count; ++i) bundle_ids_[i] = backend_.bundle_buffer(first, i);
   ++stats_.receive_bundles;
   uint32_t left = uint32_t(event.result);
@@ -410,13 +420,21 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
     backend_.recycle_buffer(id);  // no data in it: straight back to the ring
     return event.result;
   }
-  if (!pool_.mark_lent(id)) return -EIO;  // the kernel handed out a lent buffer: never expected
+  // The kernel handed out a buffer that is out of the pool or still lent: it
+  // never does; a Release build reports -EIO rather than lend it twice.
+  bool fresh = pool_.mark_lent(id);
+  RINGSOCK_ASSERT(fresh);
+  if (!fresh) return -EIO;
   uint8_t* buffer = pool_.data(id);
   completion.has_buffer = true;
   completion.buffer_id = id;
   completion.data = buffer;
   if (op.kind != OpKind::recvfrom_multishot) return event.result;
   const auto* header = reinterpret_cast<const RecvMsgHeader*>(buffer);
+  // Both backends lay out header, a name of at most kRecvMsgNameBytes and the
+  // payload; the clamps below only guard a Release build.
+  RINGSOCK_ASSERT(header->name_length <= kRecvMsgNameBytes);
+  RINGSOCK_ASSERT(event.result >= int32_t(kRecvMsgPayloadOffset));
   completion.peer = reinterpret_cast<const sockaddr*>(buffer + sizeof(RecvMsgHeader));
   completion.peer_length = header->name_length < kRecvMsgNameBytes ? header->name_length
                                                                      : kRecvMsgNameBytes;
@@ -427,10 +445,11 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
 }
 
 void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
-  complete(op, result, completion);
+  finish_inline(op, result, completion);
 }
 
-inline void LoopCore::complete(Operation& op, int32_t result, Completion& completion) noexcept {
+inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
+  RINGSOCK_ASSERT(active_ > 0);
   --active_;
   op.state = OpState::idle;
   completion.result = result;

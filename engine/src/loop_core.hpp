@@ -8,7 +8,7 @@
 // to -ETIMEDOUT.
 #pragma once
 
-#include "backend/backends.hpp"
+#include "backend/chosen_backend.hpp"
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
 #include "fd_table.hpp"
@@ -136,7 +136,7 @@ class LoopCore {
   /// The terminal result: unlinks op, makes it idle and calls back.
   [[gnu::noinline]] void finish(Operation& op, int32_t result, Completion& completion) noexcept;
   /// finish() itself, inlined where results are most common (drain).
-  RINGSOCK_HOT inline void complete(Operation& op, int32_t result,
+  RINGSOCK_HOT inline void finish_inline(Operation& op, int32_t result,
                                     Completion& completion) noexcept;
   void finish(Operation& op, int32_t result) noexcept {
     Completion completion{};
@@ -157,7 +157,7 @@ class LoopCore {
   void close_now(Operation& op) noexcept;
 
   Loop& owner_;
-  Backends backend_;
+  ChosenBackend backend_;
   BufferPool pool_;
   EventQueue events_;
   Capabilities caps_;

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "backend/backend.hpp"
+#include "backend/contract.hpp"
 #include "plain_syscalls.hpp"
 
 namespace ringsock::detail {

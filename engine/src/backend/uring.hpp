@@ -5,7 +5,7 @@
 
 #include <liburing.h>
 
-#include "backend/backend.hpp"
+#include "backend/contract.hpp"
 
 namespace ringsock::detail {
 
@@ -75,7 +75,7 @@ class UringBackend {
   const char* reason_ = "io_uring not started";
 };
 
-static_assert(Backend<UringBackend>);
+static_assert(BackendContract<UringBackend>);
 
 /// Probes opcodes and features of a fresh ring into caps.
 /// Returns 0, or -EOPNOTSUPP if an opcode the engine needs is missing.

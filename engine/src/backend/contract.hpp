@@ -1,4 +1,4 @@
-// The backend concept: what every backend (io_uring, epoll) implements, checked
+// BackendContract: what every backend (io_uring, epoll) implements, checked
 // by the compiler. A backend only talks to the kernel; the loop core owns the
 // operation life cycle (fd lists, cancel-safe close, continuations, ENOBUFS
 // pauses) so that both backends share one set of semantics.
@@ -49,7 +49,7 @@ inline bool is_multishot(OpKind kind) noexcept {
 }
 
 template <class B>
-concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
+concept BackendContract = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
                            RawEvent& event, OpKind kind, bool wait, int fd, uint16_t buffer_id,
                            const LoopOptions& options, BufferPool& pool, Capabilities& caps,
                            LoopStats& stats) {
