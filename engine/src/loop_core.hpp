@@ -36,7 +36,6 @@ class LoopCore {
   /// Inline: the common kinds go from the Loop call to the SQE in one function.
   RINGSOCK_HOT int submit(Operation& op) noexcept {
     op.flags = 0;
-    op.backend_flags = 0;
     op.transferred = 0;
     if (__builtin_expect(op.timeout_ns != 0 || set_up_at_submit(op.kind), 0)) {
       return submit_set_up(op);
@@ -57,7 +56,6 @@ class LoopCore {
   /// submit() for a filled operation after reserve() said yes: cannot fail.
   RINGSOCK_HOT void submit_reserved(Operation& op) noexcept {
     op.flags = 0;
-    op.backend_flags = 0;
     op.transferred = 0;
     const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)
     op.state = OpState::submitted;

@@ -19,8 +19,8 @@
 namespace ringsock::detail {
 
 /// Operation::flags: bits the core sets and backends read. A backend keeps
-/// its own bookkeeping in Operation::backend_flags, which the core only clears
-/// when an operation is submitted.
+/// its own bookkeeping in Operation::backend_flags, which the core never
+/// touches: the backend sets it afresh at each start.
 enum OpFlag : uint8_t {
   kCancelRequested = 1u << 0,  ///< cancel() was called; a deadline -ECANCELED stays -ECANCELED
   kHasDeadline = 1u << 1,      ///< op.deadline holds an absolute deadline to link

@@ -120,12 +120,14 @@ void EpollBackend::deinit() noexcept {
 // appear inside a submit and the event queue is only filled where it has room.
 int EpollBackend::start(Operation& op) noexcept {
   bool timed = op.kind == OpKind::timeout || (op.flags & kHasDeadline);
+  op.backend_flags = 0;  // a start begins in none of our lists
   if (timed) {
     if (!timers_.push(op)) return -EAGAIN;  // every timer slot is taken
-    op.backend_flags |= kInTimerHeap;
+    op.backend_flags = kInTimerHeap;
   }
   if (op.kind == OpKind::timeout) return 0;
-  start_reserved(op);
+  pending_.push(op);
+  op.backend_flags |= kInPending;
   return 0;
 }
 

@@ -44,7 +44,7 @@ class EpollBackend {
   bool reserve(OpKind) const noexcept { return true; }
   void start_reserved(Operation& op) noexcept {
     pending_.push(op);
-    op.backend_flags |= kInPending;
+    op.backend_flags = kInPending;  // in no other list: untimed, not yet tried
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
