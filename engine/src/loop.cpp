@@ -19,9 +19,17 @@ namespace {
 const Capabilities kNoCapabilities{};
 const LoopStats kNoStats{};
 
+// An Operation at an address that is not a multiple of its alignment (one
+// inside a caller's packed struct, or at offset 8 of an FFI buffer): its
+// address cannot carry user_data's tag bits, so it is refused at every entry.
+bool misaligned(const Operation& op) {
+  return (reinterpret_cast<uintptr_t>(&op) & (alignof(Operation) - 1)) != 0;
+}
+
 // The checks every operation shares. fd < 0 means "no fd" (timeouts).
 int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, Callback cb) {
-  if (core == nullptr || cb == nullptr) return -EINVAL;
+  if (core == nullptr || cb == nullptr || misaligned(op)) return -EINVAL;
+  if (!core->on_owner_thread()) return -EPERM;
   if (op.in_flight()) return -EBUSY;
   // A close must not be cut short: it would leave the fd's fate unknown.
   bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && kind != OpKind::close &&
@@ -115,7 +123,14 @@ int Loop::init(const LoopOptions& options) noexcept {
   return 0;
 }
 
-void Loop::deinit() noexcept {
+int Loop::deinit() noexcept {
+  if (core_ == nullptr) return 0;
+  if (!core_->on_owner_thread()) return -EPERM;
+  release();
+  return 0;
+}
+
+void Loop::release() noexcept {
   if (core_ == nullptr) return;
   if (core_->running()) {
     // Inside a callback: the loop is still on the stack. Finish when run() returns.
@@ -132,13 +147,17 @@ void Loop::deinit() noexcept {
 
 int Loop::run(RunMode mode) noexcept {
   if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
   int rc = core_->run(mode);
-  if (deinit_pending_ && !core_->running()) deinit();
+  if (deinit_pending_ && !core_->running()) release();
   return rc;
 }
 
-void Loop::stop() noexcept {
-  if (core_) core_->stop();
+int Loop::stop() noexcept {
+  if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  core_->stop();
+  return 0;
 }
 
 int Loop::wake() noexcept { return core_ ? core_->wake() : -EINVAL; }
@@ -275,10 +294,16 @@ int Loop::nop(Operation& op, Callback callback, void* user_data) noexcept {
   return start_new(*core_, op, OpKind::nop, -1, callback, user_data, [] {});
 }
 
-int Loop::cancel(Operation& op) noexcept { return core_ ? core_->cancel(op) : -EINVAL; }
+int Loop::cancel(Operation& op) noexcept {
+  if (core_ == nullptr || misaligned(op)) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  return core_->cancel(op);
+}
 
 int Loop::release_buffer(uint16_t buffer_id) noexcept {
-  return core_ ? core_->release_buffer(buffer_id) : -EINVAL;
+  if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  return core_->release_buffer(buffer_id);
 }
 
 uint32_t Loop::buffer_size() const noexcept { return core_ ? core_->buffer_size() : 0; }

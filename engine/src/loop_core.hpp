@@ -13,6 +13,7 @@
 #include "event_queue.hpp"
 #include "fd_table.hpp"
 #include "hot_path.hpp"
+#include "owner_thread.hpp"
 #include "unix_dgram_send.hpp"
 #include <cerrno>
 
@@ -22,7 +23,7 @@ namespace ringsock::detail {
 
 class LoopCore {
  public:
-  explicit LoopCore(Loop& owner) noexcept : owner_(owner) {}
+  explicit LoopCore(Loop& owner) noexcept : owner_(owner), owner_thread_(current_thread()) {}
   ~LoopCore() { deinit(); }
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
@@ -30,6 +31,8 @@ class LoopCore {
   int init(const LoopOptions& options) noexcept;
   void deinit() noexcept;
 
+  /// Whether the calling thread is the one that created the loop.
+  bool on_owner_thread() const noexcept { return current_thread() == owner_thread_; }
   /// 0 if an operation may be submitted on fd now, else -EBADF.
   int check_fd(int fd) const noexcept { return fds_.check(fd); }
   /// Starts a filled-in operation (kind, fd, args, callback already set).
@@ -155,6 +158,7 @@ class LoopCore {
   void close_now(Operation& op) noexcept;
 
   Loop& owner_;
+  const uintptr_t owner_thread_;  // current_thread() of init: see owner_thread.hpp
   ChosenBackend backend_;
   BufferPool pool_;
   EventQueue events_;

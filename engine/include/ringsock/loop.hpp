@@ -8,7 +8,10 @@
 //
 // Caveats:
 // - A loop is single-threaded: init, submit, run and deinit on the thread that
-//   called init. Only wake() may be called from another thread.
+//   called init. Only wake() may be called from another thread; every other
+//   call from another thread is refused with -EPERM and changes nothing.
+// - An Operation must sit at an address aligned to alignof(Operation) (16);
+//   a misaligned one is refused with -EINVAL by every call that takes it.
 // - Results are negated errnos; nothing in the engine throws.
 // - Operations still in flight at deinit() are dropped without callbacks;
 //   close sockets and run(RunMode::until_done) first for a clean shutdown.
@@ -91,7 +94,7 @@ struct LoopStats {
 class Loop {
  public:
   Loop() noexcept = default;
-  ~Loop() { deinit(); }
+  ~Loop() { release(); }
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
@@ -102,7 +105,9 @@ class Loop {
   /// Called from a callback, it stops the loop and takes effect when run()
   /// returns. Operations in flight are dropped without callbacks and stay
   /// marked in flight: zero them (`op = Operation{}`) before reusing them.
-  void deinit() noexcept;
+  /// Returns 0, or -EPERM (and does nothing) from a thread that does not own
+  /// the loop. (The destructor releases the loop whichever thread runs it.)
+  int deinit() noexcept;
   bool initialized() const noexcept { return core_ != nullptr; }
 
   /// Runs the loop; returns the number of callbacks made, or -errno
@@ -110,7 +115,8 @@ class Loop {
   int run(RunMode mode) noexcept;
   /// Makes run() return after the current turn (called outside run(): after
   /// the next run's first turn). Loop thread only; other threads use wake().
-  void stop() noexcept;
+  /// Returns 0, -EINVAL (not initialised) or -EPERM (another thread).
+  int stop() noexcept;
   /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
   /// The caller must make sure the loop is not deinit()ed meanwhile.
   int wake() noexcept;
@@ -192,6 +198,8 @@ class Loop {
  private:
   detail::LoopCore* core_ = nullptr;
   bool deinit_pending_ = false;  // deinit() was called from a callback
+  void release() noexcept;
+
   char reason_[192] = "loop not initialised";
 };
 
