@@ -38,6 +38,12 @@ int32_t FdTable::close_now(int fd) noexcept {
   return result;
 }
 
+void FdTable::close_waiting() noexcept {
+  for (uint32_t fd = 0; fd < max_fds_; ++fd) {
+    if (records_[fd].closer != nullptr) close_now(int(fd));
+  }
+}
+
 int32_t FdTable::admit_accepted(int32_t result) noexcept {
   if (result < 0) return result;
   if (uint32_t(result) >= max_fds_) {

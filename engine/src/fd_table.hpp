@@ -88,6 +88,9 @@ class FdTable {
   void abandon_close(int fd) noexcept { records_[fd].closer = nullptr; }
   /// Closes fd now and clears its record in the same step. Returns 0 or -errno.
   int32_t close_now(int fd) noexcept;
+  /// At loop deinit: closes every fd whose close still waits for its
+  /// operations (they are dropped with the loop). Walks the whole table.
+  void close_waiting() noexcept;
 
   /// An fd the kernel just accepted: inside the table, its record starts
   /// afresh (the number may be a closed socket's); beyond it, the fd is

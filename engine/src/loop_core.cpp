@@ -83,9 +83,14 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   return 0;
 }
 
+// What is in flight is dropped without callbacks (the backend's kernel
+// state goes with it). A close still waiting for its fd's operations to end
+// closes the fd here, so no fd is left open behind a close the caller
+// asked for; a close that already closed its fd is only missing its callback.
 void LoopCore::deinit() noexcept {
   backend_.deinit();
   pool_.deinit();
+  fds_.close_waiting();
   fds_.deinit();
   free(bundle_ids_);
   bundle_ids_ = nullptr;

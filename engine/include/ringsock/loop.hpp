@@ -15,6 +15,8 @@
 // - Results are negated errnos; nothing in the engine throws.
 // - Operations still in flight at deinit() are dropped without callbacks;
 //   close sockets and run(RunMode::until_done) first for a clean shutdown.
+//   A close() still waiting for its fd's operations closes the fd at
+//   deinit (its callback is dropped too), so no fd leaks behind a close.
 #pragma once
 
 #include <cstddef>
