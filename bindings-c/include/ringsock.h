@@ -155,7 +155,9 @@ typedef struct rsk_loop_options {
   uint32_t max_fds;            /* fd table size (default RLIMIT_NOFILE, at most 65536) */
   uint32_t max_timers;         /* epoll's deadline slots (default 2 x max_fds + 64) */
   uint32_t busy_poll_us;       /* before blocking, poll up to this long (0 = off, <= 1000000) */
-  uint32_t reserved[4];        /* zero */
+  uint32_t max_lent_per_fd;    /* pool buffers one fd may hold lent; at it, its multishot
+                                  receive pauses until some come back (0 = no cap). Since 0.3 */
+  uint32_t reserved[3];        /* zero */
 } rsk_loop_options;
 
 RSK_API void rsk_loop_options_init(rsk_loop_options* options);

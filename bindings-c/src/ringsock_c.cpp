@@ -212,8 +212,9 @@ void rsk_loop_options_init(rsk_loop_options* options) {
   if (options != nullptr) *options = default_options();
 }
 
-// The first layout's size: a caller's struct is never shorter than this.
-constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, reserved);
+// The first layout's size (0.2, up to busy_poll_us; its reserved words were
+// zero, which every later option reads as "as before").
+constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, max_lent_per_fd);
 
 int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size) {
   if (options == nullptr || options_size < kOptionsMinSize) return -EINVAL;
@@ -237,6 +238,7 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   out.max_fds = in->max_fds;
   out.max_timers = in->max_timers;
   out.busy_poll_us = in->busy_poll_us;
+  out.max_lent_per_fd = in->max_lent_per_fd;
   return 0;
 }
 

@@ -6,10 +6,20 @@
 
 namespace ringsock::detail {
 
-int FdTable::init(uint32_t max_fds) noexcept {
+int FdTable::init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per_fd) noexcept {
   records_ = static_cast<FdRecord*>(calloc(max_fds, sizeof(FdRecord)));
   if (records_ == nullptr) return -ENOMEM;
   max_fds_ = max_fds;
+  if (max_lent_per_fd != 0) {
+    lent_owner_ = static_cast<int32_t*>(malloc(buffer_count * sizeof(int32_t)));
+    if (lent_owner_ == nullptr) {
+      deinit();
+      return -ENOMEM;
+    }
+    for (uint32_t id = 0; id < buffer_count; ++id) lent_owner_[id] = -1;
+    buffer_count_ = buffer_count;
+    max_lent_per_fd_ = max_lent_per_fd;
+  }
   return 0;
 }
 
@@ -17,6 +27,18 @@ void FdTable::deinit() noexcept {
   free(records_);
   records_ = nullptr;
   max_fds_ = 0;
+  free(lent_owner_);
+  lent_owner_ = nullptr;
+  buffer_count_ = max_lent_per_fd_ = 0;
+}
+
+// Only when the fd still holds lent buffers: a walk over the pool's owners.
+void FdTable::disown_lent(int fd) noexcept {
+  if (!capped() || records_[fd].lent == 0) return;
+  for (uint32_t id = 0; id < buffer_count_; ++id) {
+    if (lent_owner_[id] == fd) lent_owner_[id] = -1;
+  }
+  records_[fd].lent = 0;
 }
 
 Operation* FdTable::close_ready(const FdRecord& record) noexcept {
@@ -34,6 +56,7 @@ int32_t FdTable::close_now(int fd) noexcept {
   int rc = ::close(fd);
   // Linux releases the fd even when close reports EINTR: that is success here.
   int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
+  disown_lent(fd);
   records_[fd] = FdRecord{};
   return result;
 }
@@ -51,6 +74,7 @@ int32_t FdTable::admit_accepted(int32_t result) noexcept {
     return -EMFILE;
   }
   records_[result].send_path = SendPath::unknown;  // a new socket
+  disown_lent(result);
   return result;
 }
 

@@ -27,6 +27,7 @@ struct FdRecord {
   Operation* head = nullptr;
   Operation* closer = nullptr;
   SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
+  uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
 };
 
 class FdTable {
@@ -36,8 +37,10 @@ class FdTable {
   FdTable(const FdTable&) = delete;
   FdTable& operator=(const FdTable&) = delete;
 
-  /// Takes the records of fds 0 .. max_fds - 1. Returns 0 or -ENOMEM.
-  int init(uint32_t max_fds) noexcept;
+  /// Takes the records of fds 0 .. max_fds - 1, and with a per-fd cap on
+  /// lent buffers (max_lent_per_fd != 0) the owner of each of buffer_count
+  /// pool buffers. Returns 0 or -ENOMEM.
+  int init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per_fd) noexcept;
   void deinit() noexcept;
 
   /// 0 if an operation may be submitted on fd now, else -EBADF (out of the
@@ -97,11 +100,35 @@ class FdTable {
   /// closed and -EMFILE returned. Errors (< 0) pass through.
   int32_t admit_accepted(int32_t result) noexcept;
 
+  // The per-fd cap on lent pool buffers (LoopOptions::max_lent_per_fd).
+  bool capped() const noexcept { return max_lent_per_fd_ != 0; }
+  /// Whether fd holds as many lent buffers as the cap allows.
+  bool at_cap(int fd) const noexcept {
+    return capped() && records_[fd].lent >= max_lent_per_fd_;
+  }
+  /// Buffer `id` was lent from a receive on fd.
+  void note_lent(int fd, uint16_t id) noexcept {
+    lent_owner_[id] = fd;
+    ++records_[fd].lent;
+  }
+  /// Buffer `id` came back; returns the fd that held it, or -1 (its fd closed meanwhile).
+  int note_returned(uint16_t id) noexcept {
+    int fd = lent_owner_[id];
+    lent_owner_[id] = -1;
+    if (fd >= 0) --records_[fd].lent;
+    return fd;
+  }
+
  private:
+  /// A closed or reused fd number no longer holds the buffers its old socket had lent.
+  void disown_lent(int fd) noexcept;
   Operation* close_ready(const FdRecord& record) noexcept;
 
   FdRecord* records_ = nullptr;
   uint32_t max_fds_ = 0;
+  int32_t* lent_owner_ = nullptr;  // per pool buffer: the fd it is lent from, or -1
+  uint32_t buffer_count_ = 0;
+  uint32_t max_lent_per_fd_ = 0;
 };
 
 }  // namespace ringsock::detail

@@ -62,6 +62,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   if (o.max_timers == 0) o.max_timers = 2 * o.max_fds + 64;
   if (o.max_timers > 2 * kMaxFdsLimit) return -EINVAL;
   if (o.busy_poll_us > kMaxBusyPollUs) return -EINVAL;
+  if (o.max_lent_per_fd > o.buffer_count) o.max_lent_per_fd = 0;  // the pool is the bound
   if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
       o.backend != BackendChoice::epoll) {
     return -EINVAL;
@@ -69,7 +70,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
   bundle_ids_ = static_cast<uint16_t*>(calloc(o.buffer_count, sizeof(uint16_t)));
-  if (fds_.init(o.max_fds) < 0 || bundle_ids_ == nullptr ||
+  if (fds_.init(o.max_fds, o.buffer_count, o.max_lent_per_fd) < 0 || bundle_ids_ == nullptr ||
       !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
     deinit();
     return -ENOMEM;
@@ -360,12 +361,19 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   if (event.flags & kEventMore) {
     completion.more = true;
     op.callback(owner_, op, completion);
+    if (__builtin_expect(fds_.capped(), 0) && completion.has_buffer) pause_at_cap(op);
     return true;
   }
   // The kernel ended this arming of the operation.
   bool cancelled = op.flags & kCancelRequested;
+  bool pause_requested = op.flags & kPauseRequested;
+  op.flags &= uint8_t(~kPauseRequested);
   if (result == -ENOBUFS && !cancelled && op.kind != OpKind::accept_multishot) {
     pause(op);
+    return false;
+  }
+  if (pause_requested && result == -ECANCELED && !cancelled) {
+    pause(op);  // stopped at its fd's cap: resumed as its buffers come back
     return false;
   }
   bool delivered = op.kind == OpKind::accept_multishot ? result >= 0 : completion.has_buffer;
@@ -381,6 +389,9 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   if (op.state == OpState::rearm) {
     if (cancelled) {
       defer(op, -ECANCELED);
+    } else if (fds_.at_cap(op.fd)) {
+      ++stats_.fd_cap_pauses;
+      pause(op);
     } else {
       ++stats_.rearms;
       restart(op);
@@ -431,6 +442,7 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
   RINGSOCK_ASSERT(fresh);
   if (!fresh) return -EIO;
   uint8_t* buffer = pool_.data(id);
+  if (__builtin_expect(fds_.capped(), 0)) fds_.note_lent(op.fd, id);
   completion.has_buffer = true;
   completion.buffer_id = id;
   completion.data = buffer;
@@ -502,18 +514,39 @@ void LoopCore::pause(Operation& op) noexcept {
   if (pool_.lent() < pool_.count()) resume_paused();
 }
 
+// Operations whose fd still holds its cap of lent buffers stay paused.
 void LoopCore::resume_paused() noexcept {
   Operation* op = paused_head_;
   paused_head_ = nullptr;
   while (op != nullptr) {
     Operation* next = op->queue_next;
-    restart(*op);
+    if (fds_.at_cap(op->fd)) {
+      op->queue_next = paused_head_;
+      paused_head_ = op;
+    } else {
+      restart(*op);
+    }
     op = next;
   }
 }
 
+// A multishot receive whose fd now holds its cap of lent buffers (checked
+// after the callback, which may have given some back): the kernel is asked
+// to end it, and its -ECANCELED pauses it instead of ending it.
+void LoopCore::pause_at_cap(Operation& op) noexcept {
+  bool armed = op.state == OpState::submitted && !(op.flags & (kCancelRequested | kPauseRequested));
+  if (!armed || !fds_.at_cap(op.fd)) return;
+  op.flags |= kPauseRequested;
+  if (backend_.cancel(op) < 0) {
+    op.flags &= uint8_t(~kPauseRequested);  // no room to ask now: the next result asks again
+    return;
+  }
+  ++stats_.fd_cap_pauses;
+}
+
 int LoopCore::release_buffer(uint16_t buffer_id) noexcept {
   if (!pool_.mark_returned(buffer_id)) return -EINVAL;
+  if (__builtin_expect(fds_.capped(), 0)) fds_.note_returned(buffer_id);
   backend_.recycle_buffer(buffer_id);
   if (paused_head_ != nullptr) resume_paused();
   return 0;

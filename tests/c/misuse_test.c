@@ -134,7 +134,7 @@ int test_options_size(int backend) {
     unsigned char after[16];
   } holder;
   rsk_loop loop;
-  const size_t first_layout = offsetof(rsk_loop_options, reserved);
+  const size_t first_layout = offsetof(rsk_loop_options, max_lent_per_fd); /* 0.2's options */
   (void)backend;
   rsk_loop_options_init(&full);
 
@@ -162,7 +162,8 @@ int test_options_size(int backend) {
   memset(&holder, 0, sizeof holder);
   CHECK_INT(rsk_loop_options_init_size(&holder.options, first_layout), ==, 0);
   holder.options.backend = RSK_BACKEND_EPOLL;
-  memset(holder.options.reserved, 0xee, sizeof holder.options.reserved); /* beyond the size */
+  holder.options.max_lent_per_fd = 0xeeeeeeee; /* beyond the size: not read */
+  memset(holder.options.reserved, 0xee, sizeof holder.options.reserved);
   memset(&loop, 0, sizeof loop);
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, first_layout), ==, 0);
   CHECK_INT(rsk_loop_backend(&loop), ==, RSK_BACKEND_EPOLL);
@@ -173,6 +174,7 @@ int test_options_size(int backend) {
   holder.after[3] = 1;
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, sizeof holder), ==, -EINVAL);
   holder.after[3] = 0;
+  holder.options.max_lent_per_fd = 4;
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, sizeof holder), ==, 0);
   CHECK_INT(rsk_loop_close(&loop), ==, 0);
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, first_layout - 1), ==,

@@ -78,6 +78,14 @@ struct LoopOptions {
   /// microseconds, then blocks as usual. 0 = off (the default); at most
   /// 1,000,000. It spends a core while it polls.
   uint32_t busy_poll_us = 0;
+  /// Pool buffers one fd's receives may hold lent at once; 0 = no cap (the
+  /// default). When an fd holds this many, its multishot receive pauses (as
+  /// on an empty pool) and resumes as they come back, so one client that
+  /// keeps its buffers cannot empty the pool for every other. Stream
+  /// receives on io_uring then take one buffer per arming (the engine
+  /// re-arms them), so the cap is exact; epoll's emulation may fill up to one
+  /// turn's budget (32) past it, and io_uring's datagram receives one batch.
+  uint32_t max_lent_per_fd = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -91,6 +99,7 @@ struct LoopStats {
   uint64_t busy_poll_hits = 0;    ///< waits that busy polling ended without blocking
   uint64_t busy_poll_misses = 0;  ///< waits whose busy-poll budget ran out: then they blocked
   uint64_t early_submits = 0;  ///< io_uring: submits inside a long batch of callbacks
+  uint64_t fd_cap_pauses = 0;  ///< multishot receives paused at LoopOptions::max_lent_per_fd
 };
 
 class Loop {

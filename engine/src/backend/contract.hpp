@@ -27,6 +27,7 @@ enum OpFlag : uint8_t {
   kAwaitReady = 1u << 2,       ///< next start waits for readiness (poll), then the op runs again
   kDirectSend = 1u << 3,       ///< send by a non-blocking sendmsg(2) from the core (UNIX datagrams)
   kWokeReady = 1u << 4,        ///< this start follows a readiness report (see send_direct)
+  kPauseRequested = 1u << 5,   ///< the core cancelled a multishot receive to pause it at its fd's cap
 };
 
 /// Pool-buffer layout of one multishot recvfrom result, the same on every

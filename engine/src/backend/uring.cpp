@@ -62,6 +62,7 @@ int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&
     return rc;
   }
   caps.backend = BackendKind::uring;
+  one_buffer_per_recv_ = options.max_lent_per_fd != 0;
   reason_ = "io_uring";
   return 0;
 }

@@ -70,6 +70,7 @@ class UringBackend {
   uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
+  bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint64_t wake_value_ = 0;
   const char* reason_ = "io_uring not started";

@@ -134,7 +134,9 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
       break;
     case OpKind::recv_multishot:
-      if (caps_->multishot_recv) {
+      // Under a per-fd cap one buffer per arming, re-armed by the core: the
+      // kernel's multishot loop (and a bundle) could fill dozens at once.
+      if (caps_->multishot_recv && !one_buffer_per_recv_) {
         io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
         // One receive fills as many ring buffers as the data needs; the core
         // hands them out one callback each (LoopCore::dispatch_bundle).
