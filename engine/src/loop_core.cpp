@@ -361,19 +361,17 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   if (event.flags & kEventMore) {
     completion.more = true;
     op.callback(owner_, op, completion);
-    if (__builtin_expect(fds_.capped(), 0) && completion.has_buffer) pause_at_cap(op);
+    if (__builtin_expect(fds_.capped(), 0)) pause_at_cap(op, completion.has_buffer);
     return true;
   }
-  // The kernel ended this arming of the operation.
+  // The kernel ended this arming of the operation: on an empty pool, or
+  // when the core asked it to (its fd's cap), it pauses until buffers return.
   bool cancelled = op.flags & kCancelRequested;
-  bool pause_requested = op.flags & kPauseRequested;
-  op.flags &= uint8_t(~kPauseRequested);
-  if (result == -ENOBUFS && !cancelled && op.kind != OpKind::accept_multishot) {
+  bool paused_by_core = result == -ECANCELED && (op.flags & kPauseRequested);
+  if ((result == -ENOBUFS || paused_by_core) && !cancelled &&
+      op.kind != OpKind::accept_multishot) {
+    if (!paused_by_core) ++stats_.buffer_pauses;
     pause(op);
-    return false;
-  }
-  if (pause_requested && result == -ECANCELED && !cancelled) {
-    pause(op);  // stopped at its fd's cap: resumed as its buffers come back
     return false;
   }
   bool delivered = op.kind == OpKind::accept_multishot ? result >= 0 : completion.has_buffer;
@@ -387,6 +385,7 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   completion.more = true;
   op.callback(owner_, op, completion);
   if (op.state == OpState::rearm) {
+    op.flags &= uint8_t(~kPauseRequested);  // that arming ended: a cancel sent for it is spent
     if (cancelled) {
       defer(op, -ECANCELED);
     } else if (fds_.at_cap(op.fd)) {
@@ -506,7 +505,7 @@ void LoopCore::defer(Operation& op, int32_t result) noexcept {
 }
 
 void LoopCore::pause(Operation& op) noexcept {
-  ++stats_.buffer_pauses;
+  op.flags &= uint8_t(~kPauseRequested);
   op.state = OpState::paused;
   op.queue_next = paused_head_;
   paused_head_ = &op;
@@ -533,7 +532,8 @@ void LoopCore::resume_paused() noexcept {
 // A multishot receive whose fd now holds its cap of lent buffers (checked
 // after the callback, which may have given some back): the kernel is asked
 // to end it, and its -ECANCELED pauses it instead of ending it.
-void LoopCore::pause_at_cap(Operation& op) noexcept {
+void LoopCore::pause_at_cap(Operation& op, bool lent) noexcept {
+  if (!lent) return;
   bool armed = op.state == OpState::submitted && !(op.flags & (kCancelRequested | kPauseRequested));
   if (!armed || !fds_.at_cap(op.fd)) return;
   op.flags |= kPauseRequested;

@@ -154,7 +154,7 @@ class LoopCore {
   void restart(Operation& op) noexcept;
   void defer(Operation& op, int32_t result) noexcept;
   void pause(Operation& op) noexcept;
-  void pause_at_cap(Operation& op) noexcept;
+  [[gnu::cold, gnu::noinline]] void pause_at_cap(Operation& op, bool lent) noexcept;
   void resume_paused() noexcept;
   void close_now(Operation& op) noexcept;
 
