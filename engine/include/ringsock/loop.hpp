@@ -122,7 +122,7 @@ class Loop {
   bool initialized() const noexcept { return core_ != nullptr; }
 
   /// Runs the loop; returns the number of callbacks made, or -errno
-  /// (-EBUSY when called from inside a callback).
+  /// (-EBUSY when called from inside a callback, -EPERM from another thread).
   int run(RunMode mode) noexcept;
   /// Makes run() return after the current turn (called outside run(): after
   /// the next run's first turn). Loop thread only; other threads use wake().
@@ -134,7 +134,8 @@ class Loop {
 
   // Operations. Each returns 0 when queued (the callback will follow) or a
   // negated errno when refused, in which case nothing happened and no callback
-  // will come: -EINVAL bad arguments, -EBUSY `op` is still in flight,
+  // will come: -EINVAL bad arguments (`op` misaligned too), -EPERM called from
+  // a thread that does not own the loop, -EBUSY `op` is still in flight,
   // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it,
   // -EAGAIN no room right now (io_uring's SQ stayed full after flushing it;
   // epoll's deadline heap is full). An operation already in flight that meets
@@ -189,10 +190,11 @@ class Loop {
   int nop(Operation& op, Callback callback, void* user_data = nullptr) noexcept;
   /// Asks an in-flight operation to end. It completes exactly once more with
   /// -ECANCELED or its real result. Returns 0, -ENOENT (not in flight) or
-  /// -EALREADY (already ending).
+  /// -EALREADY (already ending); -EINVAL misaligned, -EPERM another thread.
   int cancel(Operation& op) noexcept;
 
-  /// Gives a lent pool buffer back. Returns 0 or -EINVAL (not lent, bad id).
+  /// Gives a lent pool buffer back. Returns 0, -EINVAL (not lent, bad id) or
+  /// -EPERM (another thread).
   int release_buffer(uint16_t buffer_id) noexcept;
   /// Bytes per pool buffer.
   uint32_t buffer_size() const noexcept;
