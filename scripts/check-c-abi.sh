@@ -10,7 +10,7 @@
 #     archive: references its own members do not define.)
 #  2. libringsock.so needs no libstdc++ and its SONAME is libringsock.so.MAJOR.
 #  3. The shared library exports exactly the functions ringsock.map lists, each
-#     at version RINGSOCK_0, and those are exactly the functions ringsock.h
+#     at version RINGSOCK_0 or a later minor's node (RINGSOCK_0.3), and those are exactly the functions ringsock.h
 #     declares.
 # NM and READELF may name other tools (a cross build's). Exit 0 = all good.
 set -euo pipefail
@@ -86,12 +86,12 @@ fi
 # 3. Exports = ringsock.map = ringsock.h.
 exported_raw="$("$nm" -D --defined-only "$shared" | awk '{print $NF}')"
 exported="$(sed 's/@.*//' <<<"$exported_raw" | grep -v '^RINGSOCK_' | sort -u)"
-unversioned="$(grep -v '@@RINGSOCK_0$' <<<"$exported_raw" | grep -v '^RINGSOCK_' || true)"
-listed="$(sed -n '/global:/,/local:/p' "$map" | grep -oE '\brsk_[a-z_]+' | sort -u)"
+unversioned="$(grep -Ev '@@RINGSOCK_0(\.[0-9]+)?$' <<<"$exported_raw" | grep -v '^RINGSOCK_' || true)"
+listed="$(sed -n '/global:/,/}/p' "$map" | grep -oE '\brsk_[a-z_]+' | sort -u)"
 declared="$(grep -oE '^RSK_API [^(]*\brsk_[a-z_]+\(' "$header" | grep -oE 'rsk_[a-z_]+\($' |
   tr -d '(' | sort -u)"
 if [[ -n "$unversioned" ]]; then
-  fail "exports without version RINGSOCK_0: $(tr '\n' ' ' <<<"$unversioned")"
+  fail "exports without a RINGSOCK_0 version: $(tr '\n' ' ' <<<"$unversioned")"
 fi
 if [[ "$exported" != "$listed" ]]; then
   fail "libringsock.so exports differ from ringsock.map:"
@@ -102,7 +102,7 @@ if [[ "$listed" != "$declared" ]]; then
   diff <(echo "$listed") <(echo "$declared") | sed 's/^/  /' >&2 || true
 fi
 if [[ "$exported" == "$listed" && "$listed" == "$declared" && -z "$unversioned" ]]; then
-  echo "ok: $(grep -c . <<<"$exported") exports at RINGSOCK_0 = ringsock.map = ringsock.h"
+  echo "ok: $(grep -c . <<<"$exported") exports at RINGSOCK_0* = ringsock.map = ringsock.h"
 fi
 
 if [[ $status -eq 0 ]]; then

@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <string>
+
 #include "support.hpp"
 
 namespace rstest {
@@ -126,6 +129,72 @@ TEST_P(TinyPoolTest, ReleaseOfABufferNotLentIsRefused) {
   ::close(sv[0]);
 }
 
+// A per-fd cap on lent buffers (LoopOptions::max_lent_per_fd): one reader
+// that keeps every buffer it is lent cannot empty the pool for the others.
+class CappedPoolTest : public BackendTest {
+ protected:
+  static constexpr uint32_t kBuffers = 64;
+  static constexpr uint32_t kCap = 4;
+  LoopOptions loop_options() const override {
+    LoopOptions o;
+    o.buffer_count = kBuffers;
+    o.buffer_size = 4096;
+    o.max_lent_per_fd = kCap;
+    return options_for(GetParam(), o);
+  }
+};
+
+TEST_P(CappedPoolTest, AHoardingReaderPausesAtItsCapAndOthersAreServed) {
+  int a[2], b[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, a), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, b), 0);
+  // Four times what the pool holds: without a cap the hoarder takes it all.
+  std::vector<uint8_t> stream(4 * kBuffers * 4096);
+  for (size_t i = 0; i < stream.size(); ++i) stream[i] = uint8_t(i * 13 + (i >> 12));
+  size_t written = 0;
+  bool socket_full = false;
+  auto feed = [&] {
+    ssize_t n = ::send(a[1], stream.data() + written, stream.size() - written, MSG_DONTWAIT);
+    if (n > 0) written += size_t(n);
+    socket_full = n <= 0;
+  };
+  Hoarder hoarder;
+  ASSERT_EQ(loop.recv_multishot(hoarder.op, a[0], Hoarder::callback, &hoarder), 0);
+  Recorder other;
+  ASSERT_EQ(loop.recv_multishot(other.op, b[0], Recorder::callback, &other), 0);
+  // The hoarder reads until it holds its cap and is paused: its socket fills up.
+  ASSERT_TRUE(run_until(loop, [&] {
+    feed();
+    return socket_full && hoarder.held.size() >= kCap && loop.stats().fd_cap_pauses > 0;
+  }));
+  for (int i = 0; i < 5; ++i) loop.run(RunMode::no_wait);
+  EXPECT_LT(hoarder.held.size(), size_t(kBuffers)) << "the hoarder emptied the pool";
+  std::printf("held at the cap of %u: %zu buffers\n", kCap, hoarder.held.size());
+  // Another connection is served meanwhile.
+  ASSERT_EQ(::send(b[1], "hello", 5, MSG_DONTWAIT), 5);
+  ASSERT_TRUE(run_until(loop, [&] { return !other.payloads.empty(); }, 3s))
+      << "another fd starved while one fd held its buffers";
+  EXPECT_EQ(std::string(other.payloads[0].begin(), other.payloads[0].end()), "hello");
+  EXPECT_FALSE(hoarder.terminal);
+  // Given back, the hoarder resumes and gets the whole stream, in order.
+  ASSERT_TRUE(run_until(loop, [&] {
+    feed();
+    hoarder.give_back(loop);
+    return hoarder.received.size() == stream.size();
+  }));
+  EXPECT_TRUE(hoarder.received == stream);
+  EXPECT_FALSE(hoarder.terminal);
+  ::close(a[1]);
+  ::close(b[1]);
+  ASSERT_TRUE(run_until(loop, [&] { return hoarder.terminal && other.terminal; }));
+  hoarder.give_back(loop);
+  EXPECT_EQ(hoarder.last, 0);
+  ::close(a[0]);
+  ::close(b[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CappedPoolTest, testing::ValuesIn(all_backends()),
+                         backend_param_name);
 INSTANTIATE_TEST_SUITE_P(Backends, TinyPoolTest, testing::ValuesIn(all_backends()),
                          backend_param_name);
 

@@ -50,6 +50,21 @@ TEST_P(CancelCloseTest, CancelRecvEndsItOnceWithEcanceled) {
   EXPECT_EQ(loop.active(), 0u);
 }
 
+// deinit drops what is in flight without callbacks, but a close the caller
+// asked for still closes its fd: none is left open behind it.
+TEST_P(CancelCloseTest, DeinitClosesTheFdOfACloseStillWaiting) {
+  Recorder r, closing;
+  ASSERT_EQ(loop.recv(r.op, pair_[0], small_, sizeof(small_), Recorder::callback, &r), 0);
+  loop.run(RunMode::no_wait);
+  ASSERT_EQ(loop.close(closing.op, pair_[0], Recorder::callback, &closing), 0);
+  ASSERT_TRUE(closing.op.in_flight());  // waits for the recv's -ECANCELED
+  ASSERT_TRUE(fd_open(pair_[0]));
+  EXPECT_EQ(loop.deinit(), 0);
+  EXPECT_FALSE(fd_open(pair_[0])) << "deinit left the closing fd open";
+  EXPECT_FALSE(closing.terminal);  // dropped, as deinit documents
+  pair_[0] = -1;
+}
+
 TEST_P(CancelCloseTest, CancelOfAnIdleOperationIsEnoent) {
   Operation op;
   EXPECT_EQ(loop.cancel(op), -ENOENT);

@@ -15,6 +15,13 @@ namespace {
 
 void noop_cb(Loop&, Operation&, const Completion&) {}
 
+// An operation's size is part of the C ABI (RSK_OP_SIZE holds it) and its
+// alignment carries user_data's tag bits: both pinned.
+#if UINTPTR_MAX == UINT64_MAX
+static_assert(sizeof(Operation) == 176, "Operation grew: check RSK_OP_SIZE and the C ABI");
+#endif
+static_assert(alignof(Operation) == 16);
+
 class LoopTest : public BackendTest {};
 
 TEST_P(LoopTest, InitRefusesBadOptionsAndHoldsNothing) {
@@ -119,7 +126,8 @@ TEST(EpollLoopTest, ARefusedSubmitLeavesTheOperationAsItWas) {
   Loop small;
   LoopOptions o = options_for(TestBackend::epoll);  // only epoll has a deadline heap
   o.max_timers = 1;
-  ASSERT_EQ(small.init(o), 0);
+  std::string why;
+  ASSERT_EQ(init_for_test(small, o, why), 0) << why;  // epoll whatever RINGSOCK_BACKEND says
   Recorder first;
   ASSERT_EQ(small.timeout(first.op, 60'000'000'000ull, Recorder::callback, &first), 0);
   int sv[2];

@@ -17,9 +17,13 @@
  *   rsk_loop_close(&loop);
  *
  * Caveats: a loop is used by the thread that initialised it (only
- * rsk_loop_wake() may be called from elsewhere). An operation must stay
- * alive and unmoved from its submit until its terminal callback
- * (completion->more == 0). Callbacks never run inside a submit call.
+ * rsk_loop_wake() may be called from elsewhere; any other call on it from
+ * another thread gets -EPERM and changes nothing). Loop and operation
+ * storage must be aligned to RSK_LOOP_ALIGN / RSK_OP_ALIGN (rsk_loop_align(),
+ * rsk_op_align() at run time): misaligned storage gets -EINVAL at every
+ * call. An operation must stay alive and unmoved from its submit until its
+ * terminal callback (completion->more == 0). Callbacks never run inside a
+ * submit call.
  */
 #ifndef RINGSOCK_H
 #define RINGSOCK_H
@@ -31,7 +35,7 @@
 /* ---- version ------------------------------------------------------------- */
 
 #define RSK_VERSION_MAJOR 0
-#define RSK_VERSION_MINOR 2
+#define RSK_VERSION_MINOR 3
 #define RSK_VERSION_PATCH 0
 /* One number that compares: (major << 16) | (minor << 8) | patch. */
 #define RSK_MAKE_VERSION(major, minor, patch) \
@@ -41,8 +45,9 @@
 /* ---- storage sizes ------------------------------------------------------- */
 
 /* Bytes and alignment of the caller-provided storage, checked against the
- * C++ types when the library is built, and at run time by rsk_loop_size()
- * and rsk_op_size(). They include room for growth. */
+ * C++ types when the library is built, and at run time by rsk_loop_size(),
+ * rsk_op_size(), rsk_loop_align() and rsk_op_align(). The sizes include room
+ * for growth. */
 #define RSK_LOOP_SIZE 256
 #define RSK_LOOP_ALIGN 16
 #define RSK_OP_SIZE 256
@@ -150,16 +155,27 @@ typedef struct rsk_loop_options {
   uint32_t max_fds;            /* fd table size (default RLIMIT_NOFILE, at most 65536) */
   uint32_t max_timers;         /* epoll's deadline slots (default 2 x max_fds + 64) */
   uint32_t busy_poll_us;       /* before blocking, poll up to this long (0 = off, <= 1000000) */
-  uint32_t reserved[4];        /* zero */
+  uint32_t max_lent_per_fd;    /* pool buffers one fd may hold lent; at it, its multishot
+                                  receive pauses until some come back (0 = no cap). Since 0.3 */
+  uint32_t reserved[3];        /* zero */
 } rsk_loop_options;
 
 RSK_API void rsk_loop_options_init(rsk_loop_options* options);
+/* The same for a struct of options_size bytes (sizeof(rsk_loop_options) as
+ * the caller's header has it): never writes past options_size. Returns 0, or
+ * -EINVAL (NULL, or shorter than the first layout). Since 0.3. */
+RSK_API int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size);
 
 /* Sets up a loop in caller storage: loop_size must be sizeof(rsk_loop);
  * options may be NULL. Returns 0 or -errno (-EINVAL for bad arguments or
  * options, -EALREADY if it is initialised); rsk_loop_backend_reason() says
  * why it failed, too. */
 RSK_API int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options);
+/* rsk_loop_init() with the options' size: never reads past options_size;
+ * options a shorter struct lacks keep their defaults, and bytes of a longer
+ * one that this library does not know must be zero (else -EINVAL). Since 0.3. */
+RSK_API int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options,
+                               size_t options_size);
 /* Releases everything the loop holds. Operations still in flight are
  * dropped without callbacks and stay marked in flight: rsk_op_init() them
  * before reuse. From a callback it takes effect when rsk_loop_run() returns. */
@@ -169,9 +185,10 @@ RSK_API int rsk_loop_close(rsk_loop* loop);
 #define RSK_RUN_NOWAIT 1     /* dispatch what is ready, never wait */
 #define RSK_RUN_UNTIL_DONE 2 /* until no operation is in flight, or stop */
 
-/* Returns the number of callbacks made, or -errno (-EBUSY from a callback). */
+/* Returns the number of callbacks made, or -errno (-EBUSY from a callback,
+ * -EPERM from a thread that does not own the loop). */
 RSK_API int rsk_loop_run(rsk_loop* loop, int mode);
-/* Makes rsk_loop_run() return after the current turn. Loop thread only. */
+/* Makes rsk_loop_run() return after the current turn. Loop thread only (-EPERM). */
 RSK_API int rsk_loop_stop(rsk_loop* loop);
 /* Wakes a waiting rsk_loop_run(); thread-safe and async-signal-safe. */
 RSK_API int rsk_loop_wake(rsk_loop* loop);
@@ -180,7 +197,8 @@ RSK_API int rsk_loop_wake(rsk_loop* loop);
 RSK_API int rsk_loop_backend(const rsk_loop* loop);
 /* Why this backend runs (or why init failed), in words. Never NULL. */
 RSK_API const char* rsk_loop_backend_reason(const rsk_loop* loop);
-/* The kernel features found, as one line ("io_uring sq=256 cq=1024 ..."). */
+/* The kernel features found, as one line ("io_uring sq=256 cq=1024 ...").
+ * Returns its length, or -ENOSPC (out gets "") when it does not fit. */
 RSK_API int rsk_loop_capabilities(const rsk_loop* loop, char* out, size_t capacity);
 /* Operations in flight (submitted, terminal callback not yet made). */
 RSK_API int rsk_loop_active(const rsk_loop* loop);
@@ -193,6 +211,10 @@ RSK_API int rsk_loop_release_buffer(rsk_loop* loop, unsigned buffer_id);
  * sizeof(rsk_op) to catch a header/library mismatch. */
 RSK_API size_t rsk_loop_size(void);
 RSK_API size_t rsk_op_size(void);
+/* The alignment the library needs of rsk_loop and rsk_op storage (an FFI
+ * that places them itself checks against these). Since 0.3. */
+RSK_API size_t rsk_loop_align(void);
+RSK_API size_t rsk_op_align(void);
 
 /* ---- operations ---------------------------------------------------------- */
 
@@ -202,6 +224,7 @@ typedef struct rsk_op {
 
 /* A fresh operation: zeroed storage is one. */
 #define RSK_OP_INIT {{0}}
+/* Misaligned storage is left untouched (and refused by every later call). */
 RSK_API void rsk_op_init(rsk_op* op);
 
 /* What a callback receives for one result. */
@@ -229,7 +252,8 @@ RSK_API int rsk_op_in_flight(const rsk_op* op);
 RSK_API int rsk_op_set_timeout(rsk_op* op, uint64_t timeout_ns);
 
 /* Each returns 0 (the callback will come) or -errno (nothing happened):
- * -EINVAL bad arguments, -EBUSY op in flight, -EBADF bad or closing fd,
+ * -EINVAL bad arguments (misaligned storage too), -EPERM a thread that does
+ * not own the loop, -EBUSY op in flight, -EBADF bad or closing fd,
  * -EOPNOTSUPP not possible here, -EAGAIN no room right now. */
 RSK_API int rsk_accept(rsk_loop* loop, rsk_op* op, int listen_fd, rsk_endpoint* peer,
                        rsk_callback callback, void* user_data);

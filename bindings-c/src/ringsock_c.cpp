@@ -57,18 +57,26 @@ static_assert(RSK_UNIX == int(ringsock::Transport::unix_stream) &&
 static_assert(RSK_BACKEND_URING == int(ringsock::BackendKind::uring) &&
               RSK_BACKEND_EPOLL == int(ringsock::BackendKind::epoll));
 
+// Storage at an address that is not a multiple of its alignment (inside a
+// packed struct, or at offset 8 of an FFI buffer) is refused at every entry.
+bool misaligned(const void* storage, size_t alignment) {
+  return (reinterpret_cast<uintptr_t>(storage) & (alignment - 1)) != 0;
+}
+bool misaligned(const rsk_loop* loop) { return misaligned(loop, alignof(rsk_loop)); }
+bool misaligned(const rsk_op* op) { return misaligned(op, alignof(rsk_op)); }
+
 LoopStorage* storage_of(rsk_loop* loop) { return reinterpret_cast<LoopStorage*>(loop); }
 const LoopStorage* storage_of(const rsk_loop* loop) {
   return reinterpret_cast<const LoopStorage*>(loop);
 }
-// The Loop of an initialised storage, else nullptr.
+// The Loop of an initialised, aligned storage, else nullptr.
 Loop* loop_of(rsk_loop* loop) {
-  return (loop != nullptr && storage_of(loop)->magic == kLoopMagic) ? &storage_of(loop)->loop
-                                                                    : nullptr;
+  if (loop == nullptr || misaligned(loop)) return nullptr;
+  return storage_of(loop)->magic == kLoopMagic ? &storage_of(loop)->loop : nullptr;
 }
 const Loop* loop_of(const rsk_loop* loop) {
-  return (loop != nullptr && storage_of(loop)->magic == kLoopMagic) ? &storage_of(loop)->loop
-                                                                    : nullptr;
+  if (loop == nullptr || misaligned(loop)) return nullptr;
+  return storage_of(loop)->magic == kLoopMagic ? &storage_of(loop)->loop : nullptr;
 }
 OpStorage* storage_of(rsk_op* op) { return reinterpret_cast<OpStorage*>(op); }
 const OpStorage* storage_of(const rsk_op* op) { return reinterpret_cast<const OpStorage*>(op); }
@@ -87,7 +95,7 @@ void trampoline(Loop& loop, Operation& op, const Completion& completion) {
 template <class Submit>
 int submit_with(rsk_loop* loop, rsk_op* op, rsk_callback callback, Submit submit) {
   Loop* l = loop_of(loop);
-  if (l == nullptr || op == nullptr || callback == nullptr) return -EINVAL;
+  if (l == nullptr || op == nullptr || callback == nullptr || misaligned(op)) return -EINVAL;
   OpStorage* storage = storage_of(op);
   if (storage->op.in_flight()) return -EBUSY;
   rsk_callback previous = storage->callback;
@@ -191,13 +199,29 @@ int rsk_set_linger_reset(int fd) { return ringsock::set_linger_reset(fd); }
 
 // ---- the loop -----------------------------------------------------------------------------
 
-void rsk_loop_options_init(rsk_loop_options* options) {
-  if (options == nullptr) return;
-  *options = rsk_loop_options{};
+static rsk_loop_options default_options() {
+  rsk_loop_options options{};
   ringsock::LoopOptions defaults;
-  options->ring_entries = defaults.ring_entries;
-  options->buffer_count = defaults.buffer_count;
-  options->buffer_size = defaults.buffer_size;
+  options.ring_entries = defaults.ring_entries;
+  options.buffer_count = defaults.buffer_count;
+  options.buffer_size = defaults.buffer_size;
+  return options;
+}
+
+void rsk_loop_options_init(rsk_loop_options* options) {
+  if (options != nullptr) *options = default_options();
+}
+
+// The first layout's size (0.2, up to busy_poll_us; its reserved words were
+// zero, which every later option reads as "as before").
+constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, max_lent_per_fd);
+
+int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size) {
+  if (options == nullptr || options_size < kOptionsMinSize) return -EINVAL;
+  rsk_loop_options defaults = default_options();
+  size_t bytes = options_size < sizeof(defaults) ? options_size : sizeof(defaults);
+  memcpy(options, &defaults, bytes);  // never past the caller's end
+  return 0;
 }
 
 static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& out) {
@@ -214,11 +238,27 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   out.max_fds = in->max_fds;
   out.max_timers = in->max_timers;
   out.busy_poll_us = in->busy_poll_us;
+  out.max_lent_per_fd = in->max_lent_per_fd;
   return 0;
 }
 
+int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options,
+                       size_t options_size) {
+  if (options == nullptr) return rsk_loop_init(loop, loop_size, nullptr);
+  if (options_size < kOptionsMinSize) return -EINVAL;
+  // A shorter (older) struct: the options it lacks keep their defaults (0).
+  rsk_loop_options copy{};
+  memcpy(&copy, options, options_size < sizeof(copy) ? options_size : sizeof(copy));
+  // A longer (newer) struct: options this library does not know must be unset.
+  const auto* extra = reinterpret_cast<const unsigned char*>(options) + sizeof(copy);
+  for (size_t i = 0; i + sizeof(copy) < options_size; ++i) {
+    if (extra[i] != 0) return -EINVAL;
+  }
+  return rsk_loop_init(loop, loop_size, &copy);
+}
+
 int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options) {
-  if (loop == nullptr || loop_size != sizeof(rsk_loop)) return -EINVAL;
+  if (loop == nullptr || loop_size != sizeof(rsk_loop) || misaligned(loop)) return -EINVAL;
   ringsock::LoopOptions converted;
   if (convert_options(options, converted) < 0) return -EINVAL;
   LoopStorage* storage = storage_of(loop);
@@ -233,7 +273,8 @@ int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* opti
 int rsk_loop_close(rsk_loop* loop) {
   Loop* l = loop_of(loop);
   if (l == nullptr) return -EINVAL;
-  l->deinit();
+  int rc = l->deinit();
+  if (rc < 0) return rc;  // -EPERM: another thread's loop
   if (!l->initialized()) {  // not from a callback: the storage is free again
     l->~Loop();
     storage_of(loop)->magic = 0;
@@ -250,8 +291,7 @@ int rsk_loop_run(rsk_loop* loop, int mode) {
 int rsk_loop_stop(rsk_loop* loop) {
   Loop* l = loop_of(loop);
   if (l == nullptr || !l->initialized()) return -EINVAL;
-  l->stop();
-  return 0;
+  return l->stop();
 }
 
 int rsk_loop_wake(rsk_loop* loop) {
@@ -272,8 +312,15 @@ const char* rsk_loop_backend_reason(const rsk_loop* loop) {
 int rsk_loop_capabilities(const rsk_loop* loop, char* out, size_t capacity) {
   const Loop* l = loop_of(loop);
   if (l == nullptr || !l->initialized() || out == nullptr || capacity == 0) return -EINVAL;
-  unsigned fit = capacity > 0xffffffffu ? 0xffffffffu : unsigned(capacity);
-  return ringsock::format_capabilities(l->capabilities(), out, fit);
+  // Formatted whole first: a line that does not fit is -ENOSPC, never cut.
+  char line[512];
+  int length = ringsock::format_capabilities(l->capabilities(), line, sizeof(line));
+  if (size_t(length) + 1 > capacity) {
+    out[0] = '\0';
+    return -ENOSPC;
+  }
+  memcpy(out, line, size_t(length) + 1);
+  return length;
 }
 
 int rsk_loop_active(const rsk_loop* loop) {
@@ -294,11 +341,13 @@ int rsk_loop_release_buffer(rsk_loop* loop, unsigned buffer_id) {
 
 size_t rsk_loop_size(void) { return sizeof(rsk_loop); }
 size_t rsk_op_size(void) { return sizeof(rsk_op); }
+size_t rsk_loop_align(void) { return alignof(rsk_loop); }
+size_t rsk_op_align(void) { return alignof(rsk_op); }
 
 // ---- operations -------------------------------------------------------------------------
 
 void rsk_op_init(rsk_op* op) {
-  if (op == nullptr) return;
+  if (op == nullptr || misaligned(op)) return;  // untouched: every submit refuses it
   memset(op, 0, sizeof(*op));
   new (&storage_of(op)->op) Operation();
 }
@@ -407,7 +456,7 @@ int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* user_data) 
 
 int rsk_cancel(rsk_loop* loop, rsk_op* op) {
   Loop* l = loop_of(loop);
-  if (l == nullptr || op == nullptr) return -EINVAL;
+  if (l == nullptr || op == nullptr || misaligned(op)) return -EINVAL;
   return l->cancel(storage_of(op)->op);
 }
 

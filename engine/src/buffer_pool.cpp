@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "assert.hpp"
+
 namespace ringsock::detail {
 
 namespace {
@@ -68,11 +70,16 @@ bool BufferPool::mark_returned(uint16_t id) noexcept {
 }
 
 bool BufferPool::pop_free(uint16_t& id) noexcept {
+  RINGSOCK_ASSERT(free_top_ <= count_);
   if (free_top_ == 0) return false;
   id = free_ids_[--free_top_];
   return true;
 }
 
-void BufferPool::push_free(uint16_t id) noexcept { free_ids_[free_top_++] = id; }
+// Only ids taken by pop_free come back: the stack never holds more than the pool.
+void BufferPool::push_free(uint16_t id) noexcept {
+  RINGSOCK_ASSERT(free_top_ < count_ && id < count_);
+  free_ids_[free_top_++] = id;
+}
 
 }  // namespace ringsock::detail

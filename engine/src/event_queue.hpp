@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "assert.hpp"
+
 namespace ringsock::detail {
 
 /// Event flags, bit-compatible with io_uring's CQE flags (checked in uring.cpp)
@@ -40,8 +42,15 @@ class EventQueue {
   bool empty() const noexcept { return head_ == tail_; }
   bool full() const noexcept { return tail_ - head_ == mask_ + 1; }
   uint32_t space() const noexcept { return mask_ + 1 - (tail_ - head_); }
-  void push(const RawEvent& event) noexcept { slots_[tail_++ & mask_] = event; }
-  RawEvent pop() noexcept { return slots_[head_++ & mask_]; }
+  /// Callers check space() first: a push into a full queue would overwrite the oldest event.
+  void push(const RawEvent& event) noexcept {
+    RINGSOCK_ASSERT(!full());
+    slots_[tail_++ & mask_] = event;
+  }
+  RawEvent pop() noexcept {
+    RINGSOCK_ASSERT(!empty());
+    return slots_[head_++ & mask_];
+  }
 
  private:
   RawEvent* slots_ = nullptr;

@@ -19,9 +19,21 @@ namespace {
 const Capabilities kNoCapabilities{};
 const LoopStats kNoStats{};
 
+// An Operation at an address that is not a multiple of its alignment (one
+// inside a caller's packed struct, or at offset 8 of an FFI buffer): its
+// address cannot carry user_data's tag bits, so it is refused at every entry.
+// Pointers, not references: no reference to a misaligned object is made
+// (UBSan's alignment check would stop at one) before it is refused.
+bool misaligned(const Operation* op) {
+  return (reinterpret_cast<uintptr_t>(op) & (alignof(Operation) - 1)) != 0;
+}
+
 // The checks every operation shares. fd < 0 means "no fd" (timeouts).
-int validate(detail::LoopCore* core, const Operation& op, OpKind kind, int fd, Callback cb) {
-  if (core == nullptr || cb == nullptr) return -EINVAL;
+int validate(detail::LoopCore* core, const Operation* op_address, OpKind kind, int fd,
+             Callback cb) {
+  if (core == nullptr || cb == nullptr || misaligned(op_address)) return -EINVAL;
+  if (!core->on_owner_thread()) return -EPERM;
+  const Operation& op = *op_address;
   if (op.in_flight()) return -EBUSY;
   // A close must not be cut short: it would leave the fd's fate unknown.
   bool deadline_ok = kind != OpKind::timeout && kind != OpKind::nop && kind != OpKind::close &&
@@ -115,7 +127,14 @@ int Loop::init(const LoopOptions& options) noexcept {
   return 0;
 }
 
-void Loop::deinit() noexcept {
+int Loop::deinit() noexcept {
+  if (core_ == nullptr) return 0;
+  if (!core_->on_owner_thread()) return -EPERM;
+  release();
+  return 0;
+}
+
+void Loop::release() noexcept {
   if (core_ == nullptr) return;
   if (core_->running()) {
     // Inside a callback: the loop is still on the stack. Finish when run() returns.
@@ -132,20 +151,24 @@ void Loop::deinit() noexcept {
 
 int Loop::run(RunMode mode) noexcept {
   if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
   int rc = core_->run(mode);
-  if (deinit_pending_ && !core_->running()) deinit();
+  if (deinit_pending_ && !core_->running()) release();
   return rc;
 }
 
-void Loop::stop() noexcept {
-  if (core_) core_->stop();
+int Loop::stop() noexcept {
+  if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  core_->stop();
+  return 0;
 }
 
 int Loop::wake() noexcept { return core_ ? core_->wake() : -EINVAL; }
 
 int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback,
                  void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::accept, listen_fd, callback);
+  int rc = validate(core_, &op, OpKind::accept, listen_fd, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::accept, listen_fd, callback, user_data, [&] {
     op.args.accept.peer = peer;
@@ -154,14 +177,14 @@ int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback
 
 int Loop::accept_multishot(Operation& op, int listen_fd, Callback callback,
                            void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::accept_multishot, listen_fd, callback);
+  int rc = validate(core_, &op, OpKind::accept_multishot, listen_fd, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::accept_multishot, listen_fd, callback, user_data, [] {});
 }
 
 int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback,
                   void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::connect, fd, callback);
+  int rc = validate(core_, &op, OpKind::connect, fd, callback);
   if (rc < 0) return rc;
   if (peer.length == 0 || peer.length > sizeof(peer.storage)) return -EINVAL;
   return start_new(*core_, op, OpKind::connect, fd, callback, user_data, [&] {
@@ -171,7 +194,7 @@ int Loop::connect(Operation& op, int fd, const Endpoint& peer, Callback callback
 
 int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback callback,
                void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::send, fd, callback);
+  int rc = validate(core_, &op, OpKind::send, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   return start_new(*core_, op, OpKind::send, fd, callback, user_data, [&] {
@@ -185,7 +208,7 @@ int Loop::send(Operation& op, int fd, const void* data, size_t length, Callback 
 
 int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callback,
                void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::recv, fd, callback);
+  int rc = validate(core_, &op, OpKind::recv, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   return start_new(*core_, op, OpKind::recv, fd, callback, user_data, [&] {
@@ -195,14 +218,14 @@ int Loop::recv(Operation& op, int fd, void* data, size_t length, Callback callba
 }
 
 int Loop::recv_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::recv_multishot, fd, callback);
+  int rc = validate(core_, &op, OpKind::recv_multishot, fd, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::recv_multishot, fd, callback, user_data, [] {});
 }
 
 int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
                  Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::sendto, fd, callback);
+  int rc = validate(core_, &op, OpKind::sendto, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   if (peer != nullptr && (peer->length == 0 || peer->length > sizeof(peer->storage))) {
@@ -221,7 +244,7 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
 
 int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
                    Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::recvfrom, fd, callback);
+  int rc = validate(core_, &op, OpKind::recvfrom, fd, callback);
   if (rc < 0) return rc;
   if (!length_ok(data, length)) return -EINVAL;
   return start_new(*core_, op, OpKind::recvfrom, fd, callback, user_data, [&] {
@@ -237,7 +260,7 @@ int Loop::recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* p
 }
 
 int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::recvfrom_multishot, fd, callback);
+  int rc = validate(core_, &op, OpKind::recvfrom_multishot, fd, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::recvfrom_multishot, fd, callback, user_data, [&] {
     clear_message(op);
@@ -247,7 +270,7 @@ int Loop::recvfrom_multishot(Operation& op, int fd, Callback callback, void* use
 }
 
 int Loop::shutdown(Operation& op, int fd, int how, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::shutdown, fd, callback);
+  int rc = validate(core_, &op, OpKind::shutdown, fd, callback);
   if (rc < 0) return rc;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
   return start_new(*core_, op, OpKind::shutdown, fd, callback, user_data, [&] {
@@ -256,13 +279,13 @@ int Loop::shutdown(Operation& op, int fd, int how, Callback callback, void* user
 }
 
 int Loop::close(Operation& op, int fd, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::close, fd, callback);
+  int rc = validate(core_, &op, OpKind::close, fd, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::close, fd, callback, user_data, [] {});
 }
 
 int Loop::timeout(Operation& op, uint64_t timeout_ns, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::timeout, -1, callback);
+  int rc = validate(core_, &op, OpKind::timeout, -1, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::timeout, -1, callback, user_data, [&] {
     op.args.timer.duration_ns = timeout_ns;
@@ -270,15 +293,21 @@ int Loop::timeout(Operation& op, uint64_t timeout_ns, Callback callback, void* u
 }
 
 int Loop::nop(Operation& op, Callback callback, void* user_data) noexcept {
-  int rc = validate(core_, op, OpKind::nop, -1, callback);
+  int rc = validate(core_, &op, OpKind::nop, -1, callback);
   if (rc < 0) return rc;
   return start_new(*core_, op, OpKind::nop, -1, callback, user_data, [] {});
 }
 
-int Loop::cancel(Operation& op) noexcept { return core_ ? core_->cancel(op) : -EINVAL; }
+int Loop::cancel(Operation& op) noexcept {
+  if (core_ == nullptr || misaligned(&op)) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  return core_->cancel(op);
+}
 
 int Loop::release_buffer(uint16_t buffer_id) noexcept {
-  return core_ ? core_->release_buffer(buffer_id) : -EINVAL;
+  if (core_ == nullptr) return -EINVAL;
+  if (!core_->on_owner_thread()) return -EPERM;
+  return core_->release_buffer(buffer_id);
 }
 
 uint32_t Loop::buffer_size() const noexcept { return core_ ? core_->buffer_size() : 0; }

@@ -1,13 +1,12 @@
 #include "loop_core.hpp"
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
 
-#include "plain_syscalls.hpp"
+#include "assert.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -63,20 +62,19 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   if (o.max_timers == 0) o.max_timers = 2 * o.max_fds + 64;
   if (o.max_timers > 2 * kMaxFdsLimit) return -EINVAL;
   if (o.busy_poll_us > kMaxBusyPollUs) return -EINVAL;
+  if (o.max_lent_per_fd > o.buffer_count) o.max_lent_per_fd = 0;  // the pool is the bound
   if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
       o.backend != BackendChoice::epoll) {
     return -EINVAL;
   }
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
-  fds_ = static_cast<FdRecord*>(calloc(o.max_fds, sizeof(FdRecord)));
   bundle_ids_ = static_cast<uint16_t*>(calloc(o.buffer_count, sizeof(uint16_t)));
-  if (fds_ == nullptr || bundle_ids_ == nullptr ||
+  if (fds_.init(o.max_fds, o.buffer_count, o.max_lent_per_fd) < 0 || bundle_ids_ == nullptr ||
       !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
     deinit();
     return -ENOMEM;
   }
-  max_fds_ = o.max_fds;
   busy_poll_ns_ = uint64_t(o.busy_poll_us) * 1000u;
   rc = backend_.init(o, pool_, events_, caps_, stats_);
   if (rc < 0) {
@@ -86,14 +84,17 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   return 0;
 }
 
+// What is in flight is dropped without callbacks (the backend's kernel
+// state goes with it). A close still waiting for its fd's operations to end
+// closes the fd here, so no fd is left open behind a close the caller
+// asked for; a close that already closed its fd is only missing its callback.
 void LoopCore::deinit() noexcept {
   backend_.deinit();
   pool_.deinit();
-  free(fds_);
-  fds_ = nullptr;
+  fds_.close_waiting();
+  fds_.deinit();
   free(bundle_ids_);
   bundle_ids_ = nullptr;
-  max_fds_ = 0;
   active_ = 0;
 }
 
@@ -110,56 +111,11 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
   return begin(op);
 }
 
-// Whether sends on fd bypass the ring. Linux 6.18 corrupts io_uring sends on
-// UNIX datagram sockets whose peer queue is full: IORING_OP_SEND puts an empty
-// datagram on the wire and reports 0, IORING_OP_SENDMSG reports 0 or -EAGAIN
-// after a retry. sendmsg(2) gets it right, so these sockets send directly and
-// use the ring only to wait for POLLOUT. Two getsockopt calls at an fd's
-// first send, then cached until the loop closes the fd.
-bool LoopCore::sends_directly(int fd) noexcept {
-  FdRecord& record = fds_[fd];
-  if (record.send_path == FdRecord::SendPath::unknown) {
-    int domain = 0, type = 0;
-    socklen_t length = sizeof(int);
-    bool unix_dgram = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
-                      domain == AF_UNIX &&
-                      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
-                      type == SOCK_DGRAM;
-    record.send_path = unix_dgram ? FdRecord::SendPath::direct : FdRecord::SendPath::ring;
-  }
-  return record.send_path == FdRecord::SendPath::direct;
-}
-
 // The result is delivered at drain time like any other: never inside submit.
 int LoopCore::send_direct(Operation& op) noexcept {
-  ssize_t sent;
-  do {
-    sent = sys::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0 && errno == EAGAIN) {
-    // Still no room right after the socket said it was writable: for an
-    // unconnected sendto, poll reports only our own buffer, never the
-    // receiver's queue, so waiting again would spin. It ends with -EAGAIN.
-    bool unconnected = op.args.message.header.msg_name != nullptr;
-    if ((op.flags & kWokeReady) && unconnected) {
-      defer(op, -EAGAIN);
-      return 0;
-    }
-    op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
-    return backend_.start(op);
-  }
-  if (op.kind == OpKind::send && sent >= 0 &&
-      size_t(sent) < op.args.message.vector.iov_len) {
-    // A short send is a stream's: the cached kind was stale (fd number reused
-    // after a ::close). Learn again and go on as a stream send.
-    fds_[op.fd].send_path = FdRecord::SendPath::ring;
-    op.flags &= uint8_t(~kDirectSend);
-    op.transferred = uint32_t(sent);
-    op.flags |= kAwaitReady;
-    return backend_.start(op);
-  }
-  if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
-  defer(op, sent < 0 ? -errno : int32_t(sent));
+  int32_t result;
+  if (try_direct_send(op, fds_, result) == DirectSend::wait_ready) return backend_.start(op);
+  defer(op, result);
   return 0;
 }
 
@@ -167,15 +123,14 @@ int LoopCore::send_direct(Operation& op) noexcept {
 // and only then is the fd closed, so its number cannot be reused while a
 // completion for it is still on its way.
 int LoopCore::submit_close(Operation& op) noexcept {
-  FdRecord& record = fds_[op.fd];
-  record.closer = &op;
   ++active_;
-  if (record.head == nullptr) {
+  Operation* in_flight = fds_.begin_close(op);
+  if (in_flight == nullptr) {
     close_now(op);
     return 0;
   }
   op.state = OpState::close_wait;
-  for (Operation* o = record.head; o != nullptr; o = o->fd_next) cancel(*o);
+  for (Operation* o = in_flight; o != nullptr; o = o->fd_next) cancel(*o);
   return 0;
 }
 
@@ -192,12 +147,15 @@ int LoopCore::cancel(Operation& op) noexcept {
     }
     case OpState::paused: {
       Operation** link = &paused_head_;
-      while (*link != &op) link = &(*link)->queue_next;
+      while (*link != &op) {
+        RINGSOCK_ASSERT(*link != nullptr);  // a paused operation is on the paused list
+        link = &(*link)->queue_next;
+      }
       *link = op.queue_next;
       break;
     }
     case OpState::close_wait:
-      fds_[op.fd].closer = nullptr;
+      fds_.abandon_close(op.fd);
       break;
     case OpState::rearm:
     case OpState::idle:
@@ -261,19 +219,22 @@ inline uint32_t LoopCore::drain() noexcept {
     RawEvent event;
     if (backend_.next_event(events_, event)) {
       Operation& op = *operation_of(event.user_data);
+      // A result for an operation the core does not count in flight: a
+      // second terminal result, or a user_data that is no operation's.
+      RINGSOCK_ASSERT(op.state != OpState::idle);
       // Most results need nothing from the engine but the callback: plain
       // kinds, and a stream send that sent the rest of its bytes.
       int32_t result = event.result;
       bool ready = result >= 0 && !(op.flags & kAwaitReady);
       if (__builtin_expect(ready && plain_result(op.kind), 1)) {
         Completion completion{};
-        complete(op, result, completion);
+        finish_inline(op, result, completion);
         ++callbacks;
       } else if (ready && op.kind == OpKind::send && result > 0 &&
                  op.transferred + uint32_t(result) == op.args.message.vector.iov_len) {
         op.transferred += uint32_t(result);
         Completion completion{};
-        complete(op, int32_t(op.transferred), completion);
+        finish_inline(op, int32_t(op.transferred), completion);
         ++callbacks;
       } else {
         callbacks += dispatch(op, event) ? 1 : 0;
@@ -308,7 +269,7 @@ bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
     case OpKind::send:
       return dispatch_send(op, result);
     case OpKind::accept:
-      result = check_accepted(result);
+      result = fds_.admit_accepted(result);
       if (result >= 0 && op.args.accept.peer != nullptr) {
         Endpoint& peer = *op.args.accept.peer;
         peer.transport = peer.family() == AF_UNIX ? Transport::unix_stream : Transport::tcp;
@@ -395,16 +356,21 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   Completion completion{};
   int32_t result = event.result;
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
-  if (op.kind == OpKind::accept_multishot) result = check_accepted(result);
+  if (op.kind == OpKind::accept_multishot) result = fds_.admit_accepted(result);
   completion.result = result;
   if (event.flags & kEventMore) {
     completion.more = true;
     op.callback(owner_, op, completion);
+    if (__builtin_expect(fds_.capped(), 0)) pause_at_cap(op, completion.has_buffer);
     return true;
   }
-  // The kernel ended this arming of the operation.
+  // The kernel ended this arming of the operation: on an empty pool, or
+  // when the core asked it to (its fd's cap), it pauses until buffers return.
   bool cancelled = op.flags & kCancelRequested;
-  if (result == -ENOBUFS && !cancelled && op.kind != OpKind::accept_multishot) {
+  bool paused_by_core = result == -ECANCELED && (op.flags & kPauseRequested);
+  if ((result == -ENOBUFS || paused_by_core) && !cancelled &&
+      op.kind != OpKind::accept_multishot) {
+    if (!paused_by_core) ++stats_.buffer_pauses;
     pause(op);
     return false;
   }
@@ -419,8 +385,12 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   completion.more = true;
   op.callback(owner_, op, completion);
   if (op.state == OpState::rearm) {
+    op.flags &= uint8_t(~kPauseRequested);  // that arming ended: a cancel sent for it is spent
     if (cancelled) {
       defer(op, -ECANCELED);
+    } else if (fds_.at_cap(op.fd)) {
+      ++stats_.fd_cap_pauses;
+      pause(op);
     } else {
       ++stats_.rearms;
       restart(op);
@@ -437,7 +407,10 @@ bool LoopCore::dispatch_bundle(Operation& op, const RawEvent& event) noexcept {
   uint32_t size = pool_.size_bytes();
   auto first = uint16_t(event.flags >> kEventBufferShift);
   uint32_t count = (uint32_t(event.result) + size - 1) / size;
-  if (count > pool_.count()) count = pool_.count();  // never from a sane kernel
+  // A bundle never spans more buffers than the ring holds; the clamp keeps
+  // bundle_ids_ in bounds should a kernel say otherwise in a Release build.
+  RINGSOCK_ASSERT(count <= pool_.count());
+  if (count > pool_.count()) count = pool_.count();
   for (uint32_t i = 0; i < count; ++i) bundle_ids_[i] = backend_.bundle_buffer(first, i);
   ++stats_.receive_bundles;
   uint32_t left = uint32_t(event.result);
@@ -462,13 +435,22 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
     backend_.recycle_buffer(id);  // no data in it: straight back to the ring
     return event.result;
   }
-  if (!pool_.mark_lent(id)) return -EIO;  // the kernel handed out a lent buffer: never expected
+  // The kernel handed out a buffer that is out of the pool or still lent: it
+  // never does; a Release build reports -EIO rather than lend it twice.
+  bool fresh = pool_.mark_lent(id);
+  RINGSOCK_ASSERT(fresh);
+  if (!fresh) return -EIO;
   uint8_t* buffer = pool_.data(id);
+  if (__builtin_expect(fds_.capped(), 0)) fds_.note_lent(op.fd, id);
   completion.has_buffer = true;
   completion.buffer_id = id;
   completion.data = buffer;
   if (op.kind != OpKind::recvfrom_multishot) return event.result;
   const auto* header = reinterpret_cast<const RecvMsgHeader*>(buffer);
+  // Both backends lay out header, a name of at most kRecvMsgNameBytes and the
+  // payload; the clamps below only guard a Release build.
+  RINGSOCK_ASSERT(header->name_length <= kRecvMsgNameBytes);
+  RINGSOCK_ASSERT(event.result >= int32_t(kRecvMsgPayloadOffset));
   completion.peer = reinterpret_cast<const sockaddr*>(buffer + sizeof(RecvMsgHeader));
   completion.peer_length = header->name_length < kRecvMsgNameBytes ? header->name_length
                                                                      : kRecvMsgNameBytes;
@@ -478,51 +460,28 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
   return payload > 0 ? payload : 0;
 }
 
-int32_t LoopCore::check_accepted(int32_t result) noexcept {
-  if (result >= 0 && uint32_t(result) >= max_fds_) {
-    ::close(result);  // beyond the loop's fd table: refuse it rather than lose track
-    return -EMFILE;
-  }
-  if (result >= 0) fds_[result].send_path = FdRecord::SendPath::unknown;  // a new socket
-  return result;
-}
-
 void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
-  complete(op, result, completion);
+  finish_inline(op, result, completion);
 }
 
-inline void LoopCore::complete(Operation& op, int32_t result, Completion& completion) noexcept {
+inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
+  RINGSOCK_ASSERT(active_ > 0);
   --active_;
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
   if (op.fd >= 0 && op.kind != OpKind::close) {
-    FdRecord& record = fds_[op.fd];
-    unlink(op, record);
-    if (record.closer != nullptr) start_waiting_close(op.fd);
+    Operation* waiting_close = fds_.unlink(op);
+    if (__builtin_expect(waiting_close != nullptr, 0)) close_now(*waiting_close);
   }
   op.callback(owner_, op, completion);
 }
 
-void LoopCore::start_waiting_close(int fd) noexcept {
-  FdRecord& record = fds_[fd];
-  Operation* closer = record.closer;
-  if (closer == nullptr || record.head != nullptr || closer->state != OpState::close_wait) return;
-  close_now(*closer);
-}
-
-// The fd is closed here, synchronously, and its record cleared in the same
-// step. The kernel may hand the number to the next socket() at once; an
-// asynchronous close (IORING_OP_CLOSE, or epoll's close at the next turn)
-// left a window between the kernel freeing the number and the loop clearing
-// its record, in which a new socket with that number was refused (-EBADF).
+// The fd's operations have all ended (or there were none): close it now,
+// and deliver the close's result at drain time.
 void LoopCore::close_now(Operation& op) noexcept {
   backend_.forget(op.fd);
-  int rc = ::close(op.fd);
-  // Linux releases the fd even when close reports EINTR: that is success here.
-  int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
-  fds_[op.fd] = FdRecord{};
-  defer(op, result);
+  defer(op, fds_.close_now(op.fd));
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,
@@ -546,7 +505,7 @@ void LoopCore::defer(Operation& op, int32_t result) noexcept {
 }
 
 void LoopCore::pause(Operation& op) noexcept {
-  ++stats_.buffer_pauses;
+  op.flags &= uint8_t(~kPauseRequested);
   op.state = OpState::paused;
   op.queue_next = paused_head_;
   paused_head_ = &op;
@@ -554,31 +513,43 @@ void LoopCore::pause(Operation& op) noexcept {
   if (pool_.lent() < pool_.count()) resume_paused();
 }
 
+// Operations whose fd still holds its cap of lent buffers stay paused.
 void LoopCore::resume_paused() noexcept {
   Operation* op = paused_head_;
   paused_head_ = nullptr;
   while (op != nullptr) {
     Operation* next = op->queue_next;
-    restart(*op);
+    if (fds_.at_cap(op->fd)) {
+      op->queue_next = paused_head_;
+      paused_head_ = op;
+    } else {
+      restart(*op);
+    }
     op = next;
   }
 }
 
+// A multishot receive whose fd now holds its cap of lent buffers (checked
+// after the callback, which may have given some back): the kernel is asked
+// to end it, and its -ECANCELED pauses it instead of ending it.
+void LoopCore::pause_at_cap(Operation& op, bool lent) noexcept {
+  if (!lent) return;
+  bool armed = op.state == OpState::submitted && !(op.flags & (kCancelRequested | kPauseRequested));
+  if (!armed || !fds_.at_cap(op.fd)) return;
+  op.flags |= kPauseRequested;
+  if (backend_.cancel(op) < 0) {
+    op.flags &= uint8_t(~kPauseRequested);  // no room to ask now: the next result asks again
+    return;
+  }
+  ++stats_.fd_cap_pauses;
+}
+
 int LoopCore::release_buffer(uint16_t buffer_id) noexcept {
   if (!pool_.mark_returned(buffer_id)) return -EINVAL;
+  if (__builtin_expect(fds_.capped(), 0)) fds_.note_returned(buffer_id);
   backend_.recycle_buffer(buffer_id);
   if (paused_head_ != nullptr) resume_paused();
   return 0;
-}
-
-void LoopCore::unlink(Operation& op, FdRecord& record) noexcept {
-  if (op.fd_prev != nullptr) {
-    op.fd_prev->fd_next = op.fd_next;
-  } else {
-    record.head = op.fd_next;
-  }
-  if (op.fd_next != nullptr) op.fd_next->fd_prev = op.fd_prev;
-  op.fd_prev = op.fd_next = nullptr;
 }
 
 }  // namespace ringsock::detail

@@ -1,45 +1,29 @@
 // The loop core: the life cycle of operations, the same on every backend.
 //
-// It keeps, per fd, the list of operations in flight (for cancel-safe close),
-// turns raw kernel events into callbacks after each reap, continues short
-// stream sends, re-arms multishot operations the kernel ended early, pauses
-// multishot receives on ENOBUFS and resumes them as buffers come back, and
-// maps a linked deadline's -ECANCELED to -ETIMEDOUT.
+// It starts operations (on the backend, or by the UNIX datagram direct send),
+// runs cancel-safe close over the fd table, turns raw kernel events into
+// callbacks after each reap, continues short stream sends, re-arms multishot
+// operations the kernel ended early, pauses multishot receives on ENOBUFS and
+// resumes them as buffers come back, and maps a linked deadline's -ECANCELED
+// to -ETIMEDOUT.
 #pragma once
 
-#include "backend/backends.hpp"
+#include "backend/chosen_backend.hpp"
 #include "buffer_pool.hpp"
 #include "event_queue.hpp"
+#include "fd_table.hpp"
 #include "hot_path.hpp"
+#include "owner_thread.hpp"
+#include "unix_dgram_send.hpp"
 #include <cerrno>
 
 #include "ringsock/loop.hpp"
 
 namespace ringsock::detail {
 
-/// The operations in flight on one fd, and a close waiting for them to end.
-struct FdRecord {
-  Operation* head = nullptr;
-  Operation* closer = nullptr;
-  /// How sends go out on this fd, learned at its first send; reset by close.
-  enum class SendPath : uint8_t { unknown, ring, direct } send_path = SendPath::unknown;
-};
-
-/// Pool-buffer layout of one multishot recvfrom result (io_uring's
-/// io_uring_recvmsg_out, then the sender's address, then the payload).
-struct RecvMsgHeader {
-  uint32_t name_length;
-  uint32_t control_length;
-  uint32_t payload_length;
-  uint32_t flags;
-};
-inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
-inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
-static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
-
 class LoopCore {
  public:
-  explicit LoopCore(Loop& owner) noexcept : owner_(owner) {}
+  explicit LoopCore(Loop& owner) noexcept : owner_(owner), owner_thread_(current_thread()) {}
   ~LoopCore() { deinit(); }
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
@@ -47,11 +31,10 @@ class LoopCore {
   int init(const LoopOptions& options) noexcept;
   void deinit() noexcept;
 
+  /// Whether the calling thread is the one that created the loop.
+  bool on_owner_thread() const noexcept { return current_thread() == owner_thread_; }
   /// 0 if an operation may be submitted on fd now, else -EBADF.
-  int check_fd(int fd) const noexcept {
-    if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
-    return fds_[fd].closer != nullptr ? -EBADF : 0;
-  }
+  int check_fd(int fd) const noexcept { return fds_.check(fd); }
   /// Starts a filled-in operation (kind, fd, args, callback already set).
   /// Inline: the common kinds go from the Loop call to the SQE in one function.
   RINGSOCK_HOT int submit(Operation& op) noexcept {
@@ -70,7 +53,7 @@ class LoopCore {
   RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
     if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
     bool sends = kind == OpKind::send || kind == OpKind::sendto;
-    if (sends && fds_[fd].send_path != FdRecord::SendPath::ring) return false;
+    if (sends && fds_.send_path(fd) != SendPath::ring) return false;
     return backend_.reserve(kind);
   }
   /// submit() for a filled operation after reserve() said yes: cannot fail.
@@ -116,16 +99,15 @@ class LoopCore {
   /// A started operation counts as active and joins its fd's list (close
   /// waits for that list).
   RINGSOCK_HOT void track(Operation& op, int fd) noexcept {
-    if (fd >= 0) link(op, fds_[fd]);
+    if (fd >= 0) fds_.link(op, fd);
     ++active_;
   }
   int submit_close(Operation& op) noexcept;
-  bool sends_directly(int fd) noexcept;
   /// Marks a send or sendto that goes out by sendmsg(2) (see sends_directly);
   /// the common case, an fd known to send through the ring, stays inline.
   void choose_send_path(Operation& op) noexcept {
     bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
-    if (sends && fds_[op.fd].send_path != FdRecord::SendPath::ring && sends_directly(op.fd)) {
+    if (sends && fds_.send_path(op.fd) != SendPath::ring && sends_directly(fds_, op.fd)) {
       op.flags |= kDirectSend;
     }
   }
@@ -147,7 +129,6 @@ class LoopCore {
   bool dispatch_send(Operation& op, int32_t result) noexcept;
   void fill_recvfrom(Operation& op, Completion& completion) const noexcept;
   int32_t lend_buffer(Operation& op, const RawEvent& event, Completion& completion) noexcept;
-  int32_t check_accepted(int32_t result) noexcept;
   /// A linked deadline that fired shows as -ECANCELED: report it as -ETIMEDOUT.
   static int32_t map_deadline(const Operation& op, int32_t result) noexcept {
     bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
@@ -156,7 +137,7 @@ class LoopCore {
   /// The terminal result: unlinks op, makes it idle and calls back.
   [[gnu::noinline]] void finish(Operation& op, int32_t result, Completion& completion) noexcept;
   /// finish() itself, inlined where results are most common (drain).
-  RINGSOCK_HOT inline void complete(Operation& op, int32_t result,
+  RINGSOCK_HOT inline void finish_inline(Operation& op, int32_t result,
                                     Completion& completion) noexcept;
   void finish(Operation& op, int32_t result) noexcept {
     Completion completion{};
@@ -173,27 +154,19 @@ class LoopCore {
   void restart(Operation& op) noexcept;
   void defer(Operation& op, int32_t result) noexcept;
   void pause(Operation& op) noexcept;
+  [[gnu::cold, gnu::noinline]] void pause_at_cap(Operation& op, bool lent) noexcept;
   void resume_paused() noexcept;
-  /// Puts op on its fd's list (close is never on it: it waits for the list).
-  void link(Operation& op, FdRecord& record) noexcept {
-    op.fd_prev = nullptr;
-    op.fd_next = record.head;
-    if (record.head != nullptr) record.head->fd_prev = &op;
-    record.head = &op;
-  }
-  void unlink(Operation& op, FdRecord& record) noexcept;
-  void start_waiting_close(int fd) noexcept;
   void close_now(Operation& op) noexcept;
 
   Loop& owner_;
-  Backends backend_;
+  const uintptr_t owner_thread_;  // current_thread() of init: see owner_thread.hpp
+  ChosenBackend backend_;
   BufferPool pool_;
   EventQueue events_;
   Capabilities caps_;
   LoopStats stats_;
-  FdRecord* fds_ = nullptr;
+  FdTable fds_;
   uint16_t* bundle_ids_ = nullptr;  // scratch: the buffers of one receive bundle
-  uint32_t max_fds_ = 0;
   uint64_t busy_poll_ns_ = 0;  // LoopOptions::busy_poll_us
   Operation* deferred_head_ = nullptr;
   Operation* deferred_tail_ = nullptr;

@@ -525,7 +525,7 @@ int test_bad_loop_init(int backend) {
   CHECK_INT(rsk_loop_init(&loop, sizeof loop, &options), ==, -EINVAL);
   CHECK(t_all_bytes(&loop, sizeof loop, 0));
   /* Reserved words must be zero */
-  for (i = 0; i < 4; ++i) {
+  for (i = 0; i < (int)(sizeof options.reserved / sizeof options.reserved[0]); ++i) {
     rsk_loop_options_init(&options);
     options.backend = RSK_BACKEND_EPOLL;
     options.reserved[i] = 1;

@@ -32,4 +32,9 @@ int test_stop(int backend);
 int test_loop_info(int backend);
 int test_close_in_callback(int backend);
 
+/* misuse_test.c */
+int test_misaligned_storage(int backend);
+int test_foreign_thread(int backend);
+int test_options_size(int backend);
+
 #endif

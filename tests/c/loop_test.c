@@ -315,11 +315,13 @@ int test_loop_info(int backend) {
   CHECK(strncmp(caps, backend == RSK_BACKEND_URING ? "io_uring" : "epoll",
                 backend == RSK_BACKEND_URING ? 8 : 5) == 0);
   printf("backend %s: %s\ncapabilities: %s\n", t_backend_name(backend), reason, caps);
-  /* Cut to fit, NUL-terminated. */
+  /* Too small: -ENOSPC and an empty string, never a line cut short. */
   memset(tiny, 'x', sizeof tiny);
-  CHECK_INT(rsk_loop_capabilities(&t.loop, tiny, 4), ==, 3);
-  CHECK(tiny[3] == '\0');
+  CHECK_INT(rsk_loop_capabilities(&t.loop, tiny, 4), ==, -ENOSPC);
+  CHECK(tiny[0] == '\0');
   CHECK(tiny[4] == 'x');
+  CHECK_INT(rsk_loop_capabilities(&t.loop, caps, (size_t)rc), ==, -ENOSPC); /* no room for NUL */
+  CHECK_INT(rsk_loop_capabilities(&t.loop, caps, (size_t)rc + 1), ==, rc);   /* exactly enough */
   /* Initialising twice is refused and leaves the loop as it was. */
   CHECK_INT(rsk_loop_init(&t.loop, sizeof t.loop, NULL), ==, -EALREADY);
   CHECK_INT(rsk_loop_backend(&t.loop), ==, backend);

@@ -37,6 +37,9 @@ static const t_case cases[] = {
     {"stop", test_stop, 1},
     {"loop_info", test_loop_info, 1},
     {"close_in_callback", test_close_in_callback, 1},
+    {"options_size", test_options_size, 0},
+    {"misaligned_storage", test_misaligned_storage, 1},
+    {"foreign_thread", test_foreign_thread, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};

@@ -8,10 +8,15 @@
 //
 // Caveats:
 // - A loop is single-threaded: init, submit, run and deinit on the thread that
-//   called init. Only wake() may be called from another thread.
+//   called init. Only wake() may be called from another thread; every other
+//   call from another thread is refused with -EPERM and changes nothing.
+// - An Operation must sit at an address aligned to alignof(Operation) (16);
+//   a misaligned one is refused with -EINVAL by every call that takes it.
 // - Results are negated errnos; nothing in the engine throws.
 // - Operations still in flight at deinit() are dropped without callbacks;
 //   close sockets and run(RunMode::until_done) first for a clean shutdown.
+//   A close() still waiting for its fd's operations closes the fd at
+//   deinit (its callback is dropped too), so no fd leaks behind a close.
 #pragma once
 
 #include <cstddef>
@@ -73,6 +78,14 @@ struct LoopOptions {
   /// microseconds, then blocks as usual. 0 = off (the default); at most
   /// 1,000,000. It spends a core while it polls.
   uint32_t busy_poll_us = 0;
+  /// Pool buffers one fd's receives may hold lent at once; 0 = no cap (the
+  /// default). When an fd holds this many, its multishot receive pauses (as
+  /// on an empty pool) and resumes as they come back, so one client that
+  /// keeps its buffers cannot empty the pool for every other. Stream
+  /// receives on io_uring then take one buffer per arming (the engine
+  /// re-arms them), so the cap is exact; epoll's emulation may fill up to one
+  /// turn's budget (32) past it, and io_uring's datagram receives one batch.
+  uint32_t max_lent_per_fd = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -86,12 +99,13 @@ struct LoopStats {
   uint64_t busy_poll_hits = 0;    ///< waits that busy polling ended without blocking
   uint64_t busy_poll_misses = 0;  ///< waits whose busy-poll budget ran out: then they blocked
   uint64_t early_submits = 0;  ///< io_uring: submits inside a long batch of callbacks
+  uint64_t fd_cap_pauses = 0;  ///< multishot receives paused at LoopOptions::max_lent_per_fd
 };
 
 class Loop {
  public:
   Loop() noexcept = default;
-  ~Loop() { deinit(); }
+  ~Loop() { release(); }
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
@@ -102,22 +116,26 @@ class Loop {
   /// Called from a callback, it stops the loop and takes effect when run()
   /// returns. Operations in flight are dropped without callbacks and stay
   /// marked in flight: zero them (`op = Operation{}`) before reusing them.
-  void deinit() noexcept;
+  /// Returns 0, or -EPERM (and does nothing) from a thread that does not own
+  /// the loop. (The destructor releases the loop whichever thread runs it.)
+  int deinit() noexcept;
   bool initialized() const noexcept { return core_ != nullptr; }
 
   /// Runs the loop; returns the number of callbacks made, or -errno
-  /// (-EBUSY when called from inside a callback).
+  /// (-EBUSY when called from inside a callback, -EPERM from another thread).
   int run(RunMode mode) noexcept;
   /// Makes run() return after the current turn (called outside run(): after
   /// the next run's first turn). Loop thread only; other threads use wake().
-  void stop() noexcept;
+  /// Returns 0, -EINVAL (not initialised) or -EPERM (another thread).
+  int stop() noexcept;
   /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
   /// The caller must make sure the loop is not deinit()ed meanwhile.
   int wake() noexcept;
 
   // Operations. Each returns 0 when queued (the callback will follow) or a
   // negated errno when refused, in which case nothing happened and no callback
-  // will come: -EINVAL bad arguments, -EBUSY `op` is still in flight,
+  // will come: -EINVAL bad arguments (`op` misaligned too), -EPERM called from
+  // a thread that does not own the loop, -EBUSY `op` is still in flight,
   // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it,
   // -EAGAIN no room right now (io_uring's SQ stayed full after flushing it;
   // epoll's deadline heap is full). An operation already in flight that meets
@@ -172,10 +190,11 @@ class Loop {
   int nop(Operation& op, Callback callback, void* user_data = nullptr) noexcept;
   /// Asks an in-flight operation to end. It completes exactly once more with
   /// -ECANCELED or its real result. Returns 0, -ENOENT (not in flight) or
-  /// -EALREADY (already ending).
+  /// -EALREADY (already ending); -EINVAL misaligned, -EPERM another thread.
   int cancel(Operation& op) noexcept;
 
-  /// Gives a lent pool buffer back. Returns 0 or -EINVAL (not lent, bad id).
+  /// Gives a lent pool buffer back. Returns 0, -EINVAL (not lent, bad id) or
+  /// -EPERM (another thread).
   int release_buffer(uint16_t buffer_id) noexcept;
   /// Bytes per pool buffer.
   uint32_t buffer_size() const noexcept;
@@ -192,6 +211,8 @@ class Loop {
  private:
   detail::LoopCore* core_ = nullptr;
   bool deinit_pending_ = false;  // deinit() was called from a callback
+  void release() noexcept;
+
   char reason_[192] = "loop not initialised";
 };
 

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "loop_core.hpp"
 #include "plain_syscalls.hpp"
 #include "user_data.hpp"
 
@@ -121,22 +120,24 @@ void EpollBackend::deinit() noexcept {
 // appear inside a submit and the event queue is only filled where it has room.
 int EpollBackend::start(Operation& op) noexcept {
   bool timed = op.kind == OpKind::timeout || (op.flags & kHasDeadline);
+  op.backend_flags = 0;  // a start begins in none of our lists
   if (timed) {
     if (!timers_.push(op)) return -EAGAIN;  // every timer slot is taken
-    op.flags |= kInTimerHeap;
+    op.backend_flags = kInTimerHeap;
   }
   if (op.kind == OpKind::timeout) return 0;
-  start_reserved(op);
+  pending_.push(op);
+  op.backend_flags |= kInPending;
   return 0;
 }
 
 // An operation whose result is already in the event queue is in none of our
 // lists: then its real result stands, as on io_uring.
 int EpollBackend::cancel(Operation& op) noexcept {
-  bool waiting = op.flags & (kInPending | kInFdQueue | kInTimerHeap);
+  bool waiting = op.backend_flags & (kInPending | kInFdQueue | kInTimerHeap);
   if (!waiting) return 0;
   detach(op);
-  finish_later(op, -ECANCELED);
+  report_later(op, -ECANCELED);
   return 0;
 }
 
@@ -152,7 +153,7 @@ int EpollBackend::wake() noexcept {
 
 int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
   try_pending(queue);
-  if (again_head_ >= 0) service_again(queue);
+  if (again_head_ >= 0) serve_undrained(queue);
   flush_done(queue);
   expire_timers(queue);
   // Results are here already (a send tried just now, a cancel): a poll now
@@ -176,7 +177,7 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
       while (::read(wake_fd_, &value, sizeof(value)) > 0) {
       }
     } else {
-      service(fd, ready_[i].events, queue);
+      serve_events(fd, ready_[i].events, queue);
     }
   }
   expire_timers(queue);
@@ -188,9 +189,9 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
 void EpollBackend::try_pending(EventQueue& queue) noexcept {
   while (!pending_.empty() && queue.space() > 0) {
     Operation& op = pending_.pop();
-    op.flags &= uint8_t(~kInPending);
+    op.backend_flags &= uint8_t(~kInPending);
     if (op.kind == OpKind::nop) {
-      complete(op, 0, 0, queue);
+      report(op, 0, 0, queue);
       continue;
     }
     FdState& state = fds_[op.fd];
@@ -225,7 +226,7 @@ void EpollBackend::expire_timers(EventQueue& queue) noexcept {
     detach(op);
     // A timer reports -ETIME like io_uring's; a deadline ends its operation
     // with -ECANCELED, which the core turns into -ETIMEDOUT.
-    complete(op, op.kind == OpKind::timeout ? -ETIME : -ECANCELED, 0, queue);
+    report(op, op.kind == OpKind::timeout ? -ETIME : -ECANCELED, 0, queue);
   }
 }
 
@@ -239,20 +240,20 @@ int EpollBackend::next_timeout_ms() const noexcept {
   return ms > INT_MAX ? INT_MAX : int(ms);
 }
 
-void EpollBackend::service(int fd, uint32_t events, EventQueue& queue) noexcept {
+void EpollBackend::serve_events(int fd, uint32_t events, EventQueue& queue) noexcept {
   bool failed = events & (EPOLLERR | EPOLLHUP);
   bool readable = (events & (EPOLLIN | EPOLLRDHUP)) || failed;
   bool writable = (events & EPOLLOUT) || failed;
-  serve_ready(fd, readable, writable, queue);
+  serve_directions(fd, readable, writable, queue);
 }
 
-void EpollBackend::serve_ready(int fd, bool readable, bool writable, EventQueue& queue) noexcept {
+void EpollBackend::serve_directions(int fd, bool readable, bool writable, EventQueue& queue) noexcept {
   FdState& state = fds_[fd];
   // An event nobody waits for means the interest outlived its waiters.
   bool unwanted = (readable && state.readers.empty()) || (writable && state.writers.empty());
   uint8_t again = 0;
-  if (readable && !service_list(state.readers, queue)) again |= kAgainRead;
-  if (writable && !service_list(state.writers, queue)) again |= kAgainWrite;
+  if (readable && !serve_waiters(state.readers, queue)) again |= kAgainRead;
+  if (writable && !serve_waiters(state.writers, queue)) again |= kAgainWrite;
   if (again != 0) mark_again(fd, again);
   // Read interest is dropped lazily (the next receive usually comes first);
   // write interest at once, since a socket is nearly always writable.
@@ -264,15 +265,15 @@ void EpollBackend::serve_ready(int fd, bool readable, bool writable, EventQueue&
 // it stopped with the direction perhaps still ready (a multishot budget, or
 // no room in the event queue): the edge is spent, so the caller serves it
 // again at the next turn.
-bool EpollBackend::service_list(OpList& list, EventQueue& queue) noexcept {
+bool EpollBackend::serve_waiters(OpList& list, EventQueue& queue) noexcept {
   while (!list.empty()) {
     if (queue.space() == 0) return false;
     Operation& op = *list.head;
     Attempt result = attempt(op, queue);
     if (result == Attempt::more) return false;
     if (result != Attempt::finished) return true;
-    if (list.head == &op) list.pop();  // complete() may have detached it already
-    op.flags &= uint8_t(~kInFdQueue);
+    if (list.head == &op) list.pop();  // report() may have detached it already
+    op.backend_flags &= uint8_t(~kInFdQueue);
   }
   return true;
 }
@@ -294,7 +295,7 @@ void EpollBackend::mark_again(int fd, uint8_t directions) noexcept {
 
 // Serves the fds left undrained, as if an edge had come. The list is taken
 // whole first: an fd still undrained goes on the new one, for the next turn.
-void EpollBackend::service_again(EventQueue& queue) noexcept {
+void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
   int32_t fd = again_head_;
   again_head_ = again_tail_ = -1;
   while (fd >= 0) {
@@ -304,7 +305,7 @@ void EpollBackend::service_again(EventQueue& queue) noexcept {
     state.in_again_list = false;
     state.again = 0;
     if (directions != 0) {  // 0: the fd was closed meanwhile
-      serve_ready(fd, directions & kAgainRead, directions & kAgainWrite, queue);
+      serve_directions(fd, directions & kAgainRead, directions & kAgainWrite, queue);
     }
     fd = next;
   }
@@ -316,13 +317,13 @@ EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) no
   if (is_multishot(op.kind)) return attempt_multishot(op, queue);
   if (op.flags & kAwaitReady) {
     // The core waits for readiness only (a direct send): report it.
-    complete(op, writes(op) ? EPOLLOUT : EPOLLIN, 0, queue);
+    report(op, writes(op) ? EPOLLOUT : EPOLLIN, 0, queue);
     return Attempt::finished;
   }
   int32_t result = perform(op);
   if (result == -EAGAIN) return Attempt::blocked;
   if (result == -kConnectBacklogFull) result = -EAGAIN;
-  complete(op, result, 0, queue);
+  report(op, result, 0, queue);
   return Attempt::finished;
 }
 
@@ -383,10 +384,10 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
       } while (fd < 0 && errno == EINTR);
       if (fd < 0 && errno == EAGAIN) return Attempt::armed;
       if (fd < 0) {
-        complete(op, -errno, 0, queue);  // ends it, as io_uring's multishot accept does
+        report(op, -errno, 0, queue);  // ends it, as io_uring's multishot accept does
         return Attempt::finished;
       }
-      complete(op, fd, kEventMore, queue);
+      report(op, fd, kEventMore, queue);
       continue;
     }
     if (op.kind == OpKind::recv_multishot) {
@@ -401,17 +402,17 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
     }
     uint16_t id;
     if (!pool_->pop_free(id)) {
-      complete(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
+      report(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
       return Attempt::finished;
     }
     int32_t result = receive_into_pool(op, id);
     if (result < 0) pool_->push_free(id);
     if (result == -EAGAIN) return Attempt::armed;
     if (result < 0) {
-      complete(op, result, 0, queue);
+      report(op, result, 0, queue);
       return Attempt::finished;
     }
-    complete(op, result, kEventMore | kEventBuffer | (uint32_t(id) << kEventBufferShift), queue);
+    report(op, result, kEventMore | kEventBuffer | (uint32_t(id) << kEventBufferShift), queue);
   }
   return Attempt::more;  // the budget or the queue ran out, not the socket's data
 }
@@ -434,7 +435,7 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
     ++count;
   }
   if (count == 0) {
-    complete(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
+    report(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
     return Attempt::finished;
   }
   msghdr header{};
@@ -450,14 +451,14 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
   for (unsigned i = count; i-- > used;) pool_->push_free(ids[i]);  // the pool's order kept
   if (result == -EAGAIN) return Attempt::armed;
   if (result <= 0) {
-    complete(op, result, 0, queue);  // EOF or an error ends it
+    report(op, result, 0, queue);  // EOF or an error ends it
     return Attempt::finished;
   }
   uint32_t left = uint32_t(result);
   for (unsigned i = 0; i < used; ++i) {
     uint32_t bytes = left < size ? left : size;
     left -= bytes;
-    complete(op, int32_t(bytes), kEventMore | kEventBuffer | (uint32_t(ids[i]) << kEventBufferShift),
+    report(op, int32_t(bytes), kEventMore | kEventBuffer | (uint32_t(ids[i]) << kEventBufferShift),
              queue);
   }
   delivered = used;
@@ -506,18 +507,18 @@ void EpollBackend::forget(int fd) noexcept {
 void EpollBackend::park(Operation& op) noexcept {
   FdState& state = fds_[op.fd];
   (writes(op) ? state.writers : state.readers).push(op);
-  op.flags |= kInFdQueue;
+  op.backend_flags |= kInFdQueue;
   uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
                     (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
   int rc = watch(op.fd, wanted);
   if (rc < 0) {
     // Not pollable (or out of memory): the operation ends with the reason.
     detach(op);
-    finish_later(op, rc);
+    report_later(op, rc);
   }
 }
 
-// Adds interest at once; service() decides when to drop it (unwatch_idle).
+// Adds interest at once; serve_events() decides when to drop it (unwatch_idle).
 int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
   FdState& state = fds_[fd];
   if ((wanted & ~state.registered) == 0) return 0;
@@ -557,29 +558,29 @@ void EpollBackend::unwatch_idle(int fd) noexcept {
 
 // ---- results -------------------------------------------------------------------------
 
-void EpollBackend::complete(Operation& op, int32_t result, uint32_t flags,
+void EpollBackend::report(Operation& op, int32_t result, uint32_t flags,
                             EventQueue& queue) noexcept {
-  if (!(flags & kEventMore) && (op.flags & kInTimerHeap)) {
+  if (!(flags & kEventMore) && (op.backend_flags & kInTimerHeap)) {
     timers_.remove(op);
-    op.flags &= uint8_t(~kInTimerHeap);
+    op.backend_flags &= uint8_t(~kInTimerHeap);
   }
   queue.push(RawEvent{encode(&op, Tag::operation), result, flags});
 }
 
-void EpollBackend::finish_later(Operation& op, int32_t result) noexcept {
+void EpollBackend::report_later(Operation& op, int32_t result) noexcept {
   op.deferred_result = result;
   done_.push(op);
 }
 
 // Takes op out of every list and the heap.
 void EpollBackend::detach(Operation& op) noexcept {
-  if (op.flags & kInPending) pending_.remove(op);
-  if (op.flags & kInFdQueue) {
+  if (op.backend_flags & kInPending) pending_.remove(op);
+  if (op.backend_flags & kInFdQueue) {
     FdState& state = fds_[op.fd];
     (writes(op) ? state.writers : state.readers).remove(op);
   }
-  if (op.flags & kInTimerHeap) timers_.remove(op);
-  op.flags &= uint8_t(~(kInPending | kInFdQueue | kInTimerHeap));
+  if (op.backend_flags & kInTimerHeap) timers_.remove(op);
+  op.backend_flags &= uint8_t(~(kInPending | kInFdQueue | kInTimerHeap));
 }
 
 bool EpollBackend::writes(const Operation& op) noexcept {

@@ -17,10 +17,17 @@
 
 #include <sys/epoll.h>
 
-#include "backend/backend.hpp"
+#include "backend/contract.hpp"
 #include "timer_heap.hpp"
 
 namespace ringsock::detail {
+
+/// Operation::backend_flags on epoll: which of the backend's lists hold an operation.
+enum EpollOpFlag : uint8_t {
+  kInPending = 1u << 0,    ///< on the list of operations to try at the next turn
+  kInFdQueue = 1u << 1,    ///< waiting in its fd's read or write queue
+  kInTimerHeap = 1u << 2,  ///< in the deadline heap (a timer, or a deadline)
+};
 
 class EpollBackend {
  public:
@@ -37,7 +44,7 @@ class EpollBackend {
   bool reserve(OpKind) const noexcept { return true; }
   void start_reserved(Operation& op) noexcept {
     pending_.push(op);
-    op.flags |= kInPending;
+    op.backend_flags = kInPending;  // in no other list: untimed, not yet tried
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
@@ -87,11 +94,15 @@ class EpollBackend {
   void flush_done(EventQueue& queue) noexcept;
   void expire_timers(EventQueue& queue) noexcept;
   int next_timeout_ms() const noexcept;
-  void service(int fd, uint32_t events, EventQueue& queue) noexcept;
-  void serve_ready(int fd, bool readable, bool writable, EventQueue& queue) noexcept;
-  bool service_list(OpList& list, EventQueue& queue) noexcept;
+  /// One epoll event: its bits become the directions to serve.
+  void serve_events(int fd, uint32_t events, EventQueue& queue) noexcept;
+  /// Serves fd's readers and/or writers, from an event or the again list.
+  void serve_directions(int fd, bool readable, bool writable, EventQueue& queue) noexcept;
+  /// Runs one direction's waiting operations in order until one would block.
+  bool serve_waiters(OpList& list, EventQueue& queue) noexcept;
   void mark_again(int fd, uint8_t directions) noexcept;
-  void service_again(EventQueue& queue) noexcept;
+  /// The again list: directions left undrained last turn, served without an event.
+  void serve_undrained(EventQueue& queue) noexcept;
   Attempt attempt(Operation& op, EventQueue& queue) noexcept;
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
@@ -101,8 +112,10 @@ class EpollBackend {
   void park(Operation& op) noexcept;
   int watch(int fd, uint32_t wanted) noexcept;
   void unwatch_idle(int fd) noexcept;
-  void complete(Operation& op, int32_t result, uint32_t flags, EventQueue& queue) noexcept;
-  void finish_later(Operation& op, int32_t result) noexcept;
+  /// Puts a result in the core's event queue now, as a CQE would be.
+  void report(Operation& op, int32_t result, uint32_t flags, EventQueue& queue) noexcept;
+  /// A result decided outside a turn (cancel, an fd epoll refuses): reported at the next turn.
+  void report_later(Operation& op, int32_t result) noexcept;
   void detach(Operation& op) noexcept;
   static bool writes(const Operation& op) noexcept;
 
@@ -120,6 +133,6 @@ class EpollBackend {
   BufferPool* pool_ = nullptr;
 };
 
-static_assert(Backend<EpollBackend>);
+static_assert(BackendContract<EpollBackend>);
 
 }  // namespace ringsock::detail

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "loop_core.hpp"
+#include "assert.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -62,6 +62,7 @@ int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&
     return rc;
   }
   caps.backend = BackendKind::uring;
+  one_buffer_per_recv_ = options.max_lent_per_fd != 0;
   reason_ = "io_uring";
   return 0;
 }
@@ -224,6 +225,7 @@ void UringBackend::spill(EventQueue& queue) noexcept {
   unsigned ready = io_uring_smp_load_acquire(cq.ktail) - head;
   unsigned space = queue.space();
   unsigned take = ready < space ? ready : space;
+  RINGSOCK_ASSERT(!(ring_.flags & IORING_SETUP_CQE32));  // one io_uring_cqe per entry
   for (unsigned i = 0; i < take; ++i) {
     const io_uring_cqe& cqe = cq.cqes[(head + i) & cq.ring_mask];
     if (for_core(cqe.user_data)) queue.push(RawEvent{cqe.user_data, cqe.res, cqe.flags});

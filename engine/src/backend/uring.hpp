@@ -5,7 +5,7 @@
 
 #include <liburing.h>
 
-#include "backend/backend.hpp"
+#include "backend/contract.hpp"
 
 namespace ringsock::detail {
 
@@ -70,12 +70,13 @@ class UringBackend {
   uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
+  bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint64_t wake_value_ = 0;
   const char* reason_ = "io_uring not started";
 };
 
-static_assert(Backend<UringBackend>);
+static_assert(BackendContract<UringBackend>);
 
 /// Probes opcodes and features of a fresh ring into caps.
 /// Returns 0, or -EOPNOTSUPP if an opcode the engine needs is missing.

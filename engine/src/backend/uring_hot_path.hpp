@@ -6,6 +6,7 @@
 
 #include <poll.h>
 
+#include "assert.hpp"
 #include "backend/uring.hpp"
 #include "user_data.hpp"
 
@@ -19,6 +20,7 @@ inline constexpr uint16_t kRecvSendBundle = 1u << 4;
 // liburing's io_uring_get_sqe, for the rings we set up (kSetupAttempts): no
 // SQPOLL, so the head is ours to read plainly; no SQE128.
 inline bool UringBackend::has_room(unsigned count) const noexcept {
+  RINGSOCK_ASSERT(!(ring_.flags & IORING_SETUP_SQPOLL));
   const io_uring_sq& sq = ring_.sq;
   return sq.sqe_tail + count - IO_URING_READ_ONCE(*sq.khead) <= sq.ring_entries;
 }
@@ -28,7 +30,9 @@ inline bool UringBackend::has_room(unsigned count) const noexcept {
 // buffer-select or bundle bit of its last use survives. With 2.3's prep_rw,
 // which clears them too, the compiler drops these stores.
 inline io_uring_sqe* UringBackend::next_sqe() noexcept {
+  RINGSOCK_ASSERT(!(ring_.flags & IORING_SETUP_SQE128));  // one io_uring_sqe per entry
   io_uring_sq& sq = ring_.sq;
+  RINGSOCK_ASSERT(sq.sqe_tail - IO_URING_READ_ONCE(*sq.khead) < sq.ring_entries);  // has_room
   unsigned tail = sq.sqe_tail++;
   io_uring_sqe* sqe = &sq.sqes[tail & sq.ring_mask];
   sqe->flags = 0;
@@ -130,7 +134,9 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
       break;
     case OpKind::recv_multishot:
-      if (caps_->multishot_recv) {
+      // Under a per-fd cap one buffer per arming, re-armed by the core: the
+      // kernel's multishot loop (and a bundle) could fill dozens at once.
+      if (caps_->multishot_recv && !one_buffer_per_recv_) {
         io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
         // One receive fills as many ring buffers as the data needs; the core
         // hands them out one callback each (LoopCore::dispatch_bundle).
@@ -165,6 +171,7 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
     case OpKind::nop:
     case OpKind::none:
     case OpKind::close:  // never started here: the core closes synchronously (close_now)
+      RINGSOCK_ASSERT(kind == OpKind::nop);
       io_uring_prep_nop(sqe);
       break;
   }
@@ -209,6 +216,7 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
       continue;
     }
     // One io_uring_cqe per entry: the ring is set up without CQE32.
+    RINGSOCK_ASSERT(!(ring_.flags & IORING_SETUP_CQE32));
     const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
     event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
     // The kernel may reuse the entry once it sees the new head.

@@ -1,5 +1,5 @@
 // Backend selection: once, at loop init, never per operation.
-#include "backend/backends.hpp"
+#include "backend/chosen_backend.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -35,7 +35,7 @@ int choose(const LoopOptions& options, Choice& choice) {
 
 }  // namespace
 
-int Backends::init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
+int ChosenBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
                    Capabilities& caps, LoopStats& stats) noexcept {
   Choice choice;
   if (choose(options, choice) < 0) {
@@ -75,7 +75,7 @@ int Backends::init(const LoopOptions& options, BufferPool& pool, EventQueue& que
 #endif
 }
 
-int Backends::init_epoll(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
+int ChosenBackend::init_epoll(const LoopOptions& options, BufferPool& pool, EventQueue& queue,
                          Capabilities& caps, LoopStats& stats, const char* why) noexcept {
   int rc = epoll_.init(options, pool, queue, caps, stats);
   if (rc < 0) {
@@ -87,7 +87,7 @@ int Backends::init_epoll(const LoopOptions& options, BufferPool& pool, EventQueu
   return 0;
 }
 
-void Backends::deinit() noexcept {
+void ChosenBackend::deinit() noexcept {
 #if RINGSOCK_HAVE_URING
   uring_.deinit();
 #endif

@@ -1,8 +1,10 @@
-// The backend concept: what every backend (io_uring, epoll) implements, checked
+// BackendContract: what every backend (io_uring, epoll) implements, checked
 // by the compiler. A backend only talks to the kernel; the loop core owns the
 // operation life cycle (fd lists, cancel-safe close, continuations, ENOBUFS
 // pauses) so that both backends share one set of semantics.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <concepts>
 #include <cstdint>
@@ -16,18 +18,30 @@
 
 namespace ringsock::detail {
 
-/// Operation flag bits the core sets and backends read.
+/// Operation::flags: bits the core sets and backends read. A backend keeps
+/// its own bookkeeping in Operation::backend_flags, which the core never
+/// touches: the backend sets it afresh at each start.
 enum OpFlag : uint8_t {
   kCancelRequested = 1u << 0,  ///< cancel() was called; a deadline -ECANCELED stays -ECANCELED
   kHasDeadline = 1u << 1,      ///< op.deadline holds an absolute deadline to link
   kAwaitReady = 1u << 2,       ///< next start waits for readiness (poll), then the op runs again
   kDirectSend = 1u << 3,       ///< send by a non-blocking sendmsg(2) from the core (UNIX datagrams)
-  // epoll's own bookkeeping:
   kWokeReady = 1u << 4,        ///< this start follows a readiness report (see send_direct)
-  kInPending = 1u << 5,        ///< on the list of operations to try at the next turn
-  kInFdQueue = 1u << 6,        ///< waiting in its fd's read or write queue
-  kInTimerHeap = 1u << 7,      ///< in the deadline heap (a timer, or a deadline)
+  kPauseRequested = 1u << 5,   ///< the core cancelled a multishot receive to pause it at its fd's cap
 };
+
+/// Pool-buffer layout of one multishot recvfrom result, the same on every
+/// backend: io_uring's io_uring_recvmsg_out (checked in uring.cpp), then the
+/// sender's address, then the payload. epoll writes it; the core reads it.
+struct RecvMsgHeader {
+  uint32_t name_length;
+  uint32_t control_length;
+  uint32_t payload_length;
+  uint32_t flags;
+};
+inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
+inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
+static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
 
 /// Operations that report many results: each backend and the core treat them apart.
 inline bool is_multishot(OpKind kind) noexcept {
@@ -36,7 +50,7 @@ inline bool is_multishot(OpKind kind) noexcept {
 }
 
 template <class B>
-concept Backend = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
+concept BackendContract = requires(B& backend, const B& const_backend, Operation& op, EventQueue& queue,
                            RawEvent& event, OpKind kind, bool wait, int fd, uint16_t buffer_id,
                            const LoopOptions& options, BufferPool& pool, Capabilities& caps,
                            LoopStats& stats) {

@@ -1,5 +1,7 @@
-// The backends a loop can run on, and the one choice made at init. Every
-// call dispatches on that choice: one predictable branch, no virtual call.
+// ChosenBackend: the backend a loop runs on, picked once at init from the
+// ones built in (BackendChoice and RINGSOCK_BACKEND decide; the result is a
+// BackendKind). Every call dispatches on that choice: one predictable branch,
+// no virtual call. Each backend satisfies BackendContract (contract.hpp).
 #pragma once
 
 #include <cstddef>
@@ -11,7 +13,7 @@
 
 namespace ringsock::detail {
 
-class Backends {
+class ChosenBackend {
  public:
   /// Picks the backend (LoopOptions::backend, overridden by RINGSOCK_BACKEND)
   /// and sets it up. Returns 0 or -errno; reason() says what happened either way.

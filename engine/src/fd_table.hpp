@@ -1,0 +1,134 @@
+// The loop's fd table, the ground of cancel-safe close.
+//
+// Per fd number it keeps the operations in flight (an intrusive list through
+// Operation::fd_prev / fd_next), the close waiting for them to end, and how
+// sends go out on the fd. A close never closes an fd with an operation still
+// in flight: the core cancels them, each one ends once, and the last one to
+// leave the list hands the waiting close back to the core, which closes the
+// fd and clears its record in the same step. So a reused fd number can never
+// receive a stale completion. The core decides what happens to operations;
+// the table only keeps the records.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+
+#include "assert.hpp"
+#include "hot_path.hpp"
+#include "ringsock/operation.hpp"
+
+namespace ringsock::detail {
+
+/// How sends go out on an fd, learned at its first send (unix_dgram_send.hpp).
+enum class SendPath : uint8_t { unknown, ring, direct };
+
+/// The operations in flight on one fd, and a close waiting for them to end.
+struct FdRecord {
+  Operation* head = nullptr;
+  Operation* closer = nullptr;
+  SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
+  uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
+};
+
+class FdTable {
+ public:
+  FdTable() noexcept = default;
+  ~FdTable() { deinit(); }
+  FdTable(const FdTable&) = delete;
+  FdTable& operator=(const FdTable&) = delete;
+
+  /// Takes the records of fds 0 .. max_fds - 1, and with a per-fd cap on
+  /// lent buffers (max_lent_per_fd != 0) the owner of each of buffer_count
+  /// pool buffers. Returns 0 or -ENOMEM.
+  int init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per_fd) noexcept;
+  void deinit() noexcept;
+
+  /// 0 if an operation may be submitted on fd now, else -EBADF (out of the
+  /// table, or a close of it is under way).
+  int check(int fd) const noexcept {
+    if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
+    return records_[fd].closer != nullptr ? -EBADF : 0;
+  }
+  SendPath send_path(int fd) const noexcept { return records_[fd].send_path; }
+  void set_send_path(int fd, SendPath path) noexcept { records_[fd].send_path = path; }
+
+  /// Puts a started operation on its fd's list (a close is never on it: it
+  /// waits for the list to empty).
+  RINGSOCK_HOT void link(Operation& op, int fd) noexcept {
+    RINGSOCK_ASSERT(check(fd) == 0);  // checked at submit, and no close since
+    FdRecord& record = records_[fd];
+    op.fd_prev = nullptr;
+    op.fd_next = record.head;
+    if (record.head != nullptr) record.head->fd_prev = &op;
+    record.head = &op;
+  }
+  /// Takes an ended operation off its fd's list. Returns the close that was
+  /// waiting for that list to empty, now that it has, or nullptr.
+  RINGSOCK_HOT Operation* unlink(Operation& op) noexcept {
+    RINGSOCK_ASSERT(op.fd >= 0 && uint32_t(op.fd) < max_fds_);
+    FdRecord& record = records_[op.fd];
+    RINGSOCK_ASSERT(op.fd_prev != nullptr || record.head == &op);  // op is on this list
+    if (op.fd_prev != nullptr) {
+      op.fd_prev->fd_next = op.fd_next;
+    } else {
+      record.head = op.fd_next;
+    }
+    if (op.fd_next != nullptr) op.fd_next->fd_prev = op.fd_prev;
+    op.fd_prev = op.fd_next = nullptr;
+    if (__builtin_expect(record.closer != nullptr, 0)) return close_ready(record);
+    return nullptr;
+  }
+
+  /// A close of close_op.fd begins: no new operation is taken on the fd from
+  /// now on. Returns the first operation in flight on it (the caller cancels
+  /// them all, following fd_next), or nullptr if the fd can be closed now.
+  Operation* begin_close(Operation& close_op) noexcept {
+    FdRecord& record = records_[close_op.fd];
+    record.closer = &close_op;
+    return record.head;
+  }
+  /// The waiting close of fd was cancelled: the fd stays open and usable.
+  void abandon_close(int fd) noexcept { records_[fd].closer = nullptr; }
+  /// Closes fd now and clears its record in the same step. Returns 0 or -errno.
+  int32_t close_now(int fd) noexcept;
+  /// At loop deinit: closes every fd whose close still waits for its
+  /// operations (they are dropped with the loop). Walks the whole table.
+  void close_waiting() noexcept;
+
+  /// An fd the kernel just accepted: inside the table, its record starts
+  /// afresh (the number may be a closed socket's); beyond it, the fd is
+  /// closed and -EMFILE returned. Errors (< 0) pass through.
+  int32_t admit_accepted(int32_t result) noexcept;
+
+  // The per-fd cap on lent pool buffers (LoopOptions::max_lent_per_fd).
+  bool capped() const noexcept { return max_lent_per_fd_ != 0; }
+  /// Whether fd holds as many lent buffers as the cap allows.
+  bool at_cap(int fd) const noexcept {
+    return capped() && records_[fd].lent >= max_lent_per_fd_;
+  }
+  /// Buffer `id` was lent from a receive on fd.
+  void note_lent(int fd, uint16_t id) noexcept {
+    lent_owner_[id] = fd;
+    ++records_[fd].lent;
+  }
+  /// Buffer `id` came back; returns the fd that held it, or -1 (its fd closed meanwhile).
+  int note_returned(uint16_t id) noexcept {
+    int fd = lent_owner_[id];
+    lent_owner_[id] = -1;
+    if (fd >= 0) --records_[fd].lent;
+    return fd;
+  }
+
+ private:
+  /// A closed or reused fd number no longer holds the buffers its old socket had lent.
+  void disown_lent(int fd) noexcept;
+  Operation* close_ready(const FdRecord& record) noexcept;
+
+  FdRecord* records_ = nullptr;
+  uint32_t max_fds_ = 0;
+  int32_t* lent_owner_ = nullptr;  // per pool buffer: the fd it is lent from, or -1
+  uint32_t buffer_count_ = 0;
+  uint32_t max_lent_per_fd_ = 0;
+};
+
+}  // namespace ringsock::detail

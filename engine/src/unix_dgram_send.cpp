@@ -1,0 +1,57 @@
+#include "unix_dgram_send.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "backend/contract.hpp"
+#include "plain_syscalls.hpp"
+
+namespace ringsock::detail {
+
+bool sends_directly(FdTable& fds, int fd) noexcept {
+  if (fds.send_path(fd) == SendPath::unknown) {
+    int domain = 0, type = 0;
+    socklen_t length = sizeof(int);
+    bool unix_dgram = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
+                      domain == AF_UNIX &&
+                      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
+                      type == SOCK_DGRAM;
+    fds.set_send_path(fd, unix_dgram ? SendPath::direct : SendPath::ring);
+  }
+  return fds.send_path(fd) == SendPath::direct;
+}
+
+DirectSend try_direct_send(Operation& op, FdTable& fds, int32_t& result) noexcept {
+  ssize_t sent;
+  do {
+    sent = sys::sendmsg(op.fd, &op.args.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0 && errno == EAGAIN) {
+    // Still no room right after the socket said it was writable: for an
+    // unconnected sendto, poll reports only our own buffer, never the
+    // receiver's queue, so waiting again would spin. It ends with -EAGAIN.
+    bool unconnected = op.args.message.header.msg_name != nullptr;
+    if ((op.flags & kWokeReady) && unconnected) {
+      result = -EAGAIN;
+      return DirectSend::done;
+    }
+    op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
+    return DirectSend::wait_ready;
+  }
+  if (op.kind == OpKind::send && sent >= 0 &&
+      size_t(sent) < op.args.message.vector.iov_len) {
+    // A short send is a stream's: the cached kind was stale (fd number reused
+    // after a ::close). Learn again and go on as a stream send.
+    fds.set_send_path(op.fd, SendPath::ring);
+    op.flags &= uint8_t(~kDirectSend);
+    op.transferred = uint32_t(sent);
+    op.flags |= kAwaitReady;
+    return DirectSend::wait_ready;
+  }
+  if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
+  result = sent < 0 ? -errno : int32_t(sent);
+  return DirectSend::done;
+}
+
+}  // namespace ringsock::detail
