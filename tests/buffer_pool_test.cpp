@@ -193,6 +193,60 @@ TEST_P(CappedPoolTest, AHoardingReaderPausesAtItsCapAndOthersAreServed) {
   ::close(b[0]);
 }
 
+// A buffer size that is not a multiple of 16 still gives every pool buffer
+// an aligned start, where recvfrom_multishot puts its header and the sender's
+// address (a misaligned one faults on strict-alignment targets; found by the
+// C ABI fuzzer with buffer_size 1067).
+class OddSizePoolTest : public BackendTest {
+ protected:
+  LoopOptions loop_options() const override {
+    LoopOptions o;
+    o.buffer_count = 4;
+    o.buffer_size = 1067;
+    return options_for(GetParam(), o);
+  }
+};
+
+TEST_P(OddSizePoolTest, DatagramsAndTheirSendersLandAligned) {
+  if (loop.backend() == BackendKind::uring && !loop.capabilities().multishot_recv) {
+    GTEST_SKIP() << "kernel lacks multishot recvmsg";
+  }
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  Hoarder h;
+  h.datagram = true;
+  std::vector<uintptr_t> starts;
+  struct Watch {
+    Hoarder* hoarder;
+    std::vector<uintptr_t>* starts;
+  } watch{&h, &starts};
+  ASSERT_EQ(loop.recvfrom_multishot(h.op, sv[0], [](Loop& l, Operation& op, const Completion& c) {
+              auto* w = static_cast<Watch*>(op.user_data);
+              if (c.has_buffer) w->starts->push_back(reinterpret_cast<uintptr_t>(c.peer));
+              op.user_data = w->hoarder;
+              Hoarder::callback(l, op, c);
+              op.user_data = w;
+            }, &watch), 0);
+  for (int i = 0; i < 8; ++i) {
+    uint8_t d[5] = {uint8_t(i), 1, 2, 3, 4};
+    ASSERT_EQ(::send(sv[1], d, sizeof d, 0), 5);
+  }
+  ASSERT_TRUE(run_until(loop, [&] {
+    if (h.held.size() == 4) h.give_back(loop);
+    return h.datagrams.size() >= 8u;
+  }));
+  ASSERT_EQ(starts.size(), 8u);
+  for (uintptr_t peer : starts) EXPECT_EQ(peer % alignof(sockaddr_storage), 0u) << std::hex << peer;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(h.datagrams[i][0], uint8_t(i));
+  h.give_back(loop);
+  ASSERT_EQ(loop.cancel(h.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return h.terminal; }));
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, OddSizePoolTest, testing::ValuesIn(all_backends()),
+                         backend_param_name);
 INSTANTIATE_TEST_SUITE_P(Backends, CappedPoolTest, testing::ValuesIn(all_backends()),
                          backend_param_name);
 INSTANTIATE_TEST_SUITE_P(Backends, TinyPoolTest, testing::ValuesIn(all_backends()),

@@ -22,7 +22,9 @@ class BufferPool {
 
   uint32_t count() const noexcept { return count_; }
   uint32_t size_bytes() const noexcept { return size_bytes_; }
-  uint8_t* data(uint16_t id) const noexcept { return memory_ + size_t(id) * size_bytes_; }
+  /// Buffer `id`: size_bytes() long, 16-byte aligned (buffers are spaced by
+  /// size_bytes rounded up to 16).
+  uint8_t* data(uint16_t id) const noexcept { return memory_ + size_t(id) * stride_bytes_; }
   /// Buffers currently with the caller.
   uint32_t lent() const noexcept { return lent_count_; }
 
@@ -42,6 +44,7 @@ class BufferPool {
   uint32_t free_top_ = 0;
   uint32_t count_ = 0;
   uint32_t size_bytes_ = 0;
+  uint32_t stride_bytes_ = 0;  // size_bytes_ rounded up to 16
   uint32_t lent_count_ = 0;
 };
 

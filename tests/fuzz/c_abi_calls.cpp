@@ -121,13 +121,6 @@ void loop_init(World& w, ringsock_fuzz::ByteReader& in) {
   options.reserved[0] = (raw & 256) ? in.take<uint32_t>() : 0;
   // Valid but large: kept small as the harness promises.
   if (!(raw & 512) && options.buffer_count > 64) options.buffer_count = 64;
-  // KNOWN, NOT YET FIXED: a valid buffer_size that is not a multiple of 4
-  // leaves pool buffers misaligned, and recvfrom_multishot reads its header
-  // there (UBSan: misaligned RecvMsgHeader in LoopCore::lend_buffer; input in
-  // tests/fuzz/pending/c_abi_calls/). Sizes are rounded to 16 here until the
-  // engine refuses or aligns them; then this goes and the input moves to
-  // regressions/.
-  if (options.buffer_size >= 256 && options.buffer_size <= (1u << 20)) options.buffer_size &= ~15u;
 
   size_t size = (how & 1) ? sizeof(rsk_loop) : sizeof(rsk_loop) + (how >> 1) - 64;
   int rc = rsk_loop_init(&w.loops[slot], size, (how & 2) ? nullptr : &options);
