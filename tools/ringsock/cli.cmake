@@ -26,6 +26,10 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_report.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/merge.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report_series.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/bar_input.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/command_line.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/start_wait.cpp
 )
 target_compile_definitions(ringsock PRIVATE RINGSOCK_VERSION="${PROJECT_VERSION}")
