@@ -47,8 +47,7 @@ constexpr const char* kServeEnd =
 constexpr const char* kLoadHead =
     "usage: ringsock load ENDPOINT [options]\n"
     "\n"
-    "Connects to ENDPOINT, sends messages, verifies every reply and reports\n"
-    "latency and throughput; bounded by --duration or --count.\n"
+    "Loads ENDPOINT, verifies every reply, reports latency and throughput.\n"
     "\n";
 
 constexpr const char* kLoadEnd =
