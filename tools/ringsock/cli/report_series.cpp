@@ -53,10 +53,10 @@ tool::RunFacts facts_of(const tool::RunRecord& r, const tool::JsonValue& doc) {
   f.endpoint = r.endpoint;
   f.mode = r.config.mode;
   f.sizes = sizes_text(r);
-  f.backend = r.backend;
+  // The reason names the backend itself: "epoll (io_uring_setup: EPERM)".
   const tool::JsonValue* backend = doc.find("backend");
   const std::string reason = text_of(backend != nullptr ? backend->find("reason") : nullptr);
-  if (!reason.empty() && reason != r.backend) f.backend += " (" + reason + ")";
+  f.backend = reason.empty() ? r.backend : reason;
   f.kernel = text_of(doc.find("kernel"));
   f.version = r.ringsock_version;
   f.seed = std::to_string(r.config.seed);
