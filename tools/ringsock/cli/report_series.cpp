@@ -150,6 +150,9 @@ std::variant<tool::ReportSeries, std::string> series_from_result(const std::stri
   s.summary = summary_of(r, corrected);
   s.rate_unit = r.config.mode == "churn" ? "connections/s" : "messages/s";
   s.tracks_connections = r.config.mode == "churn" || r.config.mode == "idle";
+  // A merged result (merge --json lists its shards) is the whole among its
+  // shards when they are drawn with it: black and on top.
+  s.highlight = doc.find("shards") != nullptr;
   for (const tool::RunInterval& in : r.intervals) s.intervals.push_back(interval_of(r, in));
   if (s.latency.empty() && s.corrected.empty() && s.intervals.empty() && r.counter("sent") != 0) {
     return "it has no latency samples and no one-second intervals (a " + r.config.mode +
