@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import machine  # noqa: E402
 import procs  # noqa: E402
 import report  # noqa: E402
-import svgplot  # noqa: E402
+import charts  # noqa: E402
 import workloads as wl  # noqa: E402
 
 METHOD = """\
@@ -130,7 +130,7 @@ def fix_cpus(a):
         print("compare: warning: server and client share CPU %d" % a.server_cpu, flush=True)
 
 
-def write_outputs(a, root, info, servers, works, results, skipped, interrupted):
+def write_outputs(a, root, info, servers, works, results, skipped, interrupted, ringsock):
     cells = report.aggregate(results)
     shown = [s for s in servers if any(k[1] == s for k in cells)]
     works = [w for w in works if any(k[0] == w.id for k in cells)]
@@ -150,7 +150,12 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted):
     json_path = os.path.join(out, stem + ".json")
 
     title = "ringsock vs peers, %s, %s" % (datetime.date.today().isoformat(), info["host"])
-    svgplot.write(svg_path, cells, works, shown, title)
+    chart_problems = []
+    why = charts.write_summary(ringsock, svg_path, cells, works, shown, title)
+    if why:
+        chart_problems.append("- summary chart not drawn: " + why)
+    pages, failed = charts.write_workload_reports(ringsock, out, stem, results, works)
+    chart_problems += ["- workload report not drawn: " + f for f in failed]
     tables = [
         "## Rate (median over rounds)\n\n" + report.rate_table(cells, works, shown),
         "## Server CPU microseconds per message\n\n" + report.cpu_table(cells, works, shown),
@@ -170,8 +175,14 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted):
     if skipped:
         md.append("- not measured: " + "; ".join(skipped))
     md.append("")
-    md.append("![rates relative to the best peer](%s)" % os.path.basename(svg_path))
-    md.append("")
+    if os.path.exists(svg_path):
+        md.append("![rates relative to the best peer](%s)" % os.path.basename(svg_path))
+        md.append("")
+    if pages:
+        # Named, not linked: the pages stay out of git (.gitignore) like the raw JSON.
+        md.append("Reports of each workload (every server's last round on the same axes), "
+                  "written next to this file: " + ", ".join("`%s`" % n for n in pages.values()))
+        md.append("")
     md += [t + "\n" for t in tables]
     md.append("## Targets (issue 6)\n")
     md += report.targets(cells, works, shown) or ["- nothing to check"]
@@ -183,7 +194,7 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted):
     md.append("## Method\n")
     md.append(METHOD.format(server_cpu=a.server_cpu, client_cpu=a.client_cpu, rounds=a.rounds,
                             duration=a.duration, warmup=a.warmup, clk=procs.CLK_TCK))
-    probs = report.problems(cells)
+    probs = report.problems(cells) + chart_problems
     if probs:
         md.append("## Problems\n")
         md += probs
@@ -252,12 +263,16 @@ def main(argv):
         print("\ncompare: interrupted; reporting what was measured", flush=True)
     finally:
         procs.kill_all()
+    # The logs go after the outputs: the workload reports read the load results in them.
+    try:
+        if results:
+            write_outputs(a, root, info, servers, works, results, skipped, interrupted,
+                          paths.ringsock)
+    finally:
         if a.keep_logs:
             print("compare: logs in %s" % tmpdir)
         else:
             shutil.rmtree(tmpdir, ignore_errors=True)
-    if results:
-        write_outputs(a, root, info, servers, works, results, skipped, interrupted)
     return 130 if interrupted else 0
 
 

@@ -282,6 +282,8 @@ def run_one(w, server, s, tag):
         if server == "iperf3":
             parse = _parse_iperf3
         parse(w, rec, rc, logbase, json_path)
+        if w.client == "load" and server != "iperf3" and os.path.exists(json_path):
+            rec["result_file"] = json_path  # for the workload's report (charts.py)
         if rec["error"] is None:
             _account_cpu(w, rec, window)
         return rec

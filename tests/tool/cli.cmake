@@ -5,6 +5,7 @@ add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/resolve_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report_series_test.cpp
 )
 target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
@@ -21,6 +22,7 @@ add_executable(tool_cli_e2e_tests
   # Against redis-server, memcached, nginx and dnsmasq (skipped when missing).
   ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_real_servers_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report_e2e_test.cpp
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_interop_test.cpp
 )

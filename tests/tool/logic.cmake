@@ -45,6 +45,16 @@ if(NOT CMAKE_CROSSCOMPILING)
   # Each Chromium run is bounded by 90 s inside the script; six runs at most.
   set_tests_properties(report_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 570 PROCESSORS 2
                        LABELS tool)
+  # A page `ringsock report` made from real `ringsock load` runs (both
+  # backends) against `ringsock serve` over loopback.
+  if(TARGET ringsock)
+    add_test(NAME report_browser_real
+             COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report/report_browser_test.py
+                     --ringsock $<TARGET_FILE:ringsock>
+                     --work ${CMAKE_CURRENT_BINARY_DIR}/report_browser_real)
+    set_tests_properties(report_browser_real PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                         PROCESSORS 2 LABELS tool)
+  endif()
 endif()
 
 # An .hlog read by a reader ringsock did not write: hdr-histogram-js from the

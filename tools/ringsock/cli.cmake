@@ -1,6 +1,6 @@
 # The ringsock binary: arguments, probe, serve (echo/sink/sockperf), load.
 # ringsock_cli_core holds the pure parts (argument parser and its option
-# tables, the help texts, sockperf framing)
+# tables, the help texts, sockperf framing, report's arguments and input)
 # so the unit tests link them without the binary's main().
 add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
@@ -10,6 +10,10 @@ add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/resolve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/report_series.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/bar_input.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/command_line.cpp
 )
 target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
 target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine ringsock_tool_logic)

@@ -16,6 +16,7 @@
 #include "args.hpp"
 #include "child.hpp"
 #include "options.hpp"
+#include "report.hpp"
 
 namespace {
 
@@ -29,7 +30,16 @@ std::string source_file(const std::string& relative) {
   return text.str();
 }
 
-const char* name_of(Command command) { return command == Command::serve ? "serve" : "load"; }
+const char* name_of(Command command) {
+  return command == Command::serve ? "serve" : command == Command::load ? "load" : "report";
+}
+
+// "SERVE", "LOAD", "REPORT": the man page's section is "<this> OPTIONS".
+std::string upper_name_of(Command command) {
+  std::string name = name_of(command);
+  for (char& c : name) c = char(c - 'a' + 'A');
+  return name;
+}
 
 // "--name" words of a line.
 Names long_options(const std::string& line) {
@@ -75,8 +85,7 @@ std::string unroff(std::string line) {
 // The tags of the .TP paragraphs in the section ".SH SERVE OPTIONS" (or LOAD).
 Names from_man_page(Command command) {
   std::istringstream lines(source_file("docs/man/ringsock.1"));
-  const std::string wanted = std::string(".SH ") + (command == Command::serve ? "SERVE" : "LOAD") +
-                             " OPTIONS";
+  const std::string wanted = ".SH " + upper_name_of(command) + " OPTIONS";
   Names names;
   std::string line;
   bool in_section = false, tag_next = false;
@@ -128,8 +137,19 @@ class DocsDrift : public ::testing::TestWithParam<Command> {};
 
 TEST_P(DocsDrift, TheTableHasTheOptions) {
   Names table = from_table(GetParam());
-  EXPECT_GE(table.size(), 5u);
   EXPECT_TRUE(table.count("--help"));
+  if (GetParam() == Command::report) {  // report.cpp parses its own arguments
+    for (const auto& name : table) {
+      if (name == "--help") continue;
+      std::vector<const char*> argv{"ringsock", "report", "a.json", "-o", "r.html", name.c_str(), "x"};
+      ringsock_cli::ReportArgs args;
+      std::string error;
+      ringsock_cli::parse_report_args(int(argv.size()), argv.data(), args, error);
+      EXPECT_EQ(error.find("unknown option"), std::string::npos) << error;
+    }
+    return;
+  }
+  EXPECT_GE(table.size(), 5u);
   // The parser accepts exactly the table: every row reaches a handler.
   for (const auto& name : table) {
     if (name == "--help") continue;
@@ -150,8 +170,7 @@ TEST_P(DocsDrift, HelpListsEveryOption) {
 
 TEST_P(DocsDrift, ManPageListsEveryOption) {
   expect_same(from_table(GetParam()), from_man_page(GetParam()),
-              std::string("ringsock(1) ") + (GetParam() == Command::serve ? "SERVE" : "LOAD") +
-                  " OPTIONS");
+              "ringsock(1) " + upper_name_of(GetParam()) + " OPTIONS");
 }
 
 TEST_P(DocsDrift, CommandManualListsEveryOption) {
@@ -159,7 +178,7 @@ TEST_P(DocsDrift, CommandManualListsEveryOption) {
               std::string("docs/command.md, ## ringsock ") + name_of(GetParam()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Subcommands, DocsDrift, ::testing::Values(Command::serve, Command::load),
+INSTANTIATE_TEST_SUITE_P(Subcommands, DocsDrift, ::testing::Values(Command::serve, Command::load, Command::report),
                          [](const auto& param_info) { return std::string(name_of(param_info.param)); });
 
 // Functions declared with RSK_API in ringsock.h, and named in ringsock(3)'s synopsis.

@@ -6,8 +6,12 @@ one legend entry per line, two results must overlay on every chart, and a
 screenshot of each page is kept for a person to look at.
 
 usage: report_browser_test.py --pages PROGRAM --work DIR
+       report_browser_test.py --ringsock RINGSOCK --work DIR
 
 PROGRAM writes the example pages into a directory (report_example_pages).
+With --ringsock, the page is a real one instead: `ringsock serve` on
+loopback, one `ringsock load --json` on each backend, and `ringsock report`
+of both (real.html); every chart it draws must overlay the two.
 Exits 77 (skipped) when Chromium is not installed, 0 when every check holds,
 1 otherwise. Every Chromium run is bounded by a timeout."""
 import argparse
@@ -205,6 +209,59 @@ def check_page(name, dom, messages, screenshot):
     return problems
 
 
+REAL_PAGE = "real.html"
+RUN_TIMEOUT_S = 60
+
+
+def make_real_page(ringsock, work):
+    """Serve, load on each backend that starts, report; the page's path."""
+    server = subprocess.Popen([ringsock, "serve", "tcp://127.0.0.1:0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()  # "listening tcp://127.0.0.1:PORT"
+        if not line.startswith("listening "):
+            raise RuntimeError("ringsock serve did not start: %r" % line)
+        url = line.split()[1]
+        inputs = []
+        for backend in OVERLAID:
+            result = os.path.join(work, backend + ".json")
+            subprocess.run([ringsock, "load", url, "--backend", backend, "--connections", "2",
+                            "--duration", "2s", "--json", result, "--assert", "errors=0"],
+                           check=True, timeout=RUN_TIMEOUT_S, stdout=subprocess.DEVNULL)
+            inputs.append("%s=%s" % (backend, result))
+    finally:
+        server.terminate()
+        server.wait(timeout=RUN_TIMEOUT_S)
+    page = os.path.join(work, REAL_PAGE)
+    subprocess.run([ringsock, "report"] + inputs + ["-o", page], check=True, timeout=RUN_TIMEOUT_S)
+    return page
+
+
+def check_real_page(dom, messages, screenshot):
+    """Like check_page, but the charts are whatever the real results have data for."""
+    problems = []
+    if messages:
+        problems.append("%s: console messages:\n  %s" % (REAL_PAGE, "\n  ".join(messages)))
+    parser = PageDom()
+    parser.feed(dom)
+    if parser.scripts or parser.external:
+        problems.append("%s has scripts or would fetch: %s" % (REAL_PAGE, parser.external))
+    titles = [c.title.strip() for c in parser.charts]
+    if not titles or titles[0] != SPECTRUM:
+        problems.append("%s: charts %s, expected %s first" % (REAL_PAGE, titles, SPECTRUM))
+    for chart in parser.charts:
+        check_chart(REAL_PAGE, chart, problems)
+        labels = [label for label, _ in chart.lines]
+        for result in OVERLAID:
+            if not any(label.startswith(result) for label in labels):
+                problems.append("%s: chart '%s' has no line of %s: %s" % (
+                    REAL_PAGE, chart.title, result, labels))
+    size = png_size(screenshot) if os.path.exists(screenshot) else None
+    if size != WINDOW:
+        problems.append("%s: screenshot %s is %s, expected %s" % (REAL_PAGE, screenshot, size, WINDOW))
+    return problems
+
+
 def control_works(browser, work):
     """The console check must be able to fail: a page that logs must be caught."""
     page = os.path.join(work, "control.html")
@@ -217,18 +274,36 @@ def control_works(browser, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pages", required=True)
+    ap.add_argument("--pages")
+    ap.add_argument("--ringsock")
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
+    if bool(args.pages) == bool(args.ringsock):
+        ap.error("give one of --pages and --ringsock")
     browser = find_chromium()
     if browser is None:
         print("SKIPPED: chromium is not installed (scripts/browser-deps.sh installs it)")
         return SKIP
     os.makedirs(args.work, exist_ok=True)
-    subprocess.run([args.pages, args.work], check=True, timeout=60)
     if not control_works(browser, args.work):
         print("FAIL: a console.error of a control page was not seen; the console check is blind")
         return 1
+    if args.ringsock:
+        for backend in OVERLAID:
+            probe = subprocess.run([args.ringsock, "probe"], capture_output=True, text=True,
+                                   timeout=RUN_TIMEOUT_S, check=False)
+            if not any(l.split()[:2] == [backend + ":", backend] for l in probe.stdout.splitlines()):
+                print("SKIPPED: no %s loop here" % backend)
+                return SKIP
+        page = make_real_page(args.ringsock, args.work)
+        screenshot = page.replace(".html", ".png")
+        dom, stderr = run_chromium(browser, page, screenshot)
+        problems = check_real_page(dom, console_messages(stderr), screenshot)
+        print("%s: %s (screenshot %s)" % (REAL_PAGE, "FAIL" if problems else "ok", screenshot))
+        for p in problems:
+            print("FAIL: " + p)
+        return 1 if problems else 0
+    subprocess.run([args.pages, args.work], check=True, timeout=60)
     problems = []
     for name in PAGES:
         page = os.path.join(args.work, name)

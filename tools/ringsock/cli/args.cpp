@@ -364,6 +364,7 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);
   if (name == "--json") load.json_file = value.data();
+  else if (name == "--report") load.report_file = value.data();
   else if (name == "--assert") load.assertions = value.data();
   else if (name == "--seed") {
     if (!parse_u64(value, load.seed)) return load_value_error(name, value, errors);
@@ -529,6 +530,7 @@ Command subcommand_named(string_view name) noexcept {
   if (name == "serve") return Command::serve;
   if (name == "load") return Command::load;
   if (name == "merge") return Command::merge;
+  if (name == "report") return Command::report;
   if (name == "probe") return Command::probe;
   return Command::help;
 }
@@ -541,7 +543,7 @@ int parse_help(int argc, const char* const* argv, Args& out, Errors& errors) noe
   if (argc > 3) return errors.fail("help takes one SUBCOMMAND, got also '%.*s'", argv[3]);
   out.help_topic = subcommand_named(argv[2]);
   if (out.help_topic == Command::help) {
-    return errors.fail("no help for '%.*s' (subcommands: serve, load, merge, probe)", argv[2]);
+    return errors.fail("no help for '%.*s' (subcommands: serve, load, merge, report, probe)", argv[2]);
   }
   return 0;
 }
@@ -583,12 +585,15 @@ int parse_args(int argc, const char* const* argv, Args& out, char* error, size_t
   } else if (command == "merge") {
     out.command = Command::merge;  // merge.cpp parses its own arguments
     return 0;
+  } else if (command == "report") {
+    out.command = Command::report;  // report.cpp parses its own arguments
+    return 0;
   } else if (command == "load") {
     out.command = Command::load;
     out.load = LoadArgs{};
     rc = parse_load(argc, argv, out.load, help, errors);
   } else {
-    return errors.fail("unknown command '%.*s' (commands: serve, load, merge, probe; see ringsock "
+    return errors.fail("unknown command '%.*s' (commands: serve, load, merge, report, probe; see ringsock "
                        "--help)", command);
   }
   if (rc == 0 && help) {

@@ -3,6 +3,7 @@
 //   ringsock serve ENDPOINT... [options]
 //   ringsock load ENDPOINT [options]
 //   ringsock merge RESULT... [options]   (its arguments are parsed by merge.cpp)
+//   ringsock report RESULT... -o FILE    (its arguments are parsed by report.cpp)
 //   ringsock probe
 //   ringsock help [SUBCOMMAND] | ringsock SUBCOMMAND --help | ringsock --version
 //
@@ -27,7 +28,7 @@ inline constexpr uint32_t kMaxEndpoints = 16;
 inline constexpr uint32_t kMaxDatagram = 65507;
 inline constexpr uint32_t kMaxDatagramIpv6 = 65527;
 
-enum class Command : uint8_t { help, version, probe, serve, load, merge };
+enum class Command : uint8_t { help, version, probe, serve, load, merge, report };
 enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
 enum class Arrival : uint8_t { constant, poisson };
 inline constexpr uint32_t kMaxPercentiles = 16;
@@ -107,6 +108,7 @@ struct LoadArgs {
   int receive_buffer = 0;            ///< SO_RCVBUF
   SourceRange source;
   const char* json_file = nullptr;
+  const char* report_file = nullptr;  ///< --report: the HTML page of the run
   const char* assertions = nullptr;  ///< checked by run_load (parse errors exit 2)
   double percentiles[kMaxPercentiles] = {};
   uint32_t percentile_count = 0;

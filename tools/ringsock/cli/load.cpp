@@ -211,6 +211,17 @@ int classify_load_error(int negated) noexcept {
 
 namespace {
 
+// The report is written only when the run could be drawn, so nothing is
+// left behind now: an existing file must be writable, a new one creatable.
+bool report_writable(const char* path) {
+  if (access(path, F_OK) == 0) return access(path, W_OK) == 0;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  close(fd);
+  unlink(path);
+  return true;
+}
+
 // Limits the run would meet only after it started: refused now, with a sentence.
 int check_before_start(const LoadArgs& args) {
   uint64_t limit = raise_fd_limit();
@@ -232,6 +243,10 @@ int check_before_start(const LoadArgs& args) {
       return kExitUsage;
     }
     close(fd);
+  }
+  if (args.report_file != nullptr && !report_writable(args.report_file)) {
+    fprintf(stderr, "ringsock load: cannot write --report %s: %s\n", args.report_file, strerror(errno));
+    return kExitUsage;
   }
   return 0;
 }

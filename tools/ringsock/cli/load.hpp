@@ -23,7 +23,7 @@ inline constexpr int kExitVerify = 4;     ///< a reply failed verification
 inline constexpr int kExitAssert = 5;     ///< an --assert check failed
 inline constexpr int kExitNothing = 6;    ///< measured nothing: no reply verified (none sent, in throughput)
 inline constexpr int kExitAllFailed = 7;  ///< every connection ended in an error
-inline constexpr int kExitResults = 8;    ///< the --json results could not be written
+inline constexpr int kExitResults = 8;    ///< the --json results or the --report page could not be written
 
 /// File descriptors a run needs besides its connections (stdio, the loops'
 /// own, the --json file).

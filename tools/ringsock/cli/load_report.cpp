@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "load.hpp"
 #include "load_output.hpp"
 #include "load_requests.hpp"
+#include "load_record.hpp"
+#include "report_series.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
 
@@ -232,6 +235,7 @@ void json_environment(tool::JsonWriter& w, const LoadReport& r) {
   uname(&name);
   std::string kernel = std::string(name.sysname) + " " + name.release + " " + name.machine;
   w.field("version", RINGSOCK_VERSION).field("seed", r.args->seed).field("kernel", kernel);
+  if (!command_line().empty()) w.field("command_line", command_line());
   w.key("backend").begin_object().field("name", r.backend).field("reason", r.backend_reason);
   w.end_object();
 }
@@ -276,14 +280,32 @@ void write_load_json_fields(tool::JsonWriter& w, const LoadReport& r,
 
 namespace {
 
-// Returns 0 or the errno of the failed step.
-int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+// The --json document: the classic fields and the mergeable "run" record.
+std::string result_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
   std::string text;
   tool::JsonWriter w(text, 2);
   w.begin_object();
   write_load_json_fields(w, r, checks);
+  tool::write_run_record(w, make_run_record(r, RunIdentity{}));
   w.end_object();
-  text += "\n";
+  return text + "\n";
+}
+
+// The --report page, made from the same document a later `ringsock report`
+// reads from the --json file. Returns false when it was not written.
+bool write_report(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+  auto series = series_from_result(r.backend, result_json(r, checks));
+  std::string why = std::holds_alternative<std::string>(series)
+                        ? std::get<std::string>(series)
+                        : write_report_page({std::get<tool::ReportSeries>(series)}, r.args->report_file);
+  if (why.empty()) return true;
+  fprintf(stderr, "ringsock load: no report written to %s: %s\n", r.args->report_file, why.c_str());
+  return false;
+}
+
+// Returns 0 or the errno of the failed step.
+int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
+  const std::string text = result_json(r, checks);
   FILE* file = fopen(r.args->json_file, "w");
   if (file == nullptr) return errno;
   int error = fwrite(text.data(), 1, text.size(), file) == text.size() ? 0 : errno;
@@ -372,6 +394,7 @@ int report_load(const LoadReport& r) {
     fprintf(stderr, "ringsock load: cannot write the results to %s: %s\n", r.args->json_file,
             strerror(json_error));
   }
+  if (r.args->report_file != nullptr && !write_report(r, checks) && json_error == 0) json_error = EIO;
   return verdict(r, json_error, tool::all_passed(checks));
 }
 

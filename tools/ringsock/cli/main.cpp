@@ -5,6 +5,8 @@
 #include "load.hpp"
 #include "merge.hpp"
 #include "probe.hpp"
+#include "report.hpp"
+#include "command_line.hpp"
 #include "serve.hpp"
 #include "usage.hpp"
 
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   using namespace ringsock_cli;
   static Args args;  // 16 endpoints of sockaddr_storage: not for the stack
   char error[320];
+  remember_command_line(argc, argv);
   if (parse_args(argc, argv, args, error, sizeof error) != 0) {
     fprintf(stderr, "ringsock: %s\n", error);
     return kExitUsage;
@@ -35,6 +38,8 @@ int main(int argc, char** argv) {
       return run_load(args.load);
     case Command::merge:
       return run_merge(argc, argv);
+    case Command::report:
+      return run_report(argc, argv);
   }
   return 1;
 }

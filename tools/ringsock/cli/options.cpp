@@ -39,6 +39,7 @@ constexpr OptionSpec kLoadOptions[] = {
     {"--sockperf", nullptr, "speak sockperf 3.x framing (--size 54 or more)"},
     {"--seed", "N", "seed of payloads and arrivals (default 1)"},
     {"--json", "FILE", "write the results as JSON to FILE"},
+    {"--report", "FILE", "write the run's HTML report to FILE"},
     {"--assert", "CHECKS", "exit 5 unless all hold: 'p99<200us,errors=0'"},
     {"--percentiles", "LIST", "more percentiles in table and JSON: 50,99.9"},
     {"--ipv4", nullptr, "resolve the ENDPOINT's host name to IPv4 only"},
@@ -66,6 +67,13 @@ constexpr OptionSpec kMergeOptions[] = {
     {"--help", nullptr, "print this help and exit"},
 };
 
+// report.cpp parses these (its arguments are result files, then options).
+constexpr OptionSpec kReportOptions[] = {
+    {"--output", "FILE", "the page to write (also -o FILE); required"},
+    {"--bars", "BARS.json", "draw a grouped bar chart (SVG) instead"},
+    {"--help", nullptr, "print this help and exit"},
+};
+
 }  // namespace
 
 std::span<const OptionSpec> options_of(Command command) noexcept {
@@ -73,6 +81,7 @@ std::span<const OptionSpec> options_of(Command command) noexcept {
     case Command::serve: return kServeOptions;
     case Command::load: return kLoadOptions;
     case Command::merge: return kMergeOptions;
+    case Command::report: return kReportOptions;
     case Command::help:
     case Command::version:
     case Command::probe: break;

@@ -18,6 +18,7 @@ constexpr const char* kOverview =
     "  ringsock serve ENDPOINT... [options]  echo, sink or sockperf server\n"
     "  ringsock load ENDPOINT [options]      load: send, verify replies, report\n"
     "  ringsock merge RESULT... [options]    add the results of a sharded load\n"
+  "  ringsock report RESULT... -o FILE     draw results as one HTML page\n"
     "  ringsock probe                        which backend a loop gets, and why\n"
     "  ringsock help [SUBCOMMAND]            this, or the options of a subcommand\n"
     "  ringsock --version                    print the version\n"
@@ -46,8 +47,7 @@ constexpr const char* kServeEnd =
 constexpr const char* kLoadHead =
     "usage: ringsock load ENDPOINT [options]\n"
     "\n"
-    "Connects to ENDPOINT, sends messages, verifies every reply and reports\n"
-    "latency and throughput; bounded by --duration or --count.\n"
+    "Loads ENDPOINT, verifies every reply, reports latency and throughput.\n"
     "\n";
 
 constexpr const char* kLoadEnd =
@@ -78,6 +78,24 @@ constexpr const char* kMergeEnd =
     "exit codes: 0 ok, 1 cannot write an output, 2 bad arguments, unreadable or\n"
     "            broken results, or results that are not the shards of one run,\n"
     "            5 failed assertion\n";
+
+constexpr const char* kReportHead =
+    "usage: ringsock report [LABEL=]RESULT.json... -o FILE [options]\n"
+    "       ringsock report --bars BARS.json -o FILE.svg\n"
+    "\n"
+    "Draws the JSON results of ringsock load or merge (--json) as one\n"
+    "self-contained HTML page: latency by percentile, latency, throughput,\n"
+    "errors and open connections per one-second interval, the run's facts,\n"
+    "summary and --assert verdicts. Several results are overlaid on the same\n"
+    "axes, each named LABEL (default: the file name without .json).\n"
+    "\n";
+
+constexpr const char* kReportEnd =
+    "\n"
+    "exit codes: 0 ok, 1 cannot write FILE, 2 bad arguments, unreadable or\n"
+    "            broken results, an empty run, or results with no chart in common\n"
+    "            (nothing is written then)\n"
+    "example: ringsock report uring=u.json epoll=e.json -o report.html\n";
 
 constexpr const char* kProbe =
     "usage: ringsock probe\n"
@@ -123,6 +141,11 @@ void print_usage(Command topic, FILE* out) noexcept {
       fputs(kMergeHead, out);
       print_options(Command::merge, out);
       fputs(kMergeEnd, out);
+      return;
+    case Command::report:
+      fputs(kReportHead, out);
+      print_options(Command::report, out);
+      fputs(kReportEnd, out);
       return;
     case Command::probe:
       fputs(kProbe, out);

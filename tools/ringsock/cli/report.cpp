@@ -1,0 +1,163 @@
+#include "report.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <variant>
+
+#include "args.hpp"
+#include "bar_input.hpp"
+#include "options.hpp"
+#include "report_series.hpp"
+#include "usage.hpp"
+
+namespace ringsock_cli {
+
+namespace tool = ringsock::tool;
+
+namespace {
+
+// A result file larger than this is not one ringsock wrote.
+constexpr size_t kMaxResultBytes = 64u << 20;
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    error = "cannot read " + path + ": " + strerror(errno);
+    return false;
+  }
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
+    out.append(buffer, n);
+    if (out.size() > kMaxResultBytes) {
+      fclose(f);
+      error = path + ": larger than 64 MiB, not a ringsock result";
+      return false;
+    }
+  }
+  const bool failed = ferror(f) != 0;
+  const int saved = errno;  // fread's reason, e.g. EISDIR for a directory
+  fclose(f);
+  if (failed) error = "cannot read " + path + ": " + strerror(saved);
+  return !failed;
+}
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+// "uring=a.json" is labelled uring; "results/a.json" is labelled a. A path
+// that exists is a path even when it has a '=' in it.
+std::pair<std::string, std::string> labelled(std::string_view arg) {
+  const size_t equals = arg.find('=');
+  if (equals != std::string_view::npos && equals > 0 && !is_file(std::string(arg)) &&
+      arg.substr(0, equals).find('/') == std::string_view::npos) {
+    return {std::string(arg.substr(0, equals)), std::string(arg.substr(equals + 1))};
+  }
+  std::string label(arg);
+  if (const size_t slash = label.rfind('/'); slash != std::string::npos) label.erase(0, slash + 1);
+  if (label.size() > 5 && label.compare(label.size() - 5, 5, ".json") == 0) label.resize(label.size() - 5);
+  return {label, std::string(arg)};
+}
+
+int fail(const std::string& message, int code = kExitUsage) {
+  fprintf(stderr, "ringsock report: %s\n", message.c_str());
+  return code;
+}
+
+int run_bars(const ReportArgs& args) {
+  std::string text, error;
+  if (!read_file(args.bars_file, text, error)) return fail(error);
+  auto spec = bar_chart_from_json(text);
+  if (auto* e = std::get_if<std::string>(&spec)) return fail(args.bars_file + ": " + *e);
+  const std::string out = tool::render_bar_svg(std::get<tool::BarChartSpec>(spec), true);
+  FILE* f = fopen(args.output.c_str(), "w");
+  if (f == nullptr) return fail("cannot write " + args.output + ": " + strerror(errno));
+  const bool ok = fwrite(out.data(), 1, out.size(), f) == out.size();
+  if (fclose(f) != 0 || !ok) {
+    remove(args.output.c_str());
+    return fail("cannot write " + args.output, 1);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int parse_report_args(int argc, const char* const* argv, ReportArgs& out, std::string& error) {
+  out = ReportArgs{};
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      return 0;
+    }
+    if (arg != "-o" && (arg.size() < 2 || arg.substr(0, 2) != "--")) {
+      out.inputs.push_back(labelled(arg));
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    std::string_view name = arg == "-o" ? std::string_view("--output") : arg.substr(0, equals);
+    std::string value;
+    if (equals != std::string_view::npos && arg != "-o") {
+      value = std::string(arg.substr(equals + 1));
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      error = "option '" + std::string(name) + "' needs a value";
+      return kExitUsage;
+    }
+    if (find_option(Command::report, name) == nullptr) {
+      error = "unknown option '" + std::string(name) + "' for report (see ringsock report --help)";
+      return kExitUsage;
+    }
+    if (name == "--output") out.output = value;
+    else if (name == "--bars") out.bars_file = value;
+    if (value.empty()) {
+      error = "option '" + std::string(name) + "' needs a value";
+      return kExitUsage;
+    }
+  }
+  if (out.output.empty()) {
+    error = "report needs -o FILE, the page to write";
+    return kExitUsage;
+  }
+  if (!out.bars_file.empty() && !out.inputs.empty()) {
+    error = "--bars draws one bar chart from its own file: give no results with it";
+    return kExitUsage;
+  }
+  if (out.bars_file.empty() && out.inputs.empty()) {
+    error = "report needs the JSON results to draw, e.g. ringsock report run.json -o report.html";
+    return kExitUsage;
+  }
+  return 0;
+}
+
+int run_report(int argc, const char* const* argv) {
+  ReportArgs args;
+  std::string error;
+  if (parse_report_args(argc, argv, args, error) != 0) return fail(error);
+  if (args.help) {
+    print_usage(Command::report, stdout);
+    return 0;
+  }
+  if (!args.bars_file.empty()) return run_bars(args);
+  std::vector<tool::ReportSeries> results;
+  for (const auto& [label, path] : args.inputs) {
+    std::string text;
+    if (!read_file(path, text, error)) return fail(error);
+    auto series = series_from_result(label, text);
+    if (auto* e = std::get_if<std::string>(&series)) return fail(path + ": " + *e);
+    results.push_back(std::move(std::get<tool::ReportSeries>(series)));
+  }
+  error = write_report_page(results, args.output);
+  if (!error.empty()) return fail(error);
+  printf("ringsock report: %zu result(s) drawn in %s\n", results.size(), args.output.c_str());
+  return 0;
+}
+
+}  // namespace ringsock_cli
