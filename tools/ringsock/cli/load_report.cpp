@@ -13,6 +13,7 @@
 #include "load_output.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
+#include "logic/result_file.hpp"
 
 #ifndef RINGSOCK_VERSION
 #define RINGSOCK_VERSION "unknown"
@@ -240,6 +241,7 @@ int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks
   tool::JsonWriter w(text, 2);
   w.begin_object();
   write_load_json_fields(w, r, checks);
+  if (r.record != nullptr) tool::write_run_record(w, *r.record);
   w.end_object();
   text += "\n";
   FILE* file = fopen(r.args->json_file, "w");
