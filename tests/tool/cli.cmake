@@ -18,6 +18,7 @@ add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/help_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_failures_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/merge_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/shard_e2e_test.cpp
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf_interop_test.cpp
 )
