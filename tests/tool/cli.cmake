@@ -61,3 +61,10 @@ add_executable(tool_real_server_tests
 )
 target_link_libraries(tool_real_server_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_real_server_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+
+# deploy/kubernetes: the Indexed Job's container command run as the Job runs
+# it, for 2 indices against a local serve, then the merge Job's command.
+add_test(NAME tool_kubernetes_indexed_job
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/kubernetes/indexed_job_test.sh
+                 $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/deploy/kubernetes)
+set_tests_properties(tool_kubernetes_indexed_job PROPERTIES TIMEOUT 120 LABELS tool)
