@@ -727,7 +727,8 @@ void begin_measuring(Runner& r) {
   pacing.seed = a.seed;
   pacing.start_ns = now;
   for (auto& c : r.conns) {
-    if (a.rate != 0) c->pacer = std::make_unique<tool::Pacer>(pacing, c->id);
+    // The whole run's rate: a shard's share may round to 0 msgs/s.
+    if (pacing.total_rate != 0) c->pacer = std::make_unique<tool::Pacer>(pacing, c->id);
   }
   if (r.is(LoadMode::churn)) return;
   for (auto& c : r.conns) pump(*c);
