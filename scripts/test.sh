@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing (scripts/deps.sh, and chromium for
-# the report's browser test: scripts/browser-deps.sh), build everything with warnings as
+# README command 2: install what is missing (scripts/deps.sh, chromium for
+# the report's browser test: scripts/browser-deps.sh, Slurm for the sharded
+# load tests: scripts/slurm-deps.sh), build everything with warnings as
 # errors into build-test/ and run every test suite, then the same under
 # ASan+UBSan in build-asan/ (RINGSOCK_SKIP_ASAN=1 skips that pass), then the
 # libFuzzer harnesses for a bounded time each (scripts/fuzz.sh, build-fuzz/;
@@ -17,6 +18,7 @@ ci="${CI:-false}"
 
 bash scripts/deps.sh
 bash scripts/browser-deps.sh  # chromium: the report's pages are checked in a real browser
+bash scripts/slurm-deps.sh    # Slurm and munge: sharded loads under a real single-node Slurm
 
 if [[ "$ci" == "true" ]]; then
   echo "test: kernel $(uname -r); $(cmake --version | head -n1); $(c++ --version | head -n1)"

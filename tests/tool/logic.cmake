@@ -65,6 +65,19 @@ target_link_libraries(tool_interop_tests PRIVATE ringsock_tool_logic GTest::gtes
 target_compile_definitions(tool_interop_tests PRIVATE
   HLOG_JS_CHECK="${CMAKE_CURRENT_LIST_DIR}/interop/hlog_js_check.js"
   NPM_CACHE_DIR="${CMAKE_CURRENT_BINARY_DIR}/npm-hdr-histogram")
+# With the binary: the log of a real load, read by the same reader.
+if(TARGET ringsock)
+  target_sources(tool_interop_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
+                 ${CMAKE_CURRENT_LIST_DIR}/cli/e2e_support.cpp)
+  target_include_directories(tool_interop_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/cli)
+  target_compile_definitions(tool_interop_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    string(REPLACE ";" "|" ringsock_interop_emulator "${CMAKE_CROSSCOMPILING_EMULATOR}")
+    target_compile_definitions(tool_interop_tests PRIVATE
+                               RINGSOCK_EMULATOR="${ringsock_interop_emulator}")
+  endif()
+  add_dependencies(tool_interop_tests ringsock)
+endif()
 gtest_discover_tests(tool_interop_tests PROPERTIES TIMEOUT 240 LABELS tool DISCOVERY_TIMEOUT 60)
 
 # --shard auto under a real single-node Slurm started by scripts/slurm-node.sh

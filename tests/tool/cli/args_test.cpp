@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <sstream>
+#include <ctime>
 #include <string>
 #include <utility>
 #include <vector>
@@ -417,6 +418,44 @@ TEST(CliArgsSafety, DatagramSizeIsRefusedAtParseTime) {
   }
   Args args;
   EXPECT_EQ(parse({"load", "tcp://127.0.0.1:9", "--size", "1048576"}, args).rc, 0);  // streams: fine
+}
+
+}  // namespace
+
+namespace {
+
+// --shard, --start-at, --hlog: what load keeps, and exit 2 with a reason.
+TEST(CliArgs, LoadShardStartAtAndHlog) {
+  Args args;
+  Parsed p = parse({"load", "tcp://127.0.0.1:9", "--shard", "2/4", "--hlog", "/tmp/x.hlog",
+                    "--start-at", "2999-01-01T00:00:00Z"},
+                   args);
+  // The year 2999 is more than a day ahead: refused, naming the option.
+  EXPECT_EQ(p.rc, 2);
+  EXPECT_NE(p.error.find("--start-at"), std::string::npos) << p.error;
+  Args good;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const std::string soon = std::to_string(now.tv_sec + 60) + ".5";
+  ASSERT_EQ(parse({"load", "tcp://127.0.0.1:9", "--shard", "2/4", "--hlog", "/tmp/x.hlog",
+                   "--start-at", soon.c_str()},
+                  good)
+                .rc,
+            0);
+  EXPECT_EQ(good.load.shard_index, 2u);
+  EXPECT_EQ(good.load.shard_count, 4u);
+  EXPECT_STREQ(good.load.hlog_file, "/tmp/x.hlog");
+  EXPECT_EQ(good.load.start_at_unix_ns, (int64_t(now.tv_sec) + 60) * 1'000'000'000LL + 500'000'000LL);
+  for (const char* bad : {"4/4", "1/0", "x", "1/", "-1/2"}) {
+    Args a;
+    Parsed q = parse({"load", "tcp://127.0.0.1:9", "--shard", bad}, a);
+    EXPECT_EQ(q.rc, 2) << bad;
+    EXPECT_NE(q.error.find("--shard"), std::string::npos) << bad << ": " << q.error;
+  }
+  Args past;
+  Parsed q = parse({"load", "tcp://127.0.0.1:9", "--start-at", "1000000000"}, past);
+  EXPECT_EQ(q.rc, 2);
+  EXPECT_NE(q.error.find("past"), std::string::npos) << q.error;
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 
 #include "logic/hlog.hpp"
 #include "logic/pacing.hpp"
+#ifdef RINGSOCK_BIN
+#include "e2e_support.hpp"
+#endif
 
 #ifndef HLOG_JS_CHECK
 #error "HLOG_JS_CHECK (the path of hlog_js_check.js) must be defined"
@@ -127,6 +130,60 @@ TEST(HlogInterop, HdrHistogramJsReadsOurLog) {
     EXPECT_EQ(Histogram::index_of(t.max), Histogram::index_of(ours.max())) << tag;
   }
 }
+
+#ifdef RINGSOCK_BIN
+// A log from a real `ringsock load --hlog` against `ringsock serve`, on both
+// backends: hdr-histogram-js finds the same intervals and samples per tag as
+// our reader, and the same percentiles within one bucket (both pick a rank
+// from the count, each rounding its own way).
+class HlogInteropLoad : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HlogInteropLoad, HdrHistogramJsReadsARealLoadsLog) {
+  const std::string why = install_reader();
+  if (!why.empty()) GTEST_SKIP() << why;
+  cli_test::TempDir dir;
+  const std::string backend = GetParam();
+  if (!cli_test::backend_starts(backend)) GTEST_SKIP() << "backend cannot start here";
+  cli_test::Server server("tcp://127.0.0.1:0", "echo", backend);
+  ASSERT_FALSE(server.url().empty());
+  const std::string path = dir.path + "/load.hlog";
+  std::string out, err;
+  ASSERT_EQ(cli_test::run_load({server.url(), "--mode", "rate", "--rate", "4000", "--count", "6000",
+                                "--connections", "4", "--backend", backend, "--hlog", path},
+                               &out, &err),
+            0)
+      << out << err;
+  auto parsed = read_hlog(read_all(path));
+  ASSERT_TRUE(std::holds_alternative<HlogFile>(parsed)) << std::get<std::string>(parsed);
+  std::map<std::string, std::pair<std::uint64_t, Histogram>> ours;  // intervals, samples
+  for (const auto& interval : std::get<HlogFile>(parsed).intervals) {
+    auto& [intervals, sum] = ours[interval.tag];
+    ++intervals;
+    sum.merge(std::get<Histogram>(interval.histogram()));
+  }
+  ASSERT_EQ(ours.size(), 3u);
+  EXPECT_EQ(ours["latency"].second.count(), 6000u);
+  const auto js = read_with_js(path);
+  for (const auto& [tag, entry] : ours) {
+    const auto& [intervals, sum] = entry;
+    if (sum.count() == 0) continue;  // an empty sum has no percentiles to compare
+    ASSERT_TRUE(js.count(tag)) << tag;
+    const JsTotals& t = js.at(tag);
+    EXPECT_EQ(t.intervals, intervals) << tag;
+    EXPECT_EQ(t.count, sum.count()) << tag;
+    const std::pair<double, std::uint64_t> percentiles[] = {{50, t.p50}, {90, t.p90}, {99, t.p99}};
+    for (const auto& [p, value] : percentiles) {
+      const auto a = Histogram::index_of(value), b = Histogram::index_of(sum.value_at_percentile(p));
+      EXPECT_LE(a > b ? a - b : b - a, 1u) << tag << " p" << p << ": js " << value << ", ours "
+                                           << sum.value_at_percentile(p);
+    }
+    EXPECT_EQ(Histogram::index_of(t.max), Histogram::index_of(sum.max())) << tag;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HlogInteropLoad, ::testing::Values("uring", "epoll"),
+                         [](const auto& p) { return std::string(p.param); });
+#endif
 
 }  // namespace
 }  // namespace ringsock::tool

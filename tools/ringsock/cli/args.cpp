@@ -6,8 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <string>
 #include <string_view>
+#include <variant>
 
+#include "logic/shard.hpp"
+#include "logic/start_at.hpp"
 #include "options.hpp"
 
 namespace ringsock_cli {
@@ -345,6 +350,32 @@ int parse_buffer_size(string_view name, string_view text, int& out, Errors& erro
   return 0;
 }
 
+// --shard K/N|auto (auto: from the launcher's environment, logic/shard.hpp).
+int parse_shard_option(string_view value, LoadArgs& load, Errors& errors) noexcept {
+  auto env = [](const char* name) -> const char* { return getenv(name); };
+  auto parsed = ringsock::tool::parse_shard(value, env);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    return errors.fail("%.*s", *error);
+  }
+  const auto& shard = std::get<ringsock::tool::ShardSpec>(parsed);
+  load.shard_index = shard.index;
+  load.shard_count = shard.count;
+  return 0;
+}
+
+// --start-at TIME: not past, at most a day ahead (logic/start_at.hpp).
+int parse_start_at_option(string_view value, LoadArgs& load, Errors& errors) noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t now_ns = int64_t(now.tv_sec) * 1'000'000'000LL + now.tv_nsec;
+  auto parsed = ringsock::tool::parse_start_at(value, now_ns);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    return errors.fail("%.*s", *error);
+  }
+  load.start_at_unix_ns = std::get<int64_t>(parsed);
+  return 0;
+}
+
 int load_value_error(string_view name, string_view value, Errors& errors) noexcept {
   return errors.fail("bad value '%.*s' for %.*s", value, name);
 }
@@ -363,8 +394,11 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   if (name == "--rate") return parse_number(name, value, 1, 100000000, load.rate, errors);
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);
+  if (name == "--shard") return parse_shard_option(value, load, errors);
+  if (name == "--start-at") return parse_start_at_option(value, load, errors);
   if (name == "--json") load.json_file = value.data();
   else if (name == "--report") load.report_file = value.data();
+  else if (name == "--hlog") load.hlog_file = value.data();
   else if (name == "--assert") load.assertions = value.data();
   else if (name == "--seed") {
     if (!parse_u64(value, load.seed)) return load_value_error(name, value, errors);

@@ -109,6 +109,10 @@ struct LoadArgs {
   SourceRange source;
   const char* json_file = nullptr;
   const char* report_file = nullptr;  ///< --report: the HTML page of the run
+  const char* hlog_file = nullptr;   ///< --hlog: HdrHistogram interval log
+  uint32_t shard_index = 0;          ///< --shard K/N: this instance is K (0-based) ...
+  uint32_t shard_count = 1;          ///< ... of N
+  int64_t start_at_unix_ns = 0;      ///< --start-at (Unix ns); 0 = measure once connected
   const char* assertions = nullptr;  ///< checked by run_load (parse errors exit 2)
   double percentiles[kMaxPercentiles] = {};
   uint32_t percentile_count = 0;

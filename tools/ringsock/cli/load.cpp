@@ -14,10 +14,17 @@
 #include <thread>
 #include <vector>
 
+#include "load_record.hpp"
 #include "load_runner.hpp"
 #include "resolve.hpp"
 #include "logic/assertion.hpp"
+#include "logic/hlog.hpp"
+#include "logic/interval_recorder.hpp"
+#include "logic/result_file.hpp"
+#include "logic/shard.hpp"
+#include "logic/start_at.hpp"
 #include "serve.hpp"
+#include "start_wait.hpp"
 
 namespace ringsock_cli {
 
@@ -60,9 +67,32 @@ bool all_done(const std::vector<ThreadProgress>& progress) {
   return true;
 }
 
-// Runs every thread to the end; the calling thread draws the progress line.
+// One interval's histograms as the collector gave them, by interval index.
+struct CollectedInterval {
+  uint64_t first = 0;
+  std::vector<tool::Histogram> metrics;
+};
+
+// The per-second histograms of every thread, merged on this thread.
+struct Intervals {
+  std::vector<std::unique_ptr<tool::IntervalRecorder>> recorders;
+  std::unique_ptr<tool::IntervalCollector> collector;
+  std::vector<CollectedInterval> collected;
+
+  void take(bool all) {
+    if (!collector) return;
+    auto keep = [this](uint64_t first, uint64_t, const std::vector<tool::Histogram>& metrics) {
+      collected.push_back({first, metrics});
+    };
+    if (all) collector->drain(keep);
+    else collector->poll(keep);
+  }
+};
+
+// Runs every thread to the end; the calling thread draws the progress line
+// and collects the finished seconds.
 void run_threads(std::vector<ThreadPlan>& plans,
-                 std::vector<std::unique_ptr<ThreadResult>>& results) {
+                 std::vector<std::unique_ptr<ThreadResult>>& results, Intervals& intervals) {
   std::vector<ThreadProgress> progress(plans.size());
   std::vector<std::thread> threads;
   for (size_t t = 0; t < plans.size(); ++t) {
@@ -74,6 +104,7 @@ void run_threads(std::vector<ThreadPlan>& plans,
   uint64_t next_print = start + 1'000'000'000ULL;
   while (!all_done(progress)) {
     sleep_ns(20'000'000);
+    intervals.take(false);
     uint64_t now = monotonic_ns();
     if (tty && now >= next_print) {
       print_progress(progress, start, now);
@@ -81,6 +112,7 @@ void run_threads(std::vector<ThreadPlan>& plans,
     }
   }
   for (auto& thread : threads) thread.join();
+  intervals.take(true);
   if (tty && monotonic_ns() >= start + 1'000'000'000ULL) fputs("\n", stderr);
 }
 
@@ -137,8 +169,8 @@ int resolve(const LoadArgs& args, std::vector<ringsock::Endpoint>& out) {
   return resolved.status == ResolveStatus::bad_url ? kExitUsage : kExitConnect;
 }
 
-std::vector<ThreadPlan> make_plans(const LoadArgs& args) {
-  std::vector<ThreadPlan> plans(args.threads);
+std::vector<ThreadPlan> make_plans(const LoadArgs& args, const ThreadPlan& shared) {
+  std::vector<ThreadPlan> plans(args.threads, shared);
   uint64_t start = monotonic_ns();
   for (uint32_t t = 0; t < args.threads; ++t) {
     ThreadPlan& p = plans[t];
@@ -248,7 +280,116 @@ int check_before_start(const LoadArgs& args) {
     fprintf(stderr, "ringsock load: cannot write --report %s: %s\n", args.report_file, strerror(errno));
     return kExitUsage;
   }
+  if (args.hlog_file != nullptr) {
+    int fd = open(args.hlog_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
+              strerror(errno));
+      return kExitUsage;
+    }
+    close(fd);
+  }
   return 0;
+}
+
+int64_t realtime_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// This shard's LoadArgs: its connections, --count and --rate shares (the
+// whole run's when not sharded). An error sentence when the split leaves a
+// shard without work.
+std::string shard_args(const LoadArgs& args, LoadArgs& local, ThreadPlan& shared) {
+  tool::ShardSpec shard{args.shard_index, args.shard_count};
+  auto planned = tool::plan_shard(shard, args.connections, args.count, args.rate, args.seed);
+  if (auto* error = std::get_if<std::string>(&planned)) return *error;
+  const auto& plan = std::get<tool::ShardPlan>(planned);
+  local = args;
+  local.connections = plan.connections.count;
+  local.count = plan.count;
+  local.rate = uint32_t(plan.rate + 0.5);
+  local.threads = std::min(args.threads, local.connections);
+  shared.first_connection = plan.connections.first;
+  shared.total_connections = args.connections;
+  shared.total_rate = args.rate;
+  return "";
+}
+
+// Interval i's counters: the sum over threads of what changed in it (a
+// thread that ended earlier holds its last values); connections_open is the
+// gauge at its end.
+std::vector<std::pair<std::string, uint64_t>> interval_counters(
+    const std::vector<std::unique_ptr<ThreadResult>>& results, size_t i) {
+  IntervalCounters delta;
+  auto at = [](const std::vector<IntervalCounters>& v, size_t j) -> IntervalCounters {
+    return v.empty() ? IntervalCounters{} : v[std::min(j, v.size() - 1)];
+  };
+  for (const auto& result : results) {
+    const auto& v = result->interval_counters;
+    IntervalCounters end = at(v, i);
+    IntervalCounters begin = i == 0 ? IntervalCounters{} : at(v, i - 1);
+    delta.sent += end.sent - begin.sent;
+    delta.received += end.received - begin.received;
+    delta.verify_failures += end.verify_failures - begin.verify_failures;
+    delta.cycles += end.cycles - begin.cycles;
+    for (int k = 0; k < kLoadErrorKinds; ++k) delta.errors[k] += end.errors[k] - begin.errors[k];
+    delta.connections_open += end.connections_open;
+  }
+  std::vector<std::pair<std::string, uint64_t>> out = {
+      {"sent", delta.sent}, {"received", delta.received}};
+  for (int k = 0; k < kLoadErrorKinds; ++k) {
+    out.emplace_back(std::string("errors.") + load_error_name(k), delta.errors[k]);
+  }
+  out.emplace_back("verify_failures", delta.verify_failures);
+  out.emplace_back("connections_open", delta.connections_open);
+  out.emplace_back("cycles", delta.cycles);
+  return out;
+}
+
+// Every second of the run, counters and histograms (empty ones for a
+// second without samples), in order.
+std::vector<tool::RunInterval> run_intervals(
+    const std::vector<std::unique_ptr<ThreadResult>>& results, const Intervals& intervals) {
+  size_t count = 0;
+  for (const auto& result : results) count = std::max(count, result->interval_counters.size());
+  for (const auto& c : intervals.collected) count = std::max<size_t>(count, c.first + 1);
+  std::vector<tool::RunInterval> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    out[i].start_s = double(i);
+    out[i].length_s = 1;
+    out[i].counters = interval_counters(results, i);
+    for (const char* name : kIntervalMetrics) out[i].histograms.push_back({name, tool::Histogram()});
+  }
+  for (const auto& c : intervals.collected) {
+    for (size_t m = 0; m < kIntervalMetricCount; ++m) {
+      out[c.first].histograms[m].histogram.merge(c.metrics[m]);
+    }
+  }
+  return out;
+}
+
+// The --hlog text: the header, then every interval's metrics.
+std::string hlog_text(const std::vector<tool::RunInterval>& intervals, int64_t start_unix_ns) {
+  tool::HlogHeader header;
+  header.start_unix_s = double(start_unix_ns) / 1e9;
+  header.comment = "ringsock load " RINGSOCK_VERSION;
+  std::string text = tool::hlog_header(header);
+  for (const auto& interval : intervals) {
+    for (const auto& h : interval.histograms) {
+      text += tool::hlog_interval(h.name, interval.start_s, interval.length_s, h.histogram);
+    }
+  }
+  return text;
+}
+
+int write_file(const char* path, const std::string& text) {
+  FILE* file = fopen(path, "w");
+  if (file == nullptr) return errno;
+  int error = fwrite(text.data(), 1, text.size(), file) == text.size() ? 0 : errno;
+  if (fclose(file) != 0 && error == 0) error = errno;
+  return error;
 }
 
 }  // namespace
@@ -270,17 +411,47 @@ int run_load(const LoadArgs& typed) {
       return kExitUsage;
     }
   }
-  if (int rc = check_before_start(args); rc != 0) return rc;
-  std::vector<ThreadPlan> plans = make_plans(args);
+  LoadArgs local;
+  ThreadPlan shared;
+  if (std::string error = shard_args(args, local, shared); !error.empty()) {
+    fprintf(stderr, "ringsock load: --shard %u/%u: %s\n", args.shard_index, args.shard_count,
+            error.c_str());
+    return kExitUsage;
+  }
+  if (int rc = check_before_start(local); rc != 0) return rc;
+  // The intervals' zero: the common --start-at instant, or now.
+  const int64_t now_unix = realtime_ns();
+  const uint64_t now_mono = monotonic_ns();
+  shared.start_at_unix_ns = args.start_at_unix_ns;
+  shared.interval_start_ns =
+      args.start_at_unix_ns != 0 ? tool::monotonic_at(args.start_at_unix_ns, now_unix, now_mono)
+                                 : now_mono;
+  if (shared.interval_start_ns == 0) shared.interval_start_ns = now_mono;
+  const int64_t interval_start_unix =
+      now_unix - int64_t(now_mono) + int64_t(shared.interval_start_ns);
+  std::vector<ThreadPlan> plans = make_plans(local, shared);
   for (ThreadPlan& plan : plans) {
     plan.endpoints = &endpoints;
     plan.custom = has_custom ? &custom : nullptr;
     plan.max_reply_bytes = args.endpoint.is_stream() ? kMaxStreamReply : kMaxDatagramReply;
   }
+  Intervals intervals;
+  const bool recording =
+      args.json_file != nullptr || args.hlog_file != nullptr || args.report_file != nullptr;
+  if (recording) {
+    std::vector<tool::IntervalRecorder*> pointers;
+    for (auto& plan : plans) {
+      intervals.recorders.push_back(std::make_unique<tool::IntervalRecorder>(
+          kIntervalMetricCount, shared.interval_start_ns, kIntervalNs, 8));
+      plan.recorder = intervals.recorders.back().get();
+      pointers.push_back(plan.recorder);
+    }
+    intervals.collector = std::make_unique<tool::IntervalCollector>(pointers, kIntervalMetricCount);
+  }
   std::vector<std::unique_ptr<ThreadResult>> results;
   for (size_t t = 0; t < plans.size(); ++t) results.push_back(std::make_unique<ThreadResult>());
   double cpu_start = cpu_seconds();
-  run_threads(plans, results);
+  run_threads(plans, results, intervals);
   double cpu = cpu_seconds() - cpu_start;
   for (const auto& result : results) {
     if (result->init_error < 0) {
@@ -290,6 +461,8 @@ int run_load(const LoadArgs& typed) {
   }
   LoadStats stats;
   tool::LatencyPair latency;
+  tool::Histogram connect;
+  for (const auto& result : results) connect.merge(result->connect);
   // The measured window: from the first thread's opening (its connections
   // up) to the last thread's end; none when no thread got that far.
   uint64_t begin = UINT64_MAX, finish = 0;
@@ -307,7 +480,7 @@ int run_load(const LoadArgs& typed) {
     }
   }
   LoadReport report;
-  report.args = &args;
+  report.args = &local;
   report.custom = has_custom ? &custom : nullptr;
   report.stats = &stats;
   report.latency = &latency;
@@ -315,7 +488,34 @@ int run_load(const LoadArgs& typed) {
   report.cpu_seconds = cpu;
   report.backend = results[0]->uring ? "io_uring" : "epoll";
   report.backend_reason = results[0]->backend_reason;
-  return report_load(report);
+  RunIdentity identity;
+  identity.shard = {args.shard_index, args.shard_count};
+  identity.start_at_unix_ns = args.start_at_unix_ns;
+  identity.total_connections = args.connections;
+  identity.total_count = args.count;
+  identity.total_rate = args.rate;
+  identity.connect = &connect;
+  identity.started_unix_ns = begin != UINT64_MAX
+                                 ? now_unix - int64_t(now_mono) + int64_t(begin)
+                                 : 0;
+  if (args.start_at_unix_ns != 0) {
+    identity.clock_source = clock_source_description();
+    for (const auto& result : results) {  // the latest thread's start: the skew it saw
+      identity.start_skew_ns = std::max(identity.start_skew_ns, result->started.skew_ns);
+    }
+  }
+  tool::RunRecord record = make_run_record(report, identity);
+  record.intervals = run_intervals(results, intervals);
+  report.record = &record;
+  int rc = report_load(report);
+  if (args.hlog_file != nullptr) {
+    if (int error = write_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
+      fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
+              strerror(error));
+      if (rc == 0) rc = kExitResults;
+    }
+  }
+  return rc;
 }
 
 }  // namespace ringsock_cli

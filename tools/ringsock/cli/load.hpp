@@ -14,6 +14,10 @@
 #include "logic/message.hpp"
 #include "logic/pacing.hpp"
 
+namespace ringsock::tool {
+struct RunRecord;
+}
+
 namespace ringsock_cli {
 
 // Exit codes of `ringsock load` (2 = bad arguments, kExitUsage). When several
@@ -88,6 +92,9 @@ struct LoadReport {
   double cpu_seconds = 0;    ///< user + system of the whole run, every thread
   const char* backend = "";
   const char* backend_reason = "";
+  /// The mergeable record (shard, host, clock, intervals) that --json writes
+  /// under "run"; null: none (merge writes its own).
+  const ringsock::tool::RunRecord* record = nullptr;
 };
 
 /// The whole command; returns the exit code.

@@ -17,6 +17,7 @@
 #include "report_series.hpp"
 #include "logic/assertion.hpp"
 #include "logic/json.hpp"
+#include "logic/result_file.hpp"
 
 #ifndef RINGSOCK_VERSION
 #define RINGSOCK_VERSION "unknown"
@@ -286,7 +287,8 @@ std::string result_json(const LoadReport& r, const std::vector<tool::CheckResult
   tool::JsonWriter w(text, 2);
   w.begin_object();
   write_load_json_fields(w, r, checks);
-  tool::write_run_record(w, make_run_record(r, RunIdentity{}));
+  if (r.record != nullptr) tool::write_run_record(w, *r.record);
+  else tool::write_run_record(w, make_run_record(r, RunIdentity{}));
   w.end_object();
   return text + "\n";
 }

@@ -102,7 +102,10 @@ struct Runner {
         stats(out.stats),
         latency(out.latency),
         custom(p.custom),
-        endpoints(*p.endpoints) {}
+        endpoints(*p.endpoints),
+        connect(out.connect),
+        interval_counters(out.interval_counters),
+        started(out.started) {}
 
   const ThreadPlan& plan;
   const LoadArgs& args;
@@ -114,6 +117,9 @@ struct Runner {
   const std::vector<ringsock::Endpoint>& endpoints;
   tool::ReplyChecker checker;    // custom: one per thread (regexec is not shared)
   std::string framing_error;     // custom: the first stream that could not be framed
+  tool::Histogram& connect;
+  std::vector<IntervalCounters>& interval_counters;
+  StartedAt& started;
   Loop loop;
   std::vector<std::unique_ptr<Conn>> conns;
   Operation tick_op{};
@@ -142,6 +148,14 @@ struct Runner {
     return endpoints[c.id % endpoints.size()];
   }
 };
+
+// The interval histograms: corrected latency (from the intended send, as
+// LatencyPair), uncorrected, on the thread's recorder; allocation-free.
+void record_interval(Runner& r, uint64_t intended_ns, uint64_t sent_ns, uint64_t now) noexcept {
+  if (r.plan.recorder == nullptr) return;
+  r.plan.recorder->record(0, now, now > intended_ns ? now - intended_ns : 0);
+  r.plan.recorder->record(1, now, now > sent_ns ? now - sent_ns : 0);
+}
 
 void record_error(Runner& r, int negated) {
   ++r.stats.errors[classify_load_error(negated)];
@@ -429,11 +443,13 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
       ++r.stats.received;
       r.stats.bytes_received += message.size();
       r.latency.record(c.cycle_intended, c.cycle_start, now);
+      record_interval(r, c.cycle_intended, c.cycle_start, now);
     }
   } else if (v.header.send_ns >= r.measure_start) {
     ++r.stats.received;
     r.stats.bytes_received += message.size();
     r.latency.record(c.intended[v.header.sequence % r.args.inflight], v.header.send_ns, now);
+    record_interval(r, c.intended[v.header.sequence % r.args.inflight], v.header.send_ns, now);
     if (r.is(LoadMode::idle) && c.exchanges_sent == 2) ++r.stats.held;
   }
   if (r.is(LoadMode::churn) && c.outstanding == 0) end_cycle(c, v.ok());
@@ -549,6 +565,12 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   maybe_finish(r);
 }
 
+void record_connect(Runner& r, uint64_t began_ns, uint64_t now) noexcept {
+  uint64_t took = now > began_ns ? now - began_ns : 0;
+  r.connect.record(took);
+  if (r.plan.recorder != nullptr) r.plan.recorder->record(2, now, took);
+}
+
 void start_conn(Conn& c) {
   Runner& r = *c.runner;
   c.ready = true;
@@ -564,6 +586,7 @@ void on_connected(Loop&, Operation& op, const Completion& done) {
   Conn& c = *static_cast<Conn*>(op.user_data);
   if (c.fd < 0) return;  // its socket was closed meanwhile
   if (done.result < 0) return fail_conn(c, done.result);
+  record_connect(*c.runner, c.connect_ns, monotonic_ns());
   start_conn(c);
 }
 
@@ -746,6 +769,36 @@ void publish(Runner& r) {
   p->p99_ns.store(r.latency.corrected.value_at_percentile(99), std::memory_order_relaxed);
 }
 
+IntervalCounters interval_counters_now(const Runner& r) {
+  IntervalCounters out;
+  out.sent = r.stats.sent;
+  out.received = r.stats.received;
+  out.verify_failures = r.stats.verify_failures;
+  out.cycles = r.stats.cycles;
+  for (int k = 0; k < kLoadErrorKinds; ++k) out.errors[k] = r.stats.errors[k];
+  for (const auto& c : r.conns) out.connections_open += c->ready ? 1 : 0;
+  return out;
+}
+
+// Once per tick: hands the finished second's histograms over and keeps the
+// counters as they were at its end (once a second: not on the message path).
+void roll_interval(Runner& r, uint64_t now) {
+  if (r.plan.recorder == nullptr) return;
+  r.plan.recorder->roll(now);
+  uint64_t index = now > r.plan.interval_start_ns ? (now - r.plan.interval_start_ns) / kIntervalNs : 0;
+  if (r.interval_counters.size() >= index) return;
+  IntervalCounters current = interval_counters_now(r);
+  r.interval_counters.resize(index, current);
+}
+
+// At the end: the last (partial) interval's counters, and the recorder's tail.
+void finish_intervals(Runner& r, uint64_t now) {
+  if (r.plan.recorder == nullptr) return;
+  roll_interval(r, now);
+  r.interval_counters.push_back(interval_counters_now(r));
+  r.plan.recorder->finish();
+}
+
 void on_tick(Loop& loop, Operation& op, const Completion&) {
   Runner& r = *static_cast<Runner*>(op.user_data);
   uint64_t now = monotonic_ns();
@@ -764,6 +817,7 @@ void on_tick(Loop& loop, Operation& op, const Completion&) {
   expire_connects(r, now);
   expire_stream_requests(r, now);
   expire_datagrams(r, now);
+  roll_interval(r, now);
   publish(r);
   if (r.finished) return;
   if (int rc = loop.timeout(r.tick_op, kTickNs, on_tick, &r); rc < 0) r.finished = true;
@@ -785,8 +839,9 @@ void make_conns(Runner& r) {
   const LoadArgs& a = r.args;
   r.conns.reserve((a.connections - r.plan.thread + r.plan.threads - 1) / r.plan.threads);
   for (uint32_t i = r.plan.thread; i < a.connections; i += r.plan.threads) {
-    auto c = std::make_unique<Conn>(r, i);
-    c->rng = tool::Rng(a.seed ^ (0x9E3779B97F4A7C15ULL * (i + 1)));
+    const uint32_t id = r.plan.first_connection + i;  // global over the shards
+    auto c = std::make_unique<Conn>(r, id);
+    c->rng = tool::Rng(a.seed ^ (0x9E3779B97F4A7C15ULL * (id + 1)));
     if (a.mode == LoadMode::rate) c->pacing_op = std::make_unique<Operation>();
     r.conns.push_back(std::move(c));
   }
@@ -797,19 +852,26 @@ void make_conns(Runner& r) {
 void begin_measuring(Runner& r) {
   const LoadArgs& a = r.args;
   uint64_t now = monotonic_ns();
+  if (r.plan.start_at_unix_ns != 0) {
+    // Connected: wait for the common instant (the loop has nothing to do yet).
+    r.started = wait_for_start(r.plan.start_at_unix_ns);
+    now = r.started.monotonic_ns;
+  }
   r.measuring = true;
   r.start_ns = now;
   r.measure_start = now + a.warmup_ns;
   r.send_end = r.plan.count == 0 ? r.measure_start + a.duration_ns : 0;
   r.last_progress_ns = now;
   tool::PacingConfig pacing;
-  pacing.total_rate = a.rate;
-  pacing.connections = a.connections;
+  // The whole run's schedule: each global connection keeps its own stream.
+  pacing.total_rate = r.plan.total_rate != 0 ? r.plan.total_rate : a.rate;
+  pacing.connections = r.plan.total_connections != 0 ? r.plan.total_connections : a.connections;
   pacing.arrival = a.arrival == Arrival::poisson ? tool::Arrival::poisson : tool::Arrival::constant;
   pacing.seed = a.seed;
   pacing.start_ns = now;
   for (auto& c : r.conns) {
-    if (a.rate != 0) c->pacer = std::make_unique<tool::Pacer>(pacing, c->id);
+    // The whole run's rate: a shard's share may round to 0 msgs/s.
+    if (pacing.total_rate != 0) c->pacer = std::make_unique<tool::Pacer>(pacing, c->id);
   }
   if (r.is(LoadMode::churn)) return;
   for (auto& c : r.conns) pump(*c);
@@ -869,6 +931,7 @@ void run_load_thread(const ThreadPlan& plan, ThreadResult& out) {
     if (!out.failure_report.empty()) out.failure_report += "\n";
     out.failure_report += r.framing_error;
   }
+  finish_intervals(r, out.finish_ns);
   out.measure_start_ns = r.measuring ? r.measure_start : 0;
   publish(r);
   r.loop.deinit();

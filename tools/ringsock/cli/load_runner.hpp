@@ -4,6 +4,7 @@
 // merges what they return.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -11,7 +12,9 @@
 
 #include "load.hpp"
 #include "load_requests.hpp"
+#include "logic/interval_recorder.hpp"
 #include "logic/pacing.hpp"
+#include "start_wait.hpp"
 
 namespace ringsock_cli {
 
@@ -37,6 +40,28 @@ struct ThreadPlan {
   /// The user's requests, framing and checks; null: ringsock's own messages.
   const CustomRequests* custom = nullptr;
   std::size_t max_reply_bytes = 0;  ///< with custom: the largest reply held
+  /// Sharding (--shard): args->connections are this shard's, global ids
+  /// first_connection.. of total_connections; the pacers run the whole
+  /// run's schedule (total_rate over total_connections).
+  uint32_t first_connection = 0;
+  uint32_t total_connections = 0;  ///< 0: args->connections
+  uint32_t total_rate = 0;         ///< 0: args->rate
+  int64_t start_at_unix_ns = 0;    ///< --start-at: connected, wait for it, then measure
+  /// Per-second histograms (kIntervalMetrics); null: none recorded.
+  ringsock::tool::IntervalRecorder* recorder = nullptr;
+  uint64_t interval_start_ns = 0;  ///< the recorder's zero (CLOCK_MONOTONIC)
+};
+
+/// The interval metrics, in IntervalRecorder order, as the .hlog tags them.
+inline constexpr const char* kIntervalMetrics[] = {"latency", "latency_uncorrected", "connect"};
+inline constexpr size_t kIntervalMetricCount = 3;
+inline constexpr uint64_t kIntervalNs = 1'000'000'000ULL;
+
+/// The counters of one interval, cumulative at its end (the tick after it).
+struct IntervalCounters {
+  uint64_t sent = 0, received = 0, verify_failures = 0, cycles = 0;
+  uint64_t errors[kLoadErrorKinds] = {};
+  uint64_t connections_open = 0;  ///< a gauge: open at the interval's end
 };
 
 struct ThreadResult {
@@ -46,6 +71,11 @@ struct ThreadResult {
   /// When its measured window opened (its connections up, plus the warmup);
   /// 0 when it never did.
   uint64_t measure_start_ns = 0;
+  /// Connect times (streams), ns.
+  ringsock::tool::Histogram connect{3'600'000'000'000ULL};
+  /// Cumulative counters at the end of interval i (index i); only with a recorder.
+  std::vector<IntervalCounters> interval_counters;
+  StartedAt started;            ///< with --start-at: when this thread began measuring
   int init_error = 0;           ///< negated errno when the loop could not start
   bool uring = false;           ///< the backend this thread's loop got
   char backend_reason[160] = {};

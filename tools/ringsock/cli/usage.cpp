@@ -52,12 +52,9 @@ constexpr const char* kLoadHead =
 
 constexpr const char* kLoadEnd =
     "\n"
-    "modes:\n"
-    "  pingpong    round trips, --inflight at a time per connection\n"
-    "  throughput  a one-way stream as fast as it goes (against serve --mode sink)\n"
-    "  rate        open loop at --rate messages/s in total; latency corrected\n"
-    "  churn       connect, one exchange, close, again (--rate connections/s)\n"
-    "  idle        one exchange each, hold for --duration, one more, close\n"
+    "modes: pingpong (round trips), throughput (one way, as fast as it goes),\n"
+    "  rate (open loop at --rate, latency corrected), churn (connect, exchange,\n"
+    "  close, again), idle (hold connections for --duration); see ringsock(1)\n"
     "exit codes: 3 could not connect, 4 verification failure, 5 failed --assert,\n"
     "            6 measured nothing, 7 every connection failed, 8 results not written\n";
 
