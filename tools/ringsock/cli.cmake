@@ -11,6 +11,7 @@ add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/resolve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/report.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/result_input.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_series.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/bar_input.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/command_line.cpp

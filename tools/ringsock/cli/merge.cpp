@@ -15,6 +15,7 @@
 #include "logic/json.hpp"
 #include "logic/run_merge.hpp"
 #include "options.hpp"
+#include "result_input.hpp"
 #include "usage.hpp"
 
 namespace ringsock_cli {
@@ -22,32 +23,6 @@ namespace ringsock_cli {
 namespace tool = ringsock::tool;
 
 namespace {
-
-// A result file larger than this is not one ringsock wrote.
-constexpr size_t kMaxResultBytes = 64u << 20;
-
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  FILE* f = fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    error = "cannot read " + path + ": " + strerror(errno);
-    return false;
-  }
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
-    out.append(buffer, n);
-    if (out.size() > kMaxResultBytes) {
-      fclose(f);
-      error = path + ": larger than 64 MiB, not a ringsock result";
-      return false;
-    }
-  }
-  const bool failed = ferror(f) != 0;
-  const int saved = errno;  // fread's reason, e.g. EISDIR for a directory
-  fclose(f);
-  if (failed) error = "cannot read " + path + ": " + strerror(saved);
-  return !failed;
-}
 
 bool write_file(const std::string& path, const std::string& text) {
   FILE* f = fopen(path.c_str(), "w");
@@ -137,7 +112,7 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
                 std::vector<tool::HlogInput>& logs) {
   for (const std::string& path : args.inputs) {
     std::string text, error;
-    if (!read_file(path, text, error)) return fail(error);
+    if (!read_result_file(path, text, error)) return fail(error);
     if (looks_like_hlog(text)) {
       auto log = tool::read_hlog(text);
       if (auto* e = std::get_if<std::string>(&log)) return fail(path + ": " + *e);

@@ -11,6 +11,7 @@
 #include "args.hpp"
 #include "bar_input.hpp"
 #include "options.hpp"
+#include "result_input.hpp"
 #include "report_series.hpp"
 #include "usage.hpp"
 
@@ -19,32 +20,6 @@ namespace ringsock_cli {
 namespace tool = ringsock::tool;
 
 namespace {
-
-// A result file larger than this is not one ringsock wrote.
-constexpr size_t kMaxResultBytes = 64u << 20;
-
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  FILE* f = fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    error = "cannot read " + path + ": " + strerror(errno);
-    return false;
-  }
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
-    out.append(buffer, n);
-    if (out.size() > kMaxResultBytes) {
-      fclose(f);
-      error = path + ": larger than 64 MiB, not a ringsock result";
-      return false;
-    }
-  }
-  const bool failed = ferror(f) != 0;
-  const int saved = errno;  // fread's reason, e.g. EISDIR for a directory
-  fclose(f);
-  if (failed) error = "cannot read " + path + ": " + strerror(saved);
-  return !failed;
-}
 
 bool is_file(const std::string& path) {
   struct stat st {};
@@ -72,7 +47,7 @@ int fail(const std::string& message, int code = kExitUsage) {
 
 int run_bars(const ReportArgs& args) {
   std::string text, error;
-  if (!read_file(args.bars_file, text, error)) return fail(error);
+  if (!read_result_file(args.bars_file, text, error)) return fail(error);
   auto spec = bar_chart_from_json(text);
   if (auto* e = std::get_if<std::string>(&spec)) return fail(args.bars_file + ": " + *e);
   const std::string out = tool::render_bar_svg(std::get<tool::BarChartSpec>(spec), true);
@@ -149,7 +124,7 @@ int run_report(int argc, const char* const* argv) {
   std::vector<tool::ReportSeries> results;
   for (const auto& [label, path] : args.inputs) {
     std::string text;
-    if (!read_file(path, text, error)) return fail(error);
+    if (!read_result_file(path, text, error)) return fail(error);
     auto series = series_from_result(label, text);
     if (auto* e = std::get_if<std::string>(&series)) return fail(path + ": " + *e);
     results.push_back(std::move(std::get<tool::ReportSeries>(series)));
