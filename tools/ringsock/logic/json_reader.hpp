@@ -33,6 +33,16 @@ struct JsonValue {
   std::vector<JsonValue> items;                              // array
   std::vector<std::pair<std::string, JsonValue>> members;    // object, in order
 
+  // Defined in the .cpp, where JsonValue is complete: declared implicitly,
+  // they make clang instantiate std::pair<std::string, JsonValue> (for its
+  // default-constructibility) while JsonValue is still incomplete.
+  JsonValue();
+  ~JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
+
   // The member `key` of an object; nullptr when absent or not an object.
   const JsonValue* find(std::string_view key) const noexcept;
 

@@ -127,11 +127,11 @@ void merge_intervals(RunRecord& whole, const std::vector<MergeInput>& inputs) {
       }
       RunInterval& into = whole.intervals[i];
       into.length_s = std::max(into.length_s, from[i].length_s);
-      for (const auto& [name, value] : from[i].counters) {
+      for (const auto& counter : from[i].counters) {
         auto at = std::find_if(into.counters.begin(), into.counters.end(),
-                               [&](const auto& c) { return c.first == name; });
-        if (at == into.counters.end()) into.counters.emplace_back(name, value);
-        else at->second += value;  // per-second counts: no overflow within 2^64
+                               [&](const auto& c) { return c.first == counter.first; });
+        if (at == into.counters.end()) into.counters.push_back(counter);
+        else at->second += counter.second;  // per-second counts: no overflow within 2^64
       }
       for (const NamedHistogram& h : from[i].histograms) {
         auto at = std::find_if(into.histograms.begin(), into.histograms.end(),
