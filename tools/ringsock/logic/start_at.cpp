@@ -100,6 +100,8 @@ std::variant<std::int64_t, std::string> parse_rfc3339(std::string_view text) {
   const std::int64_t days = days_from_civil(year, month, day);
   const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   if (seconds < 0) return bad(text, "before 1970");
+  // Nanoseconds since 1970 in 64 bits end in April 2262.
+  if (seconds >= INT64_MAX / kNsPerSecond) return bad(text, "after 2262");
   return seconds * kNsPerSecond + ns;
 }
 
