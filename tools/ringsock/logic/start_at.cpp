@@ -65,6 +65,7 @@ std::variant<std::int64_t, std::string> parse_unix(std::string_view text) {
   std::int64_t ns = 0;
   if (at == 0 || !fraction(text, at, ns) || at != text.size())
     return bad(text, "not a number of seconds");
+  if (seconds >= INT64_MAX / kNsPerSecond) return bad(text, "too far in the future");
   return seconds * kNsPerSecond + ns;
 }
 
