@@ -83,18 +83,22 @@ add_executable(tool_real_server_tests
 target_link_libraries(tool_real_server_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tool_real_server_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
 
-# deploy/kubernetes: the Indexed Job's container command run as the Job runs
-# it, for 2 indices against a local serve, then the merge Job's command.
-add_test(NAME tool_kubernetes_indexed_job
-         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/kubernetes/indexed_job_test.sh
-                 $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/deploy/kubernetes)
-set_tests_properties(tool_kubernetes_indexed_job PROPERTIES TIMEOUT 120 LABELS tool)
+# The orchestration tests (Kubernetes' Job command, Slurm) exec the tool from a
+# shell or from slurmd: native builds only, qemu-user cannot run them there.
+if(NOT CMAKE_CROSSCOMPILING)
+  # deploy/kubernetes: the Indexed Job's container command run as the Job runs
+  # it, for 2 indices against a local serve, then the merge Job's command.
+  add_test(NAME tool_kubernetes_indexed_job
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/kubernetes/indexed_job_test.sh
+                   $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/deploy/kubernetes)
+  set_tests_properties(tool_kubernetes_indexed_job PROPERTIES TIMEOUT 120 LABELS tool)
 
-# A sharded load under a real single-node Slurm (scripts/slurm-node.sh), each
-# srun task in its own network namespace against a serve in another, merged;
-# skipped without root or Slurm's packages; serial: Slurm's ports are fixed.
-add_test(NAME tool_slurm_netns_load
-         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/slurm/slurm_netns_load_test.sh
-                 $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/scripts)
-set_tests_properties(tool_slurm_netns_load PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
-                     RUN_SERIAL TRUE LABELS tool)
+  # A sharded load under a real single-node Slurm (scripts/slurm-node.sh), each
+  # srun task in its own network namespace against a serve in another, merged;
+  # skipped without root or Slurm's packages; serial: Slurm's ports are fixed.
+  add_test(NAME tool_slurm_netns_load
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/slurm/slurm_netns_load_test.sh
+                   $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/scripts)
+  set_tests_properties(tool_slurm_netns_load PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
+                       RUN_SERIAL TRUE LABELS tool)
+endif()

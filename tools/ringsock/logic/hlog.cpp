@@ -111,14 +111,7 @@ std::string encode_hdr_v2(const Histogram& h) {
   return out;
 }
 
-#if !RINGSOCK_HAVE_ZLIB
-// Built without zlib (a cross target that lacks it): no compressed form.
-std::string encode_hdr_compressed(const Histogram&) { return {}; }
-
-std::variant<Histogram, std::string> decode_hdr_compressed(std::string_view) {
-  return fail("this ringsock was built without zlib");
-}
-#else
+#if RINGSOCK_HAVE_ZLIB
 std::string encode_hdr_compressed(const Histogram& h) {
   const std::string raw = encode_hdr_v2(h);
   uLongf length = compressBound(static_cast<uLong>(raw.size()));
@@ -134,6 +127,10 @@ std::string encode_hdr_compressed(const Histogram& h) {
   out.replace(0, kCompressedHeader, header);
   return out;
 }
+#else
+// Built without zlib (a cross target that lacks it): no compressed form.
+std::string encode_hdr_compressed(const Histogram&) { return {}; }
+#endif
 
 std::string encode_hdr_base64(const Histogram& h) { return base64_encode(encode_hdr_compressed(h)); }
 
@@ -186,6 +183,11 @@ std::variant<Histogram, std::string> decode_hdr_v2(std::string_view in) {
   return h;
 }
 
+#if !RINGSOCK_HAVE_ZLIB
+std::variant<Histogram, std::string> decode_hdr_compressed(std::string_view) {
+  return fail("this ringsock was built without zlib");
+}
+#else
 std::variant<Histogram, std::string> decode_hdr_compressed(std::string_view in) {
   if (in.size() < kCompressedHeader) return fail("shorter than its 8-byte header");
   const auto cookie = static_cast<std::uint32_t>(get_be(in, 0, 4));
