@@ -3,6 +3,7 @@
 # libraries exist, runs the whole test suite under qemu-user:
 #
 #   bash scripts/cross.sh arm64     aarch64-linux-gnu: build, then ctest under qemu-aarch64-static
+#                                   (the engine's and C ABI's tests; the command's run on armhf)
 #   bash scripts/cross.sh armhf     arm-linux-gnueabihf (32-bit): build, then ctest under qemu-arm-static
 #   bash scripts/cross.sh riscv64   riscv64-linux-gnu: epoll-only build (no liburing on
 #                                   bookworm riscv64), the engine's and C ABI's tests
@@ -62,10 +63,16 @@ if [[ "$arch" == riscv64 ]]; then
   # No liburing for the target: the epoll-only engine. Tests are listed when
   # ctest runs (not right after linking, which would need qemu at build time).
   # The command is built (it must compile for the target, here without zlib)
-  # but its tests are not: they run on arm64 and armhf, and riscv64's are the
+  # but its tests are not: they run on armhf, and riscv64's are the
   # engine's and the C ABI's, which keeps command 2 within its time.
   extra+=(-DRINGSOCK_WITH_URING=OFF -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST
           -DRINGSOCK_BUILD_TOOL_TESTS=OFF)
+fi
+if [[ "$arch" == arm64 ]]; then
+  # aarch64 is LP64 like the host: the command's tests run on armhf, the
+  # 32-bit target where sizes and time types differ, and leaving them out here
+  # keeps command 2 within its time. The engine's and C ABI's suites run.
+  extra+=(-DRINGSOCK_BUILD_TOOL_TESTS=OFF)
 fi
 
 # GoogleTest for the target: the multiarch libgtest-dev:<arch> where Debian has

@@ -43,16 +43,23 @@ std::string read_all(const std::string& path) {
 }
 
 // Installs the package into NPM_CACHE_DIR once; "" or why it could not.
+// The tests of this file run in parallel under ctest -j: the install holds a
+// lock (flock on a file beside it) and ends by writing a marker, so a test
+// never reads a half-installed package or races another npm into the same
+// directory; the one that waits finds the marker and goes on.
 std::string install_reader() {
   const std::string dir = NPM_CACHE_DIR;
-  if (exists(dir + "/node_modules/hdr-histogram-js/package.json")) return "";
+  const std::string marker = dir + "/installed-" + kPackage;
+  if (exists(marker)) return "";
   if (std::system("command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1") != 0)
     return "node or npm is not installed";
   const std::string log = dir + "/npm-install.log";
-  const std::string command = "mkdir -p '" + dir + "' && timeout 180 npm install --prefix '" + dir +
-                              "' --no-audit --no-fund --no-save " + kPackage + " >'" + log +
-                              "' 2>&1";
-  if (std::system(command.c_str()) != 0) {
+  const std::string command = "mkdir -p '" + dir + "' && flock -w 240 '" + dir +
+                              ".lock' sh -c 'test -f \"$0\" || { timeout 180 npm install --prefix \"$1\""
+                              " --no-audit --no-fund --no-save " + kPackage +
+                              " >\"$2\" 2>&1 && touch \"$0\"; }' '" + marker + "' '" + dir + "' '" +
+                              log + "'";
+  if (std::system(command.c_str()) != 0 || !exists(marker)) {
     std::string text = read_all(log);
     if (text.size() > 400) text = text.substr(text.size() - 400);
     return std::string("npm could not install ") + kPackage +

@@ -78,7 +78,7 @@ struct ThreadResult {
   StartedAt started;            ///< with --start-at: when this thread began measuring
   int init_error = 0;           ///< negated errno when the loop could not start
   bool uring = false;           ///< the backend this thread's loop got
-  char backend_reason[160] = {};
+  char backend_reason[192] = {};  ///< as long as the loop's own reason
   /// Custom requests: the first failed check or unframable reply, as lines
   /// for the report ("" when none).
   std::string failure_report;
