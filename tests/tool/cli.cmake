@@ -8,7 +8,7 @@ add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_series_test.cpp
 )
 target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tool_cli_unit_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
+ringsock_add_unit_suite(tool_cli_unit_tests 60 tool)
 
 add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
@@ -71,7 +71,7 @@ add_dependencies(tool_docs_drift_tests ringsock)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(tool_docs_drift_tests PRIVATE -Wno-maybe-uninitialized)
 endif()
-gtest_discover_tests(tool_docs_drift_tests PROPERTIES TIMEOUT 60 LABELS "tool;docs" DISCOVERY_TIMEOUT 60)
+ringsock_add_unit_suite(tool_docs_drift_tests 60 "tool;docs")
 
 # The request, framing and check logic against real servers (redis-server,
 # memcached, nginx, dnsmasq from scripts/deps.sh), each started on a free

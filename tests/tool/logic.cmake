@@ -19,7 +19,7 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/result_file_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tool_logic_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+ringsock_add_unit_suite(tool_logic_tests 60 "")
 
 # The report: unit tests of its geometry, model and page, and a browser test
 # that renders example pages in headless Chromium (skipped without it).
@@ -34,7 +34,7 @@ add_executable(report_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_model_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_test.cpp)
 target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::gtest_main)
-gtest_discover_tests(report_tests PROPERTIES TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+ringsock_add_unit_suite(report_tests 60 "")
 # The pages in headless Chromium (scripts/browser-deps.sh installs it; skipped
 # without it). Not when cross-compiling: the page writer is a foreign binary.
 if(NOT CMAKE_CROSSCOMPILING)
