@@ -224,7 +224,7 @@ inline uint32_t LoopCore::drain() noexcept {
       // second terminal result, or a user_data that is no operation's.
       RINGSOCK_ASSERT(op.state != OpState::idle);
       // Most results need nothing from the engine but the callback: plain
-      // kinds, and a stream send that sent the rest of its bytes.
+      // kinds, and a stream send or sendv that sent the rest of its bytes.
       int32_t result = event.result;
       bool ready = result >= 0 && !(op.flags & kAwaitReady);
       if (__builtin_expect(ready && plain_result(op.kind), 1)) {
@@ -233,6 +233,13 @@ inline uint32_t LoopCore::drain() noexcept {
         ++callbacks;
       } else if (ready && op.kind == OpKind::send && result > 0 &&
                  op.transferred + uint32_t(result) == op.args.message.vector.iov_len) {
+        op.transferred += uint32_t(result);
+        Completion completion{};
+        finish_inline(op, int32_t(op.transferred), completion);
+        ++callbacks;
+      } else if (ready && op.kind == OpKind::sendv && result > 0 &&
+                 op.transferred + uint32_t(result) == op.args.message.total_length) {
+        // Its last bytes: its place in the pieces is not needed any more.
         op.transferred += uint32_t(result);
         Completion completion{};
         finish_inline(op, int32_t(op.transferred), completion);

@@ -15,6 +15,7 @@
 
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -34,12 +35,34 @@ inline constexpr size_t kMaxSendPieces = 1024;
 /// Checks the pieces of a vectored send: 0, or -EINVAL for no array, 0 or
 /// more than kMaxSendPieces pieces, a piece with no base and a nonzero
 /// length, or more than INT32_MAX bytes in all. `total` gets their bytes.
-int check_pieces(const iovec* pieces, size_t count, uint32_t& total_bytes) noexcept;
+/// Inline, as set_pieces: both run at every submit.
+inline int check_pieces(const iovec* pieces, size_t count, uint32_t& total_bytes) noexcept {
+  if (pieces == nullptr || count == 0 || count > kMaxSendPieces) return -EINVAL;
+  uint64_t total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (pieces[i].iov_base == nullptr && pieces[i].iov_len != 0) return -EINVAL;
+    // Checked piece by piece: the sum of 1024 size_t lengths could wrap.
+    if (pieces[i].iov_len > size_t(INT32_MAX)) return -EINVAL;
+    total += pieces[i].iov_len;
+    if (total > uint64_t(INT32_MAX)) return -EINVAL;
+  }
+  total_bytes = uint32_t(total);
+  return 0;
+}
 
 /// Writes op.args.message for a sendv (peer nullptr) or sendtov from pieces
-/// that check_pieces accepted.
-void set_pieces(Operation& op, const iovec* pieces, size_t count, uint32_t total_bytes,
-                const Endpoint* peer) noexcept;
+/// that check_pieces accepted. The whole msghdr is written: the kernel reads
+/// every field of it.
+inline void set_pieces(Operation& op, const iovec* pieces, size_t count, uint32_t total_bytes,
+                       const Endpoint* peer) noexcept {
+  auto& m = op.args.message;
+  m = {};
+  m.header.msg_name = peer ? const_cast<sockaddr*>(peer->address()) : nullptr;  // only read
+  m.header.msg_namelen = peer ? peer->length : 0;
+  m.header.msg_iov = const_cast<iovec*>(pieces);  // only read, by us and by the kernel
+  m.header.msg_iovlen = count;
+  m.total_length = total_bytes;
+}
 
 /// A sendv sent `sent` more bytes: adds them to op.transferred and moves its
 /// place past them. Returns whether every byte is out.
