@@ -2,7 +2,9 @@
 # User-space instructions per operation, engine vs raw liburing, counted by
 # callgrind: deterministic, unlike timings on a shared machine. The kernel's
 # share (the same on both sides) is not counted.
-#   CASES      which cases (default: "nop nop_batch32 echo64 echo64_multishot")
+#   CASES      which cases (default: "nop nop_batch32 echo64 echo64_multishot"; also
+#              echo64_copied and echo64_sendv, engine only: run them with SIDES=engine)
+#   SIDES      which sides (default: "engine raw")
 #   N          operations per case (default 100000; a multiple of 32)
 #   TOP        functions listed per run (default 25)
 #   BUILD_DIR  build directory (default: <repo>/build-callgrind; Release + -g)
@@ -20,7 +22,7 @@ ninja -C "$build" -j "${JOBS:-2}" profile_ops
 
 summary=""
 for case in ${CASES:-nop nop_batch32 echo64 echo64_multishot}; do
-  for side in engine raw; do
+  for side in ${SIDES:-engine raw}; do
     out="$build/callgrind.$case.$side.out"
     valgrind --tool=callgrind --quiet --callgrind-out-file="$out" \
       --toggle-collect='*bench::measured_*' "$build/bench/profile_ops" "$case" "$side" "$n"

@@ -2,6 +2,8 @@
 // sends them back, A receives them. B runs entirely in callbacks.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -10,6 +12,13 @@
 
 namespace bench {
 
+/// How side A puts its 64 bytes out: one buffer as it is (the echo cases),
+/// or a message made of an 8-byte header and a 56-byte body, copied together
+/// into one buffer per round, or sent as two pieces by sendv (what a
+/// vectored send saves or costs against the copy).
+enum class Framing : uint8_t { whole, copied, pieces };
+inline constexpr size_t kHeaderBytes = 8;
+
 // Member order matters: the loop is torn down first, before the sockets
 // close and before the operations and buffers the kernel may still refer to.
 struct EngineEcho {
@@ -17,6 +26,10 @@ struct EngineEcho {
   alignas(64) uint8_t a_out[kMessageBytes];
   uint8_t a_in[kMessageBytes];
   uint8_t b_buffer[kMessageBytes];
+  uint8_t header[kHeaderBytes];  ///< Framing::copied / pieces: a_out's first bytes
+  uint8_t body[kMessageBytes - kHeaderBytes];  ///< and the rest
+  iovec pieces[2];
+  Framing framing = Framing::whole;
   ringsock::Operation a_send, a_recv, b_send, b_recv, watchdog;
   ringsock::Loop loop;
   Stall stall;

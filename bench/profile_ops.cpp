@@ -5,7 +5,9 @@
 //
 // Only the measured_* loops are counted, so set-up is left out and Ir / count
 // is the user-space instructions per operation (NOP or echo round trip) (the kernel's share is not
-// seen by callgrind). The loop bodies are the ones engine_bench times.
+// seen by callgrind). The loop bodies are the ones engine_bench times. echo64_copied and
+// echo64_sendv (engine only) are echo64 with side A's message made of a header and a body:
+// copied into one buffer and sent, or sent as two pieces with sendv.
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -94,8 +96,9 @@ int raw_batches(long n) {
 }
 
 template <class Echo>
-int echoes(bool multishot, long n) {
+int echoes(bool multishot, long n, Framing framing = Framing::whole) {
   Echo e;
+  if constexpr (requires { e.framing; }) e.framing = framing;
   int rc = setup_echo(e, multishot);
   if (rc < 0) return rc;
   if (measured_echoes(e, n)) return 0;
@@ -121,10 +124,15 @@ int main(int argc, char** argv) {
   } else if (multishot || strcmp(what, "echo64") == 0) {
     rc = engine ? bench::echoes<bench::EngineEcho>(multishot, n)
                 : bench::echoes<bench::RawEcho>(multishot, n);
+  } else if (engine && strcmp(what, "echo64_copied") == 0) {
+    rc = bench::echoes<bench::EngineEcho>(false, n, bench::Framing::copied);
+  } else if (engine && strcmp(what, "echo64_sendv") == 0) {
+    rc = bench::echoes<bench::EngineEcho>(false, n, bench::Framing::pieces);
   }
   if (rc == -EINVAL) {
     fprintf(stderr, "usage: %s nop|nop_batch32|echo64|echo64_multishot engine|raw [count]\n"
-                    "(nop_batch32: count a multiple of 32)\n", argv[0]);
+                    "       %s echo64_copied|echo64_sendv engine [count]\n"
+                    "(nop_batch32: count a multiple of 32)\n", argv[0], argv[0]);
     return 2;
   }
   if (rc < 0) {

@@ -2,6 +2,7 @@
 // both backends: a misaligned Operation (-EINVAL at every entry) and calls
 // from a thread that does not own the loop (-EPERM; only wake() is allowed).
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -42,6 +43,9 @@ TEST_P(MisuseTest, AMisalignedOperationIsRefusedAtEveryEntry) {
   EXPECT_EQ(loop.recvfrom(op, sv[0], buffer, sizeof(buffer), &peer, noop_cb), -EINVAL);
   EXPECT_EQ(loop.recvfrom_multishot(op, sv[0], noop_cb), -EINVAL);
   EXPECT_EQ(loop.sendto(op, sv[0], buffer, sizeof(buffer), nullptr, noop_cb), -EINVAL);
+  const iovec pieces[1] = {{buffer, sizeof(buffer)}};
+  EXPECT_EQ(loop.sendv(op, sv[0], pieces, 1, noop_cb), -EINVAL);
+  EXPECT_EQ(loop.sendtov(op, sv[0], pieces, 1, nullptr, noop_cb), -EINVAL);
   EXPECT_EQ(loop.accept(op, sv[0], nullptr, noop_cb), -EINVAL);
   EXPECT_EQ(loop.accept_multishot(op, sv[0], noop_cb), -EINVAL);
   EXPECT_EQ(loop.shutdown(op, sv[0], SHUT_WR, noop_cb), -EINVAL);

@@ -2,9 +2,11 @@
 // realloc, posix_memalign, aligned_alloc, memalign and every operator new,
 // then counts them while 100,000 echo round trips run through one loop on
 // each transport (multishot receives from the pool, sends, sendto/recvfrom,
+// vectored sends (sendv, sendtov),
 // deadlines, and the cancel-safe closes at the end), and asserts zero.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -127,6 +129,8 @@ struct Echo {
   int count = 0;
   bool sending = false;
   int errors = 0;
+  uint32_t sends = 0;
+  iovec pieces[2];  // every other reply goes out in two pieces (sendv, sendtov)
 
   static void on_receive(Loop& loop, Operation& op, const Completion& c);
   static void on_sent(Loop& loop, Operation& op, const Completion& c);
@@ -158,8 +162,17 @@ void Echo::on_receive(Loop& loop, Operation& op, const Completion& c) {
 void Echo::send_next(Loop& loop) {
   if (count == 0) return;
   sending = true;
-  int rc = datagram ? loop.sendto(send, fd, data[head], lengths[head], &peer, on_sent, this)
-                    : loop.send(send, fd, data[head], lengths[head], on_sent, this);
+  int rc;
+  if (sends++ & 1) {
+    uint32_t first = lengths[head] / 2;
+    pieces[0] = iovec{data[head], first};
+    pieces[1] = iovec{data[head] + first, lengths[head] - first};
+    rc = datagram ? loop.sendtov(send, fd, pieces, 2, &peer, on_sent, this)
+                  : loop.sendv(send, fd, pieces, 2, on_sent, this);
+  } else {
+    rc = datagram ? loop.sendto(send, fd, data[head], lengths[head], &peer, on_sent, this)
+                  : loop.send(send, fd, data[head], lengths[head], on_sent, this);
+  }
   if (rc != 0) ++errors;
 }
 
@@ -185,10 +198,15 @@ struct Client {
   int done = 0;
   int errors = 0;
 
+  iovec pieces[2] = {{out, sizeof(done)}, {out + sizeof(done), kMessageBytes - sizeof(done)}};
+
   void start_round(Loop& loop) {
     memcpy(out, &done, sizeof(done));
     have = 0;
-    if (loop.send(send, fd, out, sizeof(out), on_sent, this) != 0) ++errors;
+    // Every other round: the round number and the rest as two pieces.
+    int rc = (done & 1) ? loop.sendv(send, fd, pieces, 2, on_sent, this)
+                        : loop.send(send, fd, out, sizeof(out), on_sent, this);
+    if (rc != 0) ++errors;
     receive.timeout_ns = kDeadlineNs;
     if (loop.recv(receive, fd, in, sizeof(in), on_received, this) != 0) ++errors;
   }

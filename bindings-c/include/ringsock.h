@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 /* ---- version ------------------------------------------------------------- */
 
@@ -243,7 +244,8 @@ typedef void (*rsk_callback)(rsk_loop* loop, rsk_op* op, const rsk_completion* c
 
 RSK_API void* rsk_op_user_data(const rsk_op* op);
 RSK_API int rsk_op_fd(const rsk_op* op);
-/* A stream send: bytes that went out (exact even when it failed midway). */
+/* A stream send (rsk_send, rsk_sendv): bytes that went out (exact even when
+ * it failed midway). */
 RSK_API uint32_t rsk_op_transferred(const rsk_op* op);
 RSK_API int rsk_op_in_flight(const rsk_op* op);
 /* A deadline for the next submits of this op, in nanoseconds after each
@@ -273,6 +275,21 @@ RSK_API int rsk_sendto(rsk_loop* loop, rsk_op* op, int fd, const void* data, siz
                        const rsk_endpoint* peer, rsk_callback callback, void* user_data);
 RSK_API int rsk_recvfrom(rsk_loop* loop, rsk_op* op, int fd, void* data, size_t length,
                          rsk_endpoint* peer, rsk_callback callback, void* user_data);
+/* rsk_send of `count` pieces, in order, as one stream of bytes: nothing is
+ * copied together, and a short send goes on from where it stopped (the op
+ * keeps its place; the array is only read). The array and the memory it
+ * names must outlive the operation; pieces of length 0 are allowed. Result
+ * = the bytes of all pieces, or -errno with rsk_op_transferred() = the bytes
+ * that went out. On a datagram socket: one datagram. -EINVAL for no array,
+ * count 0 or above IOV_MAX (1024, never cut), a piece with no base and a
+ * nonzero length, more than INT32_MAX bytes in all. Since 0.3. */
+RSK_API int rsk_sendv(rsk_loop* loop, rsk_op* op, int fd, const struct iovec* pieces,
+                      size_t count, rsk_callback callback, void* user_data);
+/* rsk_sendto of `count` pieces: one datagram of them to `peer` (NULL on a
+ * connected socket); the same checks as rsk_sendv. Since 0.3. */
+RSK_API int rsk_sendtov(rsk_loop* loop, rsk_op* op, int fd, const struct iovec* pieces,
+                        size_t count, const rsk_endpoint* peer, rsk_callback callback,
+                        void* user_data);
 /* Datagrams in pool buffers, each with its sender. */
 RSK_API int rsk_recvfrom_multishot(rsk_loop* loop, rsk_op* op, int fd, rsk_callback callback,
                                    void* user_data);

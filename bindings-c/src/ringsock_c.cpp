@@ -414,6 +414,21 @@ int rsk_sendto(rsk_loop* loop, rsk_op* op, int fd, const void* data, size_t leng
   });
 }
 
+int rsk_sendv(rsk_loop* loop, rsk_op* op, int fd, const struct iovec* pieces, size_t count,
+              rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.sendv(o, fd, pieces, count, trampoline, user_data);
+  });
+}
+
+int rsk_sendtov(rsk_loop* loop, rsk_op* op, int fd, const struct iovec* pieces, size_t count,
+                const rsk_endpoint* peer, rsk_callback callback, void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.sendtov(o, fd, pieces, count, peer ? endpoint_of(peer) : nullptr, trampoline,
+                     user_data);
+  });
+}
+
 int rsk_recvfrom(rsk_loop* loop, rsk_op* op, int fd, void* data, size_t length,
                  rsk_endpoint* peer, rsk_callback callback, void* user_data) {
   return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {

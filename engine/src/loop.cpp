@@ -11,6 +11,7 @@
 #include <new>
 
 #include "loop_core.hpp"
+#include "sendv.hpp"
 
 namespace ringsock {
 
@@ -239,6 +240,33 @@ int Loop::sendto(Operation& op, int fd, const void* data, size_t length, const E
     header.msg_namelen = peer ? peer->length : 0;
     header.msg_iov = &op.args.message.vector;
     header.msg_iovlen = 1;
+  });
+}
+
+int Loop::sendv(Operation& op, int fd, const iovec* pieces, size_t count, Callback callback,
+                void* user_data) noexcept {
+  int rc = validate(core_, &op, OpKind::sendv, fd, callback);
+  if (rc < 0) return rc;
+  uint32_t total = 0;
+  rc = detail::check_pieces(pieces, count, total);
+  if (rc < 0) return rc;
+  return start_new(*core_, op, OpKind::sendv, fd, callback, user_data, [&] {
+    detail::set_pieces(op, pieces, count, total, nullptr);
+  });
+}
+
+int Loop::sendtov(Operation& op, int fd, const iovec* pieces, size_t count, const Endpoint* peer,
+                  Callback callback, void* user_data) noexcept {
+  int rc = validate(core_, &op, OpKind::sendtov, fd, callback);
+  if (rc < 0) return rc;
+  uint32_t total = 0;
+  rc = detail::check_pieces(pieces, count, total);
+  if (rc < 0) return rc;
+  if (peer != nullptr && (peer->length == 0 || peer->length > sizeof(peer->storage))) {
+    return -EINVAL;
+  }
+  return start_new(*core_, op, OpKind::sendtov, fd, callback, user_data, [&] {
+    detail::set_pieces(op, pieces, count, total, peer);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "assert.hpp"
+#include "sendv.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -223,7 +224,7 @@ inline uint32_t LoopCore::drain() noexcept {
       // second terminal result, or a user_data that is no operation's.
       RINGSOCK_ASSERT(op.state != OpState::idle);
       // Most results need nothing from the engine but the callback: plain
-      // kinds, and a stream send that sent the rest of its bytes.
+      // kinds, and a stream send or sendv that sent the rest of its bytes.
       int32_t result = event.result;
       bool ready = result >= 0 && !(op.flags & kAwaitReady);
       if (__builtin_expect(ready && plain_result(op.kind), 1)) {
@@ -232,6 +233,13 @@ inline uint32_t LoopCore::drain() noexcept {
         ++callbacks;
       } else if (ready && op.kind == OpKind::send && result > 0 &&
                  op.transferred + uint32_t(result) == op.args.message.vector.iov_len) {
+        op.transferred += uint32_t(result);
+        Completion completion{};
+        finish_inline(op, int32_t(op.transferred), completion);
+        ++callbacks;
+      } else if (ready && op.kind == OpKind::sendv && result > 0 &&
+                 op.transferred + uint32_t(result) == op.args.message.total_length) {
+        // Its last bytes: its place in the pieces is not needed any more.
         op.transferred += uint32_t(result);
         Completion completion{};
         finish_inline(op, int32_t(op.transferred), completion);
@@ -267,6 +275,7 @@ bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
   Completion completion{};
   switch (op.kind) {
     case OpKind::send:
+    case OpKind::sendv:
       return dispatch_send(op, result);
     case OpKind::accept:
       result = fds_.admit_accepted(result);
@@ -304,8 +313,8 @@ bool LoopCore::retry_when_ready(Operation& op, int32_t& result) noexcept {
     op.flags &= uint8_t(~kWokeReady);
     return true;
   }
-  bool waits = op.kind == OpKind::send || op.kind == OpKind::sendto || op.kind == OpKind::recv ||
-               op.kind == OpKind::recvfrom || op.kind == OpKind::accept;
+  bool waits = is_send(op.kind) || op.kind == OpKind::recv || op.kind == OpKind::recvfrom ||
+               op.kind == OpKind::accept;
   if (result != -EAGAIN || !waits) return false;
   if (op.flags & kCancelRequested) {
     result = -ECANCELED;
@@ -326,11 +335,17 @@ void LoopCore::fill_recvfrom(Operation& op, Completion& completion) const noexce
   }
 }
 
-// A stream send goes on until every byte is out; the result is exact either way.
+// A stream send (send, sendv) goes on until every byte is out; the result
+// is exact either way. A sendv keeps its place in its pieces (sendv.hpp).
 bool LoopCore::dispatch_send(Operation& op, int32_t result) noexcept {
-  auto length = uint32_t(op.args.message.vector.iov_len);
+  bool vectored = op.kind == OpKind::sendv;
+  auto length = vectored ? op.args.message.total_length : uint32_t(op.args.message.vector.iov_len);
   if (result > 0) {
-    op.transferred += uint32_t(result);
+    if (vectored) {
+      advance_pieces(op, uint32_t(result));
+    } else {
+      op.transferred += uint32_t(result);
+    }
     result = int32_t(op.transferred);
     if (op.transferred < length) {
       if (op.flags & kCancelRequested) {

@@ -52,8 +52,7 @@ class LoopCore {
   /// so a Loop call's common path has nothing to undo.
   RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
     if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
-    bool sends = kind == OpKind::send || kind == OpKind::sendto;
-    if (sends && fds_.send_path(fd) != SendPath::ring) return false;
+    if (is_send(kind) && fds_.send_path(fd) != SendPath::ring) return false;
     return backend_.reserve(kind);
   }
   /// submit() for a filled operation after reserve() said yes: cannot fail.
@@ -103,11 +102,11 @@ class LoopCore {
     ++active_;
   }
   int submit_close(Operation& op) noexcept;
-  /// Marks a send or sendto that goes out by sendmsg(2) (see sends_directly);
+  /// Marks a send of any kind that goes out by sendmsg(2) (see sends_directly);
   /// the common case, an fd known to send through the ring, stays inline.
   void choose_send_path(Operation& op) noexcept {
-    bool sends = op.kind == OpKind::send || op.kind == OpKind::sendto;
-    if (sends && fds_.send_path(op.fd) != SendPath::ring && sends_directly(fds_, op.fd)) {
+    if (is_send(op.kind) && fds_.send_path(op.fd) != SendPath::ring &&
+        sends_directly(fds_, op.fd)) {
       op.flags |= kDirectSend;
     }
   }
@@ -148,7 +147,8 @@ class LoopCore {
   static bool plain_result(OpKind kind) noexcept {
     constexpr uint32_t kPlain = 1u << unsigned(OpKind::connect) | 1u << unsigned(OpKind::recv) |
                                 1u << unsigned(OpKind::sendto) | 1u << unsigned(OpKind::shutdown) |
-                                1u << unsigned(OpKind::timeout) | 1u << unsigned(OpKind::nop);
+                                1u << unsigned(OpKind::timeout) | 1u << unsigned(OpKind::nop) |
+                                1u << unsigned(OpKind::sendtov);
     return (kPlain >> unsigned(kind)) & 1u;
   }
   void restart(Operation& op) noexcept;

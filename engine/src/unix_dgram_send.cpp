@@ -6,6 +6,7 @@
 
 #include "backend/contract.hpp"
 #include "plain_syscalls.hpp"
+#include "sendv.hpp"
 
 namespace ringsock::detail {
 
@@ -21,6 +22,19 @@ bool sends_directly(FdTable& fds, int fd) noexcept {
   }
   return fds.send_path(fd) == SendPath::direct;
 }
+
+namespace {
+
+// Bytes a stream send (send, sendv) put out, and for a sendv its new place.
+void note_sent(Operation& op, uint32_t sent) {
+  if (op.kind == OpKind::sendv) {
+    advance_pieces(op, sent);
+  } else {
+    op.transferred = sent;
+  }
+}
+
+}  // namespace
 
 DirectSend try_direct_send(Operation& op, FdTable& fds, int32_t& result) noexcept {
   ssize_t sent;
@@ -39,17 +53,19 @@ DirectSend try_direct_send(Operation& op, FdTable& fds, int32_t& result) noexcep
     op.flags |= kAwaitReady;  // wait for room in the peer's queue, then try again
     return DirectSend::wait_ready;
   }
-  if (op.kind == OpKind::send && sent >= 0 &&
-      size_t(sent) < op.args.message.vector.iov_len) {
+  bool stream_kind = op.kind == OpKind::send || op.kind == OpKind::sendv;
+  uint32_t length = op.kind == OpKind::sendv ? op.args.message.total_length
+                                             : uint32_t(op.args.message.vector.iov_len);
+  if (stream_kind && sent >= 0 && size_t(sent) < length) {
     // A short send is a stream's: the cached kind was stale (fd number reused
     // after a ::close). Learn again and go on as a stream send.
     fds.set_send_path(op.fd, SendPath::ring);
     op.flags &= uint8_t(~kDirectSend);
-    op.transferred = uint32_t(sent);
+    note_sent(op, uint32_t(sent));
     op.flags |= kAwaitReady;
     return DirectSend::wait_ready;
   }
-  if (sent >= 0 && op.kind == OpKind::send) op.transferred = uint32_t(sent);
+  if (sent >= 0 && stream_kind) note_sent(op, uint32_t(sent));
   result = sent < 0 ? -errno : int32_t(sent);
   return DirectSend::done;
 }

@@ -25,7 +25,7 @@ enum class DirectSend : uint8_t {
   wait_ready,  ///< op waits for readiness (kAwaitReady set): start it on the backend
 };
 
-/// One non-blocking sendmsg(2) for a send or sendto marked kDirectSend.
+/// One non-blocking sendmsg(2) for a send of any kind (is_send) marked kDirectSend.
 /// Updates op.flags and op.transferred as the outcome needs.
 DirectSend try_direct_send(Operation& op, FdTable& fds, int32_t& result) noexcept;
 

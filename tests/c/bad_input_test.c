@@ -50,6 +50,13 @@ static int s_recv_multishot(rsk_loop* l, rsk_op* o, int fd, rsk_callback cb, voi
 static int s_sendto(rsk_loop* l, rsk_op* o, int fd, rsk_callback cb, void* u) {
   return rsk_sendto(l, o, fd, scratch, sizeof scratch, &scratch_peer, cb, u);
 }
+static const struct iovec scratch_pieces[2] = {{scratch, 10}, {scratch + 10, sizeof scratch - 10}};
+static int s_sendv(rsk_loop* l, rsk_op* o, int fd, rsk_callback cb, void* u) {
+  return rsk_sendv(l, o, fd, scratch_pieces, 2, cb, u);
+}
+static int s_sendtov(rsk_loop* l, rsk_op* o, int fd, rsk_callback cb, void* u) {
+  return rsk_sendtov(l, o, fd, scratch_pieces, 2, &scratch_peer, cb, u);
+}
 static int s_recvfrom(rsk_loop* l, rsk_op* o, int fd, rsk_callback cb, void* u) {
   return rsk_recvfrom(l, o, fd, scratch, sizeof scratch, &scratch_out, cb, u);
 }
@@ -83,6 +90,8 @@ static const struct {
     {"rsk_recv", s_recv, 1},
     {"rsk_recv_multishot", s_recv_multishot, 1},
     {"rsk_sendto", s_sendto, 1},
+    {"rsk_sendv", s_sendv, 1},
+    {"rsk_sendtov", s_sendtov, 1},
     {"rsk_recvfrom", s_recvfrom, 1},
     {"rsk_recvfrom_multishot", s_recvfrom_multishot, 1},
     {"rsk_shutdown", s_shutdown, 1},

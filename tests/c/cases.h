@@ -37,4 +37,9 @@ int test_misaligned_storage(int backend);
 int test_foreign_thread(int backend);
 int test_options_size(int backend);
 
+/* sendv_test.c */
+int test_sendv_stream(int backend);
+int test_sendtov_dgram(int backend);
+int test_sendv_refused(int backend);
+
 #endif

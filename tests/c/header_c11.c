@@ -58,6 +58,9 @@ struct rsk_header_functions {
   int (*timeout)(rsk_loop*, rsk_op*, uint64_t, rsk_callback, void*);
   int (*nop)(rsk_loop*, rsk_op*, rsk_callback, void*);
   int (*cancel)(rsk_loop*, rsk_op*);
+  int (*sendv)(rsk_loop*, rsk_op*, int, const struct iovec*, size_t, rsk_callback, void*);
+  int (*sendtov)(rsk_loop*, rsk_op*, int, const struct iovec*, size_t, const rsk_endpoint*,
+                 rsk_callback, void*);
 };
 
 extern const struct rsk_header_functions rsk_header_c11_functions;
@@ -71,7 +74,7 @@ const struct rsk_header_functions rsk_header_c11_functions = {
     rsk_op_fd, rsk_op_transferred, rsk_op_in_flight, rsk_op_set_timeout, rsk_accept,
     rsk_accept_multishot, rsk_connect, rsk_send, rsk_recv, rsk_recv_multishot, rsk_sendto,
     rsk_recvfrom, rsk_recvfrom_multishot, rsk_shutdown, rsk_close, rsk_timeout, rsk_nop,
-    rsk_cancel,
+    rsk_cancel, rsk_sendv, rsk_sendtov,
 };
 
 /* Caller storage in a caller's struct, zero-initialised the C11 way. */

@@ -32,12 +32,15 @@ int test_misaligned_storage(int backend) {
   rsk_loop* loop = (rsk_loop*)(void*)(raw.bytes + 8);
   int sv[2];
   char buffer[8] = {0};
+  struct iovec piece;
   int rc = t_loop_init(&t, backend, NULL);
   if (rc != T_PASS) return rc;
   CHECK_INT(rsk_op_align(), ==, RSK_OP_ALIGN);
   CHECK_INT(rsk_loop_align(), ==, RSK_LOOP_ALIGN);
   REQUIRE(((uintptr_t)op % rsk_op_align()) != 0);
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+  piece.iov_base = buffer;
+  piece.iov_len = sizeof buffer;
 
   memset(&raw, 0x5a, sizeof raw);
   before = raw;
@@ -52,6 +55,8 @@ int test_misaligned_storage(int backend) {
             -EINVAL);
   CHECK_INT(rsk_recvfrom(&t.loop, op, sv[0], buffer, sizeof buffer, NULL, noop_cb, NULL), ==,
             -EINVAL);
+  CHECK_INT(rsk_sendv(&t.loop, op, sv[0], &piece, 1, noop_cb, NULL), ==, -EINVAL);
+  CHECK_INT(rsk_sendtov(&t.loop, op, sv[0], &piece, 1, NULL, noop_cb, NULL), ==, -EINVAL);
   CHECK_INT(rsk_accept(&t.loop, op, sv[0], NULL, noop_cb, NULL), ==, -EINVAL);
   CHECK_INT(rsk_accept_multishot(&t.loop, op, sv[0], noop_cb, NULL), ==, -EINVAL);
   CHECK_INT(rsk_shutdown(&t.loop, op, sv[0], SHUT_WR, noop_cb, NULL), ==, -EINVAL);

@@ -29,6 +29,7 @@
 //   are passed as they are.
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +50,7 @@ constexpr int kEndpoints = 2;
 constexpr size_t kBufferBytes = 256;
 constexpr int kMaxCalls = 64;
 constexpr int kMaxLoopInits = 4;
+constexpr size_t kPieces = 8;  // sendv / sendtov pieces per operation
 
 struct World {
   rsk_loop loops[kLoops] = {};
@@ -56,6 +58,7 @@ struct World {
   int op_loop[kOps] = {-1, -1, -1, -1};  // the loop an op was last submitted to
   rsk_endpoint endpoints[kEndpoints] = {};
   uint8_t buffers[kOps][kBufferBytes] = {};
+  iovec pieces[kOps][kPieces] = {};  // sendv / sendtov: kept while the op is in flight
   int loop_inits = 0;
   int stream_pair[2] = {-1, -1};  // this input's own sockets
   int dgram_pair[2] = {-1, -1};
@@ -171,6 +174,25 @@ void endpoint_garbage(World& w, ringsock_fuzz::ByteReader& in) {
   std::memcpy(static_cast<void*>(&e), bytes.data(), bytes.size());
 }
 
+// Pieces for sendv / sendtov over an op's buffer: `length` cut into `count`
+// pieces where the input says (empty ones too). A NULL data makes every base
+// NULL; a length above INT32_MAX rides in the pieces as it is; count 0, or
+// above IOV_MAX (beyond the array: refused before it is read). All refused,
+// except NULL bases of empty pieces. Returns the count.
+size_t make_pieces(World& w, int index, uint8_t* data, size_t length, uint64_t cuts) {
+  size_t count = cuts % (kPieces + 1);
+  if ((cuts >> 4) % 16 == 0) count = size_t(IOV_MAX) + 1 + (cuts >> 8) % 4;
+  bool huge = length > kBufferBytes;  // then every base is data itself: no pointer past the buffer
+  size_t left = length;
+  for (size_t i = 0; i < count && i < kPieces; ++i) {
+    size_t take = i + 1 == count ? left : (cuts >> (12 + 6 * i)) % (left + 1);
+    uint8_t* base = data == nullptr ? nullptr : huge ? data : data + (length - left);
+    w.pieces[index][i] = iovec{base, take};
+    left -= take;
+  }
+  return count;
+}
+
 // One submit of any kind, with the arguments the input picks.
 void submit(World& w, ringsock_fuzz::ByteReader& in) {
   uint8_t kind = in.take<uint8_t>();
@@ -194,10 +216,14 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
   // Closing only fds the harness does not own (bad numbers).
   int bad_fd = owned(w, fd) ? -1 : fd;
 
+  // sendv / sendtov: their pieces (the array stays while the op is in flight).
+  bool vectored = kind % 15 >= 13 && !rsk_op_in_flight(op);
+  size_t count = vectored ? make_pieces(w, index, static_cast<uint8_t*>(data), length, number) : 0;
+
   bool was_in_flight = rsk_op_in_flight(op) != 0;
   rsk_op before = *op;
   int rc = -EINVAL;
-  switch (kind % 13) {
+  switch (kind % 15) {
     case 0: rc = rsk_accept(loop, op, fd, peer, callback, user); break;
     case 1: rc = rsk_accept_multishot(loop, op, fd, callback, user); break;
     case 2: rc = rsk_connect(loop, op, fd, peer, callback, user); break;
@@ -211,7 +237,16 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
     case 10: rc = rsk_close(loop, op, bad_fd, callback, user); break;
     case 11: rc = rsk_timeout(loop, op, number, callback, user); break;
     case 12: rc = rsk_nop(loop, op, callback, user); break;
+    case 13:
+      rc = rsk_sendv(loop, op, fd, vectored ? w.pieces[index] : nullptr, count, callback, user);
+      break;
+    case 14:
+      rc = rsk_sendtov(loop, op, fd, vectored ? w.pieces[index] : nullptr, count, peer, callback,
+                       user);
+      break;
   }
+  // A vectored send is taken only with 1 .. IOV_MAX pieces and at most INT32_MAX bytes.
+  if (rc == 0 && kind % 15 >= 13) FUZZ_CHECK(count >= 1 && count <= IOV_MAX && length <= INT32_MAX);
   FUZZ_CHECK(rc == 0 || (rc < 0 && rc > -4096));
   if (rc < 0) FUZZ_CHECK(std::memcmp(&before, op, sizeof before) == 0);
   if (callback == nullptr || loop == nullptr) FUZZ_CHECK(rc == -EINVAL);

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 
@@ -170,6 +171,23 @@ class Loop {
   /// wait on another socket's queue).
   int sendto(Operation& op, int fd, const void* data, size_t length, const Endpoint* peer,
              Callback callback, void* user_data = nullptr) noexcept;
+  /// send() of several pieces, in order, as one stream of bytes: nothing is
+  /// copied together, and a short send goes on from where it stopped (the
+  /// operation keeps its place; the caller's array is only read). `pieces`
+  /// and the memory they name must outlive the operation. Pieces of length 0
+  /// are allowed. Result = the bytes of all pieces, or -errno with
+  /// op.transferred = the bytes that did go out. On a datagram socket the
+  /// pieces go as one datagram. Refused with -EINVAL: no array, count 0 or
+  /// above IOV_MAX (1024; never cut), a piece with no base and a nonzero
+  /// length, more than INT32_MAX bytes in all.
+  int sendv(Operation& op, int fd, const iovec* pieces, size_t count, Callback callback,
+            void* user_data = nullptr) noexcept;
+  /// sendto() of several pieces: one datagram made of them, to `peer`
+  /// (nullptr on a connected socket), by sendmsg; the same checks as sendv.
+  /// Result = bytes sent (-EMSGSIZE for a datagram too large for the socket).
+  /// `pieces`, their memory and `peer` must outlive the operation.
+  int sendtov(Operation& op, int fd, const iovec* pieces, size_t count, const Endpoint* peer,
+              Callback callback, void* user_data = nullptr) noexcept;
   /// One datagram into the caller's buffer; `peer` (optional) receives the sender.
   int recvfrom(Operation& op, int fd, void* data, size_t length, Endpoint* peer,
                Callback callback, void* user_data = nullptr) noexcept;

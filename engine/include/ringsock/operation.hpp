@@ -58,6 +58,8 @@ enum class OpKind : uint8_t {
   close,
   timeout,
   nop,
+  sendv,    ///< a stream send of several pieces (Loop::sendv)
+  sendtov,  ///< one datagram of several pieces (Loop::sendtov)
 };
 
 namespace detail {
@@ -94,9 +96,11 @@ union OpArgs {
     uint64_t duration_ns;
   } timer;
   struct {
-    msghdr header;
+    msghdr header;   // sendv: msg_iov / msg_iovlen = the pieces not yet wholly sent
     iovec vector;
     Endpoint* peer;  // recvfrom: filled with the sender
+    uint32_t piece_offset;  // sendv: bytes of msg_iov[0] already sent (sendv.hpp)
+    uint32_t total_length;  // sendv, sendtov: the bytes of all pieces
   } message;
 };
 }  // namespace detail
@@ -115,7 +119,7 @@ struct alignas(16) Operation {
   Callback callback = nullptr;
   int32_t fd = -1;
   OpKind kind = OpKind::none;
-  /// Stream send: bytes that went out, exact even when the send failed midway.
+  /// Stream send (send, sendv): bytes that went out, exact even when the send failed midway.
   uint32_t transferred = 0;
 
   // private: the engine's

@@ -43,6 +43,13 @@ inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
 inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
 static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
 
+/// Operations that send: they wait for POLLOUT, and may go out by sendmsg(2)
+/// directly (UNIX datagram sockets, unix_dgram_send.hpp).
+inline bool is_send(OpKind kind) noexcept {
+  return kind == OpKind::send || kind == OpKind::sendto || kind == OpKind::sendv ||
+         kind == OpKind::sendtov;
+}
+
 /// Operations that report many results: each backend and the core treat them apart.
 inline bool is_multishot(OpKind kind) noexcept {
   return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "plain_syscalls.hpp"
+#include "sendv.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -357,7 +358,14 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
         rc = sys::recv(op.fd, a.io.data, a.io.length, MSG_DONTWAIT);
         break;
       case OpKind::sendto:
+      case OpKind::sendtov:
         rc = sys::sendmsg(op.fd, &a.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
+        break;
+      case OpKind::sendv:
+        // Inside a piece after a short send: its rest alone (sendv.hpp).
+        rc = in_piece(op) ? sys::send(op.fd, piece_rest(op), piece_rest_length(op),
+                                      MSG_NOSIGNAL | MSG_DONTWAIT)
+                          : sys::sendmsg(op.fd, &a.message.header, MSG_NOSIGNAL | MSG_DONTWAIT);
         break;
       case OpKind::recvfrom:
         a.message.header.msg_namelen = a.message.peer ? sizeof(a.message.peer->storage) : 0;
@@ -584,7 +592,7 @@ void EpollBackend::detach(Operation& op) noexcept {
 }
 
 bool EpollBackend::writes(const Operation& op) noexcept {
-  return op.kind == OpKind::send || op.kind == OpKind::sendto || op.kind == OpKind::connect;
+  return is_send(op.kind) || op.kind == OpKind::connect;
 }
 
 }  // namespace ringsock::detail

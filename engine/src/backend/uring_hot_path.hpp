@@ -8,6 +8,7 @@
 
 #include "assert.hpp"
 #include "backend/uring.hpp"
+#include "sendv.hpp"
 #include "user_data.hpp"
 
 namespace ringsock::detail {
@@ -103,8 +104,7 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
   OpArgs& a = op.args;
   if (flags & kAwaitReady) {
     // The kernel answered -EAGAIN: wait until the socket is ready, then run again.
-    bool sends = kind == OpKind::send || kind == OpKind::sendto;
-    io_uring_prep_poll_add(sqe, op.fd, sends ? POLLOUT : POLLIN);
+    io_uring_prep_poll_add(sqe, op.fd, is_send(kind) ? POLLOUT : POLLIN);
     return;
   }
   switch (kind) {
@@ -148,7 +148,16 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       sqe->buf_group = kBufferGroup;
       break;
     case OpKind::sendto:
+    case OpKind::sendtov:
       io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+      break;
+    case OpKind::sendv:
+      // Inside a piece after a short send: its rest alone (sendv.hpp).
+      if (in_piece(op)) {
+        io_uring_prep_send(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL);
+      } else {
+        io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+      }
       break;
     case OpKind::recvfrom:
       // The kernel shrinks msg_namelen to the sender's size: reset it for a restart.
