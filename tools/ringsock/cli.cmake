@@ -5,6 +5,7 @@
 add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/args.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/options.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/value_options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/usage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/sockperf.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/client_socket.cpp

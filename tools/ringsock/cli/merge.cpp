@@ -14,7 +14,7 @@
 #include "logic/hlog_merge.hpp"
 #include "logic/json.hpp"
 #include "logic/run_merge.hpp"
-#include "options.hpp"
+#include "value_options.hpp"
 #include "result_input.hpp"
 #include "usage.hpp"
 
@@ -131,41 +131,16 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
 int parse_merge_args(int argc, const char* const* argv, MergeArgs& out, std::string& error) {
   out = MergeArgs{};
   for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+    ValueArg arg;
+    if (int rc = next_value_arg(Command::merge, "merge", argc, argv, i, arg, error)) return rc;
+    if (arg.kind == ValueArg::Kind::help) {
       out.help = true;
       return 0;
     }
-    if (arg.size() < 2 || arg.substr(0, 2) != "--") {
-      out.inputs.emplace_back(arg);
-      continue;
-    }
-    const size_t equals = arg.find('=');
-    std::string_view name = arg.substr(0, equals);
-    std::string value;
-    if (equals != std::string_view::npos) {
-      value = std::string(arg.substr(equals + 1));
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      error = "option '" + std::string(name) + "' needs a value";
-      return kExitUsage;
-    }
-    if (find_option(Command::merge, name) == nullptr) {
-      error = "unknown option '" + std::string(name) + "' for merge (see ringsock merge --help)";
-      return kExitUsage;
-    }
-    if (name == "--json") out.json_file = value;
-    else if (name == "--hlog") out.hlog_file = value;
-    else if (name == "--assert") out.assertions = value;
-    else {
-      error = "unknown option '" + std::string(name) + "' for merge (see ringsock merge --help)";
-      return kExitUsage;
-    }
-    if (value.empty()) {
-      error = "option '" + std::string(name) + "' needs a value";
-      return kExitUsage;
-    }
+    if (arg.kind == ValueArg::Kind::positional) out.inputs.emplace_back(arg.name);
+    else if (arg.name == "--json") out.json_file = arg.value;
+    else if (arg.name == "--hlog") out.hlog_file = arg.value;
+    else if (arg.name == "--assert") out.assertions = arg.value;
   }
   if (out.inputs.empty()) {
     error = "merge needs the JSON results of the shards, e.g. ringsock merge shard-*.json";

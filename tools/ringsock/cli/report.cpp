@@ -10,7 +10,7 @@
 
 #include "args.hpp"
 #include "bar_input.hpp"
-#include "options.hpp"
+#include "value_options.hpp"
 #include "result_input.hpp"
 #include "report_series.hpp"
 #include "usage.hpp"
@@ -66,36 +66,17 @@ int run_bars(const ReportArgs& args) {
 int parse_report_args(int argc, const char* const* argv, ReportArgs& out, std::string& error) {
   out = ReportArgs{};
   for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+    ValueArg arg;
+    if (int rc = next_value_arg(Command::report, "report", argc, argv, i, arg, error, "-o",
+                                "--output"))
+      return rc;
+    if (arg.kind == ValueArg::Kind::help) {
       out.help = true;
       return 0;
     }
-    if (arg != "-o" && (arg.size() < 2 || arg.substr(0, 2) != "--")) {
-      out.inputs.push_back(labelled(arg));
-      continue;
-    }
-    const size_t equals = arg.find('=');
-    std::string_view name = arg == "-o" ? std::string_view("--output") : arg.substr(0, equals);
-    std::string value;
-    if (equals != std::string_view::npos && arg != "-o") {
-      value = std::string(arg.substr(equals + 1));
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      error = "option '" + std::string(name) + "' needs a value";
-      return kExitUsage;
-    }
-    if (find_option(Command::report, name) == nullptr) {
-      error = "unknown option '" + std::string(name) + "' for report (see ringsock report --help)";
-      return kExitUsage;
-    }
-    if (name == "--output") out.output = value;
-    else if (name == "--bars") out.bars_file = value;
-    if (value.empty()) {
-      error = "option '" + std::string(name) + "' needs a value";
-      return kExitUsage;
-    }
+    if (arg.kind == ValueArg::Kind::positional) out.inputs.push_back(labelled(arg.name));
+    else if (arg.name == "--output") out.output = arg.value;
+    else if (arg.name == "--bars") out.bars_file = arg.value;
   }
   if (out.output.empty()) {
     error = "report needs -o FILE, the page to write";
