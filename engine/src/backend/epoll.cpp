@@ -243,6 +243,8 @@ int EpollBackend::next_timeout_ms() const noexcept {
 
 void EpollBackend::serve_events(int fd, uint32_t events, EventQueue& queue) noexcept {
   bool failed = events & (EPOLLERR | EPOLLHUP);
+  // Sticky: the end of a stream stays, and this edge is its only report.
+  if (failed || (events & EPOLLRDHUP)) fds_[fd].read_ended = true;
   bool readable = (events & (EPOLLIN | EPOLLRDHUP)) || failed;
   bool writable = (events & EPOLLOUT) || failed;
   serve_directions(fd, readable, writable, queue);
@@ -429,7 +431,8 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
 // kStreamVector) with one recvmsg(2) and reports each filled buffer as a
 // completion of its own, as io_uring's receive bundles do. Returns finished
 // (EOF, an error, no buffers), armed (the socket is drained), or blocked when
-// every buffer was filled and more may be waiting: read again.
+// more may be waiting (every buffer was filled, or the peer's end was
+// reported and must still be read): read again.
 EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& queue,
                                                    unsigned limit, unsigned& delivered) noexcept {
   uint16_t ids[kStreamVector];
@@ -470,8 +473,12 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
              queue);
   }
   delivered = used;
-  // A short read emptied the socket: wait for readiness rather than ask again.
-  return uint32_t(result) == count * size ? Attempt::blocked : Attempt::armed;
+  // A short read emptied the socket of data: wait for readiness rather than
+  // ask again. Not once the peer's end (or an error) was reported: it came in
+  // the same edge as this data, no other edge follows, and only another read
+  // returns it (0, or the error).
+  bool full = uint32_t(result) == count * size;
+  return full || fds_[op.fd].read_ended ? Attempt::blocked : Attempt::armed;
 }
 
 // recvfrom lays the buffer out as io_uring does: header, sender, payload.

@@ -80,6 +80,10 @@ class EpollBackend {
     uint32_t registered = 0;  // EPOLLIN/EPOLLRDHUP/EPOLLOUT watched (EPOLLET not included)
     bool added = false;
     uint8_t again = 0;         // kAgainRead | kAgainWrite: directions left undrained
+    // An event reported the peer's end of stream (EPOLLRDHUP/EPOLLHUP) or an
+    // error: from then on a short read is no proof that nothing is left to
+    // read, since the end came in the same edge as the data (see receive_stream).
+    bool read_ended = false;
     bool in_again_list = false;
     int32_t again_next = -1;   // the next fd on the again list
   };

@@ -93,6 +93,9 @@ struct Conn {
   int fd = -1;
   bool sending = false;
   bool closing = false;
+  // The client ended its side (EOF): the replies still queued go out, then
+  // the connection closes. Closing at once would cut them off.
+  bool client_done = false;
   // Echo: the lent buffers waiting to be sent, oldest first (buffer ids).
   uint16_t first_chunk = kNoChunk;
   uint16_t last_chunk = kNoChunk;
@@ -260,7 +263,7 @@ void Worker::Impl::adopt(Listener& l, int fd) {
   ++l.counters.accepted;
   conn.listener = &l;
   conn.fd = fd;
-  conn.sending = conn.closing = conn.paused = false;
+  conn.sending = conn.closing = conn.paused = conn.client_done = false;
   conn.first_chunk = conn.last_chunk = kNoChunk;
   conn.lent = 0;
   conn.out_sending = conn.out_length = 0;
@@ -285,7 +288,15 @@ void Worker::Impl::on_recv(Loop&, Operation& op, const Completion& c) {
     if (conn.lent <= self.args.max_lent / 2) self.resume_receiving(conn);
     return;
   }
-  // EOF (the client is done), a reset, or our own close.
+  // EOF: the client is done sending (it may have only half-closed and still
+  // read): its replies go out first, then on_sent closes.
+  if (c.result == 0 && !conn.closing) {
+    conn.client_done = true;
+    conn.paused = false;  // a pause that raced the EOF: nothing is left to receive
+    if (!conn.sending) self.begin_close(conn);
+    return;
+  }
+  // A reset, an error, or our own close.
   bool expected = c.result >= 0 || c.result == -ECANCELED || c.result == -ECONNRESET;
   if (!expected) self.count_error(*conn.listener, kErrRecv);
   self.begin_close(conn);
@@ -339,7 +350,7 @@ void Worker::Impl::pause_receiving(Conn& conn) {
 
 // Re-arms once the receive has ended and the queue is half drained.
 void Worker::Impl::resume_receiving(Conn& conn) {
-  if (conn.closing || conn.recv_op.in_flight()) return;
+  if (conn.closing || conn.client_done || conn.recv_op.in_flight()) return;
   conn.paused = false;
   if (loop.recv_multishot(conn.recv_op, conn.fd, on_recv, &conn) < 0) {
     count_error(*conn.listener, kErrRecv);
@@ -415,6 +426,8 @@ void Worker::Impl::on_sent(Loop&, Operation& op, const Completion& c) {
     return;
   }
   if (!conn.closing) self.send_next(conn);
+  // Nothing left to send to a client that has ended its side: done.
+  if (conn.client_done && !conn.sending) self.begin_close(conn);
 }
 
 void Worker::Impl::sent_echo(Conn& conn) {

@@ -1,0 +1,250 @@
+// Half-closed streams: when a peer's last data and its end of stream (a
+// shutdown(SHUT_WR) or a close) are both waiting before the loop looks, a
+// receive delivers every byte and then exactly one end of stream (result 0).
+// On epoll the two come in one edge-triggered event: the backend must not
+// take a short read for a drained socket and wait for an edge that never
+// comes. Every test waits (poll(2), level-triggered, outside the loop) until
+// the receiver's socket shows the FIN, so data and FIN are always seen
+// together; each run is bounded, so a regression fails instead of hanging.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "support.hpp"
+
+namespace rstest {
+namespace {
+
+constexpr auto kGuard = 2s;  // every step here takes milliseconds
+constexpr int kFinWaitMs = 5000;
+
+class HalfCloseTest : public SocketTest {
+ protected:
+  void SetUp() override {
+    SocketTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    buffer_bytes_ = loop_options().buffer_size;
+  }
+  uint32_t buffer_bytes_ = 0;
+};
+
+std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
+  std::vector<uint8_t> bytes(length);
+  for (size_t i = 0; i < length; ++i) bytes[i] = uint8_t(seed + i * 13 + (i >> 9));
+  return bytes;
+}
+
+// Writes all of `bytes` from the peer in `piece` sized sends (the socket may
+// be non-blocking: the amounts here fit its buffers).
+bool peer_writes(int fd, const std::vector<uint8_t>& bytes, size_t piece) {
+  for (size_t at = 0; at < bytes.size();) {
+    size_t length = bytes.size() - at < piece ? bytes.size() - at : piece;
+    ssize_t n = ::send(fd, bytes.data() + at, length, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ADD_FAILURE() << "peer send: " << (n < 0 ? strerror(errno) : "0");
+      return false;
+    }
+    at += size_t(n);
+  }
+  return true;
+}
+
+// Waits, outside the loop, until `fd` has the peer's FIN queued (behind all
+// of its data: a stream delivers in order).
+bool fin_arrived(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  int n;
+  do {
+    n = ::poll(&p, 1, kFinWaitMs);
+  } while (n < 0 && errno == EINTR);
+  return n == 1 && (p.revents & POLLRDHUP);
+}
+
+// Closes the pair's fds through the loop, so that the next pair of the same
+// test, which may get the same fd numbers, starts with no readiness state.
+void close_pair(Loop& loop, StreamPair& pair) {
+  for (int* fd : {&pair.client, &pair.server, &pair.listener}) {
+    if (*fd < 0) continue;
+    Recorder closed;
+    ASSERT_EQ(loop.close(closed.op, *fd, Recorder::callback, &closed), 0);
+    *fd = -1;
+    ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }, kGuard));
+    EXPECT_EQ(closed.result(), 0);
+  }
+}
+
+std::vector<uint8_t> joined(const Recorder& r) {
+  std::vector<uint8_t> all;
+  for (const auto& p : r.payloads) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
+// Every result before the last carries data and "more"; the last is a single 0.
+void expect_data_then_one_eof(const Recorder& r, const std::vector<uint8_t>& message) {
+  ASSERT_FALSE(r.completions.empty());
+  EXPECT_EQ(r.terminal_count, 1);
+  EXPECT_EQ(r.completions.back().result, 0);
+  EXPECT_FALSE(r.completions.back().has_buffer);
+  for (size_t i = 0; i + 1 < r.completions.size(); ++i) {
+    EXPECT_TRUE(r.completions[i].more) << "result " << i;
+    EXPECT_GT(r.completions[i].result, 0) << "result " << i;
+  }
+  EXPECT_EQ(joined(r), message);
+}
+
+enum class PeerEnd { shutdown_write, close };
+
+// A multishot receive armed (parked on epoll, submitted on io_uring) before
+// the peer writes `length` bytes in `piece` sized sends and ends its side.
+void multishot_sees_everything(Loop& loop, Family family, TempDir& dir, size_t length,
+                               size_t piece, PeerEnd end) {
+  SCOPED_TRACE(testing::Message() << length << " bytes in " << piece << " byte sends");
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family, dir, pair));
+  if (family == Family::ipv4 || family == Family::ipv6) set_nodelay(pair.client, true);
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);  // tried: nothing there yet, so it waits
+  ASSERT_TRUE(receiver.completions.empty());
+  auto message = pattern(length, uint8_t(length));
+  ASSERT_TRUE(peer_writes(pair.client, message, piece));
+  if (end == PeerEnd::shutdown_write) {
+    ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  } else {
+    ::close(pair.client);
+    pair.client = -1;
+  }
+  ASSERT_TRUE(fin_arrived(pair.server));
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard))
+      << "received " << joined(receiver).size() << " of " << length << " bytes, no end of stream";
+  expect_data_then_one_eof(receiver, message);
+  close_pair(loop, pair);
+}
+
+// Sizes around the pool's buffer: one short read, several buffers ending in a
+// short one, and an exact multiple (every read full, then the 0).
+std::vector<size_t> lengths(uint32_t buffer_bytes) {
+  return {1, 1000, 3 * size_t(buffer_bytes) + 17, 2 * size_t(buffer_bytes)};
+}
+
+TEST_P(HalfCloseTest, MultishotGetsAllDataThenEofAfterShutdownWrite) {
+  for (size_t length : lengths(buffer_bytes_)) {
+    multishot_sees_everything(loop, family(), dir, length, length, PeerEnd::shutdown_write);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_P(HalfCloseTest, MultishotGetsAllDataThenEofAfterClose) {
+  for (size_t length : lengths(buffer_bytes_)) {
+    multishot_sees_everything(loop, family(), dir, length, length, PeerEnd::close);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_P(HalfCloseTest, MultishotGetsManySmallWritesThenEof) {
+  // 120 sends of 50 bytes, more than one pool buffer; few enough that a UNIX
+  // socket's send buffer (charged per send) takes them while nobody reads.
+  multishot_sees_everything(loop, family(), dir, 120 * 50, 50, PeerEnd::shutdown_write);
+}
+
+// Single-shot receives into a small caller buffer, one after the other.
+struct SingleReader {
+  Operation op;
+  std::vector<uint8_t> received;
+  uint8_t chunk[700];
+  std::vector<int> results;
+  bool done = false;
+  static void on_recv(Loop& loop, Operation& op, const Completion& c) {
+    auto* self = static_cast<SingleReader*>(op.user_data);
+    self->results.push_back(c.result);
+    if (c.result <= 0) {
+      self->done = true;
+      return;
+    }
+    self->received.insert(self->received.end(), self->chunk, self->chunk + c.result);
+    EXPECT_EQ(loop.recv(op, op.fd, self->chunk, sizeof self->chunk, on_recv, self), 0);
+  }
+};
+
+TEST_P(HalfCloseTest, SingleRecvGetsAllDataThenEofAfterShutdownWrite) {
+  for (size_t length : {size_t(1), size_t(500), size_t(5000)}) {
+    SCOPED_TRACE(testing::Message() << length << " bytes");
+    StreamPair pair;
+    ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+    SingleReader reader;
+    ASSERT_EQ(loop.recv(reader.op, pair.server, reader.chunk, sizeof reader.chunk,
+                        SingleReader::on_recv, &reader), 0);
+    ASSERT_GE(loop.run(RunMode::no_wait), 0);
+    ASSERT_TRUE(reader.results.empty());
+    auto message = pattern(length, 9);
+    ASSERT_TRUE(peer_writes(pair.client, message, length));
+    ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+    ASSERT_TRUE(fin_arrived(pair.server));
+    ASSERT_TRUE(run_until(loop, [&] { return reader.done; }, kGuard))
+        << "received " << reader.received.size() << " of " << length << " bytes, no end of stream";
+    EXPECT_EQ(reader.results.back(), 0);
+    EXPECT_EQ(reader.received, message);
+    close_pair(loop, pair);
+  }
+}
+
+// The FIN's readiness was taken by an earlier receive (a single recv that read
+// part of the data); a multishot receive started afterwards finds the rest
+// and must still see the end: no new event will announce it.
+TEST_P(HalfCloseTest, MultishotAfterASingleRecvTookTheEventGetsTheRestThenEof) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  uint8_t head[10];
+  Recorder first;
+  ASSERT_EQ(loop.recv(first.op, pair.server, head, sizeof head, Recorder::callback, &first), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  ASSERT_FALSE(first.terminal);
+  auto message = pattern(3000, 21);
+  ASSERT_TRUE(peer_writes(pair.client, message, message.size()));
+  ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  ASSERT_TRUE(fin_arrived(pair.server));
+  ASSERT_TRUE(run_until(loop, [&] { return first.terminal; }, kGuard));
+  ASSERT_EQ(first.result(), int(sizeof head));
+  EXPECT_EQ(std::vector<uint8_t>(head, head + sizeof head),
+            std::vector<uint8_t>(message.begin(), message.begin() + sizeof head));
+  Recorder rest;
+  ASSERT_EQ(loop.recv_multishot(rest.op, pair.server, Recorder::callback, &rest), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return rest.terminal; }, kGuard))
+      << "received " << joined(rest).size() << " more bytes, no end of stream";
+  expect_data_then_one_eof(rest, std::vector<uint8_t>(message.begin() + sizeof head, message.end()));
+}
+
+// With a per-fd cap on lent buffers io_uring receives one buffer per arming
+// and the core arms it again after each: the end must come through that path too.
+class HalfCloseCappedTest : public HalfCloseTest {
+ protected:
+  LoopOptions loop_options() const override {
+    LoopOptions o;
+    o.max_lent_per_fd = 2;
+    return options_for(backend(), o);
+  }
+};
+
+TEST_P(HalfCloseCappedTest, MultishotGetsAllDataThenEofAfterShutdownWrite) {
+  for (size_t length : lengths(buffer_bytes_)) {
+    multishot_sees_everything(loop, family(), dir, length, length, PeerEnd::shutdown_write);
+    if (HasFatalFailure()) return;
+  }
+}
+
+// TCP and UNIX streams (the address families add nothing to half-closing).
+INSTANTIATE_TEST_SUITE_P(Sockets, HalfCloseTest,
+                         testing::Combine(testing::ValuesIn(all_backends()),
+                                          testing::Values(Family::ipv4, Family::unix_path)),
+                         socket_param_name);
+INSTANTIATE_TEST_SUITE_P(Sockets, HalfCloseCappedTest,
+                         testing::Combine(testing::ValuesIn(all_backends()),
+                                          testing::Values(Family::ipv4, Family::unix_path)),
+                         socket_param_name);
+
+}  // namespace
+}  // namespace rstest
