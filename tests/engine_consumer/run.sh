@@ -8,41 +8,12 @@
 # `ringsock --version` and `ringsock probe`.
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-build="$(cd "$1" && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
-cache() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
-sanitize="$(cache RINGSOCK_SANITIZE)"
+consumer=engine-consumer
+# shellcheck source=../install_prefix.sh
+source "$here/../install_prefix.sh"
 tools="$(cache RINGSOCK_BUILD_TOOLS)"
-libdir="$(cache CMAKE_INSTALL_LIBDIR)"
-includedir="$(cache CMAKE_INSTALL_INCLUDEDIR)"
-bindir="$(cache CMAKE_INSTALL_BINDIR)"
-mandir="$(cache CMAKE_INSTALL_MANDIR)"
-mandir="${mandir:-$(cache CMAKE_INSTALL_DATAROOTDIR)/man}"  # empty in the cache: the default
-generator="$(cache CMAKE_GENERATOR)"
 cxx="$(cache CMAKE_CXX_COMPILER)"
-
-case "$sanitize" in
-  "") san="" ;;
-  address) san="-fsanitize=address,undefined" ;;
-  thread) san="-fsanitize=thread" ;;
-  *) echo "unknown RINGSOCK_SANITIZE=$sanitize" >&2; exit 1 ;;
-esac
-
-work="$(mktemp -d /tmp/ringsock-engine-consumer-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-prefix="$work/prefix"
-step() { printf '\n== %s\n' "$*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-step "cmake --install $build --prefix $prefix"
-cmake --install "$build" --prefix "$prefix" >"$work/install.log" || {
-  cat "$work/install.log" >&2
-  fail "install"
-}
 expected=(
   "$includedir/ringsock/endpoint.hpp"
   "$includedir/ringsock/loop.hpp"

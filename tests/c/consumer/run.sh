@@ -13,42 +13,12 @@
 # instrumented library cannot link into an uninstrumented program).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 BUILD_DIR" >&2
-  exit 2
-fi
-build="$(cd "$1" && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
-cache() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
-sanitize="$(cache RINGSOCK_SANITIZE)"
+consumer=consumer
+# shellcheck source=../../install_prefix.sh
+source "$here/../../install_prefix.sh"
 with_uring="$(cache RINGSOCK_WITH_URING)"
-libdir="$(cache CMAKE_INSTALL_LIBDIR)"
-includedir="$(cache CMAKE_INSTALL_INCLUDEDIR)"
-generator="$(cache CMAKE_GENERATOR)"
-bindir="$(cache CMAKE_INSTALL_BINDIR)"
-mandir="$(cache CMAKE_INSTALL_MANDIR)"
-mandir="${mandir:-$(cache CMAKE_INSTALL_DATAROOTDIR)/man}"  # empty in the cache: the default
 cc="${CC:-cc}"
-
-case "$sanitize" in
-  "") san="" ;;
-  address) san="-fsanitize=address,undefined" ;;
-  thread) san="-fsanitize=thread" ;;
-  *) echo "unknown RINGSOCK_SANITIZE=$sanitize" >&2; exit 1 ;;
-esac
-
-work="$(mktemp -d /tmp/ringsock-consumer-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-prefix="$work/prefix"
-step() { printf '\n== %s\n' "$*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# ---- install ------------------------------------------------------------------
-step "cmake --install $build --prefix $prefix"
-cmake --install "$build" --prefix "$prefix" >"$work/install.log" || {
-  cat "$work/install.log" >&2
-  fail "install"
-}
 (cd "$prefix" && find . -type f -o -type l | sed 's|^\./||' | sort) | tee "$work/files"
 version="$(sed -n 's/^Version: //p' "$prefix/$libdir/pkgconfig/ringsock.pc")"
 major="${version%%.*}"
