@@ -52,6 +52,14 @@ TEST(Hlog, Base64MatchesRfc4648Vectors) {
     EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
 }
 
+// Found by the hlog_read fuzz harness: bits below the last byte that are not
+// zero made a second encoding of the same bytes ("aGV=" read as "he").
+TEST(Hlog, Base64RefusesNonZeroPadBits) {
+  EXPECT_EQ(base64_decode("aGU=").value_or("?"), "he");
+  for (const char* bad : {"aGV=", "aGW=", "Zh==", "Zv==", "Zm9vYh=="})
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+}
+
 TEST(Hlog, EncodesTheV2HeaderAndZigZagCounts) {
   Histogram h(3'600'000'000'000ULL);
   h.record_n(1, 1);      // index 1

@@ -278,6 +278,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
       v = v << 6 | static_cast<std::uint32_t>(d);
     }
     const std::size_t n = i + 4 == text.size() ? 3 - pad : 3;
+    // Bits below the last byte must be zero (RFC 4648 3.5), so that one byte
+    // string has one encoding: "aGV=" is refused, not read as "aGU=".
+    if (n < 3 && (v & (0xFFFFFFu >> (8 * n))) != 0) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) out += static_cast<char>((v >> (16 - 8 * k)) & 0xFF);
   }
   return out;
