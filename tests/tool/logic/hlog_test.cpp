@@ -270,5 +270,16 @@ TEST(Hlog, ReaderRefusesBrokenLogsWithTheLine) {
   EXPECT_EQ(error_of(head + good + "\r\n\n" + good), "read");
 }
 
+// Found by the hlog_read fuzz harness: a log of another version with no
+// interval line was read as an empty 1.x log.
+TEST(Hlog, ReaderRefusesAnotherVersionWithoutIntervals) {
+  for (const char* version : {"0.3", "2.0"}) {
+    const auto r = read_hlog("#[Histogram log format version " + std::string(version) + "]\n");
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << version;
+    EXPECT_EQ(std::get<std::string>(r), "log format version " + std::string(version) + " is not 1.x");
+  }
+  EXPECT_TRUE(std::holds_alternative<HlogFile>(read_hlog("#[Histogram log format version 1.2]\n")));
+}
+
 }  // namespace
 }  // namespace ringsock::tool

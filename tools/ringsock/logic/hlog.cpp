@@ -412,6 +412,10 @@ std::variant<HlogFile, std::string> read_hlog(std::string_view text) {
     file.intervals.push_back(std::move(std::get<HlogInterval>(parsed)));
   }
   if (!have_version) return std::string("not an HdrHistogram interval log (no version line)");
+  // Refused with no interval too, as it is with one.
+  if (file.major != 1)
+    return "log format version " + std::to_string(file.major) + "." + std::to_string(file.minor) +
+           " is not 1.x";
   return file;
 }
 
