@@ -321,10 +321,22 @@ std::string hlog_interval(std::string_view tag, double start_s, double length_s,
 
 namespace {
 
+// Times and maxima beyond this (30 million years in seconds, 2^62 ns is
+// 4.6e12 ms) are no log's: refused, so that writing them back stays within
+// its line buffers and a time converts to time_t.
+constexpr double kMaxLogNumber = 1e15;
+
+// `out` is changed only when the whole text is such a number.
 bool parse_double(std::string_view text, double& out) {
   if (text.empty()) return false;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size() && std::isfinite(out);
+  double value = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(value) ||
+      std::fabs(value) > kMaxLogNumber) {
+    return false;
+  }
+  out = value;
+  return true;
 }
 
 // "#[Histogram log format version 1.3]"
