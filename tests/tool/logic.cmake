@@ -9,6 +9,7 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/request_template_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/reply_framing_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/reply_check_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/regex_limits_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/no_alloc_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/shard_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at_test.cpp

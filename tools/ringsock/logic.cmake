@@ -20,6 +20,7 @@ add_library(ringsock_tool_logic STATIC
   ${CMAKE_CURRENT_LIST_DIR}/logic/request_template.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/reply_framing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/reply_check.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/logic/regex_limits.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/shard.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/start_at.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/hlog.cpp

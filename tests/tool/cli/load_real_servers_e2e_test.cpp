@@ -200,6 +200,7 @@ TEST(LoadRequestsBadInput, ExitTwoWithASentence) {
       {{"--request", "PING\\q", "--reply", "resp"}, "escape"},
       {{"--request", "", "--reply", "resp"}, "empty"},
       {{"--request", "x", "--reply", "resp", "--expect-regex", "("}, "regex"},
+      {{"--request", "x", "--reply", "resp", "--expect-regex", "^(a*)\\1$"}, "back-reference"},
       {{"--request", "x", "--reply-length", "3xx"}, "length"},
       {{"--request", "x{nope}", "--reply", "resp"}, "{nope}"},
       {{"--request", "x"}, "where a reply ends"},

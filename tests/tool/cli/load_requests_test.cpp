@@ -120,6 +120,11 @@ TEST(LoadRequests, BadValuesSayWhichOption) {
                       .checks = {{"--expect-regex", "(("}}})
                 .find("does not compile"),
             std::string::npos);
+  EXPECT_NE(error_of({.requests = {{"--request", "x"}},
+                      .framing = {{"--reply", "http"}},
+                      .checks = {{"--expect-regex", "(a{1000}){1000}"}}})
+                .find("--expect-regex \"(a{1000}){1000}\": with its repeats written out"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -52,6 +52,14 @@ TEST(Hlog, Base64MatchesRfc4648Vectors) {
     EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
 }
 
+// Found by the hlog_read fuzz harness: bits below the last byte that are not
+// zero made a second encoding of the same bytes ("aGV=" read as "he").
+TEST(Hlog, Base64RefusesNonZeroPadBits) {
+  EXPECT_EQ(base64_decode("aGU=").value_or("?"), "he");
+  for (const char* bad : {"aGV=", "aGW=", "Zh==", "Zv==", "Zm9vYh=="})
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+}
+
 TEST(Hlog, EncodesTheV2HeaderAndZigZagCounts) {
   Histogram h(3'600'000'000'000ULL);
   h.record_n(1, 1);      // index 1
@@ -260,6 +268,35 @@ TEST(Hlog, ReaderRefusesBrokenLogsWithTheLine) {
   EXPECT_NE(error_of(head + "Tag=x,a,1,1,HISTFAAA\n").find("numbers"), std::string::npos);
   EXPECT_NE(error_of(head + "Tag=,1,1,1,HISTFAAA\n").find("Tag="), std::string::npos);
   EXPECT_EQ(error_of(head + good + "\r\n\n" + good), "read");
+}
+
+// Found with the hlog_read harness: a start of 1e300 s was read, then written
+// back cut by its line buffer (and cast to time_t for the header's date).
+TEST(Hlog, ReaderRefusesNumbersNoLogHas) {
+  REQUIRE_ZLIB();
+  const std::string head = hlog_header({.start_unix_s = 1});
+  const std::string encoded = encode_hdr_base64(sample_histogram(1, 10));
+  for (const char* fields : {"1e300,1.000,0.010,", "0.000,-1e16,0.010,", "0.000,1.000,2e15,"}) {
+    const auto r = read_hlog(head + "Tag=latency," + fields + encoded + "\n");
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << fields;
+    EXPECT_NE(std::get<std::string>(r).find("must be numbers"), std::string::npos) << fields;
+  }
+  const auto r = read_hlog("#[Histogram log format version 1.3]\n#[StartTime: 1e300 (s)]\n");
+  ASSERT_TRUE(std::holds_alternative<HlogFile>(r));
+  EXPECT_EQ(std::get<HlogFile>(r).start_time_s, 0);  // not a time: left out, as a broken one is
+  const auto big = read_hlog(head + "Tag=latency,1e14,1.000,4611686018427.000," + encoded + "\n");
+  EXPECT_TRUE(std::holds_alternative<HlogFile>(big));
+}
+
+// Found by the hlog_read fuzz harness: a log of another version with no
+// interval line was read as an empty 1.x log.
+TEST(Hlog, ReaderRefusesAnotherVersionWithoutIntervals) {
+  for (const char* version : {"0.3", "2.0"}) {
+    const auto r = read_hlog("#[Histogram log format version " + std::string(version) + "]\n");
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << version;
+    EXPECT_EQ(std::get<std::string>(r), "log format version " + std::string(version) + " is not 1.x");
+  }
+  EXPECT_TRUE(std::holds_alternative<HlogFile>(read_hlog("#[Histogram log format version 1.2]\n")));
 }
 
 }  // namespace

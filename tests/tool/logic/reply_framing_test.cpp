@@ -261,6 +261,20 @@ TEST(ReplyHttp, LargerThanTheMaximumIsAnError) {
             std::string::npos);
 }
 
+// A size that cannot fit is told by its own sentence however the stream is
+// split: the check counts the bytes read before it in the same chunk.
+TEST(ReplyHttp, SizeChecksCountTheBytesOfTheSameChunk) {
+  const std::string body(30, 'b');
+  EXPECT_NE(error_of(http(), "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n" + body, 60)
+                .find("a Content-Length of 30 makes a reply larger"),
+            std::string::npos);
+  EXPECT_NE(error_of(http(), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1e\r\n" +
+                                 body + "\r\n0\r\n\r\n",
+                     60)
+                .find("a chunk of 30 bytes makes a reply larger"),
+            std::string::npos);
+}
+
 TEST(ReplyHttp, ResetStartsOver) {
   ReplyFramer framer(http(), 1000);
   const std::string bad = "garbage\r\n";
@@ -320,6 +334,14 @@ TEST(ReplyResp, LargerThanTheMaximumIsAnError) {
             std::string::npos);
   EXPECT_NE(error_of(resp(), "*1000\r\n", 50).find("1000 values"), std::string::npos);
   EXPECT_NE(error_of(resp(), "+" + std::string(60, 'a') + "\r\n", 50).find("(50 bytes)"),
+            std::string::npos);
+}
+
+// Found by the reply_framing fuzz harness: whole, the bulk string's size was
+// checked without the 5 header bytes of the same chunk.
+TEST(ReplyResp, SizeChecksCountTheBytesOfTheSameChunk) {
+  EXPECT_NE(error_of(resp(), "$10\r\n0174272889\r\n", 11)
+                .find("a RESP string of 10 bytes is larger than the largest reply"),
             std::string::npos);
 }
 

@@ -278,6 +278,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
       v = v << 6 | static_cast<std::uint32_t>(d);
     }
     const std::size_t n = i + 4 == text.size() ? 3 - pad : 3;
+    // Bits below the last byte must be zero (RFC 4648 3.5), so that one byte
+    // string has one encoding: "aGV=" is refused, not read as "aGU=".
+    if (n < 3 && (v & (0xFFFFFFu >> (8 * n))) != 0) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) out += static_cast<char>((v >> (16 - 8 * k)) & 0xFF);
   }
   return out;
@@ -318,10 +321,22 @@ std::string hlog_interval(std::string_view tag, double start_s, double length_s,
 
 namespace {
 
+// Times and maxima beyond this (30 million years in seconds, 2^62 ns is
+// 4.6e12 ms) are no log's: refused, so that writing them back stays within
+// its line buffers and a time converts to time_t.
+constexpr double kMaxLogNumber = 1e15;
+
+// `out` is changed only when the whole text is such a number.
 bool parse_double(std::string_view text, double& out) {
   if (text.empty()) return false;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size() && std::isfinite(out);
+  double value = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(value) ||
+      std::fabs(value) > kMaxLogNumber) {
+    return false;
+  }
+  out = value;
+  return true;
 }
 
 // "#[Histogram log format version 1.3]"
@@ -409,6 +424,10 @@ std::variant<HlogFile, std::string> read_hlog(std::string_view text) {
     file.intervals.push_back(std::move(std::get<HlogInterval>(parsed)));
   }
   if (!have_version) return std::string("not an HdrHistogram interval log (no version line)");
+  // Refused with no interval too, as it is with one.
+  if (file.major != 1)
+    return "log format version " + std::to_string(file.major) + "." + std::to_string(file.minor) +
+           " is not 1.x";
   return file;
 }
 

@@ -62,7 +62,8 @@ std::variant<Histogram, std::string> decode_hdr_base64(std::string_view text);
 
 // Standard base64 with padding (RFC 4648 section 4).
 std::string base64_encode(std::string_view bytes);
-// Refuses characters outside the alphabet, bad padding and bad lengths.
+// Refuses characters outside the alphabet, bad padding, bad lengths and
+// non-zero bits below the last byte (so that bytes have one encoding).
 std::optional<std::string> base64_decode(std::string_view text);
 
 // Writing an interval log: header() once, then interval() per metric and
@@ -99,7 +100,9 @@ struct HlogFile {
 };
 
 // Reads a whole interval log (version 1.x), decoding every histogram once to
-// check it. Errors name the line.
+// check it. Errors name the line. Times and maxima must be finite and at
+// most 1e15 in magnitude; a #[StartTime] or #[BaseTime] that is not such a
+// number is left out (0).
 std::variant<HlogFile, std::string> read_hlog(std::string_view text);
 
 // The text of a log: header (file.start_time_s as StartTime and BaseTime,

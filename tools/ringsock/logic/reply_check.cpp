@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "logic/escape.hpp"
+#include "logic/regex_limits.hpp"
 
 namespace ringsock::tool {
 
@@ -23,6 +24,12 @@ bool compile_regex(const std::string& pattern, regex_t& out, std::string& error)
   }
   if (pattern.empty()) {
     error = "--expect-regex needs a pattern, e.g. '^\\+PONG'";
+    return false;
+  }
+  // Before regcomp, which the refused patterns hurt (logic/regex_limits.hpp).
+  std::string limit;
+  if (!check_regex_limits(pattern, limit)) {
+    error = "--expect-regex \"" + escape_for_display(pattern, 80) + "\": " + limit;
     return false;
   }
   const int rc = regcomp(&out, pattern.c_str(), REG_EXTENDED | REG_NOSUB);

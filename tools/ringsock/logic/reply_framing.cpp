@@ -314,6 +314,7 @@ FrameStep ReplyFramer::feed(const std::uint8_t* data, std::size_t size) noexcept
   if (failed_) return {0, FrameStatus::error};
   const std::size_t given = std::min(size, max_ - taken_);
   std::size_t used = 0;
+  read_now_ = 0;
   switch (spec_.kind) {
     case FramingKind::bytes: used = feed_bytes(data, given); break;
     case FramingKind::until: used = feed_until(data, given); break;
@@ -519,7 +520,7 @@ void ReplyFramer::on_headers_end() noexcept {
                 "Transfer-Encoding: its end cannot be told on a kept-alive connection",
                 status_);
   }
-  if (std::uint64_t(content_length_) > max_ - taken_) {
+  if (std::uint64_t(content_length_) > room()) {
     return fail("a Content-Length of %lld makes a reply larger than the largest the tool "
                 "holds (%zu bytes)",
                 static_cast<long long>(content_length_), max_);
@@ -542,7 +543,7 @@ void ReplyFramer::on_chunk_size_line() noexcept {
                            reinterpret_cast<const std::uint8_t*>(line.data()),
                            std::min<std::size_t>(line.size(), 40));
   }
-  if (size > max_ - taken_) {
+  if (size > room()) {
     return fail("a chunk of %llu bytes makes a reply larger than the largest the tool holds "
                 "(%zu bytes)",
                 static_cast<unsigned long long>(size), max_);
@@ -571,6 +572,7 @@ std::size_t ReplyFramer::feed_http(const std::uint8_t* data, std::size_t size) n
     const bool whole = take_line(data + at, size - at, used);
     at += used;
     if (!whole) break;
+    read_now_ = at;
     switch (state_) {
       case kStatusLine: on_status_line(); break;
       case kHeaders: on_header_line(); break;
@@ -610,7 +612,7 @@ void ReplyFramer::resp_header_done() noexcept {
   }
   const std::uint64_t n = resp_number_;
   if (resp_is_bulk(t)) {
-    if (n > max_ - taken_) {
+    if (n > room()) {
       return fail("a RESP string of %llu bytes is larger than the largest reply the tool holds "
                   "(%zu bytes)",
                   static_cast<unsigned long long>(n), max_);
@@ -685,7 +687,11 @@ std::size_t ReplyFramer::feed_resp(const std::uint8_t* data, std::size_t size) n
           at = skip_resp_text(data, size, at);  // a simple line's text, read whole
           break;
         }
-        while (at < size && state_ == kLine && !failed_ && !done_) resp_line_byte(data[at++]);
+        while (at < size && state_ == kLine && !failed_ && !done_) {
+          const std::uint8_t c = data[at++];
+          read_now_ = at;
+          resp_line_byte(c);
+        }
         break;
       case kBulk: {
         const std::size_t take = std::size_t(std::min<std::uint64_t>(left_, size - at));

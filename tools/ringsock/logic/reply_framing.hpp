@@ -132,6 +132,10 @@ class ReplyFramer {
   void resp_value_done() noexcept;
   std::size_t skip_resp_text(const std::uint8_t* data, std::size_t size, std::size_t at) noexcept;
 
+  // Bytes the current reply may still take, counting those this feed() has
+  // read so far: a size check then says the same however the stream was split.
+  std::size_t room() const noexcept { return max_ - taken_ - read_now_; }
+
   void fail(const char* format, ...) noexcept __attribute__((format(printf, 2, 3)));
   void fail_with_bytes(const char* what, const std::uint8_t* bytes, std::size_t size) noexcept;
   void finish() noexcept;
@@ -139,7 +143,8 @@ class ReplyFramer {
 
   FramingSpec spec_;
   std::size_t max_;
-  std::size_t taken_ = 0;        // bytes of the current reply so far
+  std::size_t taken_ = 0;        // bytes of the current reply so far, before this feed()
+  std::size_t read_now_ = 0;     // http, resp: bytes of this feed() read before a check
   std::size_t last_size_ = 0;
   int last_status_ = 0;
   bool done_ = false;            // the current reply is complete
