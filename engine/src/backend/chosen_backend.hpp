@@ -34,6 +34,7 @@ class ChosenBackend {
   RINGSOCK_HOT void start_reserved(Operation& op) noexcept {
     RINGSOCK_DISPATCH(start_reserved(op));
   }
+  RINGSOCK_HOT int restart(Operation& op) noexcept { return RINGSOCK_DISPATCH(restart(op)); }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {

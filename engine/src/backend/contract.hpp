@@ -43,6 +43,9 @@ inline constexpr uint32_t kRecvMsgNameBytes = sizeof(sockaddr_storage);
 inline constexpr uint32_t kRecvMsgPayloadOffset = sizeof(RecvMsgHeader) + kRecvMsgNameBytes;
 static_assert(kRecvMsgPayloadOffset == kRecvfromMultishotHeaderBytes);
 
+/// Backend::cancel's answer for an operation that never reached the kernel.
+inline constexpr int kEndedBeforeStart = 1;
+
 /// Operations that report many results: each backend and the core treat them apart.
 inline bool is_multishot(OpKind kind) noexcept {
   return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
@@ -67,7 +70,17 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// start() for a filled operation after reserve(kind) said yes, with no
   /// deadline and no flags: cannot fail.
   { backend.start_reserved(op) } -> std::same_as<void>;
+  /// Starts an operation already in flight again (a continued send, a
+  /// re-armed multishot, a resumed receive). Unlike start(), no room now is
+  /// no refusal: the operation waits its turn (io_uring: for SQ room) and
+  /// goes in, in order, after the next flush. Returns 0, or -errno with
+  /// nothing started (epoll: its deadline heap is full).
+  { backend.restart(op) } -> std::same_as<int>;
   /// Asks the kernel to end op; its terminal result arrives as an event.
+  /// Never refused for want of room: the request waits its turn as a restart
+  /// does. Returns 0, or kEndedBeforeStart when op was still waiting to
+  /// (re)start and never reached the kernel: the backend has let go of it
+  /// and no event will come, so the core ends it.
   { backend.cancel(op) } -> std::same_as<int>;
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.

@@ -46,6 +46,10 @@ class EpollBackend {
     pending_.push(op);
     op.backend_flags = kInPending;  // in no other list: untimed, not yet tried
   }
+  /// Nothing waits for room here but a deadline: a timed operation takes a
+  /// slot of the deadline heap again, and is refused (-EAGAIN) when every
+  /// slot is taken.
+  int restart(Operation& op) noexcept { return start(op); }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;

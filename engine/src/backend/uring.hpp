@@ -9,6 +9,14 @@
 
 namespace ringsock::detail {
 
+/// Operation::backend_flags on io_uring: which SQE an operation waits to
+/// have queued (bits apart from epoll's, so a stale one from a loop of the
+/// other kind is never taken for these).
+enum UringOpFlag : uint8_t {
+  kWaitingStart = 1u << 6,   ///< its restart found the SQ full
+  kWaitingCancel = 1u << 7,  ///< a cancel of it found the SQ full
+};
+
 class UringBackend {
  public:
   UringBackend() noexcept = default;
@@ -22,6 +30,7 @@ class UringBackend {
   int start(Operation& op) noexcept;                  // inline: uring_hot_path.hpp
   bool reserve(OpKind kind) const noexcept;          // inline: uring_hot_path.hpp
   void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
+  int restart(Operation& op) noexcept;               // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
@@ -56,6 +65,13 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
   [[gnu::noinline]] void submit_now() noexcept;
+  // Operations whose SQE found no room (see "Waiting for room" in uring.cpp).
+  [[gnu::cold, gnu::noinline]] void wait_for_room(Operation& op, uint8_t what) noexcept;
+  void queue_waiting() noexcept;
+  [[gnu::cold, gnu::noinline]] bool flush_waiting(EventQueue& queue) noexcept;
+  [[gnu::cold, gnu::noinline]] void drop_waiting_cancel(const RawEvent& event) noexcept;
+  void unlink_waiting(Operation& op) noexcept;
+  void prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
 
@@ -72,6 +88,10 @@ class UringBackend {
   bool wake_armed_ = false;
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
+  // FIFO through Operation::queue_next of operations whose SQE (a restart,
+  // or a cancel of them) waits for SQ room; Operation::backend_flags says which.
+  Operation* waiting_head_ = nullptr;
+  Operation* waiting_tail_ = nullptr;
   uint64_t wake_value_ = 0;
   const char* reason_ = "io_uring not started";
 };

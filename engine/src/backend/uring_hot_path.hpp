@@ -84,6 +84,15 @@ RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
   return 0;
 }
 
+// A restart never jumps the queue: behind operations already waiting for SQ
+// room it waits too, and so it does when even a flush made no room.
+RINGSOCK_HOT inline int UringBackend::restart(Operation& op) noexcept {
+  int rc = __builtin_expect(waiting_head_ == nullptr, 1) ? start(op) : -EAGAIN;
+  if (__builtin_expect(rc != -EAGAIN, 1)) return rc;
+  wait_for_room(op, kWaitingStart);
+  return 0;
+}
+
 // A full SQ is not flushed here: the Loop call then takes the ordinary start,
 // which flushes it or refuses.
 RINGSOCK_HOT inline bool UringBackend::reserve(OpKind kind) const noexcept {
@@ -181,6 +190,8 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
 // wait. The completions stay on the ring until next_event reads them.
 RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
   if (__builtin_expect(!wake_armed_, 0)) arm_wake();
+  // Never block with SQEs still waiting for room: they may be what ends the wait.
+  if (__builtin_expect(waiting_head_ != nullptr, 0)) wait = flush_waiting(queue) && wait;
   int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
   return int(observe());
@@ -204,6 +215,7 @@ RINGSOCK_HOT inline unsigned UringBackend::observe() noexcept {
 RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& event) noexcept {
   if (__builtin_expect(!queue.empty(), 0)) {
     event = queue.pop();
+    if (__builtin_expect(waiting_head_ != nullptr, 0)) drop_waiting_cancel(event);
     return true;
   }
   io_uring_cq& cq = ring_.cq;
@@ -221,7 +233,10 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
     event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
     // The kernel may reuse the entry once it sees the new head.
     io_uring_smp_store_release(cq.khead, head + 1);
-    if (__builtin_expect(for_core(event.user_data), 1)) return true;
+    if (__builtin_expect(for_core(event.user_data), 1)) {
+      if (__builtin_expect(waiting_head_ != nullptr, 0)) drop_waiting_cancel(event);
+      return true;
+    }
   }
 }
 
