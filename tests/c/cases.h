@@ -37,4 +37,7 @@ int test_misaligned_storage(int backend);
 int test_foreign_thread(int backend);
 int test_options_size(int backend);
 
+/* sq_full_test.c */
+int test_close_sq_full(int backend);
+
 #endif

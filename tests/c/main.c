@@ -40,6 +40,7 @@ static const t_case cases[] = {
     {"options_size", test_options_size, 0},
     {"misaligned_storage", test_misaligned_storage, 1},
     {"foreign_thread", test_foreign_thread, 1},
+    {"close_sq_full", test_close_sq_full, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};
