@@ -298,6 +298,60 @@ TEST_P(SqFullTest, DeinitDropsTheResultOfACloseThatClosedItsFd) {
   });
 }
 
+// epoll's deadline heap, the other room a restart needs: a continued send
+// with a deadline keeps its slot between its two starts, so a timer
+// submitted meanwhile (here from a callback earlier in the same batch) is
+// refused instead, and the send goes on rather than ending with -EAGAIN.
+struct TimerFillingNop {
+  Recorder nop;
+  std::deque<Recorder> timers;
+  static void callback(Loop& loop, Operation& op, const Completion& completion) {
+    auto* self = static_cast<TimerFillingNop*>(op.user_data);
+    self->nop.completions.push_back(completion);
+    for (int i = 0; i < 4; ++i) {
+      Recorder& timer = self->timers.emplace_back();
+      if (loop.timeout(timer.op, 60'000'000'000ull, Recorder::callback, &timer) != 0) {
+        self->timers.pop_back();
+        return;
+      }
+    }
+  }
+};
+
+TEST(EpollDeadlineHeapTest, ASendContinuedWithADeadlineKeepsItsSlot) {
+  Loop loop;
+  LoopOptions o = options_for(TestBackend::epoll);
+  o.max_timers = 2;
+  std::string why;
+  ASSERT_EQ(init_for_test(loop, o, why), 0) << why;
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  std::vector<uint8_t> data(1 << 20, 'x');
+  TimerFillingNop nop;
+  Recorder send;
+  send.op.timeout_ns = 60'000'000'000ull;
+  ASSERT_EQ(loop.nop(nop.nop.op, TimerFillingNop::callback, &nop), 0);
+  ASSERT_EQ(loop.send(send.op, sv[0], data.data(), data.size(), Recorder::callback, &send), 0);
+  while (nop.nop.completions.empty()) ASSERT_GE(loop.run(RunMode::once), 0);
+  ASSERT_GT(loop.stats().send_continuations, 0u) << "the send went out whole";
+  EXPECT_FALSE(send.terminal) << "ended with " << send.result();
+  EXPECT_EQ(nop.timers.size(), 1u);  // one slot free: the other is the send's
+  for (Recorder& timer : nop.timers) EXPECT_EQ(loop.cancel(timer.op), 0);
+  size_t received = 0;
+  std::vector<uint8_t> sink(1 << 16);
+  auto drain = [&] {
+    ssize_t n;
+    while ((n = ::recv(sv[1], sink.data(), sink.size(), MSG_DONTWAIT)) > 0) received += size_t(n);
+  };
+  ASSERT_TRUE(run_until(loop, [&] { drain(); return send.terminal; }, 3s));
+  drain();
+  EXPECT_EQ(send.result(), int(data.size()));
+  EXPECT_EQ(received, data.size());
+  for (Recorder& timer : nop.timers) EXPECT_EQ(timer.result(), -ECANCELED);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SqFullTest, testing::ValuesIn(all_backends()),
                          backend_param_name);
 

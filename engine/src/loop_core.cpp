@@ -471,6 +471,7 @@ void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noe
 inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
   RINGSOCK_ASSERT(active_ > 0);
   --active_;
+  backend_.ended(op);
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
@@ -489,9 +490,9 @@ void LoopCore::close_now(Operation& op) noexcept {
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,
-// resume). No room now is no refusal: the backend queues it (io_uring waits
-// for SQ room). What the backend still refuses (epoll: a full deadline heap)
-// becomes its terminal result.
+// resume). No room now is no refusal: io_uring queues it until the SQ has
+// room, epoll gives it back the deadline slot it held. What the backend still
+// refuses becomes its terminal result.
 void LoopCore::restart(Operation& op) noexcept {
   op.state = OpState::submitted;
   int rc = (op.flags & kDirectSend) && !(op.flags & kAwaitReady) ? send_direct(op, true)

@@ -73,8 +73,9 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// Starts an operation already in flight again (a continued send, a
   /// re-armed multishot, a resumed receive). Unlike start(), no room now is
   /// no refusal: the operation waits its turn (io_uring: for SQ room) and
-  /// goes in, in order, after the next flush. Returns 0, or -errno with
-  /// nothing started (epoll: its deadline heap is full).
+  /// goes in, in order, after the next flush; a timed operation comes back to
+  /// the deadline slot it held (epoll). Returns 0, or -errno with nothing
+  /// started.
   { backend.restart(op) } -> std::same_as<int>;
   /// Asks the kernel to end op; its terminal result arrives as an event.
   /// Never refused for want of room: the request waits its turn as a restart
@@ -82,6 +83,9 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// (re)start and never reached the kernel: the backend has let go of it
   /// and no event will come, so the core ends it.
   { backend.cancel(op) } -> std::same_as<int>;
+  /// The core delivers op's terminal result: whatever the backend kept for
+  /// op between two starts (epoll: a deadline slot) is let go.
+  { backend.ended(op) } -> std::same_as<void>;
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;

@@ -27,6 +27,7 @@ enum EpollOpFlag : uint8_t {
   kInPending = 1u << 0,    ///< on the list of operations to try at the next turn
   kInFdQueue = 1u << 1,    ///< waiting in its fd's read or write queue
   kInTimerHeap = 1u << 2,  ///< in the deadline heap (a timer, or a deadline)
+  kHoldsSlot = 1u << 3,    ///< out of the heap with a result, its slot kept for a restart
 };
 
 class EpollBackend {
@@ -46,10 +47,16 @@ class EpollBackend {
     pending_.push(op);
     op.backend_flags = kInPending;  // in no other list: untimed, not yet tried
   }
-  /// Nothing waits for room here but a deadline: a timed operation takes a
-  /// slot of the deadline heap again, and is refused (-EAGAIN) when every
-  /// slot is taken.
+  /// A timed operation comes back to the deadline slot it held (see report):
+  /// never refused.
   int restart(Operation& op) noexcept { return start(op); }
+  /// The core delivers op's terminal result: a slot it held is free again.
+  void ended(Operation& op) noexcept {
+    if (__builtin_expect(op.backend_flags & kHoldsSlot, 0)) {
+      timers_.release_held();
+      op.backend_flags &= uint8_t(~kHoldsSlot);
+    }
+  }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;

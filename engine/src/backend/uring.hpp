@@ -32,6 +32,7 @@ class UringBackend {
   void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
   int restart(Operation& op) noexcept;               // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
+  void ended(Operation&) noexcept {}  // the ring keeps nothing between starts
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
