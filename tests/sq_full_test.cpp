@@ -89,6 +89,7 @@ class SqFullTest : public testing::TestWithParam<TestBackend> {
     pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      alarm(30);  // a hang ends the child, never leaves it behind
       if (!refuse_plain_submits()) _exit(kChildSkips);
       run_body();
       fflush(stdout);
