@@ -261,6 +261,8 @@ inline uint32_t LoopCore::drain() noexcept {
 // whether a callback was made.
 bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
   int32_t result = event.result;
+  // Before a restart, a pause or a deferral reuses op's links.
+  if (!(event.flags & kEventMore) && op.backend_flags != 0) backend_.arming_ended(op);
   if (is_multishot(op.kind)) return dispatch_multishot(op, event);
   if (result == -EINTR && !(op.flags & kCancelRequested) && op.kind != OpKind::close) {
     restart(op);  // interrupted inside the kernel: run it again
@@ -471,7 +473,8 @@ void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noe
 inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
   RINGSOCK_ASSERT(active_ > 0);
   --active_;
-  backend_.ended(op);
+  // The backend keeps something for op (a waiting cancel, a deadline slot).
+  if (__builtin_expect(op.backend_flags != 0, 0)) backend_.ended(op);
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;

@@ -83,8 +83,14 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// (re)start and never reached the kernel: the backend has let go of it
   /// and no event will come, so the core ends it.
   { backend.cancel(op) } -> std::same_as<int>;
-  /// The core delivers op's terminal result: whatever the backend kept for
-  /// op between two starts (epoll: a deadline slot) is let go.
+  /// The kernel ended this arming of op (a result without MORE; the core
+  /// asks only for an op whose backend_flags are set): a request still
+  /// waiting for it (io_uring: a cancel waiting for SQ room) has nothing left
+  /// to end, and must not reach the kernel after op is started again.
+  { backend.arming_ended(op) } -> std::same_as<void>;
+  /// The core delivers op's terminal result (asked as arming_ended is):
+  /// arming_ended, and whatever the backend kept for op between two starts
+  /// (epoll: its deadline slot) is let go.
   { backend.ended(op) } -> std::same_as<void>;
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.

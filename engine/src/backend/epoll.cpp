@@ -573,7 +573,7 @@ void EpollBackend::report(Operation& op, int32_t result, uint32_t flags,
     // The core may start it again (a short send, a readiness report): its
     // slot is kept, so that restart is never refused for a full heap. The
     // terminal result gives it back (ended).
-    if (op.kind != OpKind::timeout) {
+    if (op.kind != OpKind::timeout) {  // a deadline's operation: kHasDeadline
       timers_.hold();
       op.backend_flags |= kHoldsSlot;
     }

@@ -50,6 +50,8 @@ class EpollBackend {
   /// A timed operation comes back to the deadline slot it held (see report):
   /// never refused.
   int restart(Operation& op) noexcept { return start(op); }
+  /// Between two starts the slot stays held: nothing to do.
+  void arming_ended(Operation&) noexcept {}
   /// The core delivers op's terminal result: a slot it held is free again.
   void ended(Operation& op) noexcept {
     if (__builtin_expect(op.backend_flags & kHoldsSlot, 0)) {

@@ -146,6 +146,7 @@ void UringBackend::deinit() noexcept {
   if (wake_fd_ >= 0) ::close(wake_fd_);
   wake_fd_ = -1;
   wake_armed_ = false;
+  prepare_turn_ = true;
   waiting_head_ = waiting_tail_ = nullptr;  // dropped with the ring, as in-flight work is
 }
 
@@ -202,6 +203,7 @@ void UringBackend::wait_for_room(Operation& op, uint8_t what) noexcept {
   RINGSOCK_ASSERT(!(op.backend_flags & (kWaitingStart | kWaitingCancel)));  // once at a time
   op.backend_flags = uint8_t((op.backend_flags & ~(kWaitingStart | kWaitingCancel)) | what);
   op.queue_next = nullptr;
+  prepare_turn_ = true;
   if (waiting_tail_ != nullptr) {
     waiting_tail_->queue_next = &op;
   } else {
@@ -248,13 +250,16 @@ bool UringBackend::flush_waiting(EventQueue& queue) noexcept {
   }
 }
 
-// The kernel ended this arming of an operation (a result without MORE): a
-// cancel of it still waiting for room has nothing left to end, and must not
-// reach the kernel after the operation is started again.
-void UringBackend::drop_waiting_cancel(const RawEvent& event) noexcept {
-  if (event.flags & kEventMore) return;
-  Operation& op = *operation_of(event.user_data);
-  if (op.backend_flags & kWaitingCancel) unlink_waiting(op);
+// turn() when the wake reader must be armed again or SQEs wait for room
+// (out of line: the common turn keeps neither). Never blocks with SQEs still
+// waiting: they may be what ends the wait.
+int UringBackend::turn_prepared(EventQueue& queue, bool wait) noexcept {
+  if (!wake_armed_) arm_wake();
+  if (waiting_head_ != nullptr && !flush_waiting(queue)) wait = false;
+  prepare_turn_ = !wake_armed_ || waiting_head_ != nullptr;
+  int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+  if (rc < 0) return turn_retry(queue, wait, rc);
+  return int(observe());
 }
 
 void UringBackend::unlink_waiting(Operation& op) noexcept {

@@ -32,7 +32,11 @@ class UringBackend {
   void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
   int restart(Operation& op) noexcept;               // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
-  void ended(Operation&) noexcept {}  // the ring keeps nothing between starts
+  /// A cancel of op still waiting for SQ room has nothing left to end.
+  void arming_ended(Operation& op) noexcept {
+    if (op.backend_flags & kWaitingCancel) unlink_waiting(op);
+  }
+  void ended(Operation& op) noexcept { arming_ended(op); }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
@@ -70,8 +74,8 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] void wait_for_room(Operation& op, uint8_t what) noexcept;
   void queue_waiting() noexcept;
   [[gnu::cold, gnu::noinline]] bool flush_waiting(EventQueue& queue) noexcept;
-  [[gnu::cold, gnu::noinline]] void drop_waiting_cancel(const RawEvent& event) noexcept;
-  void unlink_waiting(Operation& op) noexcept;
+  [[gnu::cold, gnu::noinline]] int turn_prepared(EventQueue& queue, bool wait) noexcept;
+  [[gnu::cold, gnu::noinline]] void unlink_waiting(Operation& op) noexcept;
   void prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
@@ -87,6 +91,7 @@ class UringBackend {
   uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
+  bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   // FIFO through Operation::queue_next of operations whose SQE (a restart,

@@ -189,9 +189,7 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
 // One submit per turn: everything queued since the last turn goes in with the
 // wait. The completions stay on the ring until next_event reads them.
 RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
-  if (__builtin_expect(!wake_armed_, 0)) arm_wake();
-  // Never block with SQEs still waiting for room: they may be what ends the wait.
-  if (__builtin_expect(waiting_head_ != nullptr, 0)) wait = flush_waiting(queue) && wait;
+  if (__builtin_expect(prepare_turn_, 0)) return turn_prepared(queue, wait);
   int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
   return int(observe());
@@ -215,7 +213,6 @@ RINGSOCK_HOT inline unsigned UringBackend::observe() noexcept {
 RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& event) noexcept {
   if (__builtin_expect(!queue.empty(), 0)) {
     event = queue.pop();
-    if (__builtin_expect(waiting_head_ != nullptr, 0)) drop_waiting_cancel(event);
     return true;
   }
   io_uring_cq& cq = ring_.cq;
@@ -233,10 +230,7 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
     event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
     // The kernel may reuse the entry once it sees the new head.
     io_uring_smp_store_release(cq.khead, head + 1);
-    if (__builtin_expect(for_core(event.user_data), 1)) {
-      if (__builtin_expect(waiting_head_ != nullptr, 0)) drop_waiting_cancel(event);
-      return true;
-    }
+    if (__builtin_expect(for_core(event.user_data), 1)) return true;
   }
 }
 
@@ -246,7 +240,10 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
 RINGSOCK_HOT inline bool UringBackend::for_core(uint64_t user_data) noexcept {
   Tag tag = tag_of(user_data);
   if (__builtin_expect(tag == Tag::operation, 1)) return true;
-  if (tag == Tag::wake) wake_armed_ = false;
+  if (tag == Tag::wake) {
+    wake_armed_ = false;
+    prepare_turn_ = true;
+  }
   return false;
 }
 
