@@ -179,7 +179,8 @@ RSK_API int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_
                                size_t options_size);
 /* Releases everything the loop holds. Operations still in flight are
  * dropped without callbacks and stay marked in flight: rsk_op_init() them
- * before reuse. From a callback it takes effect when rsk_loop_run() returns. */
+ * before reuse. An rsk_close() still waiting for its fd's operations closes
+ * the fd here. From a callback it takes effect when rsk_loop_run() returns. */
 RSK_API int rsk_loop_close(rsk_loop* loop);
 
 #define RSK_RUN_ONCE 0       /* wait for something, dispatch what is ready */
@@ -303,7 +304,8 @@ RSK_API int rsk_timeout(rsk_loop* loop, rsk_op* op, uint64_t timeout_ns, rsk_cal
                         void* user_data);
 RSK_API int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* user_data);
 /* Asks an operation to end: it completes once more with -ECANCELED or its
- * real result. Returns 0, -ENOENT (not in flight) or -EALREADY. */
+ * real result. Returns 0, -ENOENT (not in flight) or -EALREADY; never refused
+ * for want of room (a cancel that finds the SQ full waits its turn). */
 RSK_API int rsk_cancel(rsk_loop* loop, rsk_op* op);
 
 #ifdef __cplusplus

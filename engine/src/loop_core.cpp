@@ -113,9 +113,12 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
 }
 
 // The result is delivered at drain time like any other: never inside submit.
-int LoopCore::send_direct(Operation& op) noexcept {
+// `again`: the operation is already in flight (see restart).
+int LoopCore::send_direct(Operation& op, bool again) noexcept {
   int32_t result;
-  if (try_direct_send(op, fds_, result) == DirectSend::wait_ready) return backend_.start(op);
+  if (try_direct_send(op, fds_, result) == DirectSend::wait_ready) {
+    return again ? backend_.restart(op) : backend_.start(op);
+  }
   defer(op, result);
   return 0;
 }
@@ -143,6 +146,7 @@ int LoopCore::cancel(Operation& op) noexcept {
       if (op.kind == OpKind::close) return -EALREADY;  // the close itself is running
       op.flags |= kCancelRequested;
       int rc = backend_.cancel(op);
+      if (rc == kEndedBeforeStart) break;  // it waited for room to restart: ends here
       if (rc < 0) op.flags &= uint8_t(~kCancelRequested);
       return rc;
     }
@@ -265,6 +269,8 @@ inline uint32_t LoopCore::drain() noexcept {
 // whether a callback was made.
 bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
   int32_t result = event.result;
+  // Before a restart, a pause or a deferral reuses op's links.
+  if (!(event.flags & kEventMore) && op.backend_flags != 0) backend_.arming_ended(op);
   if (is_multishot(op.kind)) return dispatch_multishot(op, event);
   if (result == -EINTR && !(op.flags & kCancelRequested) && op.kind != OpKind::close) {
     restart(op);  // interrupted inside the kernel: run it again
@@ -482,6 +488,8 @@ void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noe
 inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
   RINGSOCK_ASSERT(active_ > 0);
   --active_;
+  // The backend keeps something for op (a waiting cancel, a deadline slot).
+  if (__builtin_expect(op.backend_flags != 0, 0)) backend_.ended(op);
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
@@ -500,10 +508,13 @@ void LoopCore::close_now(Operation& op) noexcept {
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,
-// resume); if the backend refuses, the refusal becomes its terminal result.
+// resume). No room now is no refusal: io_uring queues it until the SQ has
+// room, epoll gives it back the deadline slot it held. What the backend still
+// refuses becomes its terminal result.
 void LoopCore::restart(Operation& op) noexcept {
   op.state = OpState::submitted;
-  int rc = start(op);
+  int rc = (op.flags & kDirectSend) && !(op.flags & kAwaitReady) ? send_direct(op, true)
+                                                                   : backend_.restart(op);
   if (rc < 0) defer(op, rc);
 }
 
@@ -552,10 +563,7 @@ void LoopCore::pause_at_cap(Operation& op, bool lent) noexcept {
   bool armed = op.state == OpState::submitted && !(op.flags & (kCancelRequested | kPauseRequested));
   if (!armed || !fds_.at_cap(op.fd)) return;
   op.flags |= kPauseRequested;
-  if (backend_.cancel(op) < 0) {
-    op.flags &= uint8_t(~kPauseRequested);  // no room to ask now: the next result asks again
-    return;
-  }
+  backend_.cancel(op);  // armed: never one waiting to restart, and never refused
   ++stats_.fd_cap_pauses;
 }
 

@@ -112,14 +112,15 @@ class LoopCore {
   }
   RINGSOCK_HOT inline int turn(bool wait) noexcept;
   [[gnu::cold, gnu::noinline]] int busy_poll() noexcept;
-  /// Every (re)start goes through here: direct sends try the syscall first.
+  /// Every first start goes through here (restarts through restart()):
+  /// direct sends try the syscall first.
   RINGSOCK_HOT int start(Operation& op) noexcept {
     if (__builtin_expect((op.flags & kDirectSend) && !(op.flags & kAwaitReady), 0)) {
-      return send_direct(op);
+      return send_direct(op, false);
     }
     return backend_.start(op);
   }
-  int send_direct(Operation& op) noexcept;
+  int send_direct(Operation& op, bool again) noexcept;
   bool retry_when_ready(Operation& op, int32_t& result) noexcept;
   RINGSOCK_HOT inline uint32_t drain() noexcept;
   [[gnu::noinline]] bool dispatch(Operation& op, RawEvent event) noexcept;

@@ -7,18 +7,18 @@ namespace ringsock::detail {
 bool TimerHeap::init(uint32_t capacity) noexcept {
   slots_ = static_cast<Operation**>(calloc(capacity, sizeof(Operation*)));
   capacity_ = slots_ ? capacity : 0;
-  size_ = 0;
+  size_ = held_ = 0;
   return slots_ != nullptr;
 }
 
 void TimerHeap::deinit() noexcept {
   free(slots_);
   slots_ = nullptr;
-  size_ = capacity_ = 0;
+  size_ = held_ = capacity_ = 0;
 }
 
 bool TimerHeap::push(Operation& op) noexcept {
-  if (size_ == capacity_) return false;
+  if (size_ + held_ == capacity_) return false;
   place(size_, op);
   sift_up(size_++);
   return true;

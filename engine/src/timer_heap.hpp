@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "assert.hpp"
 #include "ringsock/operation.hpp"
 
 namespace ringsock::detail {
@@ -22,10 +23,29 @@ class TimerHeap {
   bool empty() const noexcept { return size_ == 0; }
   /// The operation with the earliest deadline; the heap must not be empty.
   Operation& top() const noexcept { return *slots_[0]; }
-  /// Returns false (and changes nothing) when every slot is taken.
+  /// Returns false (and changes nothing) when every slot is taken or held.
   bool push(Operation& op) noexcept;
   /// Removes op, which must be in the heap.
   void remove(Operation& op) noexcept;
+  /// Keeps a slot for an operation that left the heap and may come back (a
+  /// continued send): no new push takes it meanwhile.
+  void hold() noexcept {
+    RINGSOCK_ASSERT(size_ + held_ < capacity_);  // the slot it just left
+    ++held_;
+  }
+  /// The operation a slot was held for is back: it takes that slot.
+  void push_held(Operation& op) noexcept {
+    RINGSOCK_ASSERT(held_ > 0);
+    --held_;
+    bool pushed = push(op);
+    RINGSOCK_ASSERT(pushed);
+    (void)pushed;
+  }
+  /// The operation a slot was held for ended instead.
+  void release_held() noexcept {
+    RINGSOCK_ASSERT(held_ > 0);
+    --held_;
+  }
 
  private:
   static bool earlier(const Operation& a, const Operation& b) noexcept {
@@ -41,6 +61,7 @@ class TimerHeap {
 
   Operation** slots_ = nullptr;
   uint32_t size_ = 0;
+  uint32_t held_ = 0;  // slots kept for operations between two starts
   uint32_t capacity_ = 0;
 };
 

@@ -41,5 +41,7 @@ int test_options_size(int backend);
 int test_sendv_stream(int backend);
 int test_sendtov_dgram(int backend);
 int test_sendv_refused(int backend);
+/* sq_full_test.c */
+int test_close_sq_full(int backend);
 
 #endif

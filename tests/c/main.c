@@ -43,6 +43,7 @@ static const t_case cases[] = {
     {"sendv_stream", test_sendv_stream, 1},
     {"sendtov_dgram", test_sendtov_dgram, 1},
     {"sendv_refused", test_sendv_refused, 1},
+    {"close_sq_full", test_close_sq_full, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};

@@ -16,7 +16,8 @@
 // - Operations still in flight at deinit() are dropped without callbacks;
 //   close sockets and run(RunMode::until_done) first for a clean shutdown.
 //   A close() still waiting for its fd's operations closes the fd at
-//   deinit (its callback is dropped too), so no fd leaks behind a close.
+//   deinit (its callback is dropped too), so no fd leaks behind a close; a
+//   close that has closed its fd already only loses its callback.
 #pragma once
 
 #include <cstddef>
@@ -139,9 +140,10 @@ class Loop {
   // a thread that does not own the loop, -EBUSY `op` is still in flight,
   // -EBADF fd out of range or being closed, -EOPNOTSUPP kernel cannot do it,
   // -EAGAIN no room right now (io_uring's SQ stayed full after flushing it;
-  // epoll's deadline heap is full). An operation already in flight that meets
-  // a full SQ when the engine must start it again (a continued send, a
-  // re-armed multishot) ends with -EAGAIN.
+  // epoll's deadline heap is full). Only a new submit is refused so: an
+  // operation already in flight that the engine must start again (a
+  // continued send, a re-armed multishot) waits its turn for SQ room, and on
+  // epoll keeps its deadline slot between its two starts.
 
   /// Accepts one connection; result = the new fd (non-blocking, close-on-exec).
   /// `peer`, if given, receives the client's address and must outlive the operation.
@@ -209,6 +211,8 @@ class Loop {
   /// Asks an in-flight operation to end. It completes exactly once more with
   /// -ECANCELED or its real result. Returns 0, -ENOENT (not in flight) or
   /// -EALREADY (already ending); -EINVAL misaligned, -EPERM another thread.
+  /// Never refused for want of room: a cancel that finds the SQ full waits
+  /// its turn (so do the cancels a close sends).
   int cancel(Operation& op) noexcept;
 
   /// Gives a lent pool buffer back. Returns 0, -EINVAL (not lent, bad id) or

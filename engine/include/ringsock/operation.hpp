@@ -125,7 +125,7 @@ struct alignas(16) Operation {
   // private: the engine's
   detail::OpState state = detail::OpState::idle;
   uint8_t flags = 0;          // the core's (detail::OpFlag)
-  uint8_t backend_flags = 0;  // the backend's own bookkeeping (epoll: the lists holding it)
+  uint8_t backend_flags = 0;  // the backend's own (epoll: its lists; io_uring: an SQE waiting for room)
   int32_t deferred_result = 0;
   uint32_t backend_slot = 0;  // epoll: index in the deadline heap
   Operation* fd_prev = nullptr;

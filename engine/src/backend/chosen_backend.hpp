@@ -34,7 +34,10 @@ class ChosenBackend {
   RINGSOCK_HOT void start_reserved(Operation& op) noexcept {
     RINGSOCK_DISPATCH(start_reserved(op));
   }
+  RINGSOCK_HOT int restart(Operation& op) noexcept { return RINGSOCK_DISPATCH(restart(op)); }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
+  void arming_ended(Operation& op) noexcept { RINGSOCK_DISPATCH(arming_ended(op)); }
+  void ended(Operation& op) noexcept { RINGSOCK_DISPATCH(ended(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
     return RINGSOCK_DISPATCH(turn(queue, wait));

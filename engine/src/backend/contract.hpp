@@ -50,6 +50,9 @@ inline bool is_send(OpKind kind) noexcept {
          kind == OpKind::sendtov;
 }
 
+/// Backend::cancel's answer for an operation that never reached the kernel.
+inline constexpr int kEndedBeforeStart = 1;
+
 /// Operations that report many results: each backend and the core treat them apart.
 inline bool is_multishot(OpKind kind) noexcept {
   return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
@@ -74,8 +77,28 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// start() for a filled operation after reserve(kind) said yes, with no
   /// deadline and no flags: cannot fail.
   { backend.start_reserved(op) } -> std::same_as<void>;
+  /// Starts an operation already in flight again (a continued send, a
+  /// re-armed multishot, a resumed receive). Unlike start(), no room now is
+  /// no refusal: the operation waits its turn (io_uring: for SQ room) and
+  /// goes in, in order, after the next flush; a timed operation comes back to
+  /// the deadline slot it held (epoll). Returns 0, or -errno with nothing
+  /// started.
+  { backend.restart(op) } -> std::same_as<int>;
   /// Asks the kernel to end op; its terminal result arrives as an event.
+  /// Never refused for want of room: the request waits its turn as a restart
+  /// does. Returns 0, or kEndedBeforeStart when op was still waiting to
+  /// (re)start and never reached the kernel: the backend has let go of it
+  /// and no event will come, so the core ends it.
   { backend.cancel(op) } -> std::same_as<int>;
+  /// The kernel ended this arming of op (a result without MORE; the core
+  /// asks only for an op whose backend_flags are set): a request still
+  /// waiting for it (io_uring: a cancel waiting for SQ room) has nothing left
+  /// to end, and must not reach the kernel after op is started again.
+  { backend.arming_ended(op) } -> std::same_as<void>;
+  /// The core delivers op's terminal result (asked as arming_ended is):
+  /// arming_ended, and whatever the backend kept for op between two starts
+  /// (epoll: its deadline slot) is let go.
+  { backend.ended(op) } -> std::same_as<void>;
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;

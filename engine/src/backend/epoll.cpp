@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "assert.hpp"
 #include "plain_syscalls.hpp"
 #include "sendv.hpp"
 #include "user_data.hpp"
@@ -121,9 +122,15 @@ void EpollBackend::deinit() noexcept {
 // appear inside a submit and the event queue is only filled where it has room.
 int EpollBackend::start(Operation& op) noexcept {
   bool timed = op.kind == OpKind::timeout || (op.flags & kHasDeadline);
+  bool held = op.backend_flags & kHoldsSlot;
+  RINGSOCK_ASSERT(timed || !held);  // only a deadline's operation holds a slot
   op.backend_flags = 0;  // a start begins in none of our lists
   if (timed) {
-    if (!timers_.push(op)) return -EAGAIN;  // every timer slot is taken
+    if (held) {
+      timers_.push_held(op);  // a restart: its own slot
+    } else if (!timers_.push(op)) {
+      return -EAGAIN;  // every timer slot is taken
+    }
     op.backend_flags = kInTimerHeap;
   }
   if (op.kind == OpKind::timeout) return 0;
@@ -578,6 +585,13 @@ void EpollBackend::report(Operation& op, int32_t result, uint32_t flags,
   if (!(flags & kEventMore) && (op.backend_flags & kInTimerHeap)) {
     timers_.remove(op);
     op.backend_flags &= uint8_t(~kInTimerHeap);
+    // The core may start it again (a short send, a readiness report): its
+    // slot is kept, so that restart is never refused for a full heap. The
+    // terminal result gives it back (ended).
+    if (op.kind != OpKind::timeout) {  // a deadline's operation: kHasDeadline
+      timers_.hold();
+      op.backend_flags |= kHoldsSlot;
+    }
   }
   queue.push(RawEvent{encode(&op, Tag::operation), result, flags});
 }

@@ -27,6 +27,7 @@ enum EpollOpFlag : uint8_t {
   kInPending = 1u << 0,    ///< on the list of operations to try at the next turn
   kInFdQueue = 1u << 1,    ///< waiting in its fd's read or write queue
   kInTimerHeap = 1u << 2,  ///< in the deadline heap (a timer, or a deadline)
+  kHoldsSlot = 1u << 3,    ///< out of the heap with a result, its slot kept for a restart
 };
 
 class EpollBackend {
@@ -45,6 +46,18 @@ class EpollBackend {
   void start_reserved(Operation& op) noexcept {
     pending_.push(op);
     op.backend_flags = kInPending;  // in no other list: untimed, not yet tried
+  }
+  /// A timed operation comes back to the deadline slot it held (see report):
+  /// never refused.
+  int restart(Operation& op) noexcept { return start(op); }
+  /// Between two starts the slot stays held: nothing to do.
+  void arming_ended(Operation&) noexcept {}
+  /// The core delivers op's terminal result: a slot it held is free again.
+  void ended(Operation& op) noexcept {
+    if (__builtin_expect(op.backend_flags & kHoldsSlot, 0)) {
+      timers_.release_held();
+      op.backend_flags &= uint8_t(~kHoldsSlot);
+    }
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;

@@ -146,6 +146,8 @@ void UringBackend::deinit() noexcept {
   if (wake_fd_ >= 0) ::close(wake_fd_);
   wake_fd_ = -1;
   wake_armed_ = false;
+  prepare_turn_ = true;
+  waiting_head_ = waiting_tail_ = nullptr;  // dropped with the ring, as in-flight work is
 }
 
 // A full SQ is flushed to the kernel and checked again; if the kernel pushes
@@ -159,17 +161,117 @@ bool UringBackend::make_room(unsigned count) noexcept {
       rc = io_uring_submit(&ring_);
     } while (rc == -EINTR);
     if (rc == -EBUSY || rc == -EAGAIN) spill(*queue_);
+    queue_waiting();  // those waiting for room came first
     if (has_room(count)) return true;
   }
   return false;
 }
 
+// A close waits for its cancels, so a cancel is never refused: with no room
+// even after a flush it waits its turn. One that waited to restart never
+// reached the kernel: it leaves the queue and the core ends it.
 int UringBackend::cancel(Operation& op) noexcept {
-  io_uring_sqe* sqe = get_sqes(1);
-  if (sqe == nullptr) return -EAGAIN;
+  if (op.backend_flags & kWaitingStart) {
+    unlink_waiting(op);
+    return kEndedBeforeStart;
+  }
+  if (op.backend_flags & kWaitingCancel) return 0;  // one request is enough
+  io_uring_sqe* sqe = waiting_head_ == nullptr ? get_sqes(1) : nullptr;
+  if (sqe == nullptr) {
+    wait_for_room(op, kWaitingCancel);
+    return 0;
+  }
+  prep_cancel(sqe, op);
+  return 0;
+}
+
+void UringBackend::prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept {
   io_uring_prep_cancel64(sqe, encode(&op, Tag::operation), 0);
   io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::internal));
-  return 0;
+}
+
+// ---- Waiting for room ----------------------------------------------------------
+//
+// The core cannot take a refusal back once an operation is in flight (a
+// continued send, a re-armed multishot, the cancels a close waits for). On a
+// kernel that pushes back (-EBUSY until its CQ is read), a full SQ may stay
+// full after a flush: then the operation waits on a FIFO, and its SQE goes in,
+// in order, as soon as a flush makes room (make_room, and every turn, which
+// never blocks while one waits). No allocation: the links are the operation's.
+
+void UringBackend::wait_for_room(Operation& op, uint8_t what) noexcept {
+  RINGSOCK_ASSERT(!(op.backend_flags & (kWaitingStart | kWaitingCancel)));  // once at a time
+  op.backend_flags = uint8_t((op.backend_flags & ~(kWaitingStart | kWaitingCancel)) | what);
+  op.queue_next = nullptr;
+  prepare_turn_ = true;
+  if (waiting_tail_ != nullptr) {
+    waiting_tail_->queue_next = &op;
+  } else {
+    waiting_head_ = &op;
+  }
+  waiting_tail_ = &op;
+}
+
+// Moves waiting SQEs into the SQ, oldest first, while they fit.
+void UringBackend::queue_waiting() noexcept {
+  while (waiting_head_ != nullptr) {
+    Operation& op = *waiting_head_;
+    bool cancels = op.backend_flags & kWaitingCancel;
+    unsigned count = !cancels && (op.flags & kHasDeadline) ? 2 : 1;
+    if (!has_room(count)) return;
+    waiting_head_ = op.queue_next;
+    if (waiting_head_ == nullptr) waiting_tail_ = nullptr;
+    op.queue_next = nullptr;
+    op.backend_flags &= uint8_t(~(kWaitingStart | kWaitingCancel));
+    if (cancels) {
+      prep_cancel(next_sqe(), op);
+    } else {
+      int rc = start(op);  // startable: it started before
+      RINGSOCK_ASSERT(rc == 0);
+      (void)rc;
+    }
+  }
+}
+
+// Before a turn with operations waiting: flush and move them in until none
+// waits. Returns false if some still wait (the kernel took nothing: its CQ
+// must be read first), and then the turn must not block.
+bool UringBackend::flush_waiting(EventQueue& queue) noexcept {
+  for (;;) {
+    queue_waiting();
+    if (waiting_head_ == nullptr) return true;
+    ++stats_->sq_full_flushes;
+    int rc;
+    do {
+      rc = io_uring_submit_and_get_events(&ring_);
+    } while (rc == -EINTR);
+    if (rc == -EBUSY || rc == -EAGAIN) spill(queue);
+    if (!has_room(2)) return false;
+  }
+}
+
+// turn() when the wake reader must be armed again or SQEs wait for room
+// (out of line: the common turn keeps neither). Never blocks with SQEs still
+// waiting: they may be what ends the wait.
+int UringBackend::turn_prepared(EventQueue& queue, bool wait) noexcept {
+  if (!wake_armed_) arm_wake();
+  if (waiting_head_ != nullptr && !flush_waiting(queue)) wait = false;
+  prepare_turn_ = !wake_armed_ || waiting_head_ != nullptr;
+  int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+  if (rc < 0) return turn_retry(queue, wait, rc);
+  return int(observe());
+}
+
+void UringBackend::unlink_waiting(Operation& op) noexcept {
+  Operation* previous = nullptr;
+  for (Operation* o = waiting_head_; o != nullptr; previous = o, o = o->queue_next) {
+    if (o != &op) continue;
+    (previous ? previous->queue_next : waiting_head_) = o->queue_next;
+    if (waiting_tail_ == o) waiting_tail_ = previous;
+    break;
+  }
+  op.queue_next = nullptr;
+  op.backend_flags &= uint8_t(~(kWaitingStart | kWaitingCancel));
 }
 
 void UringBackend::arm_wake() noexcept {

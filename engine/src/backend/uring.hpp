@@ -9,6 +9,14 @@
 
 namespace ringsock::detail {
 
+/// Operation::backend_flags on io_uring: which SQE an operation waits to
+/// have queued (bits apart from epoll's, so a stale one from a loop of the
+/// other kind is never taken for these).
+enum UringOpFlag : uint8_t {
+  kWaitingStart = 1u << 6,   ///< its restart found the SQ full
+  kWaitingCancel = 1u << 7,  ///< a cancel of it found the SQ full
+};
+
 class UringBackend {
  public:
   UringBackend() noexcept = default;
@@ -22,7 +30,13 @@ class UringBackend {
   int start(Operation& op) noexcept;                  // inline: uring_hot_path.hpp
   bool reserve(OpKind kind) const noexcept;          // inline: uring_hot_path.hpp
   void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
+  int restart(Operation& op) noexcept;               // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
+  /// A cancel of op still waiting for SQ room has nothing left to end.
+  void arming_ended(Operation& op) noexcept {
+    if (op.backend_flags & kWaitingCancel) unlink_waiting(op);
+  }
+  void ended(Operation& op) noexcept { arming_ended(op); }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
@@ -56,6 +70,13 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
   [[gnu::noinline]] void submit_now() noexcept;
+  // Operations whose SQE found no room (see "Waiting for room" in uring.cpp).
+  [[gnu::cold, gnu::noinline]] void wait_for_room(Operation& op, uint8_t what) noexcept;
+  void queue_waiting() noexcept;
+  [[gnu::cold, gnu::noinline]] bool flush_waiting(EventQueue& queue) noexcept;
+  [[gnu::cold, gnu::noinline]] int turn_prepared(EventQueue& queue, bool wait) noexcept;
+  [[gnu::cold, gnu::noinline]] void unlink_waiting(Operation& op) noexcept;
+  void prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
 
@@ -70,8 +91,13 @@ class UringBackend {
   uint16_t* ring_position_ = nullptr;  // per buffer id: its entry in the buffer ring
   int wake_fd_ = -1;
   bool wake_armed_ = false;
+  bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
+  // FIFO through Operation::queue_next of operations whose SQE (a restart,
+  // or a cancel of them) waits for SQ room; Operation::backend_flags says which.
+  Operation* waiting_head_ = nullptr;
+  Operation* waiting_tail_ = nullptr;
   uint64_t wake_value_ = 0;
   const char* reason_ = "io_uring not started";
 };

@@ -85,6 +85,15 @@ RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
   return 0;
 }
 
+// A restart never jumps the queue: behind operations already waiting for SQ
+// room it waits too, and so it does when even a flush made no room.
+RINGSOCK_HOT inline int UringBackend::restart(Operation& op) noexcept {
+  int rc = __builtin_expect(waiting_head_ == nullptr, 1) ? start(op) : -EAGAIN;
+  if (__builtin_expect(rc != -EAGAIN, 1)) return rc;
+  wait_for_room(op, kWaitingStart);
+  return 0;
+}
+
 // A full SQ is not flushed here: the Loop call then takes the ordinary start,
 // which flushes it or refuses.
 RINGSOCK_HOT inline bool UringBackend::reserve(OpKind kind) const noexcept {
@@ -189,7 +198,7 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
 // One submit per turn: everything queued since the last turn goes in with the
 // wait. The completions stay on the ring until next_event reads them.
 RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
-  if (__builtin_expect(!wake_armed_, 0)) arm_wake();
+  if (__builtin_expect(prepare_turn_, 0)) return turn_prepared(queue, wait);
   int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
   if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
   return int(observe());
@@ -240,7 +249,10 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
 RINGSOCK_HOT inline bool UringBackend::for_core(uint64_t user_data) noexcept {
   Tag tag = tag_of(user_data);
   if (__builtin_expect(tag == Tag::operation, 1)) return true;
-  if (tag == Tag::wake) wake_armed_ = false;
+  if (tag == Tag::wake) {
+    wake_armed_ = false;
+    prepare_turn_ = true;
+  }
   return false;
 }
 
