@@ -111,4 +111,10 @@ if(NOT CMAKE_CROSSCOMPILING)
                    $<TARGET_FILE:ringsock>)
   set_tests_properties(tool_netns_load_faults PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                        LABELS tool)
+
+  # `load` through lossy_proxy.py (drops every Nth datagram, delays, reorders,
+  # re-chunks TCP): UDP loss counted exactly, TCP replies all verified.
+  add_test(NAME tool_lossy_proxy
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/lossy_proxy_test.sh $<TARGET_FILE:ringsock>)
+  set_tests_properties(tool_lossy_proxy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS tool)
 endif()
