@@ -3,11 +3,14 @@
 # serve` in another, with the path cut mid-run, on both backends. The
 # namespaces are this test's own (names with its pid), joined by a veth pair;
 # 10.78.1.0/24 exists only inside them. Faults:
-#  - the peer vanishes: nft in the server's namespace drops every packet on
-#    its veth end 0.6 s into a 2 s run. `load` (--timeout 300ms, --assert
-#    errors=0) ends on time, names `timeout` in its error table and exits 5
-#    (the assertion); then the rules go, and a new load through the same
-#    path and the same serve verifies every reply.
+#  - the peer vanishes for one client: two loads run at once from two
+#    addresses of the client's namespace; 0.6 s into their 2 s runs, nft in
+#    the server's namespace drops every packet to and from the victim's
+#    address. The victim (--timeout 300ms, --assert errors=0) ends on time,
+#    names `timeout` in its error table and exits 5 (the assertion); the
+#    bystander is served throughout: exit 0, no error. Then the rules go,
+#    and a new load from the victim's address through the same serve
+#    verifies every reply.
 #  - the server is killed mid-run (SIGKILL): `load` ends on time, names what
 #    its connections got (`closed by server`, `reset`, `refused`) and exits
 #    non-zero.
@@ -58,17 +61,22 @@ ip -n "$client_ns" link set lo up
 ip -n "$server_ns" link set lo up
 ip -n "$client_ns" link add va type veth peer name vb netns "$server_ns"
 ip -n "$client_ns" addr add 10.78.1.1/24 dev va
+ip -n "$client_ns" addr add 10.78.1.3/24 dev va
 ip -n "$server_ns" addr add 10.78.1.2/24 dev vb
 ip -n "$client_ns" link set va up
 ip -n "$server_ns" link set vb up
 url=tcp://10.78.1.2:9000
 
+victim=10.78.1.3     # the client address whose path is cut
+bystander=10.78.1.1  # the one that keeps being served
+# The victim's peer vanishes: the server's namespace drops every packet from
+# and to the victim's address, and says nothing.
 drop_path() {
-  ip netns exec "$server_ns" nft 'add table inet rsk_fault;
+  ip netns exec "$server_ns" nft "add table inet rsk_fault;
     add chain inet rsk_fault in { type filter hook input priority -10; };
-    add rule inet rsk_fault in iifname "vb" drop;
+    add rule inet rsk_fault in ip saddr $victim drop;
     add chain inet rsk_fault out { type filter hook output priority -10; };
-    add rule inet rsk_fault out oifname "vb" drop'
+    add rule inet rsk_fault out ip daddr $victim drop"
 }
 restore_path() { ip netns exec "$server_ns" nft delete table inet rsk_fault; }
 
@@ -79,8 +87,8 @@ start_server() {
   grep -q '^listening ' "$dir/serve.out" || { echo "serve did not start: $(cat "$dir/serve.out")"; exit 1; }
 }
 
-# load BACKEND ARGS...: runs `load` from the client's namespace in the
-# background; sets load_pid and started (seconds since the epoch, ns).
+# run_load BACKEND ARGS...: runs `load` from the client's namespace in the
+# background into load.out; sets load_pid and started (epoch ns).
 run_load() {
   local backend="$1"; shift
   started=$(date +%s%N)
@@ -106,21 +114,32 @@ for backend in uring epoll; do
   fi
   start_server "$backend"
 
-  # The peer vanishes mid-run.
-  run_load "$backend" --connections 4 --duration 2s --timeout 300ms --assert errors=0
+  # The peer vanishes mid-run for the victim; the bystander runs beside it.
+  ip netns exec "$client_ns" "$bin" load "$url" --backend "$backend" --source "$bystander" \
+    --connections 2 --duration 2s --timeout 300ms --assert errors=0 > "$dir/bystander.out" 2>&1 &
+  bystander_pid=$!
+  run_load "$backend" --source "$victim" --connections 4 --duration 2s --timeout 300ms \
+    --assert errors=0
   sleep 0.6
   drop_path
   finish_load 10
+  bystander_code=0
+  wait "$bystander_pid" || bystander_code=$?
   restore_path
   if [[ "$code" -ne 5 ]] || ! grep -q 'timeout' "$dir/load.out"; then
     echo "$backend: path dropped: want exit 5 and timeouts in the table, got $code"
     cat "$dir/load.out"; exit 1
   fi
-  echo "$backend: path dropped mid-run: exit $code after ${elapsed_ms} ms"
+  if [[ "$bystander_code" -ne 0 ]] || ! grep -q 'errors *none' "$dir/bystander.out"; then
+    echo "$backend: the bystander was not served throughout: exit $bystander_code"
+    cat "$dir/bystander.out"; exit 1
+  fi
+  echo "$backend: path dropped mid-run: exit $code after ${elapsed_ms} ms; the bystander: exit 0"
   grep -E 'errors|timeout|assert' "$dir/load.out" | sed 's/^/  /'
+  grep -E 'messages|errors' "$dir/bystander.out" | sed 's/^/  bystander: /'
 
   # The path is back: the same serve answers a new load, every reply verified.
-  run_load "$backend" --connections 4 --count 2000
+  run_load "$backend" --source "$victim" --connections 4 --count 2000
   finish_load 20
   if [[ "$code" -ne 0 ]] || ! grep -q 'replies verified 2000' "$dir/load.out"; then
     echo "$backend: path restored: want exit 0 and 2000 replies verified, got $code"
