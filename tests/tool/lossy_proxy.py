@@ -12,10 +12,12 @@ that long; --reorder-every M holds every Mth one back and sends it after the
 next (or after 50 ms when no next comes). Replies pass unharmed.
 TCP: each connection is relayed both ways, every chunk cut into pieces of 1
 to 64 bytes and the pieces spaced by --delay-ms: the bytes arrive in new
-chunks, late, never lost (TCP stays exact).
+chunks, late, never lost (TCP stays exact). --reset-every K resets every
+Kth connection it accepts (SO_LINGER 0 and close) instead of relaying it: a
+server that resets every Kth connection.
 
 Prints `listening PORT` once bound (LISTEN_PORT 0 picks a free one), and on
-SIGTERM or SIGINT `forwarded N dropped N reordered N` before it exits.
+SIGTERM or SIGINT `forwarded N dropped N reordered N reset N` before it exits.
 """
 import argparse
 import heapq
@@ -23,6 +25,7 @@ import random
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -36,6 +39,7 @@ def parse():
     parser.add_argument("--drop-every", type=int, default=0)
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--reorder-every", type=int, default=0)
+    parser.add_argument("--reset-every", type=int, default=0)
     args = parser.parse_args()
     host, _, port = args.upstream.rpartition(":")
     args.upstream = (host, int(port))
@@ -46,11 +50,12 @@ class Counters:
     forwarded = 0
     dropped = 0
     reordered = 0
+    reset = 0
 
 
 def report(counters):
     print(f"forwarded {counters.forwarded} dropped {counters.dropped} "
-          f"reordered {counters.reordered}", flush=True)
+          f"reordered {counters.reordered} reset {counters.reset}", flush=True)
 
 
 def run_udp(args, counters):
@@ -141,8 +146,15 @@ def run_tcp(args, counters):
     listener.bind(("127.0.0.1", args.listen_port))
     listener.listen(128)
     print(f"listening {listener.getsockname()[1]}", flush=True)
+    accepted = 0
     while True:
         client, _ = listener.accept()
+        accepted += 1
+        if args.reset_every and accepted % args.reset_every == 0:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
+            counters.reset += 1
+            continue
         upstream = socket.create_connection(args.upstream)
         for sock in (client, upstream):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
