@@ -73,7 +73,7 @@ bool NetnsPair::create(std::string& why) {
                 " && ip addr add " + address_a() + "/24 dev va && ip link set va up") &&
             run_in(b_fd_, std::string("ip link set lo up && ip addr add ") + address_b() +
                               "/24 dev vb && ip link set vb up") &&
-            run_in(b_fd_, "nft list tables >/dev/null");
+            run_in(b_fd_, "nft add table inet rsk_probe && nft delete table inet rsk_probe");
   if (!ok) {
     why = "setting up the namespaces failed: " + error_;
     return false;

@@ -66,6 +66,11 @@ ip -n "$server_ns" addr add 10.78.1.2/24 dev vb
 ip -n "$client_ns" link set va up
 ip -n "$server_ns" link set vb up
 url=tcp://10.78.1.2:9000
+if ! ip netns exec "$server_ns" nft add table inet rsk_probe 2>/dev/null; then
+  echo "SKIP: nft cannot make tables here (no nf_tables in this kernel?)"
+  exit 77
+fi
+ip netns exec "$server_ns" nft delete table inet rsk_probe
 
 victim=10.78.1.3     # the client address whose path is cut
 bystander=10.78.1.1  # the one that keeps being served
@@ -115,7 +120,7 @@ for backend in uring epoll; do
   start_server "$backend"
 
   # The peer vanishes mid-run for the victim; the bystander runs beside it.
-  ip netns exec "$client_ns" "$bin" load "$url" --backend "$backend" --source "$bystander" \
+  timeout 30 ip netns exec "$client_ns" "$bin" load "$url" --backend "$backend" --source "$bystander" \
     --connections 2 --duration 2s --timeout 300ms --assert errors=0 > "$dir/bystander.out" 2>&1 &
   bystander_pid=$!
   run_load "$backend" --source "$victim" --connections 4 --duration 2s --timeout 300ms \
