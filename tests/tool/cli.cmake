@@ -102,4 +102,20 @@ if(NOT CMAKE_CROSSCOMPILING)
                    $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/scripts)
   set_tests_properties(tool_slurm_netns_load PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
                        RUN_SERIAL TRUE LABELS tool)
+
+  # `load` in one network namespace of the test's own, `serve` in another,
+  # the path cut mid-run (nft drops in the server's namespace) and the server
+  # killed mid-run: load ends on time, names the errors, exits non-zero; the
+  # path back, a new load verifies every reply. Skipped without root or nft.
+  add_test(NAME tool_netns_load_faults
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/netns/netns_load_fault_test.sh
+                   $<TARGET_FILE:ringsock>)
+  set_tests_properties(tool_netns_load_faults PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                       LABELS tool)
+
+  # `load` through lossy_proxy.py (drops every Nth datagram, delays, reorders,
+  # re-chunks TCP): UDP loss counted exactly, TCP replies all verified.
+  add_test(NAME tool_lossy_proxy
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/lossy_proxy_test.sh $<TARGET_FILE:ringsock>)
+  set_tests_properties(tool_lossy_proxy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS tool)
 endif()
