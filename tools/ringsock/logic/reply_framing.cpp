@@ -558,8 +558,9 @@ void ReplyFramer::on_chunk_size_line() noexcept {
 // colon. It stops before the first line that on_header_line() must read (the
 // empty line, a folded or colon-less line, a name as long as Content-Length
 // or Transfer-Encoding, a line longer than kLineKeep) or that is not whole.
-// Returns the bytes passed over. It saved about two thirds of the framer's
-// instructions per nginx reply (bench/README.md).
+// Returns the bytes passed over. With equals_nocase's exact-byte test it
+// took the framer from 2222 to 1483 instructions per nginx reply
+// (bench/README.md).
 std::size_t ReplyFramer::skim_header_lines(const std::uint8_t* data, std::size_t size) noexcept {
   static constexpr std::size_t kContentLength = 14, kTransferEncoding = 17;  // name lengths
   std::size_t at = 0;
