@@ -227,6 +227,34 @@ TEST(ReplyHttp, BareLineFeedsAndLongHeaders) {
   EXPECT_EQ(same_for_every_split(http(), lf), (Replies{lf}));
 }
 
+// Header lines that cannot end a reply are passed over in place; the ones
+// that can must still be read wherever they stand among them: names as long
+// as Content-Length or Transfer-Encoding that are neither, either name in
+// any case after many others, a folded line, and an nginx-shaped reply.
+TEST(ReplyHttp, ManyHeadersBeforeAndAfterTheOnesThatCount) {
+  const std::string nginx =
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 08:52:07 GMT\r\n"
+      "Content-Type: text/html\r\nContent-Length: 7\r\nLast-Modified: Sat, 05 Dec 2026 "
+      "08:52:05 GMT\r\nConnection: keep-alive\r\nETag: \"6b13d0b5-1ab\"\r\n"
+      "Accept-Ranges: bytes\r\n\r\n<html/>";
+  const std::string look_alikes =
+      "HTTP/1.1 200 OK\r\nContent-Lengtx: 99\r\nTransfer-Encodinx: gzip\r\nX-A: 1\r\n"
+      " folded: 3\r\nX-B:2\r\ncOnTeNt-LeNgTh:   3\r\nX-C: 3\r\n\r\nabc";
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nTRANSFER-ENCODING: chunked\r\nX-C: 3\r\n\r\n"
+      "2\r\nhi\r\n0\r\n\r\n";
+  EXPECT_EQ(same_for_every_split(http(), nginx + look_alikes + chunked + nginx),
+            (Replies{nginx, look_alikes, chunked, nginx}));
+  EXPECT_NE(error_of(http(), "HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nno colon\r\n")
+                .find("without a colon: \"no colon\""),
+            std::string::npos);
+  // The colon past the first kLineKeep bytes is not seen, as for any line.
+  EXPECT_NE(error_of(http(), "HTTP/1.1 200 OK\r\nX-A: 1\r\n" + std::string(300, 'x') +
+                                 ": y\r\n\r\n")
+                .find("without a colon"),
+            std::string::npos);
+}
+
 TEST(ReplyHttp, MalformedRepliesAreErrorsWithReasons) {
   EXPECT_NE(error_of(http(), "SSH-2.0-OpenSSH\r\n").find("not an HTTP/1.x status line: \"SSH-2.0"),
             std::string::npos);

@@ -45,10 +45,12 @@ bool parse_decimal(std::string_view text, std::uint64_t min, std::uint64_t max,
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
-bool equals_nocase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+// `lower_b` is in lower case. A byte that is already equal is not folded:
+// most servers send the names as written in the RFCs, Content-Length.
+bool equals_nocase(std::string_view a, std::string_view lower_b) {
+  if (a.size() != lower_b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (a[i] != lower_b[i] && lower(a[i]) != lower_b[i]) return false;
   }
   return true;
 }
@@ -552,9 +554,40 @@ void ReplyFramer::on_chunk_size_line() noexcept {
   state_ = size == 0 ? kTrailers : kChunkData;
 }
 
+// The header lines that cannot change how the reply ends, whole in this
+// chunk, passed over in place: one memchr for the line end and one for the
+// colon. It stops before the first line that on_header_line() must read (the
+// empty line, a folded or colon-less line, a name as long as Content-Length
+// or Transfer-Encoding, a line longer than kLineKeep) or that is not whole.
+// Returns the bytes passed over. With equals_nocase's exact-byte test it
+// took the framer from 2222 to 1483 instructions per nginx reply
+// (bench/README.md).
+std::size_t ReplyFramer::skim_header_lines(const std::uint8_t* data, std::size_t size) noexcept {
+  static constexpr std::size_t kContentLength = 14, kTransferEncoding = 17;  // name lengths
+  std::size_t at = 0;
+  while (at < size) {
+    const std::uint8_t* line = data + at;
+    const std::size_t rest = std::min(size - at, kLineKeep);
+    const void* lf = std::memchr(line, '\n', rest);
+    if (lf == nullptr) break;
+    const std::size_t length = std::size_t(static_cast<const std::uint8_t*>(lf) - line);
+    if (length == 0 || line[0] == '\r' || line[0] == ' ' || line[0] == '\t') break;
+    const void* colon = std::memchr(line, ':', length);
+    if (colon == nullptr) break;
+    const std::size_t name = std::size_t(static_cast<const std::uint8_t*>(colon) - line);
+    if (name == kContentLength || name == kTransferEncoding) break;
+    at += length + 1;
+  }
+  return at;
+}
+
 std::size_t ReplyFramer::feed_http(const std::uint8_t* data, std::size_t size) noexcept {
   std::size_t at = 0;
   while (at < size && !done_ && !failed_) {
+    if (state_ == kHeaders && line_length_ == 0) {
+      at += skim_header_lines(data + at, size - at);
+      if (at == size) break;
+    }
     if (state_ == kBody || state_ == kChunkData) {
       const std::size_t take = std::size_t(std::min<std::uint64_t>(left_, size - at));
       left_ -= take;

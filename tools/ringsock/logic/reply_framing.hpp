@@ -122,6 +122,7 @@ class ReplyFramer {
 
   // HTTP: lines, and what each one means.
   bool take_line(const std::uint8_t* data, std::size_t size, std::size_t& used) noexcept;
+  std::size_t skim_header_lines(const std::uint8_t* data, std::size_t size) noexcept;
   void on_status_line() noexcept;
   void on_header_line() noexcept;
   void on_headers_end() noexcept;
