@@ -96,12 +96,12 @@ if(NOT CMAKE_CROSSCOMPILING)
 
   # A sharded load under a real single-node Slurm (scripts/slurm-node.sh), each
   # srun task in its own network namespace against a serve in another, merged;
-  # skipped without root or Slurm's packages; serial: Slurm's ports are fixed.
+  # skipped without root or Slurm's packages; one Slurm test at a time: its ports are fixed.
   add_test(NAME tool_slurm_netns_load
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/slurm/slurm_netns_load_test.sh
                    $<TARGET_FILE:ringsock> ${PROJECT_SOURCE_DIR}/scripts)
   set_tests_properties(tool_slurm_netns_load PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77
-                       RUN_SERIAL TRUE LABELS tool)
+                       RESOURCE_LOCK slurm LABELS tool)
 
   # `load` in one network namespace of the test's own, `serve` in another,
   # the path cut mid-run (nft drops in the server's namespace) and the server

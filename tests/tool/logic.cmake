@@ -84,12 +84,12 @@ gtest_discover_tests(tool_interop_tests PROPERTIES TIMEOUT 240 LABELS tool DISCO
 # (Native builds only: slurmd cannot exec a foreign binary.)
 if(NOT CMAKE_CROSSCOMPILING)
   # --shard auto under a real single-node Slurm started by scripts/slurm-node.sh
-  # (skipped without root or Slurm's packages; serial: Slurm's ports are fixed).
+  # (skipped without root or Slurm's packages; one Slurm test at a time: its ports are fixed).
   add_executable(shard_env_probe ${CMAKE_CURRENT_LIST_DIR}/slurm/shard_env_probe.cpp)
   target_link_libraries(shard_env_probe PRIVATE ringsock_tool_logic)
   add_test(NAME tool_slurm_shard_auto
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/slurm/slurm_shard_test.sh
                    $<TARGET_FILE:shard_env_probe> ${PROJECT_SOURCE_DIR}/scripts)
   set_tests_properties(tool_slurm_shard_auto PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
-                       RUN_SERIAL TRUE LABELS tool)
+                       RESOURCE_LOCK slurm LABELS tool)
 endif()
