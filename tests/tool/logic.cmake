@@ -38,7 +38,9 @@ target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::g
 ringsock_add_unit_suite(report_tests 60 "")
 # The pages in headless Chromium (scripts/browser-deps.sh installs it; skipped
 # without it). Not when cross-compiling: the page writer is a foreign binary.
-if(NOT CMAKE_CROSSCOMPILING)
+# Plain builds only: what Chromium checks is the page, and report_tests already
+# run the code that writes it under the sanitizers.
+if(NOT CMAKE_CROSSCOMPILING AND RINGSOCK_SANITIZE STREQUAL "")
   add_test(NAME report_browser
            COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report/report_browser_test.py
                    --pages $<TARGET_FILE:report_example_pages>
@@ -82,7 +84,9 @@ endif()
 gtest_discover_tests(tool_interop_tests PROPERTIES TIMEOUT 240 LABELS tool DISCOVERY_TIMEOUT 60)
 
 # (Native builds only: slurmd cannot exec a foreign binary.)
-if(NOT CMAKE_CROSSCOMPILING)
+# Plain builds only, like the other tests of orchestrators: the launcher is
+# what they check; the sanitizer passes run the shard logic in unit tests.
+if(NOT CMAKE_CROSSCOMPILING AND RINGSOCK_SANITIZE STREQUAL "")
   # --shard auto under a real single-node Slurm started by scripts/slurm-node.sh
   # (skipped without root or Slurm's packages; one Slurm test at a time: its ports are fixed).
   add_executable(shard_env_probe ${CMAKE_CURRENT_LIST_DIR}/slurm/shard_env_probe.cpp)
