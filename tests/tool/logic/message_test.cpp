@@ -210,6 +210,17 @@ TEST(DatagramTracker, InOrder) {
   EXPECT_EQ(t.reordered(), 0u);
 }
 
+// Found by the load_replies fuzzer: a reply claiming the largest sequence,
+// a little after the expected one, made advance_to loop forever.
+TEST(DatagramTracker, TheLargestSequenceEndsTheGapFill) {
+  const std::uint64_t last = ~std::uint64_t{0};
+  DatagramTracker t(last - 200);
+  EXPECT_EQ(t.on_receive(last - 200), DatagramTracker::Event::in_order);
+  EXPECT_EQ(t.on_receive(last), DatagramTracker::Event::gap);
+  EXPECT_EQ(t.received(), 2U);
+  EXPECT_EQ(t.lost(), 199U);
+}
+
 TEST(DatagramTracker, LossDuplicatesReordering) {
   using E = DatagramTracker::Event;
   DatagramTracker t;

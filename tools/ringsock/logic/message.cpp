@@ -181,7 +181,8 @@ void DatagramTracker::advance_to(std::uint64_t sequence) noexcept {
   if (sequence - next_ >= kWindow) {
     std::fill(std::begin(bits_), std::end(bits_), 0);
   } else {
-    for (std::uint64_t s = next_; s <= sequence; ++s) mark(s, false);
+    // Counted, not `s <= sequence`: that never ends at the largest sequence.
+    for (std::uint64_t n = sequence - next_ + 1, s = next_; n > 0; --n, ++s) mark(s, false);
   }
   lost_ += sequence - next_;
   next_ = sequence + 1;
