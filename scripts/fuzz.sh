@@ -12,7 +12,8 @@
 #
 # Environment: RINGSOCK_FUZZ_SECONDS (per harness, default 20),
 # RINGSOCK_JOBS (harnesses run at once, default 2), RINGSOCK_FUZZ_KEEP=1
-# keeps the grown corpus copies (their paths are printed).
+# keeps the grown corpus copies (their paths are printed), RINGSOCK_FUZZ_SEED
+# (libFuzzer's -seed; unset: a new one each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,10 @@ jobs="${RINGSOCK_JOBS:-2}"
 build=build-fuzz
 per_input_timeout_s=10
 rss_limit_mb=2048
+seed_arg=()
+if [[ -n "${RINGSOCK_FUZZ_SEED:-}" ]]; then
+  seed_arg=(-seed="$RINGSOCK_FUZZ_SEED")
+fi
 
 bash scripts/fuzz-deps.sh
 
@@ -63,7 +68,7 @@ run_harness() {
   ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout="$per_input_timeout_s" \
-      -rss_limit_mb="$rss_limit_mb" -print_final_stats=1 \
+      -rss_limit_mb="$rss_limit_mb" -print_final_stats=1 "${seed_arg[@]}" \
       -artifact_prefix="$artifacts/$name/" "$corpus" >"$logs/$name.log" 2>&1
 }
 
