@@ -71,6 +71,7 @@ class LoopCore {
   int release_buffer(uint16_t buffer_id) noexcept;
 
   uint32_t buffer_size() const noexcept { return pool_.size_bytes(); }
+  uint32_t buffers_lent() const noexcept { return pool_.lent(); }
   uint32_t active() const noexcept { return active_; }
   bool running() const noexcept { return running_; }
   const Capabilities& capabilities() const noexcept { return caps_; }
