@@ -148,6 +148,10 @@ std::string echo_exchange(int fd, const std::string& data, size_t read_bytes, in
   std::vector<char> buffer(read_bytes != 0 ? read_bytes : 65536);
   for (;;) {
     long long now = now_ms();
+    if (now > deadline_ms && shut && received == data) {
+      return "the whole echo came back, but no EOF: the server never closed the half-closed "
+             "connection";
+    }
     if (now > deadline_ms) return "timed out: sent " + std::to_string(sent) + ", received " +
                                   std::to_string(received.size());
     if (sent == data.size() && !shut) {
