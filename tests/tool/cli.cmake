@@ -54,10 +54,10 @@ add_dependencies(threads_tests tool_cli_e2e_tests)
 # The soak (label soak, tests/tool/cli/soak_test.cpp): every kind of client at
 # once against one serve, then its fds, buffers and RSS back at the baseline.
 # Native plain builds only: under ASan/TSan or qemu the rates and RSS mean
-# something else, and its minute belongs to the plain pass. RUN_SERIAL: it
-# keeps both cores busy, which would slow the tests beside it. TIMEOUT: it
-# bounds itself (a watchdog at 2 x RINGSOCK_SOAK_SECONDS + 120 s, the
-# seconds at most 600).
+# something else, and its time (about 21 s: 10 s of load per backend by
+# default) belongs to the plain pass. RUN_SERIAL: it keeps both cores busy,
+# which would slow the tests beside it. TIMEOUT: it bounds itself (a watchdog
+# at 2 x RINGSOCK_SOAK_SECONDS + 120 s, the seconds at most 600).
 if(NOT CMAKE_CROSSCOMPILING AND RINGSOCK_SANITIZE STREQUAL "")
   find_package(Threads REQUIRED)
   add_executable(tool_soak_tests
