@@ -111,6 +111,33 @@ TEST_P(TinyPoolTest, DatagramReceivePausesAndResumesWithoutLoss) {
   ::close(sv[1]);
 }
 
+// Loop::buffers_lent() counts the buffers with the caller: up as chunks are
+// handed out, down as they are given back, 0 at the end (the soak's leak check).
+TEST_P(TinyPoolTest, BuffersLentCountsWhatTheCallerHolds) {
+  EXPECT_EQ(loop.buffers_lent(), 0u);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  Hoarder h;
+  ASSERT_EQ(loop.recv_multishot(h.op, sv[0], Hoarder::callback, &h), 0);
+  ASSERT_EQ(::send(sv[1], "x", 1, 0), 1);
+  ASSERT_TRUE(run_until(loop, [&] { return h.held.size() == 1; }));
+  EXPECT_EQ(loop.buffers_lent(), 1u);
+  ASSERT_EQ(::send(sv[1], "y", 1, 0), 1);
+  ASSERT_TRUE(run_until(loop, [&] { return h.held.size() == 2; }));
+  EXPECT_EQ(loop.buffers_lent(), 2u);
+  EXPECT_EQ(loop.release_buffer(h.held[0]), 0);
+  EXPECT_EQ(loop.buffers_lent(), 1u);
+  EXPECT_EQ(loop.release_buffer(h.held[0]), -EINVAL);
+  EXPECT_EQ(loop.buffers_lent(), 1u) << "a refused release must not count";
+  EXPECT_EQ(loop.release_buffer(h.held[1]), 0);
+  EXPECT_EQ(loop.buffers_lent(), 0u);
+  h.held.clear();
+  ::close(sv[1]);
+  ASSERT_TRUE(run_until(loop, [&] { return h.terminal; }));
+  EXPECT_EQ(loop.buffers_lent(), 0u);
+  ::close(sv[0]);
+}
+
 TEST_P(TinyPoolTest, ReleaseOfABufferNotLentIsRefused) {
   EXPECT_EQ(loop.release_buffer(0), -EINVAL);
   EXPECT_EQ(loop.release_buffer(2), -EINVAL);

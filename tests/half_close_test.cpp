@@ -6,6 +6,7 @@
 // comes. Every test waits (poll(2), level-triggered, outside the loop) until
 // the receiver's socket shows the FIN, so data and FIN are always seen
 // together; each run is bounded, so a regression fails instead of hanging.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -235,6 +236,67 @@ TEST_P(HalfCloseCappedTest, MultishotGetsAllDataThenEofAfterShutdownWrite) {
     if (HasFatalFailure()) return;
   }
 }
+
+// UNIX streams whose data comes in many separate pieces. A piece that carries
+// fds (SCM_RIGHTS) ends a read, so every read takes one piece. io_uring's
+// multishot receive posts at most 32 results per wake-up and then goes back
+// to its poll; with the peer's FIN already queued, that poll finds the socket
+// ready (data and RDHUP) once, and the kernel drops the RDHUP after the read
+// that drains the data (Linux 6.18: a UNIX stream reports how much is left,
+// 0, so no further read is tried, and no further wake-up will come). The
+// soak's half-closers hit the same loss by timing; this makes it certain.
+class HalfCloseUnixTest : public HalfCloseTest {};
+
+// Sends `pieces` sends of `piece_bytes`, each with `passed_fd` attached; false
+// if the socket did not take them all.
+bool peer_sends_with_fds(int fd, const std::vector<uint8_t>& bytes, size_t piece_bytes,
+                         int passed_fd) {
+  for (size_t at = 0; at < bytes.size(); at += piece_bytes) {
+    iovec piece{const_cast<uint8_t*>(bytes.data() + at), piece_bytes};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &piece;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &passed_fd, sizeof(int));
+    if (::sendmsg(fd, &message, MSG_NOSIGNAL) != ssize_t(piece_bytes)) {
+      ADD_FAILURE() << "peer sendmsg: " << strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_P(HalfCloseUnixTest, MultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
+  constexpr size_t kPieces = 64, kPieceBytes = 100;  // 64 > 32 results per wake-up
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  int passed = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(passed, 0);
+  auto message = pattern(kPieces * kPieceBytes, 5);
+  bool sent = peer_sends_with_fds(pair.client, message, kPieceBytes, passed);
+  ::close(passed);  // the queued pieces hold their own references
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  ASSERT_TRUE(fin_arrived(pair.server));
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard))
+      << "received " << joined(receiver).size() << " of " << message.size()
+      << " bytes, no end of stream";
+  expect_data_then_one_eof(receiver, message);
+  close_pair(loop, pair);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sockets, HalfCloseUnixTest,
+                         testing::Combine(testing::ValuesIn(all_backends()),
+                                          testing::ValuesIn(unix_families())),
+                         socket_param_name);
 
 // TCP and UNIX streams (the address families add nothing to half-closing).
 INSTANTIATE_TEST_SUITE_P(Sockets, HalfCloseTest,

@@ -74,6 +74,7 @@ int32_t FdTable::admit_accepted(int32_t result) noexcept {
     return -EMFILE;
   }
   records_[result].send_path = SendPath::unknown;  // a new socket
+  records_[result].recv_path = RecvPath::unknown;
   disown_lent(result);
   return result;
 }

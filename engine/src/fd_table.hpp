@@ -22,11 +22,16 @@ namespace ringsock::detail {
 /// How sends go out on an fd, learned at its first send (unix_dgram_send.hpp).
 enum class SendPath : uint8_t { unknown, ring, direct };
 
+/// How a multishot receive is armed on an fd, learned at its first one
+/// (unix_stream_recv.hpp): as the kernel's multishot, or one result per arming.
+enum class RecvPath : uint8_t { unknown, multishot, one_at_a_time };
+
 /// The operations in flight on one fd, and a close waiting for them to end.
 struct FdRecord {
   Operation* head = nullptr;
   Operation* closer = nullptr;
   SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
+  RecvPath recv_path = RecvPath::unknown;  // the same
   uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
 };
 
@@ -51,6 +56,8 @@ class FdTable {
   }
   SendPath send_path(int fd) const noexcept { return records_[fd].send_path; }
   void set_send_path(int fd, SendPath path) noexcept { records_[fd].send_path = path; }
+  RecvPath recv_path(int fd) const noexcept { return records_[fd].recv_path; }
+  void set_recv_path(int fd, RecvPath path) noexcept { records_[fd].recv_path = path; }
 
   /// Puts a started operation on its fd's list (a close is never on it: it
   /// waits for the list to empty).

@@ -339,6 +339,7 @@ int Loop::release_buffer(uint16_t buffer_id) noexcept {
 }
 
 uint32_t Loop::buffer_size() const noexcept { return core_ ? core_->buffer_size() : 0; }
+uint32_t Loop::buffers_lent() const noexcept { return core_ ? core_->buffers_lent() : 0; }
 uint32_t Loop::active() const noexcept { return core_ ? core_->active() : 0; }
 
 BackendKind Loop::backend() const noexcept {

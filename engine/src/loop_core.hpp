@@ -15,6 +15,7 @@
 #include "hot_path.hpp"
 #include "owner_thread.hpp"
 #include "unix_dgram_send.hpp"
+#include "unix_stream_recv.hpp"
 #include <cerrno>
 
 #include "ringsock/loop.hpp"
@@ -44,6 +45,7 @@ class LoopCore {
       return submit_set_up(op);
     }
     choose_send_path(op);
+    choose_recv_path(op);
     return begin(op);
   }
   /// Whether a new operation of this kind on fd (already checked) is sure
@@ -53,6 +55,7 @@ class LoopCore {
   RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
     if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
     if (is_send(kind) && fds_.send_path(fd) != SendPath::ring) return false;
+    if (kind == OpKind::recv_multishot && fds_.recv_path(fd) != RecvPath::multishot) return false;
     return backend_.reserve(kind);
   }
   /// submit() for a filled operation after reserve() said yes: cannot fail.
@@ -71,6 +74,7 @@ class LoopCore {
   int release_buffer(uint16_t buffer_id) noexcept;
 
   uint32_t buffer_size() const noexcept { return pool_.size_bytes(); }
+  uint32_t buffers_lent() const noexcept { return pool_.lent(); }
   uint32_t active() const noexcept { return active_; }
   bool running() const noexcept { return running_; }
   const Capabilities& capabilities() const noexcept { return caps_; }
@@ -108,6 +112,16 @@ class LoopCore {
     if (is_send(op.kind) && fds_.send_path(op.fd) != SendPath::ring &&
         sends_directly(fds_, op.fd)) {
       op.flags |= kDirectSend;
+    }
+  }
+  /// Marks a multishot receive that io_uring arms one result at a time (a
+  /// UNIX stream, unix_stream_recv.hpp); epoll learns nothing and never asks again.
+  void choose_recv_path(Operation& op) noexcept {
+    if (op.kind != OpKind::recv_multishot || fds_.recv_path(op.fd) == RecvPath::multishot) return;
+    if (backend_.kind() != BackendKind::uring) {
+      fds_.set_recv_path(op.fd, RecvPath::multishot);
+    } else if (receives_one_at_a_time(fds_, op.fd)) {
+      op.flags |= kOneAtATime;
     }
   }
   RINGSOCK_HOT inline int turn(bool wait) noexcept;

@@ -7,17 +7,13 @@
 #include "backend/contract.hpp"
 #include "plain_syscalls.hpp"
 #include "sendv.hpp"
+#include "socket_kind.hpp"
 
 namespace ringsock::detail {
 
 bool sends_directly(FdTable& fds, int fd) noexcept {
   if (fds.send_path(fd) == SendPath::unknown) {
-    int domain = 0, type = 0;
-    socklen_t length = sizeof(int);
-    bool unix_dgram = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
-                      domain == AF_UNIX &&
-                      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
-                      type == SOCK_DGRAM;
+    bool unix_dgram = socket_is(fd, AF_UNIX, SOCK_DGRAM);
     fds.set_send_path(fd, unix_dgram ? SendPath::direct : SendPath::ring);
   }
   return fds.send_path(fd) == SendPath::direct;

@@ -51,6 +51,27 @@ gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "${tool_threaded_tests}"
                      PROPERTIES TIMEOUT 60 LABELS tool-threads DISCOVERY_TIMEOUT 60)
 add_dependencies(threads_tests tool_cli_e2e_tests)
 
+# The soak (label soak, tests/tool/cli/soak_test.cpp): every kind of client at
+# once against one serve, then its fds, buffers and RSS back at the baseline.
+# Native plain builds only: under ASan/TSan or qemu the rates and RSS mean
+# something else, and its time (about 21 s: 10 s of load per backend by
+# default) belongs to the plain pass. RUN_SERIAL: it keeps both cores busy,
+# which would slow the tests beside it. TIMEOUT: it bounds itself (a watchdog
+# at 2 x RINGSOCK_SOAK_SECONDS + 120 s, the seconds at most 600).
+if(NOT CMAKE_CROSSCOMPILING AND RINGSOCK_SANITIZE STREQUAL "")
+  find_package(Threads REQUIRED)
+  add_executable(tool_soak_tests
+    ${CMAKE_CURRENT_LIST_DIR}/cli/child.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cli/e2e_support.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cli/soak_test.cpp
+  )
+  target_link_libraries(tool_soak_tests PRIVATE GTest::gtest GTest::gtest_main Threads::Threads)
+  target_compile_definitions(tool_soak_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
+  add_dependencies(tool_soak_tests ringsock)
+  gtest_discover_tests(tool_soak_tests PROPERTIES TIMEOUT 1500 RUN_SERIAL TRUE LABELS soak
+                       DISCOVERY_TIMEOUT 60)
+endif()
+
 # The option tables (what the parser accepts) against `ringsock SUBCOMMAND
 # --help`, ringsock(1) and docs/command.md, ringsock.h against ringsock(3), and
 # the version the man pages name.

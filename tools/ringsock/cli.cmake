@@ -25,6 +25,7 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/probe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/run_serve.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/serve_gauges.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/stale_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_runner.cpp

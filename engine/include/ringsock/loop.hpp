@@ -220,6 +220,11 @@ class Loop {
   int release_buffer(uint16_t buffer_id) noexcept;
   /// Bytes per pool buffer.
   uint32_t buffer_size() const noexcept;
+  /// Pool buffers lent to the caller right now (handed to a callback and not
+  /// yet given back by release_buffer()): a gauge for leak checks, 0 once
+  /// every buffer came back. A plain read, not synchronised: call it on the
+  /// loop's thread (another thread must get the value from there).
+  uint32_t buffers_lent() const noexcept;
 
   /// User operations in flight (submitted and not yet terminally completed).
   uint32_t active() const noexcept;

@@ -144,12 +144,17 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       break;
     case OpKind::recv_multishot:
       // Under a per-fd cap one buffer per arming, re-armed by the core: the
-      // kernel's multishot loop (and a bundle) could fill dozens at once.
-      if (caps_->multishot_recv && !one_buffer_per_recv_) {
+      // kernel's multishot loop (and a bundle) could fill dozens at once. A
+      // UNIX stream (kOneAtATime) is re-armed after each result too, so that
+      // its end is never lost (unix_stream_recv.hpp).
+      if (caps_->multishot_recv && !one_buffer_per_recv_ && !(flags & kOneAtATime)) {
         io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, 0);
         // One receive fills as many ring buffers as the data needs; the core
         // hands them out one callback each (LoopCore::dispatch_bundle).
         if (caps_->recv_bundle) sqe->ioprio |= kRecvSendBundle;
+      } else if (caps_->recv_bundle && !one_buffer_per_recv_) {
+        io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
+        sqe->ioprio |= kRecvSendBundle;
       } else {
         io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
       }

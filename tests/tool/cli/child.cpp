@@ -95,13 +95,24 @@ bool Child::pump(int timeout_ms) {
 }
 
 std::vector<std::string> Child::wait_lines(const std::string& prefix, size_t count, int timeout_ms) {
+  return wait_text_lines(out_, prefix, count, timeout_ms);
+}
+
+std::vector<std::string> Child::wait_err_lines(const std::string& prefix, size_t count,
+                                               int timeout_ms) {
+  return wait_text_lines(err_, prefix, count, timeout_ms);
+}
+
+// `text` is out_ or err_, which pump() appends to.
+std::vector<std::string> Child::wait_text_lines(const std::string& text, const std::string& prefix,
+                                                size_t count, int timeout_ms) {
   long long deadline = now_ms() + timeout_ms;
   std::vector<std::string> lines;
   for (;;) {
     lines.clear();
     size_t start = 0;
-    for (size_t end; (end = out_.find('\n', start)) != std::string::npos; start = end + 1) {
-      std::string line = out_.substr(start, end - start);
+    for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+      std::string line = text.substr(start, end - start);
       if (line.rfind(prefix, 0) == 0) lines.push_back(line.substr(prefix.size()));
     }
     long long left = deadline - now_ms();

@@ -26,18 +26,24 @@ class Child {
   /// Reads stdout until `count` lines start with `prefix` or `timeout_ms`
   /// passes; returns those lines (without the prefix).
   std::vector<std::string> wait_lines(const std::string& prefix, size_t count, int timeout_ms);
+  /// The same on stderr.
+  std::vector<std::string> wait_err_lines(const std::string& prefix, size_t count, int timeout_ms);
   /// Sends `signal_number`, waits up to `timeout_ms` for the exit, collects
   /// the remaining output. Returns the wait status, or -1 on a timeout (killed).
   int stop(int signal_number, int timeout_ms);
   /// Waits for an exit without signalling it (for commands that end by themselves).
   int wait(int timeout_ms);
 
+  /// The child's process id while it runs (-1 after it was waited for).
+  pid_t pid() const { return pid_; }
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
 
  private:
   void start(std::vector<std::string> words);
   bool pump(int timeout_ms);  // reads what is available; false once both pipes closed
+  std::vector<std::string> wait_text_lines(const std::string& text, const std::string& prefix,
+                                           size_t count, int timeout_ms);
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;

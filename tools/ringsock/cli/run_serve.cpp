@@ -11,6 +11,7 @@
 
 #include "probe.hpp"
 #include "serve.hpp"
+#include "serve_gauges.hpp"
 #include "stale_socket.hpp"
 
 namespace ringsock_cli {
@@ -94,17 +95,28 @@ int wait_for_signal(const sigset_t& set) {
   return signal_number;
 }
 
+void print_gauges(const std::vector<std::unique_ptr<Worker>>& workers) {
+  ServeGauges gauges;
+  for (const auto& w : workers) {
+    gauges.connections += w->open_connections();
+    gauges.buffers_lent += w->buffers_lent();
+  }
+  print_serve_gauges(stderr, gauges);
+}
+
 }  // namespace
 
 // Signals are blocked in every thread and taken by sigwait on this one: the
 // stop then runs in ordinary code (lock, wake, join), not in a handler where
-// waking a loop could race its deinit.
+// waking a loop could race its deinit; so does SIGUSR1's gauge line (opendir,
+// fopen: nothing a handler may do).
 int run_serve(const ServeArgs& args) {
   uint64_t fds = raise_fd_limit();
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);  // the gauges, see serve_gauges.hpp
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -128,6 +140,10 @@ int run_serve(const ServeArgs& args) {
   fflush(stdout);
 
   int signal_number = wait_for_signal(set);
+  while (signal_number == SIGUSR1) {
+    print_gauges(workers);
+    signal_number = wait_for_signal(set);
+  }
   bool failed = false;
   for (auto& w : workers) {
     w->stop();

@@ -672,6 +672,9 @@ void Worker::thread_main(std::atomic<int>* ready) {
       kill(getpid(), SIGTERM);  // main waits for a signal: make it end the run
       break;
     }
+    // Both change only inside a turn: after it they are exact until the next.
+    open_connections_.store(impl.conn_count - impl.free_conn_top, std::memory_order_relaxed);
+    buffers_lent_.store(impl.loop.buffers_lent(), std::memory_order_relaxed);
   }
   impl.teardown();
   std::lock_guard<std::mutex> lock(wake_mutex_);

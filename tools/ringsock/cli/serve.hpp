@@ -65,6 +65,10 @@ class Worker {
   const char* reason() const { return reason_; }
   /// Errors that ended the loop early (run() failed).
   bool failed() const { return run_failed_; }
+  /// Open connections and lent pool buffers as of the loop's last turn
+  /// (published by the worker after each turn; read from any thread).
+  uint32_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  uint32_t buffers_lent() const { return buffers_lent_.load(std::memory_order_relaxed); }
 
   /// The loop and its pools (serve.cpp); public only so its helper structs can name it.
   struct Impl;
@@ -77,6 +81,8 @@ class Worker {
   bool run_failed_ = false;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<uint32_t> open_connections_{0};
+  std::atomic<uint32_t> buffers_lent_{0};
   // wake() from the main thread must not race the worker's deinit().
   std::mutex wake_mutex_;
 
@@ -86,7 +92,8 @@ class Worker {
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
 uint64_t raise_fd_limit() noexcept;
 
-/// The whole command: bind, serve until SIGINT/SIGTERM, print counters.
+/// The whole command: bind, serve until SIGINT/SIGTERM (SIGUSR1 prints the
+/// gauges to stderr and serving goes on), print counters.
 /// Returns the exit code (0, or 1 when it cannot bind or start).
 int run_serve(const ServeArgs& args);
 
