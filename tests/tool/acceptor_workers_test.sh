@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Description: the acceptor/worker example (tools/examples/acceptor_workers.cpp)
-# on both backends: it serves, `ringsock load` verifies every echo over 8
+# on both backends: it serves, `ringsock load` verifies every echo over 6
 # connections (TCP, then a UNIX name), and on SIGTERM it stops cleanly,
 # every connection served by a worker (3 of them, each given some), none dropped.
 #   acceptor_workers_test.sh EXAMPLE_BIN RINGSOCK_BIN
@@ -35,9 +35,9 @@ run_backend() {  # BACKEND URL
   [[ -n "$served" ]] || { echo "FAIL: $backend: not listening: $(cat "$out" "$dir/$backend.err")"; exit 1; }
   grep -q "backend $( [[ $backend == uring ]] && echo io_uring || echo epoll )" "$out" ||
     { echo "FAIL: $backend: wrong backend: $(cat "$out")"; exit 1; }
-  # Connections are handed out in turn: 8 reach every one of the 3 workers.
-  RINGSOCK_BACKEND="$backend" timeout 60 "$ringsock" load "$served" --connections 8 \
-    --count 4000 --assert errors=0 >"$dir/load.out" 2>&1 ||
+  # Connections are handed out in turn: 6 reach every one of the 3 workers.
+  RINGSOCK_BACKEND="$backend" timeout 60 "$ringsock" load "$served" --connections 6 \
+    --count 600 --assert errors=0 >"$dir/load.out" 2>&1 ||
     { echo "FAIL: $backend: load on $served: $(cat "$dir/load.out")"; exit 1; }
   grep -q 'verification   0 failure(s)' "$dir/load.out" ||
     { echo "FAIL: $backend: replies not verified: $(cat "$dir/load.out")"; exit 1; }

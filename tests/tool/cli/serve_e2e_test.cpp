@@ -201,7 +201,8 @@ TEST_P(ServeE2E, ManyClientsAndThreads) {
 // SO_REUSEPORT leaves to thread 0 alone.
 TEST_P(ServeE2E, HandoffSpreadsConnectionsOverTheThreads) {
   auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s"},
-                    {"--threads", "3", "--dispatch", "handoff"});
+                    // Few slots: quick to start under the sanitizers.
+                    {"--threads", "3", "--dispatch", "handoff", "--max-connections", "64"});
   ASSERT_EQ(urls.size(), 3u);
   EXPECT_NE(child_->out().find("3 thread(s) (handoff)"), std::string::npos) << child_->out();
   std::vector<int> fds;
