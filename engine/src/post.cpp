@@ -139,14 +139,22 @@ void LoopCore::deliver_post(Operation& op, int32_t result) noexcept {
   op.callback(owner_, op, completion);
 }
 
+// The kernel hands out its held completions a batch at a time (a
+// DEFER_TASKRUN ring runs a bounded number of task works per call): take
+// them until a round brings nothing.
 void LoopCore::end_posts() noexcept {
   deliver_post_box(-ECANCELED);
-  backend_.take_final_events();
-  RawEvent event;
-  while (backend_.next_event(events_, event)) {
-    Tag tag = tag_of(event.user_data);
-    if (tag == Tag::post) deliver_post(*operation_of(event.user_data), -ECANCELED);
-    if (tag == Tag::post_failed) deliver_post(*operation_of(event.user_data), event.result);
+  bool more = true;
+  while (more) {
+    backend_.take_final_events();
+    more = false;
+    RawEvent event;
+    while (backend_.next_event(events_, event)) {
+      more = true;
+      Tag tag = tag_of(event.user_data);
+      if (tag == Tag::post) deliver_post(*operation_of(event.user_data), -ECANCELED);
+      if (tag == Tag::post_failed) deliver_post(*operation_of(event.user_data), event.result);
+    }
   }
 }
 

@@ -127,9 +127,10 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// Thread-safe: makes a waiting turn() return. The wake reaches the core
   /// as an event for the backend's mailbox operation (mailbox_operation()).
   { backend.wake() } -> std::same_as<int>;
-  /// At deinit, on the loop's thread: whatever the kernel still holds for
-  /// this loop (io_uring: posts by MSG_RING on their way) becomes readable
-  /// by next_event, and nothing is submitted.
+  /// At deinit, on the loop's thread: what the kernel still holds for this
+  /// loop (io_uring: posts by MSG_RING on their way) becomes readable by
+  /// next_event, and nothing is submitted. The kernel may give only a batch
+  /// per call: the core calls again until next_event has nothing more.
   { backend.take_final_events() } -> std::same_as<void>;
   /// A lent buffer came back: offer it to receives again.
   { backend.recycle_buffer(buffer_id) } -> std::same_as<void>;

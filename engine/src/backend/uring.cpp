@@ -331,9 +331,10 @@ int UringBackend::send_post(int target_fd, Operation& op) noexcept {
 }
 
 // At deinit: runs the task work the kernel keeps for this ring (DEFER_TASKRUN:
-// a MSG_RING to it waits there) without submitting, so next_event reads every
-// CQE. From a thread that is not the ring's (a destructor elsewhere) the
-// kernel refuses, and those CQEs are not read.
+// a MSG_RING to it waits there) without submitting, so next_event reads the
+// CQEs. The kernel runs a bounded number of task works per call (20 on 6.x):
+// the core calls until a call brings nothing. From a thread that is not the
+// ring's (a destructor elsewhere) the kernel refuses, and those are not read.
 void UringBackend::take_final_events() noexcept {
   if (!ring_ready_) return;
   io_uring_get_events(&ring_);
