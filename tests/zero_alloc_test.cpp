@@ -3,7 +3,9 @@
 // then counts them while 100,000 echo round trips run through one loop on
 // each transport (multishot receives from the pool, sends, sendto/recvfrom,
 // vectored sends (sendv, sendtov),
-// deadlines, and the cancel-safe closes at the end), and asserts zero.
+// deadlines, and the cancel-safe closes at the end), and asserts zero; and
+// while posts go back and forth between two loops on two threads (post,
+// post_to), on every pair of backends.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -14,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
 #include "support.hpp"
 
@@ -343,6 +346,103 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<std::tuple<TestBackend, Kind>>& param) {
       return std::string(backend_name(std::get<0>(param.param))) + "_" +
              kind_name(std::get<1>(param.param));
+    });
+
+// ---- posts between two loops ------------------------------------------------------
+
+// Tokens go back and forth between loop 0 (the test's thread) and loop 1
+// (a thread of its own): even hops by post_to (io_uring's MSG_RING where both
+// loops can), odd hops by the target's post(), so both paths are counted.
+struct PostRally {
+  static constexpr int kTokens = 16;
+  static constexpr int kHops = 2000;
+  Loop* loops[2] = {};
+  Operation ops[kTokens];
+  std::atomic<int> finished{0};
+  std::atomic<int> errors{0};
+
+  static void on_post(Loop& loop, Operation& op, const Completion& c) {
+    auto* self = static_cast<PostRally*>(op.user_data);
+    uint64_t hop = op.post_value();
+    if (c.result != 0) ++self->errors;
+    if (hop + 1 == kHops) {
+      self->finished.fetch_add(1);
+      return;
+    }
+    Loop& target = &loop == self->loops[0] ? *self->loops[1] : *self->loops[0];
+    int rc = (hop & 1) ? target.post(op, hop + 1, on_post, self)
+                       : loop.post_to(target, op, hop + 1, on_post, self);
+    if (rc != 0) ++self->errors;
+  }
+};
+
+class ZeroAllocPostTest : public testing::TestWithParam<std::tuple<TestBackend, TestBackend>> {};
+
+TEST_P(ZeroAllocPostTest, PostsBetweenLoopsAllocateNothing) {
+  Loop here;
+  std::string why;
+  int rc = init_for_test(here, options_for(std::get<0>(GetParam())), why);
+  bool uring = std::get<0>(GetParam()) == TestBackend::uring ||
+               std::get<1>(GetParam()) == TestBackend::uring;
+  if (rc < 0 && uring) GTEST_SKIP() << why;
+  ASSERT_EQ(rc, 0) << why;
+  // The other loop's thread, set up before counting; it runs until a post stops it.
+  Loop there;
+  std::atomic<int> there_rc{1};
+  bool stop = false;  // there's thread's alone
+  std::thread other([&] {
+    int result = there.init(options_for(std::get<1>(GetParam())));
+    there_rc.store(result);
+    if (result < 0) return;
+    while (!stop && there.run(RunMode::once) >= 0) {
+    }
+    there.deinit();
+  });
+  while (there_rc.load() == 1) std::this_thread::yield();
+  if (there_rc.load() < 0) {
+    other.join();
+    if (uring) GTEST_SKIP() << "io_uring unavailable";
+    FAIL() << there_rc.load();
+  }
+  PostRally rally;
+  rally.loops[0] = &here;
+  rally.loops[1] = &there;
+  Operation guard;
+  bool expired = false;
+  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
+    *static_cast<bool*>(op.user_data) = c.result == 0;
+  };
+  ASSERT_EQ(here.timeout(guard, 60'000'000'000ull, on_guard, &expired), 0);
+
+  g_allocations = 0;
+  g_counting = true;
+  for (Operation& op : rally.ops) {
+    ASSERT_EQ(here.post_to(there, op, 0, PostRally::on_post, &rally), 0);
+  }
+  while (rally.finished.load() < PostRally::kTokens && !expired) {
+    ASSERT_GE(here.run(RunMode::once), 0);
+  }
+  g_counting = false;
+  long allocations = g_allocations.load();
+
+  Operation stop_op;
+  auto on_stop = [](Loop&, Operation& op, const Completion&) { *static_cast<bool*>(op.user_data) = true; };
+  ASSERT_EQ(there.post(stop_op, 0, on_stop, &stop), 0);
+  other.join();
+  EXPECT_FALSE(expired) << "the rally did not finish in time";
+  EXPECT_EQ(rally.finished.load(), PostRally::kTokens);
+  EXPECT_EQ(rally.errors.load(), 0);
+  EXPECT_EQ(allocations, 0) << allocations << " heap allocations while posting";
+  here.cancel(guard);
+  while (guard.in_flight()) here.run(RunMode::once);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pairs, ZeroAllocPostTest,
+    testing::Combine(testing::ValuesIn(all_backends()), testing::ValuesIn(all_backends())),
+    [](const testing::TestParamInfo<std::tuple<TestBackend, TestBackend>>& param) {
+      return std::string(backend_name(std::get<0>(param.param))) + "_" +
+             backend_name(std::get<1>(param.param));
     });
 
 }  // namespace

@@ -17,7 +17,7 @@
  *   rsk_loop_close(&loop);
  *
  * Caveats: a loop is used by the thread that initialised it (only
- * rsk_loop_wake() may be called from elsewhere; any other call on it from
+ * rsk_loop_wake() and rsk_post() may be called from elsewhere; any other call on it from
  * another thread gets -EPERM and changes nothing). Loop and operation
  * storage must be aligned to RSK_LOOP_ALIGN / RSK_OP_ALIGN (rsk_loop_align(),
  * rsk_op_align() at run time): misaligned storage gets -EINVAL at every
@@ -249,6 +249,9 @@ RSK_API int rsk_op_fd(const rsk_op* op);
  * it failed midway). */
 RSK_API uint32_t rsk_op_transferred(const rsk_op* op);
 RSK_API int rsk_op_in_flight(const rsk_op* op);
+/* The value of a post (rsk_post, rsk_post_to), in its callback and after it
+ * until the op is submitted again. Since 0.3. */
+RSK_API uint64_t rsk_op_post_value(const rsk_op* op);
 /* A deadline for the next submits of this op, in nanoseconds after each
  * submit; 0 = none. On expiry the operation ends with -ETIMEDOUT. Not for
  * timers, nops, multishot operations or close (their submit gets -EINVAL). */
@@ -303,6 +306,33 @@ RSK_API int rsk_close(rsk_loop* loop, rsk_op* op, int fd, rsk_callback callback,
 RSK_API int rsk_timeout(rsk_loop* loop, rsk_op* op, uint64_t timeout_ns, rsk_callback callback,
                         void* user_data);
 RSK_API int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* user_data);
+/* ---- hand-off between loops ---------------------------------------------- */
+
+/* From ANY thread: `callback` runs on `loop`'s thread, inside its
+ * rsk_loop_run(), with result 0 and `value` in rsk_op_post_value(op) (an fd,
+ * a pointer). Exactly one callback per accepted post; one thread's posts
+ * arrive in order; nothing is allocated (the queue's links are in op). Keep
+ * op alive and leave it alone until its callback. Returns 0, or (nothing
+ * done): -EINVAL no callback, misaligned op, an op with a deadline, or a loop
+ * not initialised or closed; -EBUSY op in flight; -ESHUTDOWN the loop is
+ * closing (rsk_loop_close has begun). A post accepted before the close began
+ * is never lost: if rsk_loop_run() did not deliver it, rsk_loop_close()
+ * calls it back with -ECANCELED (the value still readable, to release what
+ * it names), and every call on that loop is refused in that callback. The
+ * loop's storage must stay in place (closed is fine) while others may post
+ * to it. rsk_loop_run(RSK_RUN_UNTIL_DONE) does not wait for posts not yet
+ * arrived. A post cannot be cancelled (rsk_cancel: -EALREADY). Since 0.3. */
+RSK_API int rsk_post(rsk_loop* loop, rsk_op* op, uint64_t value, rsk_callback callback,
+                     void* user_data);
+/* rsk_post to `target`, from `source`'s own thread (-EPERM from another):
+ * between two io_uring loops on a kernel with IORING_OP_MSG_RING it goes
+ * from ring to ring, with no eventfd write; otherwise it is rsk_post(target).
+ * Results as rsk_post, and -EINVAL for a source not initialised. Should the
+ * kernel fail the message (no memory, the target's thread gone), the
+ * callback runs on `source` with that error instead. Since 0.3. */
+RSK_API int rsk_post_to(rsk_loop* source, rsk_loop* target, rsk_op* op, uint64_t value,
+                        rsk_callback callback, void* user_data);
+
 /* Asks an operation to end: it completes once more with -ECANCELED or its
  * real result. Returns 0, -ENOENT (not in flight) or -EALREADY; never refused
  * for want of room (a cancel that finds the SQ full waits its turn). */

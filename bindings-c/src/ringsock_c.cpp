@@ -69,14 +69,22 @@ LoopStorage* storage_of(rsk_loop* loop) { return reinterpret_cast<LoopStorage*>(
 const LoopStorage* storage_of(const rsk_loop* loop) {
   return reinterpret_cast<const LoopStorage*>(loop);
 }
+// The magic, read and written atomically: rsk_post may read it on another
+// thread while the loop's own thread closes the storage.
+uint32_t magic_of(const LoopStorage* storage) {
+  return __atomic_load_n(&storage->magic, __ATOMIC_RELAXED);
+}
+void set_magic(LoopStorage* storage, uint32_t magic) {
+  __atomic_store_n(&storage->magic, magic, __ATOMIC_RELAXED);
+}
 // The Loop of an initialised, aligned storage, else nullptr.
 Loop* loop_of(rsk_loop* loop) {
   if (loop == nullptr || misaligned(loop)) return nullptr;
-  return storage_of(loop)->magic == kLoopMagic ? &storage_of(loop)->loop : nullptr;
+  return magic_of(storage_of(loop)) == kLoopMagic ? &storage_of(loop)->loop : nullptr;
 }
 const Loop* loop_of(const rsk_loop* loop) {
   if (loop == nullptr || misaligned(loop)) return nullptr;
-  return storage_of(loop)->magic == kLoopMagic ? &storage_of(loop)->loop : nullptr;
+  return magic_of(storage_of(loop)) == kLoopMagic ? &storage_of(loop)->loop : nullptr;
 }
 OpStorage* storage_of(rsk_op* op) { return reinterpret_cast<OpStorage*>(op); }
 const OpStorage* storage_of(const rsk_op* op) { return reinterpret_cast<const OpStorage*>(op); }
@@ -262,9 +270,9 @@ int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* opti
   ringsock::LoopOptions converted;
   if (convert_options(options, converted) < 0) return -EINVAL;
   LoopStorage* storage = storage_of(loop);
-  if (storage->magic != kLoopMagic) {
+  if (magic_of(storage) != kLoopMagic) {
     new (&storage->loop) Loop();
-    storage->magic = kLoopMagic;
+    set_magic(storage, kLoopMagic);
   }
   // A failed init keeps the Loop constructed, so its reason can be read.
   return storage->loop.init(converted);
@@ -276,8 +284,8 @@ int rsk_loop_close(rsk_loop* loop) {
   int rc = l->deinit();
   if (rc < 0) return rc;  // -EPERM: another thread's loop
   if (!l->initialized()) {  // not from a callback: the storage is free again
+    set_magic(storage_of(loop), 0);  // first: a racing rsk_post sees a closed storage
     l->~Loop();
-    storage_of(loop)->magic = 0;
   }
   return 0;
 }
@@ -356,6 +364,7 @@ void* rsk_op_user_data(const rsk_op* op) { return op ? storage_of(op)->op.user_d
 int rsk_op_fd(const rsk_op* op) { return op ? storage_of(op)->op.fd : -EINVAL; }
 uint32_t rsk_op_transferred(const rsk_op* op) { return op ? storage_of(op)->op.transferred : 0; }
 int rsk_op_in_flight(const rsk_op* op) { return op ? int(storage_of(op)->op.in_flight()) : 0; }
+uint64_t rsk_op_post_value(const rsk_op* op) { return op ? storage_of(op)->op.post_value() : 0; }
 
 int rsk_op_set_timeout(rsk_op* op, uint64_t timeout_ns) {
   if (op == nullptr) return -EINVAL;
@@ -467,6 +476,24 @@ int rsk_timeout(rsk_loop* loop, rsk_op* op, uint64_t timeout_ns, rsk_callback ca
 int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* user_data) {
   return submit_with(loop, op, callback,
                      [&](Loop& l, Operation& o) { return l.nop(o, trampoline, user_data); });
+}
+
+// From any thread: the C callback is stored before the post is let in, and
+// nothing of op is touched after it was (the target may be calling it back).
+int rsk_post(rsk_loop* loop, rsk_op* op, uint64_t value, rsk_callback callback,
+             void* user_data) {
+  return submit_with(loop, op, callback, [&](Loop& l, Operation& o) {
+    return l.post(o, value, trampoline, user_data);
+  });
+}
+
+int rsk_post_to(rsk_loop* source, rsk_loop* target, rsk_op* op, uint64_t value,
+                rsk_callback callback, void* user_data) {
+  Loop* to = loop_of(target);
+  if (to == nullptr) return -EINVAL;
+  return submit_with(source, op, callback, [&](Loop& l, Operation& o) {
+    return l.post_to(*to, o, value, trampoline, user_data);
+  });
 }
 
 int rsk_cancel(rsk_loop* loop, rsk_op* op) {

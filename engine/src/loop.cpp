@@ -11,6 +11,7 @@
 #include <new>
 
 #include "loop_core.hpp"
+#include "post_gate.hpp"
 #include "sendv.hpp"
 
 namespace ringsock {
@@ -125,6 +126,7 @@ int Loop::init(const LoopOptions& options) noexcept {
     return rc;
   }
   core_ = core;
+  detail::open_gate(post_gate_);
   return 0;
 }
 
@@ -135,8 +137,13 @@ int Loop::deinit() noexcept {
   return 0;
 }
 
+// Posts are refused from the start of a deinit (even one asked for from a
+// callback); those let in before are called back (LoopCore::end_posts) once
+// the last poster has left the gate, with core_ already cleared so that
+// every call from those callbacks is refused.
 void Loop::release() noexcept {
   if (core_ == nullptr) return;
+  detail::close_gate(post_gate_);
   if (core_->running()) {
     // Inside a callback: the loop is still on the stack. Finish when run() returns.
     deinit_pending_ = true;
@@ -144,9 +151,13 @@ void Loop::release() noexcept {
     return;
   }
   deinit_pending_ = false;
-  core_->~LoopCore();
-  free(core_);
+  detail::wait_for_posters(post_gate_);
+  detail::LoopCore* core = core_;
   core_ = nullptr;
+  core->end_posts();
+  core->~LoopCore();
+  free(core);
+  detail::end_close(post_gate_);
   snprintf(reason_, sizeof(reason_), "loop not initialised");
 }
 

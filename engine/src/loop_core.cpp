@@ -140,6 +140,7 @@ int LoopCore::submit_close(Operation& op) noexcept {
 
 int LoopCore::cancel(Operation& op) noexcept {
   if (op.state == OpState::idle) return -ENOENT;
+  if (op.kind == OpKind::post) return -EALREADY;  // on its way: it cannot be called back
   if ((op.flags & kCancelRequested) || op.state == OpState::deferred) return -EALREADY;
   switch (op.state) {
     case OpState::submitted: {
@@ -249,7 +250,7 @@ inline uint32_t LoopCore::drain() noexcept {
         finish_inline(op, int32_t(op.transferred), completion);
         ++callbacks;
       } else {
-        callbacks += dispatch(op, event) ? 1 : 0;
+        callbacks += dispatch(op, event);
       }
       // Every 8th callback is often enough to find 32 queued SQEs soon.
       if ((callbacks & 7) == 0) backend_.submit_early();
@@ -266,12 +267,13 @@ inline uint32_t LoopCore::drain() noexcept {
 }
 
 // Every result drain() does not pass straight to the callback. Returns
-// whether a callback was made.
-bool LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
+// how many callbacks were made.
+uint32_t LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
   int32_t result = event.result;
   // Before a restart, a pause or a deferral reuses op's links.
   if (!(event.flags & kEventMore) && op.backend_flags != 0) backend_.arming_ended(op);
   if (is_multishot(op.kind)) return dispatch_multishot(op, event);
+  if (__builtin_expect(op.kind == OpKind::post, 0)) return receive_post(op, event);
   if (result == -EINTR && !(op.flags & kCancelRequested) && op.kind != OpKind::close) {
     restart(op);  // interrupted inside the kernel: run it again
     return false;

@@ -14,6 +14,7 @@
 #include "fd_table.hpp"
 #include "hot_path.hpp"
 #include "owner_thread.hpp"
+#include "post_box.hpp"
 #include "unix_dgram_send.hpp"
 #include "unix_stream_recv.hpp"
 #include <cerrno>
@@ -71,6 +72,17 @@ class LoopCore {
   int run(RunMode mode) noexcept;
   void stop() noexcept { stop_requested_ = true; }
   int wake() noexcept { return backend_.wake(); }
+  // Posts (post.cpp). post() and post_to() run on the posting thread, inside
+  // the target's post gate; the rest on the loop's own thread.
+  /// Queues a filled post in this loop's post box and wakes the loop. Any thread.
+  int post(Operation& op) noexcept;
+  /// Sends a filled post to `target` from this loop's thread: by MSG_RING
+  /// when both loops can, else through the target's post box.
+  int post_to(LoopCore& target, Operation& op) noexcept;
+  /// At deinit, after the post gate closed and emptied: every post not yet
+  /// delivered is called back, with -ECANCELED (a failed MSG_RING of this
+  /// loop's with its error). The Loop refuses every call meanwhile.
+  void end_posts() noexcept;
   int release_buffer(uint16_t buffer_id) noexcept;
 
   uint32_t buffer_size() const noexcept { return pool_.size_bytes(); }
@@ -137,7 +149,11 @@ class LoopCore {
   int send_direct(Operation& op, bool again) noexcept;
   bool retry_when_ready(Operation& op, int32_t& result) noexcept;
   RINGSOCK_HOT inline uint32_t drain() noexcept;
-  [[gnu::noinline]] bool dispatch(Operation& op, RawEvent event) noexcept;
+  /// Returns the number of callbacks made (a wake may deliver many posts).
+  [[gnu::noinline]] uint32_t dispatch(Operation& op, RawEvent event) noexcept;
+  [[gnu::cold, gnu::noinline]] uint32_t receive_post(Operation& op, const RawEvent& event) noexcept;
+  uint32_t deliver_post_box(int32_t result) noexcept;
+  void deliver_post(Operation& op, int32_t result) noexcept;
   bool dispatch_multishot(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_bundle(Operation& op, const RawEvent& event) noexcept;
   bool dispatch_send(Operation& op, int32_t result) noexcept;
@@ -189,6 +205,7 @@ class LoopCore {
   uint32_t active_ = 0;
   bool stop_requested_ = false;
   bool running_ = false;
+  PostBox posts_;  // written by other threads: padded off the fields above
 };
 
 }  // namespace ringsock::detail

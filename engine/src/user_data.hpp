@@ -1,7 +1,8 @@
 // What a completion's user_data names: an operation's address with a tag in
-// its low bits (operations are 16-byte aligned). Only `operation` and
-// `synthetic` events are ever dereferenced; the others may outlive the
-// operation they mention and are read for their tag alone.
+// its low bits (operations are 16-byte aligned). Only `operation`, `wake`
+// (the backend's own mailbox operation) and the post tags are ever
+// dereferenced; the others may outlive the operation they mention and are
+// read for their tag alone.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,10 @@ enum class Tag : uint64_t {
   operation = 0,     ///< the operation's own result
   link_timeout = 1,  ///< the linked deadline timer of an operation: ignored
   internal = 2,      ///< the engine's own requests (cancels): ignored
-  wake = 3,          ///< the cross-thread wake reader
+  wake = 3,          ///< the cross-thread wake reader; names the backend's mailbox
+  post = 4,          ///< a post that came by IORING_OP_MSG_RING: the posted operation
+  post_failed = 5,   ///< the sender's CQE of a MSG_RING the kernel failed (only then:
+                     ///< CQE_SKIP_SUCCESS): the operation comes back to the sender
 };
 
 static_assert(alignof(Operation) >= 16, "tags need the low 4 bits");

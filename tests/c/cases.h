@@ -44,4 +44,9 @@ int test_sendv_refused(int backend);
 /* sq_full_test.c */
 int test_close_sq_full(int backend);
 
+/* post_test.c */
+int test_post_threads(int backend);
+int test_post_close(int backend);
+int test_post_to(int backend);
+
 #endif

@@ -44,6 +44,9 @@ static const t_case cases[] = {
     {"sendtov_dgram", test_sendtov_dgram, 1},
     {"sendv_refused", test_sendv_refused, 1},
     {"close_sq_full", test_close_sq_full, 1},
+    {"post_threads", test_post_threads, 1},
+    {"post_close", test_post_close, 1},
+    {"post_to", test_post_to, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};

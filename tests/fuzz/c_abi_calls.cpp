@@ -217,13 +217,15 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
   int bad_fd = owned(w, fd) ? -1 : fd;
 
   // sendv / sendtov: their pieces (the array stays while the op is in flight).
-  bool vectored = kind % 15 >= 13 && !rsk_op_in_flight(op);
+  bool vectored = (kind % 17 == 13 || kind % 17 == 14) && !rsk_op_in_flight(op);
+  // rsk_post_to: the other loop slot (or the same), where the op then belongs.
+  int target = (how >> 5) % kLoops;
   size_t count = vectored ? make_pieces(w, index, static_cast<uint8_t*>(data), length, number) : 0;
 
   bool was_in_flight = rsk_op_in_flight(op) != 0;
   rsk_op before = *op;
   int rc = -EINVAL;
-  switch (kind % 15) {
+  switch (kind % 17) {
     case 0: rc = rsk_accept(loop, op, fd, peer, callback, user); break;
     case 1: rc = rsk_accept_multishot(loop, op, fd, callback, user); break;
     case 2: rc = rsk_connect(loop, op, fd, peer, callback, user); break;
@@ -244,9 +246,14 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
       rc = rsk_sendtov(loop, op, fd, vectored ? w.pieces[index] : nullptr, count, peer, callback,
                        user);
       break;
+    case 15: rc = rsk_post(loop, op, number, callback, user); break;
+    case 16: rc = rsk_post_to(loop, &w.loops[target], op, number, callback, user); break;
   }
   // A vectored send is taken only with 1 .. IOV_MAX pieces and at most INT32_MAX bytes.
-  if (rc == 0 && kind % 15 >= 13) FUZZ_CHECK(count >= 1 && count <= IOV_MAX && length <= INT32_MAX);
+  if (rc == 0 && (kind % 17 == 13 || kind % 17 == 14)) {
+    FUZZ_CHECK(count >= 1 && count <= IOV_MAX && length <= INT32_MAX);
+  }
+  if (rc == 0 && kind % 17 >= 15) FUZZ_CHECK(rsk_op_post_value(op) == number);
   FUZZ_CHECK(rc == 0 || (rc < 0 && rc > -4096));
   if (rc < 0) FUZZ_CHECK(std::memcmp(&before, op, sizeof before) == 0);
   if (callback == nullptr || loop == nullptr) FUZZ_CHECK(rc == -EINVAL);
@@ -254,7 +261,7 @@ void submit(World& w, ringsock_fuzz::ByteReader& in) {
   if (was_in_flight) FUZZ_CHECK(rc == -EBUSY || rc == -EINVAL);
   if (rc == 0) {
     FUZZ_CHECK(rsk_op_in_flight(op) == 1);
-    w.op_loop[index] = slot;
+    w.op_loop[index] = kind % 17 == 16 ? target : slot;
   }
 }
 

@@ -41,10 +41,10 @@ endif()
 add_dependencies(tool_cli_e2e_tests ringsock)
 # Labelled "tool-threads" (one label: gtest_discover_tests cannot pass a list),
 # which both `ctest -L tool` and the TSan pass's `ctest -L threads` select
-# (-L is a regular expression): `serve --threads`, `load --threads`, and the
+# (-L is a regular expression): `serve --threads` (and its --dispatch handoff), `load --threads`, and the
 # tests whose own peer runs on threads. Not LoadIdle: its peer's threads are
 # the test's own, and its 300 ms run assumes connects far faster than TSan's.
-set(tool_threaded_tests "*ServeE2E.ManyClientsAndThreads/*:*LoadModes.ThreadsShareTheConnectionsAndTheCount/*:LoadVerification.*:LoadThroughput.*:LoadSource.*")
+set(tool_threaded_tests "*ServeE2E.ManyClientsAndThreads/*:*ServeE2E.Handoff*/*:*LoadModes.ThreadsShareTheConnectionsAndTheCount/*:LoadVerification.*:LoadThroughput.*:LoadSource.*")
 gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "-${tool_threaded_tests}"
                      PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
 gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "${tool_threaded_tests}"
@@ -143,4 +143,15 @@ if(NOT CMAKE_CROSSCOMPILING)
   add_test(NAME tool_lossy_proxy
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/lossy_proxy_test.sh $<TARGET_FILE:ringsock>)
   set_tests_properties(tool_lossy_proxy PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS tool)
+
+  # The acceptor/worker example (tools/examples): every echo verified by
+  # `load`, connections handed to every worker, on both backends.
+  if(TARGET acceptor_workers)
+    add_test(NAME tool_example_acceptor_workers
+             COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/acceptor_workers_test.sh
+                     $<TARGET_FILE:acceptor_workers> $<TARGET_FILE:ringsock>)
+    set_tests_properties(tool_example_acceptor_workers PROPERTIES TIMEOUT 120
+                         SKIP_RETURN_CODE 77 LABELS tool-threads)
+    add_dependencies(threads_tests acceptor_workers ringsock)
+  endif()
 endif()

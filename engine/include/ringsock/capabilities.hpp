@@ -27,6 +27,7 @@ struct Capabilities {
   bool send_zc = false;             ///< IORING_OP_SEND_ZC
   bool cqe_skip = false;            ///< IORING_FEAT_CQE_SKIP
   bool ext_arg = false;             ///< IORING_FEAT_EXT_ARG
+  bool msg_ring = false;            ///< IORING_OP_MSG_RING: Loop::post_to between io_uring loops
 };
 
 /// Writes a one-line, human-readable list of the capabilities into `out`

@@ -8,13 +8,16 @@
 //
 // Caveats:
 // - A loop is single-threaded: init, submit, run and deinit on the thread that
-//   called init. Only wake() may be called from another thread; every other
-//   call from another thread is refused with -EPERM and changes nothing.
+//   called init. Only wake() and post() may be called from another thread;
+//   every other call from another thread is refused with -EPERM and changes
+//   nothing.
 // - An Operation must sit at an address aligned to alignof(Operation) (16);
 //   a misaligned one is refused with -EINVAL by every call that takes it.
 // - Results are negated errnos; nothing in the engine throws.
 // - Operations still in flight at deinit() are dropped without callbacks;
 //   close sockets and run(RunMode::until_done) first for a clean shutdown.
+//   Posts are the exception: one not yet delivered gets its callback at
+//   deinit, with -ECANCELED (see post()).
 //   A close() still waiting for its fd's operations closes the fd at
 //   deinit (its callback is dropped too), so no fd leaks behind a close; a
 //   close that has closed its fd already only loses its callback.
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "ringsock/capabilities.hpp"
@@ -102,6 +106,7 @@ struct LoopStats {
   uint64_t busy_poll_misses = 0;  ///< waits whose busy-poll budget ran out: then they blocked
   uint64_t early_submits = 0;  ///< io_uring: submits inside a long batch of callbacks
   uint64_t fd_cap_pauses = 0;  ///< multishot receives paused at LoopOptions::max_lent_per_fd
+  uint64_t ring_posts = 0;  ///< post_to()s sent by IORING_OP_MSG_RING (the others: the post box)
 };
 
 class Loop {
@@ -133,6 +138,40 @@ class Loop {
   /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
   /// The caller must make sure the loop is not deinit()ed meanwhile.
   int wake() noexcept;
+
+  // Hand-off between loops. post() is the one call besides wake() that any
+  // thread may make. Neither allocates: the queue's links live in `op`.
+
+  /// From any thread: runs `callback` on this loop's thread, in its run(),
+  /// with result 0 and `value` in op.post_value() (an fd, a pointer, a
+  /// count). Exactly one callback per accepted post; one thread's post()s
+  /// arrive in the order it made them. The caller keeps `op` alive and leaves it
+  /// alone until then; from the callback on it is the loop's thread's.
+  /// Returns 0, or (nothing done, no callback): -EINVAL no callback, `op`
+  /// misaligned or with a deadline, or the loop not initialised (never, or
+  /// deinit finished); -EBUSY `op` in flight; -ESHUTDOWN the loop is closing
+  /// (deinit() has begun, or was asked for from a callback).
+  /// Closing: a post accepted before deinit() began is never lost: if run()
+  /// has not delivered it, deinit() calls it back with -ECANCELED (the value
+  /// is still in op.post_value(), so the callback can release what it names);
+  /// the loop is then closing and refuses every call. A destructor that runs
+  /// on another thread cannot collect io_uring messages (post_to) still in
+  /// the kernel: deinit() on the loop's thread.
+  /// The caller must make sure the Loop object itself outlives the call.
+  /// run(RunMode::until_done) does not wait for posts that have not arrived;
+  /// a loop that serves posts runs with RunMode::once or keeps an operation
+  /// in flight. A post cannot be cancelled (cancel() says -EALREADY).
+  int post(Operation& op, uint64_t value, Callback callback, void* user_data = nullptr) noexcept;
+  /// post() to `target` from this loop's thread (-EPERM from another): when
+  /// both loops run on io_uring and the kernel has IORING_OP_MSG_RING, the
+  /// message goes from this ring to the target's directly, with no eventfd
+  /// write and no queue; otherwise, or when this loop's submission queue is
+  /// full, it is target.post(). Results as post(), and -EINVAL when this
+  /// loop is not initialised. Should the kernel fail the message (no memory,
+  /// or the target's thread has exited), the callback comes on this loop
+  /// instead, with that error: never lost.
+  int post_to(Loop& target, Operation& op, uint64_t value, Callback callback,
+              void* user_data = nullptr) noexcept;
 
   // Operations. Each returns 0 when queued (the callback will follow) or a
   // negated errno when refused, in which case nothing happened and no callback
@@ -210,7 +249,7 @@ class Loop {
   int nop(Operation& op, Callback callback, void* user_data = nullptr) noexcept;
   /// Asks an in-flight operation to end. It completes exactly once more with
   /// -ECANCELED or its real result. Returns 0, -ENOENT (not in flight) or
-  /// -EALREADY (already ending); -EINVAL misaligned, -EPERM another thread.
+  /// -EALREADY (already ending, or a post); -EINVAL misaligned, -EPERM another thread.
   /// Never refused for want of room: a cancel that finds the SQ full waits
   /// its turn (so do the cancels a close sends).
   int cancel(Operation& op) noexcept;
@@ -238,6 +277,9 @@ class Loop {
  private:
   detail::LoopCore* core_ = nullptr;
   bool deinit_pending_ = false;  // deinit() was called from a callback
+  /// Who may post: open while initialised, closing from deinit()'s start,
+  /// and a count of posting threads inside (engine/src/post_gate.hpp).
+  std::atomic<uint32_t> post_gate_{0};
   void release() noexcept;
 
   char reason_[192] = "loop not initialised";

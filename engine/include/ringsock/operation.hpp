@@ -60,6 +60,7 @@ enum class OpKind : uint8_t {
   nop,
   sendv,    ///< a stream send of several pieces (Loop::sendv)
   sendtov,  ///< one datagram of several pieces (Loop::sendtov)
+  post,     ///< a callback delivered on a loop from any thread (Loop::post, Loop::post_to)
 };
 
 namespace detail {
@@ -102,6 +103,9 @@ union OpArgs {
     uint32_t piece_offset;  // sendv: bytes of msg_iov[0] already sent (sendv.hpp)
     uint32_t total_length;  // sendv, sendtov: the bytes of all pieces
   } message;
+  struct {
+    uint64_t value;  // post: what the callback reads with Operation::post_value()
+  } post;
 };
 }  // namespace detail
 
@@ -135,6 +139,9 @@ struct alignas(16) Operation {
   detail::OpArgs args{};
 
   bool in_flight() const noexcept { return state != detail::OpState::idle; }
+  /// A post's value (Loop::post, Loop::post_to), valid in its callback and
+  /// after it until the operation is submitted again.
+  uint64_t post_value() const noexcept { return args.post.value; }
 };
 
 }  // namespace ringsock

@@ -4,6 +4,7 @@
 // no virtual call. Each backend satisfies BackendContract (contract.hpp).
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 
 #include "backend/epoll.hpp"
@@ -50,8 +51,30 @@ class ChosenBackend {
   }
   RINGSOCK_HOT void submit_early() noexcept { RINGSOCK_DISPATCH(submit_early()); }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
+  void take_final_events() noexcept { RINGSOCK_DISPATCH(take_final_events()); }
   void recycle_buffer(uint16_t id) noexcept { RINGSOCK_DISPATCH(recycle_buffer(id)); }
 #undef RINGSOCK_DISPATCH
+  /// The ring fd a MSG_RING post to this loop goes to; -1 on epoll, or on a
+  /// kernel without MSG_RING.
+  int post_ring_fd() const noexcept {
+#if RINGSOCK_HAVE_URING
+    return kind_ == BackendKind::uring ? uring_.post_ring_fd() : -1;
+#else
+    return -1;
+#endif
+  }
+  /// Sends a filled post to the ring target_fd (UringBackend::send_post);
+  /// -EAGAIN when it did not go (not io_uring, or no room): use the post box.
+  int send_post(int target_fd, Operation& op) noexcept {
+#if RINGSOCK_HAVE_URING
+    if (kind_ == BackendKind::uring && uring_.post_ring_fd() >= 0) {
+      return uring_.send_post(target_fd, op);
+    }
+#endif
+    (void)target_fd;
+    (void)op;
+    return -EAGAIN;
+  }
   /// Only io_uring makes receive bundles (results longer than one buffer).
   uint16_t bundle_buffer(uint16_t first, uint32_t index) const noexcept {
 #if RINGSOCK_HAVE_URING

@@ -51,6 +51,16 @@ inline bool is_send(OpKind kind) noexcept {
          kind == OpKind::sendtov;
 }
 
+/// The operation a backend's wake events name (Tag::wake): never submitted,
+/// always in flight, of kind post, so the core's drain reads it like any
+/// other and hands it to the post path, which empties the loop's post box.
+inline Operation mailbox_operation() noexcept {
+  Operation op;
+  op.kind = OpKind::post;
+  op.state = OpState::submitted;
+  return op;
+}
+
 /// Backend::cancel's answer for an operation that never reached the kernel.
 inline constexpr int kEndedBeforeStart = 1;
 
@@ -115,8 +125,14 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// Between the callbacks of a batch: hands queued work to the kernel now
   /// if enough has piled up (io_uring), so peers need not wait for the batch end.
   { backend.submit_early() } -> std::same_as<void>;
-  /// Thread-safe: makes a waiting turn() return.
+  /// Thread-safe: makes a waiting turn() return. The wake reaches the core
+  /// as an event for the backend's mailbox operation (mailbox_operation()).
   { backend.wake() } -> std::same_as<int>;
+  /// At deinit, on the loop's thread: what the kernel still holds for this
+  /// loop (io_uring: posts by MSG_RING on their way) becomes readable by
+  /// next_event, and nothing is submitted. The kernel may give only a batch
+  /// per call: the core calls again until next_event has nothing more.
+  { backend.take_final_events() } -> std::same_as<void>;
   /// A lent buffer came back: offer it to receives again.
   { backend.recycle_buffer(buffer_id) } -> std::same_as<void>;
   { const_backend.reason() } -> std::same_as<const char*>;

@@ -181,9 +181,14 @@ int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
   for (int i = 0; i < count; ++i) {
     int fd = ready_[i].data.fd;
     if (fd == wake_fd_) {
+      // A wake goes to the core as its mailbox's event (the post box may
+      // hold posts). No room: the eventfd stays readable (level-triggered)
+      // and the next poll reports it again.
+      if (queue.space() == 0) continue;
       uint64_t value;
       while (::read(wake_fd_, &value, sizeof(value)) > 0) {
       }
+      queue.push(RawEvent{encode(&mailbox_, Tag::wake), 0, 0});
     } else {
       serve_events(fd, ready_[i].events, queue);
     }

@@ -72,6 +72,8 @@ class EpollBackend {
   /// Started work is tried at the next turn, which comes right after the batch.
   void submit_early() noexcept {}
   int wake() noexcept;
+  /// The kernel holds nothing for a post: they wait in the core's post box.
+  void take_final_events() noexcept {}
   void recycle_buffer(uint16_t buffer_id) noexcept { pool_->push_free(buffer_id); }
   const char* reason() const noexcept { return "epoll"; }
 
@@ -148,6 +150,7 @@ class EpollBackend {
   int32_t again_tail_ = -1;
   TimerHeap timers_;
   BufferPool* pool_ = nullptr;
+  Operation mailbox_ = mailbox_operation();  // what a wake's event names
 };
 
 static_assert(BackendContract<EpollBackend>);

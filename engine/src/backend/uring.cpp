@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -278,8 +279,66 @@ void UringBackend::arm_wake() noexcept {
   io_uring_sqe* sqe = get_sqes(1);
   if (sqe == nullptr) return;  // retried at the next turn
   io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof(wake_value_), 0);
-  io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::wake));
+  io_uring_sqe_set_data64(sqe, encode(&mailbox_, Tag::wake));
   wake_armed_ = true;
+}
+
+// A wake CQE means the wake reader must be armed again, and goes to the core
+// (the post box may hold posts). A post's CQE came from another thread's
+// ring: the acquire pairs with the sender's release of op.state (post.cpp),
+// so the operation's fields are read after the sender wrote them (the
+// kernel orders them too; this tells the thread sanitizer).
+bool UringBackend::for_core_rare(uint64_t user_data) noexcept {
+  switch (tag_of(user_data)) {
+    case Tag::wake:
+      wake_armed_ = false;
+      prepare_turn_ = true;
+      return true;
+    case Tag::post:
+      (void)std::atomic_ref<OpState>(operation_of(user_data)->state).load(std::memory_order_acquire);
+      return true;
+    case Tag::post_failed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The target's fd stays valid while this runs: the caller holds the target's
+// post gate, and the target's deinit waits for it. The SQE must therefore be
+// taken by the kernel before this returns, never at a later turn when the fd
+// may be closed or reused: it is submitted now, and if the kernel did not
+// take it (it pushed back until our CQ is read), it becomes a NOP and the
+// caller uses the post box. With CQE_SKIP_SUCCESS only a failed message
+// comes back here (Tag::post_failed). Nothing of op is read after the
+// submit: the target may be running its callback already.
+int UringBackend::send_post(int target_fd, Operation& op) noexcept {
+  if (waiting_head_ != nullptr || !has_room(1)) return -EAGAIN;
+  const unsigned index = ring_.sq.sqe_tail;
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_msg_ring(sqe, target_fd, 0, encode(&op, Tag::post), 0);
+  io_uring_sqe_set_data64(sqe, encode(&op, Tag::post_failed));
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  int rc;
+  do {
+    rc = io_uring_submit(&ring_);
+  } while (rc == -EINTR);
+  if (int(IO_URING_READ_ONCE(*ring_.sq.khead) - (index + 1)) >= 0) return 0;
+  io_uring_prep_nop(sqe);  // still ours: no SQPOLL, and only this thread submits
+  sqe->flags = 0;
+  io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::internal));
+  return -EAGAIN;
+}
+
+// At deinit: runs the task work the kernel keeps for this ring (DEFER_TASKRUN:
+// a MSG_RING to it waits there) without submitting, so next_event reads the
+// CQEs. The kernel runs a bounded number of task works per call (20 on 6.x):
+// the core calls until a call brings nothing. From a thread that is not the
+// ring's (a destructor elsewhere) the kernel refuses, and those are not read.
+void UringBackend::take_final_events() noexcept {
+  if (!ring_ready_) return;
+  io_uring_get_events(&ring_);
+  observe();
 }
 
 // The rare answers of io_uring_enter: retried, or returned as they are.

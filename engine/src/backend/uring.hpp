@@ -43,6 +43,14 @@ class UringBackend {
   bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
   void submit_early() noexcept;                                  // inline: uring_hot_path.hpp
   int wake() noexcept;
+  void take_final_events() noexcept;
+  /// The ring's fd for a MSG_RING to it (Loop::post_to), or -1 when the
+  /// kernel lacks MSG_RING. Fixed from init to deinit.
+  int post_ring_fd() const noexcept { return caps_ != nullptr && caps_->msg_ring ? ring_.ring_fd : -1; }
+  /// Sends the filled post `op` to the ring `target_fd` by MSG_RING, at
+  /// once (one io_uring_enter): when this returns 0 the kernel has taken
+  /// the message. -EAGAIN: not sent (no SQ room), nothing left behind.
+  int send_post(int target_fd, Operation& op) noexcept;
   void recycle_buffer(uint16_t buffer_id) noexcept;
   /// A receive bundle takes consecutive entries of the buffer ring: the id of
   /// the buffer `index` entries after `first`. Valid while the bundle's
@@ -66,6 +74,7 @@ class UringBackend {
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
   unsigned observe() noexcept;
   bool for_core(uint64_t user_data) noexcept;
+  [[gnu::cold, gnu::noinline]] bool for_core_rare(uint64_t user_data) noexcept;
   [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
@@ -99,6 +108,7 @@ class UringBackend {
   Operation* waiting_head_ = nullptr;
   Operation* waiting_tail_ = nullptr;
   uint64_t wake_value_ = 0;
+  Operation mailbox_ = mailbox_operation();  // what the wake reader's CQEs name
   const char* reason_ = "io_uring not started";
 };
 

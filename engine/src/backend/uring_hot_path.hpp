@@ -193,6 +193,7 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       break;
     case OpKind::nop:
     case OpKind::none:
+    case OpKind::post:   // never started here: posts come by the post box or MSG_RING
     case OpKind::close:  // never started here: the core closes synchronously (close_now)
       RINGSOCK_ASSERT(kind == OpKind::nop);
       io_uring_prep_nop(sqe);
@@ -248,17 +249,12 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
   }
 }
 
-// Whether a CQE is an operation's result for the core. The others are the
-// engine's own: a wake CQE means the wake reader must be armed again; a
-// linked deadline's and a cancel request's are read for their tag alone.
+// Whether a CQE is for the core: an operation's result, and the post path's
+// (wakes, posts, failed posts: for_core_rare). A linked deadline's and a
+// cancel request's are read for their tag alone.
 RINGSOCK_HOT inline bool UringBackend::for_core(uint64_t user_data) noexcept {
-  Tag tag = tag_of(user_data);
-  if (__builtin_expect(tag == Tag::operation, 1)) return true;
-  if (tag == Tag::wake) {
-    wake_armed_ = false;
-    prepare_turn_ = true;
-  }
-  return false;
+  if (__builtin_expect(tag_of(user_data) == Tag::operation, 1)) return true;
+  return for_core_rare(user_data);
 }
 
 // SQEs queued since the last submit after which a long batch of callbacks

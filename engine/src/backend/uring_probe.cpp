@@ -30,6 +30,8 @@ int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept 
   // SEND_ZC and multishot recv both arrived in 6.0; the probe sees only opcodes.
   caps.send_zc = io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
   caps.multishot_recv = caps.send_zc;
+  // Loop::post_to sends with CQE_SKIP_SUCCESS (5.17), older than MSG_RING (5.18).
+  caps.msg_ring = io_uring_opcode_supported(probe, IORING_OP_MSG_RING) && caps.cqe_skip;
   io_uring_free_probe(probe);
   return rc;
 }

@@ -196,6 +196,66 @@ TEST_P(ServeE2E, ManyClientsAndThreads) {
   EXPECT_NE(out.find(urls[2] + ": connections 20,"), std::string::npos) << out;
 }
 
+// --dispatch handoff: thread 0 accepts and hands the connections to the
+// threads in turn (Loop::post_to), itself included; UNIX ones too, which
+// SO_REUSEPORT leaves to thread 0 alone.
+TEST_P(ServeE2E, HandoffSpreadsConnectionsOverTheThreads) {
+  auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s"},
+                    // Few slots: quick to start under the sanitizers.
+                    {"--threads", "3", "--dispatch", "handoff", "--max-connections", "64"});
+  ASSERT_EQ(urls.size(), 3u);
+  EXPECT_NE(child_->out().find("3 thread(s) (handoff)"), std::string::npos) << child_->out();
+  std::vector<int> fds;
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_to(urls[i % 2 == 0 ? 0 : 2]);
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    ASSERT_TRUE(send_all(fds[i], text.data(), text.size()));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    EXPECT_EQ(read_n(fds[i], text.size(), true), text);
+  }
+  expect_stream_echo(urls[0]);
+  expect_stream_echo(urls[2]);
+  expect_datagram_echo(urls[1]);
+  for (int fd : fds) close(fd);
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find(urls[0] + ": connections 21,"), std::string::npos) << out;
+  EXPECT_NE(out.find(urls[2] + ": connections 21,"), std::string::npos) << out;
+  EXPECT_EQ(out.find("no-slot"), std::string::npos) << out;
+}
+
+// One connection slot per thread: three UNIX clients at once are served (one
+// by each thread, in turn), a fourth comes back to thread 0, which is full.
+// With SO_REUSEPORT thread 0 would serve the UNIX endpoint alone and refuse the second.
+TEST_P(ServeE2E, HandoffGivesEachThreadItsTurn) {
+  auto urls = start({"unix://" + dir_.path + "/s"},
+                    {"--threads", "3", "--dispatch", "handoff", "--max-connections", "1"});
+  ASSERT_EQ(urls.size(), 1u);
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    int fd = connect_to(urls[0]);
+    ASSERT_GE(fd, 0);
+    std::string text = "turn " + std::to_string(i);
+    ASSERT_TRUE(send_all(fd, text.data(), text.size()));
+    EXPECT_EQ(read_n(fd, text.size(), true), text);  // served, so adopted before the next
+    fds.push_back(fd);
+  }
+  int fourth = connect_to(urls[0]);
+  ASSERT_GE(fourth, 0);
+  send_all(fourth, "x", 1);  // served, it would come back
+  EXPECT_EQ(read_n(fourth, 1, true), "");  // closed by thread 0: no free slot
+  close(fourth);
+  for (int fd : fds) close(fd);
+  std::string out = stop_cleanly();
+  EXPECT_NE(out.find(urls[0] + ": connections 3,"), std::string::npos) << out;
+  EXPECT_NE(out.find("no-slot=1"), std::string::npos) << out;
+}
+
 TEST_P(ServeE2E, SinkDiscards) {
   auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0"}, {"--mode", "sink"});
   ASSERT_EQ(urls.size(), 2u);

@@ -73,6 +73,13 @@ int parse_mode(string_view text, ServeMode& out, Errors& errors) noexcept {
   return 0;
 }
 
+int parse_dispatch(string_view text, Dispatch& out, Errors& errors) noexcept {
+  if (text == "reuseport") out = Dispatch::reuseport;
+  else if (text == "handoff") out = Dispatch::handoff;
+  else return errors.fail("bad value '%.*s' for --dispatch: expected reuseport or handoff", text);
+  return 0;
+}
+
 int parse_backend(string_view text, ringsock::BackendChoice& out, Errors& errors) noexcept {
   if (text == "uring") out = ringsock::BackendChoice::uring;
   else if (text == "epoll") out = ringsock::BackendChoice::epoll;
@@ -98,6 +105,7 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--mode") return parse_mode(value, serve.mode, errors);
   if (name == "--backend") return parse_backend(value, serve.backend, errors);
   if (name == "--threads") return parse_number(name, value, 1, 1024, serve.threads, errors);
+  if (name == "--dispatch") return parse_dispatch(value, serve.dispatch, errors);
   if (name == "--buffer-size") {
     return parse_number(name, value, 256, 1u << 20, serve.buffer_size, errors);
   }

@@ -33,12 +33,17 @@ enum class LoadMode : uint8_t { pingpong, throughput, rate, churn, idle };
 enum class Arrival : uint8_t { constant, poisson };
 inline constexpr uint32_t kMaxPercentiles = 16;
 enum class ServeMode : uint8_t { echo, sink, sockperf };
+/// How serve's stream connections reach its threads: each thread accepts on
+/// its own SO_REUSEPORT socket (the kernel picks), or thread 0 accepts them
+/// all and hands them to the threads in turn by Loop::post_to.
+enum class Dispatch : uint8_t { reuseport, handoff };
 
 struct ServeArgs {
   ringsock::Endpoint endpoints[kMaxEndpoints];
   uint32_t endpoint_count = 0;
   ServeMode mode = ServeMode::echo;
   uint32_t threads = 1;
+  Dispatch dispatch = Dispatch::reuseport;
   ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;
   uint32_t buffer_size = 4096;       ///< bytes per pool buffer (256 .. 1 MiB)
   uint32_t buffers = 512;            ///< pool buffers per loop (power of two, 1 .. 32768)

@@ -8,6 +8,7 @@ namespace {
 constexpr OptionSpec kServeOptions[] = {
     {"--mode", "echo|sink|sockperf", "echo (default), discard, or answer sockperf"},
     {"--threads", "N", "loops, one per thread (default 1)"},
+    {"--dispatch", "reuseport|handoff", "who accepts: each thread, or thread 0"},
     {"--backend", "uring|epoll|auto", "I/O backend (default auto)"},
     {"--buffer-size", "N", "bytes per pool buffer (default 4096)"},
     {"--buffers", "N", "pool buffers per loop, power of two (default 512)"},

@@ -77,8 +77,10 @@ int bind_workers(const ServeArgs& args, std::vector<std::unique_ptr<Worker>>& wo
   return 0;
 }
 
+// Thread 0 last: with --dispatch handoff it hands connections to the others,
+// whose loops must run by then.
 int start_workers(std::vector<std::unique_ptr<Worker>>& workers) {
-  for (size_t t = 0; t < workers.size(); ++t) {
+  for (size_t t = workers.size(); t-- > 0;) {
     if (workers[t]->start() < 0) {
       fprintf(stderr, "ringsock serve: thread %zu: cannot start a loop: %s\n", t,
               workers[t]->reason());
@@ -123,7 +125,10 @@ int run_serve(const ServeArgs& args) {
   std::vector<std::unique_ptr<Worker>> workers;
   workers.reserve(args.threads);
   int rc = bind_workers(args, workers);
-  if (rc == 0) rc = start_workers(workers);
+  if (rc == 0) {
+    for (auto& w : workers) w->set_peers(workers);
+    rc = start_workers(workers);
+  }
   if (rc != 0) {
     for (uint32_t i = 0; i < args.endpoint_count; ++i) {
       if (workers[0]->serves(i)) unlink_unix_path(workers[0]->bound(i));
@@ -135,8 +140,9 @@ int run_serve(const ServeArgs& args) {
   for (uint32_t i = 0; i < args.endpoint_count; ++i) {
     print_endpoint(stdout, "listening ", workers[0]->bound(i));
   }
-  printf("mode %s, %u thread(s), fd limit %llu\n", mode_name(args.mode), args.threads,
-         (unsigned long long)fds);
+  bool handoff = args.dispatch == Dispatch::handoff && args.threads > 1;
+  printf("mode %s, %u thread(s)%s, fd limit %llu\n", mode_name(args.mode), args.threads,
+         handoff ? " (handoff)" : "", (unsigned long long)fds);
   fflush(stdout);
 
   int signal_number = wait_for_signal(set);

@@ -114,6 +114,17 @@ struct Conn {
   Operation close_op;
 };
 
+// --dispatch handoff: a connection on its way from thread 0, which accepted
+// it, to the thread that serves it (Loop::post_to, the fd as the value). The
+// record then goes back to thread 0's pool by a post of its own.
+struct Handoff {
+  struct Worker::Impl* home = nullptr;    // thread 0's: its pool holds the record
+  struct Worker::Impl* target = nullptr;  // the thread that serves the connection
+  uint32_t listener = 0;
+  uint32_t index = 0;
+  Operation op;
+};
+
 struct Slot {  // one datagram reply in flight
   struct Worker::Impl* impl = nullptr;
   Listener* listener = nullptr;
@@ -139,6 +150,14 @@ struct Worker::Impl {
   std::unique_ptr<Chunk[]> chunks;  // echo: one per pool buffer
   uint8_t* lazy = nullptr;  // sockperf buffers, mmap'ed
   size_t lazy_bytes = 0;
+  // --dispatch handoff: the workers connections go to in turn (thread 0's
+  // only), and the records of connections on their way.
+  std::unique_ptr<Impl*[]> peers;
+  uint32_t peer_count = 0;
+  uint32_t next_peer = 0;
+  std::unique_ptr<Handoff[]> handoffs;
+  std::unique_ptr<uint32_t[]> free_handoffs;
+  uint32_t free_handoff_top = 0;
 
   explicit Impl(const ServeArgs& a) : args(a) {}
   ~Impl() {
@@ -153,6 +172,9 @@ struct Worker::Impl {
 
   static void on_accept(Loop&, Operation& op, const Completion& c);
   static void on_accept_retry(Loop&, Operation& op, const Completion& c);
+  void dispatch(Listener& l, int fd);
+  static void on_handed(Loop&, Operation& op, const Completion& c);
+  static void on_handoff_back(Loop&, Operation& op, const Completion& c);
   void adopt(Listener& l, int fd);
   static void on_recv(Loop&, Operation& op, const Completion& c);
   void on_chunk(Conn& conn, const Completion& c);
@@ -204,6 +226,17 @@ int Worker::Impl::allocate(bool any_stream) {
     }
     free_conns[free_conn_top++] = conn_count - 1 - i;
   }
+  if (peer_count > 1) {
+    // Connections on their way at once; more are closed and counted (no-slot).
+    uint32_t count = args.max_connections < 16384 ? args.max_connections : 16384;
+    handoffs = std::make_unique<Handoff[]>(count);
+    free_handoffs = std::make_unique<uint32_t[]>(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      handoffs[i].home = this;
+      handoffs[i].index = i;
+      free_handoffs[free_handoff_top++] = i;
+    }
+  }
   chunks = std::make_unique<Chunk[]>(buffers);
   // At most one datagram reply per pool buffer can be waiting.
   slots = std::make_unique<Slot[]>(buffers);
@@ -233,7 +266,7 @@ void Worker::Impl::on_accept(Loop&, Operation& op, const Completion& c) {
   auto& l = *static_cast<Listener*>(op.user_data);
   Impl& self = *l.impl;
   if (c.result >= 0) {
-    self.adopt(l, c.result);
+    self.dispatch(l, c.result);
     return;
   }
   if (c.result == -ECANCELED || self.shutting_down) return;
@@ -251,6 +284,50 @@ void Worker::Impl::on_accept_retry(Loop&, Operation& op, const Completion& c) {
     self.count_error(l, kErrAccept);
     self.loop.timeout(l.retry_op, kAcceptRetryNs, on_accept_retry, &l);
   }
+}
+
+// Thread 0 with --dispatch handoff: the next thread in turn serves the
+// connection, this one included. Without a record or a post it is closed.
+void Worker::Impl::dispatch(Listener& l, int fd) {
+  if (peer_count <= 1) return adopt(l, fd);
+  Impl* target = peers[next_peer];
+  next_peer = next_peer + 1 == peer_count ? 0 : next_peer + 1;
+  if (target == this) return adopt(l, fd);
+  if (shutting_down || free_handoff_top == 0) {
+    if (!shutting_down) count_error(l, kErrNoSlot);
+    ::close(fd);
+    return;
+  }
+  Handoff& h = handoffs[free_handoffs[--free_handoff_top]];
+  h.target = target;
+  h.listener = uint32_t(&l - listeners);
+  if (loop.post_to(target->loop, h.op, uint64_t(fd), on_handed, &h) < 0) {
+    free_handoffs[free_handoff_top++] = h.index;
+    count_error(l, kErrAccept);  // the thread is closing: only at shutdown
+    ::close(fd);
+  }
+}
+
+// On the serving thread (or, should the kernel fail the message, back on
+// thread 0 with its error; and at a closing loop's deinit with -ECANCELED):
+// serve the fd, or close it; then the record goes home.
+void Worker::Impl::on_handed(Loop& loop, Operation& op, const Completion& c) {
+  auto& h = *static_cast<Handoff*>(op.user_data);
+  int fd = int(op.post_value());
+  if (c.result == 0) {
+    h.target->adopt(h.target->listeners[h.listener], fd);
+    if (loop.post_to(h.home->loop, op, 0, on_handoff_back, &h) == 0) return;
+  } else {
+    ::close(fd);
+  }
+  // Thread 0 is closing, or this loop is: a post from any thread reaches it
+  // while it still runs; else the record is not needed any more.
+  h.home->loop.post(op, 0, on_handoff_back, &h);
+}
+
+void Worker::Impl::on_handoff_back(Loop&, Operation& op, const Completion&) {
+  auto& h = *static_cast<Handoff*>(op.user_data);
+  h.home->free_handoffs[h.home->free_handoff_top++] = h.index;
 }
 
 void Worker::Impl::adopt(Listener& l, int fd) {
@@ -583,11 +660,27 @@ const Endpoint& Worker::bound(uint32_t i) const { return impl_->listeners[i].bou
 bool Worker::serves(uint32_t i) const { return impl_->listeners[i].bound.length != 0; }
 const Counters& Worker::counters(uint32_t i) const { return impl_->listeners[i].counters; }
 
+void Worker::set_peers(const std::vector<std::unique_ptr<Worker>>& workers) {
+  if (args_.dispatch != Dispatch::handoff || index_ != 0 || workers.size() < 2) return;
+  impl_->peer_count = uint32_t(workers.size());
+  impl_->peers = std::make_unique<Impl*[]>(workers.size());
+  for (size_t i = 0; i < workers.size(); ++i) impl_->peers[i] = workers[i]->impl_.get();
+}
+
 int Worker::bind_all(const Worker* first, uint32_t& failed) {
+  bool handoff = args_.dispatch == Dispatch::handoff && args_.threads > 1;
   for (uint32_t i = 0; i < args_.endpoint_count; ++i) {
     const Endpoint& want = first != nullptr ? first->bound(i) : args_.endpoints[i];
+    if (index_ > 0 && handoff && want.is_stream()) {
+      // Served here, accepted by thread 0: no socket of its own.
+      Listener& l = impl_->listeners[i];
+      l.bound = want;
+      l.stream = true;
+      l.impl = impl_.get();
+      continue;
+    }
     if (index_ > 0 && is_unix(want)) continue;  // SO_REUSEPORT is refused on UNIX sockets
-    bool share = args_.threads > 1 && !is_unix(want);
+    bool share = args_.threads > 1 && !is_unix(want) && !(handoff && want.is_stream());
     ringsock::ListenOptions options;
     options.reuse_port = share;
     // A load that opens thousands of connections at once overflows a short
@@ -640,7 +733,8 @@ void Worker::stop() {
 void Worker::thread_main(std::atomic<int>* ready) {
   Impl& impl = *impl_;
   bool any_stream = false;
-  for (const Listener& l : impl.listeners) any_stream |= l.fd >= 0 && l.stream;
+  // A stream endpoint this thread serves: its own socket, or thread 0's hand-offs.
+  for (const Listener& l : impl.listeners) any_stream |= l.stream && l.bound.length != 0;
   if (impl.allocate(any_stream) < 0) {
     snprintf(reason_, sizeof reason_,
              "cannot reserve the buffers of %u connections: lower --max-connections "

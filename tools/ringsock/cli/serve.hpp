@@ -2,8 +2,12 @@
 //
 // Thread 0 serves every endpoint; threads 1..N-1 have their own TCP/UDP
 // sockets on the same addresses (SO_REUSEPORT), UNIX ones stay with thread 0
-// (the kernel refuses SO_REUSEPORT there). Every connection, queue and buffer
-// comes from pools taken before the first byte moves.
+// (the kernel refuses SO_REUSEPORT there). With --dispatch handoff, thread 0
+// alone accepts on the stream endpoints (UNIX ones too) and hands each
+// connection's fd to the threads in turn, itself included, by
+// Loop::post_to; datagram endpoints stay shared as before. Every
+// connection, queue and buffer comes from pools taken before the first byte
+// moves.
 #pragma once
 
 #include <atomic>
@@ -11,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "args.hpp"
 #include "ringsock/loop.hpp"
@@ -54,6 +59,9 @@ class Worker {
   /// addresses the others share (its real ephemeral ports); nullptr for thread 0.
   /// Returns 0 or -errno; `failed` = the endpoint index.
   int bind_all(const Worker* first, uint32_t& failed);
+  /// --dispatch handoff: the workers thread 0 hands connections to, in turn
+  /// (this one among them). Called on every worker before any starts.
+  void set_peers(const std::vector<std::unique_ptr<Worker>>& workers);
   /// Starts the thread; returns once its loop runs (0) or failed (-errno, see reason()).
   int start();
   /// Wakes the loop and joins; safe to call from any thread but the worker's.
