@@ -149,6 +149,24 @@ void expect_datagram_echo(const std::string& url) {
   close(fd);
 }
 
+// 40 clients at once, alternately on two stream endpoints: all connect, all
+// send, then each reads its own echo. They are left open in `fds`.
+void echo_many_clients(const std::string& first, const std::string& second, std::vector<int>& fds) {
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_to(i % 2 == 0 ? first : second);
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    ASSERT_TRUE(send_all(fds[i], text.data(), text.size()));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    std::string text = "client " + std::to_string(i);
+    EXPECT_EQ(read_n(fds[i], text.size(), true), text);
+  }
+}
+
 TEST_P(ServeE2E, EchoesOnEverySocketType) {
   auto urls = start({"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix://" + dir_.path + "/s",
                      "unix-dgram://" + dir_.path + "/d", "tcp://[::1]:0"});
@@ -176,20 +194,8 @@ TEST_P(ServeE2E, ManyClientsAndThreads) {
                     {"--threads", "3"});
   ASSERT_EQ(urls.size(), 3u);
   std::vector<int> fds;
-  for (int i = 0; i < 40; ++i) {
-    int fd = connect_to(urls[i % 2 == 0 ? 0 : 2]);
-    ASSERT_GE(fd, 0);
-    fds.push_back(fd);
-  }
-  for (size_t i = 0; i < fds.size(); ++i) {
-    std::string text = "client " + std::to_string(i);
-    ASSERT_TRUE(send_all(fds[i], text.data(), text.size()));
-  }
-  for (size_t i = 0; i < fds.size(); ++i) {
-    std::string text = "client " + std::to_string(i);
-    EXPECT_EQ(read_n(fds[i], text.size(), true), text);
-    close(fds[i]);
-  }
+  ASSERT_NO_FATAL_FAILURE(echo_many_clients(urls[0], urls[2], fds));
+  for (int fd : fds) close(fd);
   expect_datagram_echo(urls[1]);
   std::string out = stop_cleanly();
   EXPECT_NE(out.find(urls[0] + ": connections 20,"), std::string::npos) << out;
@@ -206,19 +212,7 @@ TEST_P(ServeE2E, HandoffSpreadsConnectionsOverTheThreads) {
   ASSERT_EQ(urls.size(), 3u);
   EXPECT_NE(child_->out().find("3 thread(s) (handoff)"), std::string::npos) << child_->out();
   std::vector<int> fds;
-  for (int i = 0; i < 40; ++i) {
-    int fd = connect_to(urls[i % 2 == 0 ? 0 : 2]);
-    ASSERT_GE(fd, 0);
-    fds.push_back(fd);
-  }
-  for (size_t i = 0; i < fds.size(); ++i) {
-    std::string text = "client " + std::to_string(i);
-    ASSERT_TRUE(send_all(fds[i], text.data(), text.size()));
-  }
-  for (size_t i = 0; i < fds.size(); ++i) {
-    std::string text = "client " + std::to_string(i);
-    EXPECT_EQ(read_n(fds[i], text.size(), true), text);
-  }
+  ASSERT_NO_FATAL_FAILURE(echo_many_clients(urls[0], urls[2], fds));
   expect_stream_echo(urls[0]);
   expect_stream_echo(urls[2]);
   expect_datagram_echo(urls[1]);
