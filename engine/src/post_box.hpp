@@ -44,9 +44,9 @@ class PostBox {
  private:
   // Written by other threads: kept off the cache lines of the loop's own
   // fields, which every turn reads.
-  char before_[64] = {};
+  [[maybe_unused]] char before_[64] = {};
   std::atomic<Operation*> head_{nullptr};
-  char after_[64] = {};
+  [[maybe_unused]] char after_[64] = {};
 };
 
 }  // namespace ringsock::detail
