@@ -113,9 +113,13 @@ bool length_ok(const void* data, size_t length) {
 
 int Loop::init(const LoopOptions& options) noexcept {
   if (core_ != nullptr) return -EALREADY;
-  // malloc and placement new, not operator new: the C ABI links into plain C
-  // programs without the C++ runtime.
-  void* memory = malloc(sizeof(detail::LoopCore));
+  // aligned_alloc and placement new, not operator new: the C ABI links into
+  // plain C programs without the C++ runtime. Not malloc: the core holds
+  // 16-byte aligned operations (the backends' mailboxes, whose addresses carry
+  // a tag in their low bits), and malloc gives only 8 on 32-bit targets.
+  constexpr size_t kAlign = alignof(detail::LoopCore);
+  constexpr size_t kSize = (sizeof(detail::LoopCore) + kAlign - 1) / kAlign * kAlign;
+  void* memory = aligned_alloc(kAlign, kSize);
   if (memory == nullptr) return -ENOMEM;
   auto* core = new (memory) detail::LoopCore(*this);
   int rc = core->init(options);

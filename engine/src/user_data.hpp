@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "assert.hpp"
 #include "ringsock/operation.hpp"
 
 namespace ringsock::detail {
@@ -25,6 +26,7 @@ static_assert(alignof(Operation) >= 16, "tags need the low 4 bits");
 constexpr uint64_t kTagMask = 0xF;
 
 inline uint64_t encode(const Operation* op, Tag tag) noexcept {
+  RINGSOCK_ASSERT((reinterpret_cast<uintptr_t>(op) & kTagMask) == 0);  // storage as aligned as the type
   return reinterpret_cast<uintptr_t>(op) | static_cast<uint64_t>(tag);
 }
 inline Tag tag_of(uint64_t user_data) noexcept { return static_cast<Tag>(user_data & kTagMask); }
