@@ -163,6 +163,13 @@ uint64_t t_now_ns(void) {
   return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
+void* t_zalloc_aligned(size_t size, size_t align) {
+  size_t rounded = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
+  void* p = aligned_alloc(align, rounded);
+  if (p != NULL) memset(p, 0, rounded);
+  return p;
+}
+
 int t_all_bytes(const void* p, size_t size, unsigned char byte) {
   const unsigned char* bytes = (const unsigned char*)p;
   size_t i;

@@ -101,6 +101,11 @@ void t_rmdir(const char* path);
 uint64_t t_now_ns(void);
 /* Whether `size` bytes at p all equal `byte`. */
 int t_all_bytes(const void* p, size_t size, unsigned char byte);
+/* Zeroed heap memory aligned to `align` (free() releases it): where a struct
+ * holding rsk_op or rsk_loop storage lives on the heap. malloc and calloc
+ * align to 8 bytes only on 32-bit targets (armhf), less than RSK_OP_ALIGN,
+ * and the library refuses misaligned storage. */
+void* t_zalloc_aligned(size_t size, size_t align);
 
 /* A recorder: every completion of one operation, counted. */
 typedef struct t_rec {

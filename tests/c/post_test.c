@@ -69,7 +69,7 @@ static int all_delivered(void* arg) {
 
 int test_post_threads(int backend) {
   t_loop t;
-  post_set* set = (post_set*)calloc(1, sizeof(post_set));
+  post_set* set = (post_set*)t_zalloc_aligned(sizeof(post_set), _Alignof(post_set));
   pthread_t threads[POSTERS];
   poster posters[POSTERS];
   int i, rc = t_loop_init(&t, backend, NULL);
@@ -126,7 +126,7 @@ static void probe_cb(rsk_loop* loop, rsk_op* op, const rsk_completion* c) {
 
 int test_post_close(int backend) {
   t_loop t;
-  post_set* set = (post_set*)calloc(1, sizeof(post_set));
+  post_set* set = (post_set*)t_zalloc_aligned(sizeof(post_set), _Alignof(post_set));
   rsk_op probe_op = RSK_OP_INIT;
   closing_probe probe;
   pthread_t thread;
@@ -234,7 +234,7 @@ static void* run_loop_thread(void* arg) {
 static int rally_done(void* arg) { return ((rally*)arg)->finished == TOKENS; }
 
 static int rally_with(t_loop* t, int other_backend) {
-  loop_thread* lt = (loop_thread*)calloc(1, sizeof(loop_thread));
+  loop_thread* lt = (loop_thread*)t_zalloc_aligned(sizeof(loop_thread), _Alignof(loop_thread));
   rally r;
   pthread_t thread;
   int i;
