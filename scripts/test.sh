@@ -16,9 +16,16 @@ cd "$(dirname "$0")/.."
 jobs="${RINGSOCK_JOBS:-2}"
 ci="${CI:-false}"
 
+# Wall time of each pass, printed at the end: command 2 must stay within its
+# time on 2 cores, and the log shows where the time goes.
+pass_times=()
+pass_start=$SECONDS
+timed() { pass_times+=("$1 $((SECONDS - pass_start))s"); pass_start=$SECONDS; }
+
 bash scripts/deps.sh
 bash scripts/browser-deps.sh  # chromium: the report's pages are checked in a real browser
 bash scripts/slurm-deps.sh    # Slurm and munge: sharded loads under a real single-node Slurm
+timed deps
 
 if [[ "$ci" == "true" ]]; then
   echo "test: kernel $(uname -r); $(cmake --version | head -n1); $(c++ --version | head -n1)"
@@ -50,11 +57,13 @@ set +e
 run_suite build-test -DRINGSOCK_BUILD_BENCH=ON "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$plain_flags" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$plain_flags"  # the bench is built (not run) so it cannot rot
 status=$?
+timed plain
 asan_status=0
 if [[ "${RINGSOCK_SKIP_ASAN:-0}" != "1" ]]; then
   run_suite build-asan -DRINGSOCK_SANITIZE=address -DRINGSOCK_BUILD_BENCH=OFF "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
     "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$sanitizer_flags" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$sanitizer_flags"
   asan_status=$?
+  timed asan
 fi
 # Fuzzing: every harness of tests/fuzz from its committed corpus, under
 # ASan+UBSan, 10 s each here (RINGSOCK_FUZZ_SECONDS; longer runs are for
@@ -67,6 +76,7 @@ if [[ "${RINGSOCK_SKIP_FUZZ:-0}" != "1" ]]; then
   RINGSOCK_FUZZ_SECONDS="${RINGSOCK_FUZZ_SECONDS:-10}" RINGSOCK_FUZZ_SEED="${RINGSOCK_FUZZ_SEED:-1}" \
     bash scripts/fuzz.sh 2>&1 | tee build-fuzz/fuzz-output.log
   fuzz_status=${PIPESTATUS[0]}
+  timed fuzz
 fi
 # TSan: the tests labelled "threads" (wake from other threads, serve and load
 # with --threads, peers on threads), built with -fsanitize=thread. Its
@@ -98,6 +108,7 @@ tsan_status=0
 if [[ "${RINGSOCK_SKIP_TSAN:-0}" != "1" ]]; then
   run_tsan
   tsan_status=$?
+  timed tsan
 fi
 # The cross targets (CI, or RINGSOCK_CROSS=1): aarch64 and armhf run the
 # whole suite under qemu-user (where io_uring is missing, so the epoll
@@ -123,6 +134,7 @@ if [[ "$ci" == "true" || "${RINGSOCK_CROSS:-0}" == "1" ]]; then
     else
       cross_summary+=" $arch:PASS"
     fi
+    timed "$arch"
   done
 fi
 set -e
@@ -147,6 +159,7 @@ fi
 if [[ -n "$cross_summary" ]]; then
   echo "test summary (cross):     ${cross_summary# }"
 fi
+echo "test times: ${pass_times[*]} (total ${SECONDS}s)"
 if [[ "$ci" == "true" ]]; then
   result="PASS"
   if [[ $status -ne 0 || $asan_status -ne 0 || $fuzz_status -ne 0 || $tsan_status -ne 0 ||
