@@ -13,8 +13,6 @@
 namespace rstest {
 namespace {
 
-void noop_cb(Loop&, Operation&, const Completion&) {}
-
 // An operation's size is part of the C ABI (RSK_OP_SIZE holds it) and its
 // alignment carries user_data's tag bits: both pinned.
 #if UINTPTR_MAX == UINT64_MAX

@@ -13,16 +13,7 @@
 namespace rstest {
 namespace {
 
-void noop_cb(Loop&, Operation&, const Completion&) {}
-
 class MisuseTest : public BackendTest {};
-
-// An Operation 8 bytes past a 16-byte boundary, as an FFI that packs it after
-// a pointer gives it. Building the reference is what the caller does wrong,
-// so the sanitizer's alignment check is off for this one function.
-[[gnu::no_sanitize("alignment")]] Operation& misaligned_operation(unsigned char* storage) {
-  return *reinterpret_cast<Operation*>(storage + 8);
-}
 
 TEST_P(MisuseTest, AMisalignedOperationIsRefusedAtEveryEntry) {
   alignas(16) unsigned char storage[sizeof(Operation) + 16];

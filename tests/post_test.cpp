@@ -18,13 +18,6 @@
 namespace rstest {
 namespace {
 
-void noop_cb(Loop&, Operation&, const Completion&) {}
-
-// An Operation 8 bytes past a 16-byte boundary (see misuse_test.cpp).
-[[gnu::no_sanitize("alignment")]] Operation& misaligned_operation(unsigned char* storage) {
-  return *reinterpret_cast<Operation*>(storage + 8);
-}
-
 // What one post's callback saw.
 struct Seen {
   int calls = 0;

@@ -97,6 +97,15 @@ bool fill_accept_queue(Loop& loop, FullListener& full);
 /// Open fds of this process (for leak checks).
 int count_open_fds();
 
+/// A callback that does nothing, for operations whose completion no test reads.
+void noop_cb(Loop&, Operation&, const Completion&);
+
+/// An Operation 8 bytes past a 16-byte boundary of `storage` (which must be
+/// 16-byte aligned and hold sizeof(Operation) + 16 bytes), as an FFI that
+/// packs it after a pointer gives it: what the misuse tests hand to every
+/// entry that must refuse it.
+Operation& misaligned_operation(unsigned char* storage);
+
 /// Parameter of socket tests: backend x family.
 using SocketParam = std::tuple<TestBackend, Family>;
 std::string socket_param_name(const testing::TestParamInfo<SocketParam>& info);

@@ -8,6 +8,7 @@ add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_series_test.cpp
 )
 target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
+ringsock_batch_test_sources(tool_cli_unit_tests)
 ringsock_add_unit_suite(tool_cli_unit_tests 60 tool)
 
 add_executable(tool_cli_e2e_tests
@@ -30,6 +31,7 @@ add_executable(tool_cli_e2e_tests
 )
 target_link_libraries(tool_cli_e2e_tests PRIVATE ringsock_cli_core ringsock_tool_logic GTest::gtest
                       GTest::gtest_main)
+ringsock_batch_test_sources(tool_cli_e2e_tests)
 target_compile_definitions(tool_cli_e2e_tests PRIVATE RINGSOCK_BIN="$<TARGET_FILE:ringsock>")
 # Cross builds: the tests run under qemu-user, which cannot exec a foreign
 # binary by itself; the children are started through the same emulator
@@ -103,6 +105,7 @@ add_executable(tool_real_server_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers_test.cpp
 )
 target_link_libraries(tool_real_server_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
+ringsock_batch_test_sources(tool_real_server_tests)
 gtest_discover_tests(tool_real_server_tests PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
 
 # The orchestration tests (Kubernetes' Job command, Slurm) exec the tool from a

@@ -20,6 +20,7 @@ add_executable(tool_logic_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/result_file_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/run_merge_test.cpp)
 target_link_libraries(tool_logic_tests PRIVATE ringsock_tool_logic GTest::gtest GTest::gtest_main)
+ringsock_batch_test_sources(tool_logic_tests)
 ringsock_add_unit_suite(tool_logic_tests 60 "")
 
 # The report: unit tests of its geometry, model and page, and a browser test
@@ -35,6 +36,7 @@ add_executable(report_tests
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_model_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logic/report_test.cpp)
 target_link_libraries(report_tests PRIVATE report_examples GTest::gtest GTest::gtest_main)
+ringsock_batch_test_sources(report_tests)
 ringsock_add_unit_suite(report_tests 60 "")
 # The pages in headless Chromium (scripts/browser-deps.sh installs it; skipped
 # without it). Not when cross-compiling: the page writer is a foreign binary.

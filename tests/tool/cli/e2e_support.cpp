@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +66,24 @@ std::string Server::stop() {
 int run_load(std::vector<std::string> args, std::string* out, std::string* err) {
   args.insert(args.begin(), "load");
   return run(args, out, err, kLoadMs);
+}
+
+Outcome run_subcommand(const std::string& subcommand, const std::vector<std::string>& args) {
+  std::vector<std::string> words{subcommand};
+  words.insert(words.end(), args.begin(), args.end());
+  Child child(words);
+  const int status = child.wait(kLoadMs);
+  Outcome o;
+  o.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = child.out();
+  o.err = child.err();
+  return o;
+}
+
+std::string write_file(const TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.path + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
 }
 
 bool json_balanced(const std::string& text) {

@@ -48,6 +48,18 @@ class Server {
 /// `ringsock load ARGS...` to completion: the exit code, with its output.
 int run_load(std::vector<std::string> args, std::string* out, std::string* err);
 
+/// A subcommand's run: its exit code (-1 when killed by a signal or timed
+/// out) and what it printed.
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+/// `ringsock SUBCOMMAND ARGS...` to completion (at most kLoadMs).
+Outcome run_subcommand(const std::string& subcommand, const std::vector<std::string>& args);
+
+/// Writes `text` to DIR/NAME as it is; returns the path.
+std::string write_file(const TempDir& dir, const std::string& name, const std::string& text);
+
 /// Braces and brackets balance outside strings: a cheap well-formedness check.
 bool json_balanced(const std::string& text);
 

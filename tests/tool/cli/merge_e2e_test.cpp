@@ -2,9 +2,7 @@
 // record writer: the merged table and outputs, --assert on the whole, and
 // every kind of bad input refused with exit 2 and a reason, never a crash.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,34 +17,13 @@ namespace {
 
 namespace tool = ringsock::tool;
 
-struct Outcome {
-  int code = -1;  // the exit code; -1 when killed by a signal or timed out
-  std::string out, err;
-};
-
-Outcome merge(const std::vector<std::string>& args) {
-  std::vector<std::string> words{"merge"};
-  words.insert(words.end(), args.begin(), args.end());
-  Child child(words);
-  const int status = child.wait(kLoadMs);
-  Outcome o;
-  o.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = child.out();
-  o.err = child.err();
-  return o;
-}
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir.path + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
+Outcome merge(const std::vector<std::string>& args) { return run_subcommand("merge", args); }
 
 // Shards 0..n-1 of 4, written as files; their paths.
 std::vector<std::string> write_shards(const TempDir& dir, int n = 4) {
   std::vector<std::string> paths;
   for (int k = 0; k < n; ++k)
-    paths.push_back(write(dir, "shard" + std::to_string(k) + ".json",
+    paths.push_back(write_file(dir, "shard" + std::to_string(k) + ".json",
                           tool::run_record_document(tool::testing::shard_record(
                               {static_cast<std::uint32_t>(k), 4}))));
   return paths;
@@ -97,7 +74,7 @@ std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s) 
     for (std::uint64_t v : tool::testing::shard_samples(k, 1000)) h.record(v);
     text += tool::hlog_interval("latency", second, 1, h);
   }
-  return write(dir, "shard" + std::to_string(k) + ".hlog", text);
+  return write_file(dir, "shard" + std::to_string(k) + ".hlog", text);
 }
 
 TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
@@ -150,13 +127,13 @@ TEST(MergeE2e, RefusesResultsThatAreNotOneRun) {
   EXPECT_NE(o.err.find("shard 2 is given twice"), std::string::npos) << o.err;
   auto other = tool::testing::shard_record({3, 4});
   other.config.framing = "sockperf";
-  const std::string sockperf = write(dir, "sockperf.json", tool::run_record_document(other));
+  const std::string sockperf = write_file(dir, "sockperf.json", tool::run_record_document(other));
   o = merge({paths[0], paths[1], paths[2], sockperf});
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("framing differs: 'ringsock' in"), std::string::npos) << o.err;
   other = tool::testing::shard_record({3, 4});
   other.ringsock_version = "1.0.0";
-  const std::string newer = write(dir, "newer.json", tool::run_record_document(other));
+  const std::string newer = write_file(dir, "newer.json", tool::run_record_document(other));
   o = merge({paths[0], paths[1], paths[2], newer});
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("ringsock versions differ"), std::string::npos) << o.err;
@@ -183,7 +160,7 @@ TEST(MergeE2e, RefusesBrokenFilesWithAReason) {
   };
   int i = 0;
   for (const auto& [text, why] : cases) {
-    const std::string path = write(dir, "bad" + std::to_string(i++) + ".json", text);
+    const std::string path = write_file(dir, "bad" + std::to_string(i++) + ".json", text);
     const Outcome o = merge({path});
     EXPECT_EQ(o.code, 2) << why << ": " << o.err;
     EXPECT_NE(o.err.find(why), std::string::npos) << o.err;

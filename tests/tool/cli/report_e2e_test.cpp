@@ -4,9 +4,7 @@
 // kind of bad input refused with exit 2, a sentence and no file written.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -20,28 +18,7 @@ namespace {
 
 namespace tool = ringsock::tool;
 
-struct Outcome {
-  int code = -1;  // the exit code; -1 when killed by a signal or timed out
-  std::string out, err;
-};
-
-Outcome report(const std::vector<std::string>& args) {
-  std::vector<std::string> words{"report"};
-  words.insert(words.end(), args.begin(), args.end());
-  Child child(words);
-  const int status = child.wait(kLoadMs);
-  Outcome o;
-  o.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = child.out();
-  o.err = child.err();
-  return o;
-}
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir.path + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
+Outcome report(const std::vector<std::string>& args) { return run_subcommand("report", args); }
 
 bool exists(const std::string& path) {
   struct stat st {};
@@ -117,9 +94,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, ReportFromLoad, ::testing::Values("uring", "e
 // Two results with one-second intervals overlay on every chart.
 TEST(Report, OverlaysResultsWithIntervals) {
   TempDir dir;
-  const std::string a = write(dir, "a.json", tool::run_record_document(with_intervals(
+  const std::string a = write_file(dir, "a.json", tool::run_record_document(with_intervals(
                                                  tool::testing::shard_record({0, 1}), 3, 200)));
-  const std::string b = write(dir, "b.json", tool::run_record_document(with_intervals(
+  const std::string b = write_file(dir, "b.json", tool::run_record_document(with_intervals(
                                                  tool::testing::shard_record({0, 1}), 3, 150)));
   const std::string page = dir.path + "/overlay.html";
   const Outcome o = report({"uring=" + a, "epoll=" + b, "-o", page});
@@ -138,7 +115,7 @@ TEST(Report, OverlaysResultsWithIntervals) {
 // what it has, and the page says what is missing.
 TEST(Report, SaysWhatIsMissingWithoutIntervals) {
   TempDir dir;
-  const std::string a = write(dir, "a.json", tool::run_record_document(tool::testing::shard_record({0, 1})));
+  const std::string a = write_file(dir, "a.json", tool::run_record_document(tool::testing::shard_record({0, 1})));
   const std::string page = dir.path + "/r.html";
   const Outcome o = report({a, "-o", page});
   ASSERT_EQ(o.code, 0) << o.err;
@@ -149,7 +126,7 @@ TEST(Report, SaysWhatIsMissingWithoutIntervals) {
 
 TEST(Report, DrawsBarsAsSvg) {
   TempDir dir;
-  const std::string bars = write(dir, "bars.json", R"({"title": "t", "y_label": "ratio",
+  const std::string bars = write_file(dir, "bars.json", R"({"title": "t", "y_label": "ratio",
       "series": ["ringsock", "other"], "groups": [{"label": "W1", "values": [1.0, 0.5]},
       {"label": "W2", "values": [null, 2.5]}], "reference": 1.0})");
   const std::string svg = dir.path + "/bars.svg";
@@ -163,7 +140,7 @@ TEST(Report, DrawsBarsAsSvg) {
 // Each bad input: exit 2, one line naming the problem, and no page.
 TEST(Report, RefusesBadInputAndWritesNothing) {
   TempDir dir;
-  const std::string good = write(dir, "good.json", tool::run_record_document(with_intervals(
+  const std::string good = write_file(dir, "good.json", tool::run_record_document(with_intervals(
                                                        tool::testing::shard_record({0, 1}), 2, 100)));
   tool::RunRecord empty = tool::testing::shard_record({0, 1}, 0);
   for (auto& [name, value] : empty.counters) value = 0;
@@ -177,11 +154,11 @@ TEST(Report, RefusesBadInputAndWritesNothing) {
     const char* says;
   } cases[] = {
       {"missing file", {dir.path + "/none.json"}, "cannot read"},
-      {"corrupt JSON", {write(dir, "corrupt.json", "{\"run\": {")}, "corrupt.json"},
-      {"foreign JSON", {write(dir, "foreign.json", "{\"hello\": 1}")}, "foreign.json"},
-      {"empty run", {write(dir, "empty.json", tool::run_record_document(empty))}, "no samples"},
+      {"corrupt JSON", {write_file(dir, "corrupt.json", "{\"run\": {")}, "corrupt.json"},
+      {"foreign JSON", {write_file(dir, "foreign.json", "{\"hello\": 1}")}, "foreign.json"},
+      {"empty run", {write_file(dir, "empty.json", tool::run_record_document(empty))}, "no samples"},
       {"no common axes",
-       {good, write(dir, "churn.json", tool::run_record_document(churn))},
+       {good, write_file(dir, "churn.json", tool::run_record_document(churn))},
        "cannot overlay"},
       {"same label twice", {good, good}, "labelled"},
       {"no output", {}, "-o FILE"},

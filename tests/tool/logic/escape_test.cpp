@@ -15,7 +15,7 @@ std::string decoded(std::string_view text) {
   return out;
 }
 
-std::string error_of(std::string_view text) {
+std::string escape_error(std::string_view text) {
   std::string out, error;
   EXPECT_FALSE(decode_escapes(text, out, error)) << "decoded: " << out;
   return error;
@@ -35,23 +35,23 @@ TEST(Escape, NulAndHex) {
 }
 
 TEST(Escape, LoneBackslashAtTheEndIsAnError) {
-  EXPECT_NE(error_of("abc\\").find("lone backslash (at character 4)"), std::string::npos);
+  EXPECT_NE(escape_error("abc\\").find("lone backslash (at character 4)"), std::string::npos);
 }
 
 TEST(Escape, UnknownEscapeNamesItAndWhere) {
-  const std::string e = error_of("ab\\q");
+  const std::string e = escape_error("ab\\q");
   EXPECT_NE(e.find("\\q at character 3"), std::string::npos) << e;
   EXPECT_NE(e.find("not an escape"), std::string::npos) << e;
 }
 
 TEST(Escape, HexNeedsTwoDigits) {
-  EXPECT_NE(error_of("\\x4").find("two hex digits"), std::string::npos);
-  EXPECT_NE(error_of("\\x4g").find("at character 1"), std::string::npos);
-  EXPECT_NE(error_of("\\x").find("two hex digits"), std::string::npos);
+  EXPECT_NE(escape_error("\\x4").find("two hex digits"), std::string::npos);
+  EXPECT_NE(escape_error("\\x4g").find("at character 1"), std::string::npos);
+  EXPECT_NE(escape_error("\\x").find("two hex digits"), std::string::npos);
 }
 
 TEST(Escape, OctalIsRefusedNotReadAsNul) {
-  EXPECT_NE(error_of("\\012").find("octal escapes are not supported"), std::string::npos);
+  EXPECT_NE(escape_error("\\012").find("octal escapes are not supported"), std::string::npos);
 }
 
 TEST(Escape, DisplayFormDecodesBack) {

@@ -10,7 +10,7 @@
 namespace ringsock::tool {
 namespace {
 
-constexpr std::uint64_t kS = 1'000'000'000ULL;
+constexpr std::uint64_t kSecond = 1'000'000'000ULL;
 
 struct Emitted {
   std::uint64_t first, last, count0, count1;
@@ -23,16 +23,16 @@ IntervalCollector::Emit into(std::vector<Emitted>& out) {
 }
 
 TEST(IntervalRecorder, GivesEachSecondOnceAllThreadsPassedIt) {
-  IntervalRecorder a(2, 100, kS), b(2, 100, kS);
+  IntervalRecorder a(2, 100, kSecond), b(2, 100, kSecond);
   IntervalCollector collector({&a, &b}, 2);
   std::vector<Emitted> out;
-  a.record(0, 100 + kS / 2, 5);        // second 0
-  a.record(1, 100 + kS / 2, 7);
-  b.record(0, 100 + kS / 3, 5);
-  a.record(0, 100 + kS + 1, 5);        // second 1: a hands second 0 over
+  a.record(0, 100 + kSecond / 2, 5);        // second 0
+  a.record(1, 100 + kSecond / 2, 7);
+  b.record(0, 100 + kSecond / 3, 5);
+  a.record(0, 100 + kSecond + 1, 5);        // second 1: a hands second 0 over
   collector.poll(into(out));
   EXPECT_TRUE(out.empty());            // b has not passed second 0 yet
-  b.roll(100 + 2 * kS);                // b hands over second 0; passes second 1 too
+  b.roll(100 + 2 * kSecond);                // b hands over second 0; passes second 1 too
   collector.poll(into(out));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].first, 0u);
@@ -48,12 +48,12 @@ TEST(IntervalRecorder, GivesEachSecondOnceAllThreadsPassedIt) {
 }
 
 TEST(IntervalRecorder, QuietSecondsAreSkippedAndValuesBeforeStartCountInTheFirst) {
-  IntervalRecorder r(2, 10 * kS, kS);
+  IntervalRecorder r(2, 10 * kSecond, kSecond);
   IntervalCollector collector({&r}, 2);
   std::vector<Emitted> out;
-  r.record(0, 5 * kS, 1);              // before start: interval 0
-  r.record(0, 13 * kS + 5, 1);         // interval 3
-  r.roll(20 * kS);
+  r.record(0, 5 * kSecond, 1);              // before start: interval 0
+  r.record(0, 13 * kSecond + 5, 1);         // interval 3
+  r.roll(20 * kSecond);
   collector.poll(into(out));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].first, 0u);
@@ -61,10 +61,10 @@ TEST(IntervalRecorder, QuietSecondsAreSkippedAndValuesBeforeStartCountInTheFirst
 }
 
 TEST(IntervalRecorder, AFullRingWidensTheHeldIntervalAndLosesNothing) {
-  IntervalRecorder r(2, 0, kS, 2);     // one slot handed over, one held
+  IntervalRecorder r(2, 0, kSecond, 2);     // one slot handed over, one held
   IntervalCollector collector({&r}, 2);
   for (std::uint64_t s = 0; s < 6; ++s)
-    for (int i = 0; i < 10; ++i) r.record(0, s * kS + static_cast<std::uint64_t>(i), 1);
+    for (int i = 0; i < 10; ++i) r.record(0, s * kSecond + static_cast<std::uint64_t>(i), 1);
   r.finish();                          // the ring is full: the tail stays held
   std::vector<Emitted> out;
   collector.drain(into(out));
@@ -83,7 +83,7 @@ TEST(IntervalRecorder, ThreadsAndACollectorLoseAndRepeatNothing) {
   std::vector<std::unique_ptr<IntervalRecorder>> recorders;
   std::vector<IntervalRecorder*> raw;
   for (int t = 0; t < kThreads; ++t) {
-    recorders.push_back(std::make_unique<IntervalRecorder>(2, 0, kS / 1000, 4, 1'000'000));
+    recorders.push_back(std::make_unique<IntervalRecorder>(2, 0, kSecond / 1000, 4, 1'000'000));
     raw.push_back(recorders.back().get());
   }
   IntervalCollector collector(raw, 2, 1'000'000);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "count_of.hpp"
 #include "logic/report_charts.hpp"
 #include "report_examples.hpp"
 
@@ -17,15 +18,6 @@ namespace ringsock::tool {
 namespace {
 
 using examples::RunShape;
-
-std::size_t count_of(const std::string& haystack, const std::string& needle) {
-  std::size_t n = 0;
-  for (std::size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
 
 ReportSeries run(const std::string& label, const std::string& mode = "pingpong", std::uint64_t seed = 1) {
   RunShape shape;

@@ -20,7 +20,7 @@ RequestTemplate compiled(std::string_view text) {
   return t;
 }
 
-std::string error_of(std::string_view text) {
+std::string compile_error(std::string_view text) {
   RequestTemplate t;
   std::string error;
   EXPECT_FALSE(RequestTemplate::compile(text, t, error)) << text;
@@ -85,16 +85,16 @@ TEST(RequestTemplate, DescribeCompilesBack) {
 }
 
 TEST(RequestTemplate, ErrorsSaySentencesWithPlaces) {
-  EXPECT_NE(error_of("").find("empty"), std::string::npos);
-  EXPECT_NE(error_of("GET {foo}").find("unknown placeholder {foo} at character 5"),
+  EXPECT_NE(compile_error("").find("empty"), std::string::npos);
+  EXPECT_NE(compile_error("GET {foo}").find("unknown placeholder {foo} at character 5"),
             std::string::npos);
-  EXPECT_NE(error_of("ab}c").find("a lone } at character 3"), std::string::npos);
-  EXPECT_NE(error_of("ab{seq").find("never closed"), std::string::npos);
-  EXPECT_NE(error_of("{rand:0}").find("1 to 20"), std::string::npos);
-  EXPECT_NE(error_of("{rand:21}").find("1 to 20"), std::string::npos);
-  EXPECT_NE(error_of("{rand:}").find("1 to 20"), std::string::npos);
-  EXPECT_NE(error_of("{rand:x}").find("1 to 20"), std::string::npos);
-  EXPECT_NE(error_of("{}").find("unknown placeholder {}"), std::string::npos);
+  EXPECT_NE(compile_error("ab}c").find("a lone } at character 3"), std::string::npos);
+  EXPECT_NE(compile_error("ab{seq").find("never closed"), std::string::npos);
+  EXPECT_NE(compile_error("{rand:0}").find("1 to 20"), std::string::npos);
+  EXPECT_NE(compile_error("{rand:21}").find("1 to 20"), std::string::npos);
+  EXPECT_NE(compile_error("{rand:}").find("1 to 20"), std::string::npos);
+  EXPECT_NE(compile_error("{rand:x}").find("1 to 20"), std::string::npos);
+  EXPECT_NE(compile_error("{}").find("unknown placeholder {}"), std::string::npos);
 }
 
 TEST(RequestTemplate, LiteralKeepsBraces) {

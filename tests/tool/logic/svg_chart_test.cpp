@@ -7,17 +7,10 @@
 #include <set>
 #include <string>
 
+#include "count_of.hpp"
+
 namespace ringsock::tool {
 namespace {
-
-std::size_t count_of(const std::string& haystack, const std::string& needle) {
-  std::size_t n = 0;
-  for (std::size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
 
 TEST(SvgChartGeometry, PercentileDecadesAreEquallySpaced) {
   EXPECT_DOUBLE_EQ(percentile_decades(0), 0);
