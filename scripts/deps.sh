@@ -14,9 +14,12 @@ packages=(
   libuv1-dev libevent-dev libasio-dev     # bench/peers: the servers ringsock is compared with
   # tool tests: `ringsock load` against real services (tests/tool/cli/real_servers.cpp)
   redis-server redis-tools memcached nginx-light dnsmasq
+  # the fault tests break paths inside network namespaces of their own
+  # (tests/netns.cpp): veth pairs with ip, packets dropped with nft
+  iproute2 nftables
 )
 commands=(gcc g++ make cmake ctest ninja pkg-config python3 sockperf
-  redis-server redis-cli memcached nginx dnsmasq)
+  redis-server redis-cli memcached nginx dnsmasq ip nft)
 headers=(liburing.h zlib.h gtest/gtest.h gmock/gmock.h benchmark/benchmark.h uv.h event2/event.h asio.hpp)
 modules=(gtest gmock benchmark libuv libevent zlib)
 min_liburing=2.3  # the top-level CMakeLists.txt asks for liburing>=2.3
