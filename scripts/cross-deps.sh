@@ -12,7 +12,9 @@
 #                 scripts/cross.sh.
 #
 # When every package is installed, apt and dpkg are not touched (no root, no
-# network needed). Idempotent.
+# network needed). Idempotent. Exits 77 when apt finds no installable plan
+# for the packages (what the indices offer does not fit together), 1 on other
+# failures.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -195,7 +197,13 @@ main() {
   if ! as_root apt-get update; then
     log "apt-get update failed for some index (architectures added: $added); trying the install anyway"
   fi
-  install_aligned "${missing[@]}"
+  # No installable plan (a mirror caught mid-sync, an index missing for an
+  # architecture) is not a fault of the project: exit 77, which
+  # scripts/cross.sh and scripts/test.sh report as the target skipped.
+  if ! install_aligned "${missing[@]}"; then
+    log "the packages for ${archs[*]} cannot be installed from this machine's package indices (above); exit 77"
+    exit 77
+  fi
 
   local still=()
   for package in "${missing[@]}"; do

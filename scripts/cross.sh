@@ -15,7 +15,8 @@
 # build-cross-ARCH/ (Release, warnings as errors, no bench) with
 # ninja -j${RINGSOCK_JOBS:-2}. Under qemu-user io_uring_setup fails with ENOSYS:
 # the engine runs on its epoll backend and the io_uring-parametrized tests skip.
-# Exits non-zero on any failure; prints the time each step took.
+# Exits non-zero on any failure, 77 when the target's packages cannot be
+# installed from this machine's package indices; prints the time each step took.
 # RINGSOCK_CROSS_CMAKE_ARGS adds CMake arguments (split on spaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,9 @@ took() { timings+=("$1 $((SECONDS - step_start))s"); }
 finish() {
   local status=$?
   log "times: ${timings[*]:-none}"
-  if [[ $status -ne 0 ]]; then
+  if [[ $status -eq 77 ]]; then
+    log "SKIPPED: its packages cannot be installed here (exit 77)"
+  elif [[ $status -ne 0 ]]; then
     log "FAILED (exit $status)"
   fi
   exit "$status"
