@@ -17,7 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 build="build-bench"
-peers=(epoll asio-uring asio-epoll libuv libevent threads)
+peers=(uring epoll asio-uring asio-epoll libuv libevent threads)
 
 command_line="bench/compare.sh"
 for arg in "$@"; do command_line+=" $(printf '%q' "$arg")"; done

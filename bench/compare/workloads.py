@@ -17,7 +17,7 @@ RINGSOCK = ["ringsock-uring", "ringsock-epoll"]
 # ringsock's own result.
 BUSY_POLL = ["ringsock-uring-busy"]
 BUSY_POLL_US = 50
-PEERS = ["epoll", "asio-uring", "asio-epoll", "libuv", "libevent", "threads"]
+PEERS = ["uring", "epoll", "asio-uring", "asio-epoll", "libuv", "libevent", "threads"]
 REFERENCE = ["iperf3"]  # W5's reference line; never a "peer"
 ALL_SERVERS = RINGSOCK + BUSY_POLL + PEERS + REFERENCE
 
