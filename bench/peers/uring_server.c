@@ -10,8 +10,9 @@
  *   bytes have gone out (sink: at once), all of a turn's returns in one
  *   advance; a receive that ran out of buffers is armed again once some came
  *   back;
- * - datagrams: a fixed number of recvmsg in flight per socket, each echoed
- *   with sendmsg to its sender from the same slot, then armed again;
+ * - datagrams: multishot recvmsg into a second buffer ring (buffers of 64 KiB
+ *   and the header, so no datagram is cut), each echoed with sendmsg to its
+ *   sender from the buffer it came in, which goes back when the send is done;
  * - SIGINT/SIGTERM: a read on a signalfd.
  *
  * Arguments, sockets and the counters line are bench/peers/peer_common.c's,
@@ -34,10 +35,10 @@
 enum {
   RING_ENTRIES = 256,
   CQ_ENTRIES = 4 * RING_ENTRIES,
-  BUF_COUNT = 1024, /* a power of two: the buffer ring's size */
+  BUF_COUNT = 1024, /* streams; a power of two: the buffer ring's size */
   BUF_SIZE = 4096,
-  BUF_GROUP = 0,
-  DGRAM_SLOTS = 32, /* recvmsg in flight per datagram socket */
+  DGRAM_BUF_COUNT = 128, /* datagrams */
+  DGRAM_BUF_SIZE = 65536 + 256, /* the largest datagram, its sender and the header */
   NO_BUF = 0xFFFF,
 };
 
@@ -59,26 +60,40 @@ struct conn {
   int next_starved;
 };
 
-struct dgram_slot {
+/* A provided-buffer ring and its buffers; buffers given back during a turn
+ * are published to the kernel at its end, in one advance. */
+struct pool {
+  struct io_uring_buf_ring* ring;
+  char* memory;
+  unsigned count, size;
+  uint16_t group;
+  int returned;
+};
+
+struct dgram_socket {
   int fd;
+  int starved; /* its receive ran out of buffers: armed again when some come back */
+};
+
+/* A datagram's echo in flight: the buffer it came in (same index). */
+struct dgram_send {
   struct msghdr msg;
   struct iovec iov;
-  struct sockaddr_storage from;
-  char data[65536];
 };
 
 static struct peer_config config;
 static struct peer_counters counters;
 static struct io_uring ring;
-static struct io_uring_buf_ring* buffer_ring;
-static char* buffers;
+static struct pool stream_pool = {NULL, NULL, BUF_COUNT, BUF_SIZE, 0, 0};
+static struct pool dgram_pool = {NULL, NULL, DGRAM_BUF_COUNT, DGRAM_BUF_SIZE, 1, 0};
 static uint16_t next_buf[BUF_COUNT];
 static uint32_t buf_len[BUF_COUNT];
-static int returned;  /* buffers added to the ring this turn, not yet advanced */
 static struct conn* conns;
 static int max_fds;
 static int starved_head = -1;
-static struct dgram_slot* slots;
+static struct dgram_socket dgram_sockets[PEER_MAX_ENDPOINTS];
+static struct msghdr dgram_recv_msg; /* what multishot recvmsg lays out: a name, no control */
+static struct dgram_send dgram_sends[DGRAM_BUF_COUNT];
 static struct __kernel_timespec pause_time = {0, PEER_ACCEPT_PAUSE_MS * 1000000LL};
 static struct signalfd_siginfo signal_info;
 static int signal_fd;
@@ -97,13 +112,44 @@ static struct io_uring_sqe* sqe_for(uint64_t user_data) {
   return sqe;
 }
 
-static char* buffer(uint16_t id) { return buffers + (size_t)id * BUF_SIZE; }
-
-static void give_back(uint16_t id) {
-  io_uring_buf_ring_add(buffer_ring, buffer(id), BUF_SIZE, id, io_uring_buf_ring_mask(BUF_COUNT),
-                        returned);
-  ++returned;
+static char* pool_buffer(const struct pool* p, uint16_t id) {
+  return p->memory + (size_t)id * p->size;
 }
+
+static void pool_give_back(struct pool* p, uint16_t id) {
+  io_uring_buf_ring_add(p->ring, pool_buffer(p, id), p->size, id, io_uring_buf_ring_mask(p->count),
+                        p->returned);
+  ++p->returned;
+}
+
+/* Publishes the buffers given back this turn; whether there were any. */
+static int pool_publish(struct pool* p) {
+  if (p->returned == 0) return 0;
+  io_uring_buf_ring_advance(p->ring, p->returned);
+  p->returned = 0;
+  return 1;
+}
+
+static int pool_init(struct pool* p) {
+  size_t ring_bytes = p->count * sizeof(struct io_uring_buf);
+  p->ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  p->memory = malloc((size_t)p->count * p->size);
+  if (p->ring == MAP_FAILED || p->memory == NULL) return -ENOMEM;
+  struct io_uring_buf_reg reg;
+  memset(&reg, 0, sizeof reg);
+  reg.ring_addr = (uint64_t)(uintptr_t)p->ring;
+  reg.ring_entries = p->count;
+  reg.bgid = p->group;
+  int rc = io_uring_register_buf_ring(&ring, &reg, 0);
+  if (rc != 0) return rc;
+  io_uring_buf_ring_init(p->ring);
+  for (unsigned id = 0; id < p->count; ++id) pool_give_back(p, (uint16_t)id);
+  pool_publish(p);
+  return 0;
+}
+
+static char* buffer(uint16_t id) { return pool_buffer(&stream_pool, id); }
+static void give_back(uint16_t id) { pool_give_back(&stream_pool, id); }
 
 static void arm_accept(int index) {
   struct io_uring_sqe* sqe = sqe_for(tag(K_ACCEPT, (uint64_t)index));
@@ -114,7 +160,7 @@ static void arm_recv(int fd) {
   struct io_uring_sqe* sqe = sqe_for(tag(K_RECV, (uint64_t)fd));
   io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = BUF_GROUP;
+  sqe->buf_group = stream_pool.group;
   conns[fd].recv_armed = 1;
 }
 
@@ -235,34 +281,49 @@ static void on_send(int fd, const struct io_uring_cqe* cqe) {
 }
 
 static void arm_dgram_recv(int index) {
-  struct dgram_slot* s = &slots[index];
-  s->iov.iov_base = s->data;
-  s->iov.iov_len = sizeof s->data;
-  s->msg = (struct msghdr){.msg_name = &s->from, .msg_namelen = sizeof s->from,
-                           .msg_iov = &s->iov, .msg_iovlen = 1};
-  io_uring_prep_recvmsg(sqe_for(tag(K_DGRAM_RECV, (uint64_t)index)), s->fd, &s->msg, 0);
+  struct io_uring_sqe* sqe = sqe_for(tag(K_DGRAM_RECV, (uint64_t)index));
+  io_uring_prep_recvmsg_multishot(sqe, dgram_sockets[index].fd, &dgram_recv_msg, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = dgram_pool.group;
 }
 
 static void on_dgram_recv(int index, const struct io_uring_cqe* cqe) {
-  struct dgram_slot* s = &slots[index];
-  if (cqe->res < 0 || config.mode != PEER_ECHO) {
-    if (cqe->res >= 0) {
+  if (cqe->res >= 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+    uint16_t id = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    char* data = pool_buffer(&dgram_pool, id);
+    struct io_uring_recvmsg_out* out = io_uring_recvmsg_validate(data, cqe->res, &dgram_recv_msg);
+    if (out == NULL || config.mode != PEER_ECHO) {
+      if (out != NULL) {
+        ++counters.messages_in;
+        counters.bytes_in += io_uring_recvmsg_payload_length(out, cqe->res, &dgram_recv_msg);
+      }
+      pool_give_back(&dgram_pool, id);
+    } else {
+      unsigned length = io_uring_recvmsg_payload_length(out, cqe->res, &dgram_recv_msg);
       ++counters.messages_in;
-      counters.bytes_in += (uint64_t)cqe->res;
+      counters.bytes_in += length;
+      struct dgram_send* send = &dgram_sends[id];
+      send->iov.iov_base = io_uring_recvmsg_payload(out, &dgram_recv_msg);
+      send->iov.iov_len = length;
+      send->msg = (struct msghdr){.msg_name = io_uring_recvmsg_name(out),
+                                  .msg_namelen = out->namelen,
+                                  .msg_iov = &send->iov,
+                                  .msg_iovlen = 1};
+      io_uring_prep_sendmsg(sqe_for(tag(K_DGRAM_SEND, id)), dgram_sockets[index].fd, &send->msg,
+                            MSG_NOSIGNAL);
     }
-    arm_dgram_recv(index); /* an ICMP error reported on the socket, or sink */
-    return;
   }
-  ++counters.messages_in;
-  counters.bytes_in += (uint64_t)cqe->res;
-  s->iov.iov_len = (size_t)cqe->res;
-  io_uring_prep_sendmsg(sqe_for(tag(K_DGRAM_SEND, (uint64_t)index)), s->fd, &s->msg,
-                        MSG_NOSIGNAL);
+  if (cqe->flags & IORING_CQE_F_MORE) return;
+  if (cqe->res == -ENOBUFS) {
+    dgram_sockets[index].starved = 1; /* armed again when buffers come back */
+  } else {
+    arm_dgram_recv(index); /* an ICMP error reported on the socket, or the kernel ended it */
+  }
 }
 
-static void on_dgram_send(int index, const struct io_uring_cqe* cqe) {
+static void on_dgram_send(int id, const struct io_uring_cqe* cqe) {
   if (cqe->res > 0) counters.bytes_out += (uint64_t)cqe->res;
-  arm_dgram_recv(index);
+  pool_give_back(&dgram_pool, (uint16_t)id); /* a send that failed drops the datagram, as UDP may */
 }
 
 static int setup_ring(void) {
@@ -284,22 +345,8 @@ static int setup_ring(void) {
   if (rc != 0) return rc;
   io_uring_register_ring_fd(&ring);
 
-  size_t ring_bytes = BUF_COUNT * sizeof(struct io_uring_buf);
-  buffer_ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  buffers = malloc((size_t)BUF_COUNT * BUF_SIZE);
-  if (buffer_ring == MAP_FAILED || buffers == NULL) return -ENOMEM;
-  struct io_uring_buf_reg reg;
-  memset(&reg, 0, sizeof reg);
-  reg.ring_addr = (uint64_t)(uintptr_t)buffer_ring;
-  reg.ring_entries = BUF_COUNT;
-  reg.bgid = BUF_GROUP;
-  rc = io_uring_register_buf_ring(&ring, &reg, 0);
-  if (rc != 0) return rc;
-  io_uring_buf_ring_init(buffer_ring);
-  for (uint16_t id = 0; id < BUF_COUNT; ++id) give_back(id);
-  io_uring_buf_ring_advance(buffer_ring, returned);
-  returned = 0;
-  return 0;
+  rc = pool_init(&stream_pool);
+  return rc != 0 ? rc : pool_init(&dgram_pool);
 }
 
 int main(int argc, char** argv) {
@@ -326,22 +373,13 @@ int main(int argc, char** argv) {
   }
 
   peer_open_endpoints(&config, 0);
-  int dgram_sockets = 0;
-  for (int i = 0; i < config.count; ++i) dgram_sockets += config.endpoints[i].transport == PEER_UDP;
-  slots = calloc((size_t)dgram_sockets * DGRAM_SLOTS + 1, sizeof *slots);
-  if (slots == NULL) {
-    fprintf(stderr, "peer-uring: no memory for the datagram slots\n");
-    return 1;
-  }
-  int slot_count = 0;
+  dgram_recv_msg.msg_namelen = sizeof(struct sockaddr_storage);
   for (int i = 0; i < config.count; ++i) {
-    if (config.endpoints[i].transport != PEER_UDP) {
+    if (config.endpoints[i].transport == PEER_UDP) {
+      dgram_sockets[i].fd = config.endpoints[i].fd;
+      arm_dgram_recv(i);
+    } else {
       arm_accept(i);
-      continue;
-    }
-    for (int k = 0; k < DGRAM_SLOTS; ++k) {
-      slots[slot_count].fd = config.endpoints[i].fd;
-      arm_dgram_recv(slot_count++);
     }
   }
   io_uring_prep_read(sqe_for(tag(K_SIGNAL, 0)), signal_fd, &signal_info, sizeof signal_info, 0);
@@ -371,9 +409,14 @@ int main(int argc, char** argv) {
       }
     }
     io_uring_cq_advance(&ring, seen);
-    if (returned > 0) {
-      io_uring_buf_ring_advance(buffer_ring, returned);
-      returned = 0;
+    if (pool_publish(&dgram_pool)) {
+      for (int i = 0; i < config.count; ++i) {
+        if (!dgram_sockets[i].starved) continue;
+        dgram_sockets[i].starved = 0;
+        arm_dgram_recv(i);
+      }
+    }
+    if (pool_publish(&stream_pool)) {
       while (starved_head >= 0) { /* buffers came back: arm the starved receives */
         int fd = starved_head;
         starved_head = conns[fd].next_starved;
