@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,12 +70,8 @@ int run_load(std::vector<std::string> args, std::string* out, std::string* err) 
 Outcome run_subcommand(const std::string& subcommand, const std::vector<std::string>& args) {
   std::vector<std::string> words{subcommand};
   words.insert(words.end(), args.begin(), args.end());
-  Child child(words);
-  const int status = child.wait(kLoadMs);
   Outcome o;
-  o.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = child.out();
-  o.err = child.err();
+  o.code = run(words, &o.out, &o.err, kLoadMs);
   return o;
 }
 

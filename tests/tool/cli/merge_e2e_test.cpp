@@ -24,8 +24,8 @@ std::vector<std::string> write_shards(const TempDir& dir, int n = 4) {
   std::vector<std::string> paths;
   for (int k = 0; k < n; ++k)
     paths.push_back(write_file(dir, "shard" + std::to_string(k) + ".json",
-                          tool::run_record_document(tool::testing::shard_record(
-                              {static_cast<std::uint32_t>(k), 4}))));
+                               tool::run_record_document(tool::testing::shard_record(
+                                   {static_cast<std::uint32_t>(k), 4}))));
   return paths;
 }
 

@@ -95,9 +95,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, ReportFromLoad, ::testing::Values("uring", "e
 TEST(Report, OverlaysResultsWithIntervals) {
   TempDir dir;
   const std::string a = write_file(dir, "a.json", tool::run_record_document(with_intervals(
-                                                 tool::testing::shard_record({0, 1}), 3, 200)));
+                                                      tool::testing::shard_record({0, 1}), 3, 200)));
   const std::string b = write_file(dir, "b.json", tool::run_record_document(with_intervals(
-                                                 tool::testing::shard_record({0, 1}), 3, 150)));
+                                                      tool::testing::shard_record({0, 1}), 3, 150)));
   const std::string page = dir.path + "/overlay.html";
   const Outcome o = report({"uring=" + a, "epoll=" + b, "-o", page});
   ASSERT_EQ(o.code, 0) << o.err;
@@ -115,7 +115,8 @@ TEST(Report, OverlaysResultsWithIntervals) {
 // what it has, and the page says what is missing.
 TEST(Report, SaysWhatIsMissingWithoutIntervals) {
   TempDir dir;
-  const std::string a = write_file(dir, "a.json", tool::run_record_document(tool::testing::shard_record({0, 1})));
+  const std::string a =
+      write_file(dir, "a.json", tool::run_record_document(tool::testing::shard_record({0, 1})));
   const std::string page = dir.path + "/r.html";
   const Outcome o = report({a, "-o", page});
   ASSERT_EQ(o.code, 0) << o.err;
@@ -141,7 +142,7 @@ TEST(Report, DrawsBarsAsSvg) {
 TEST(Report, RefusesBadInputAndWritesNothing) {
   TempDir dir;
   const std::string good = write_file(dir, "good.json", tool::run_record_document(with_intervals(
-                                                       tool::testing::shard_record({0, 1}), 2, 100)));
+                                                            tool::testing::shard_record({0, 1}), 2, 100)));
   tool::RunRecord empty = tool::testing::shard_record({0, 1}, 0);
   for (auto& [name, value] : empty.counters) value = 0;
   tool::RunRecord churn = with_intervals(tool::testing::shard_record({0, 1}), 2, 100);
