@@ -49,7 +49,6 @@ enum kind { K_ACCEPT, K_ACCEPT_PAUSE, K_RECV, K_SEND, K_DGRAM_RECV, K_DGRAM_SEND
 static uint64_t tag(enum kind kind, uint64_t index) { return index << 8 | (uint64_t)kind; }
 
 struct conn {
-  uint8_t open;
   uint8_t recv_armed;
   uint8_t sending;
   uint8_t ended;     /* no more input: close once the queue has gone out */
@@ -176,7 +175,6 @@ static void close_if_done(int fd) {
   struct conn* c = &conns[fd];
   if (c->ended && !c->recv_armed && !c->sending && c->head == NO_BUF && !c->starved) {
     close(fd);
-    c->open = 0;
   }
 }
 
@@ -206,7 +204,7 @@ static void on_accept(int index, const struct io_uring_cqe* cqe) {
       close(fd);
     } else {
       peer_tune_accepted(&config.endpoints[index], fd);
-      conns[fd] = (struct conn){.open = 1, .head = NO_BUF, .tail = NO_BUF, .next_starved = -1};
+      conns[fd] = (struct conn){.head = NO_BUF, .tail = NO_BUF, .next_starved = -1};
       ++counters.connections;
       arm_recv(fd);
     }
@@ -292,16 +290,15 @@ static void on_dgram_recv(int index, const struct io_uring_cqe* cqe) {
     uint16_t id = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
     char* data = pool_buffer(&dgram_pool, id);
     struct io_uring_recvmsg_out* out = io_uring_recvmsg_validate(data, cqe->res, &dgram_recv_msg);
-    if (out == NULL || config.mode != PEER_ECHO) {
-      if (out != NULL) {
-        ++counters.messages_in;
-        counters.bytes_in += io_uring_recvmsg_payload_length(out, cqe->res, &dgram_recv_msg);
-      }
-      pool_give_back(&dgram_pool, id);
-    } else {
-      unsigned length = io_uring_recvmsg_payload_length(out, cqe->res, &dgram_recv_msg);
+    unsigned length =
+        out != NULL ? io_uring_recvmsg_payload_length(out, cqe->res, &dgram_recv_msg) : 0;
+    if (out != NULL) {
       ++counters.messages_in;
       counters.bytes_in += length;
+    }
+    if (out == NULL || config.mode != PEER_ECHO) {
+      pool_give_back(&dgram_pool, id);
+    } else {
       struct dgram_send* send = &dgram_sends[id];
       send->iov.iov_base = io_uring_recvmsg_payload(out, &dgram_recv_msg);
       send->iov.iov_len = length;
