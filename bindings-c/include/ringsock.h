@@ -158,7 +158,11 @@ typedef struct rsk_loop_options {
   uint32_t busy_poll_us;       /* before blocking, poll up to this long (0 = off, <= 1000000) */
   uint32_t max_lent_per_fd;    /* pool buffers one fd may hold lent; at it, its multishot
                                   receive pauses until some come back (0 = no cap). Since 0.3 */
-  uint32_t reserved[3];        /* zero */
+  uint32_t batch_wait_us;      /* a blocking run sleeps until batch_wait_count completions or
+                                  this long, then takes what is ready (0 = off, <= 1000000;
+                                  io_uring on Linux 6.12+, else ignored). Since 0.3 */
+  uint32_t batch_wait_count;   /* the batch that ends it early (0 = the CQ's size). Since 0.3 */
+  uint32_t reserved[1];        /* zero */
 } rsk_loop_options;
 
 RSK_API void rsk_loop_options_init(rsk_loop_options* options);

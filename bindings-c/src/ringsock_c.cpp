@@ -247,6 +247,8 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   out.max_timers = in->max_timers;
   out.busy_poll_us = in->busy_poll_us;
   out.max_lent_per_fd = in->max_lent_per_fd;
+  out.batch_wait_us = in->batch_wait_us;
+  out.batch_wait_count = in->batch_wait_count;
   return 0;
 }
 

@@ -29,6 +29,7 @@ int format_capabilities(const Capabilities& caps, char* out, unsigned capacity) 
       {caps.multishot_recv, "multishot_recv"}, {caps.recv_bundle, "recv_bundle"},
       {caps.send_zc, "send_zc"},               {caps.cqe_skip, "cqe_skip"},
       {caps.ext_arg, "ext_arg"},               {caps.msg_ring, "msg_ring"},
+      {caps.min_timeout, "min_timeout"},
   };
   int used = caps.backend == BackendKind::uring
                  ? snprintf(out, capacity, "%s sq=%u cq=%u", backend_name(caps.backend),

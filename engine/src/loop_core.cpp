@@ -19,6 +19,7 @@ constexpr uint32_t kMaxCompletionEntries = 1u << 20;
 constexpr uint32_t kDefaultMaxFds = 65536;
 constexpr uint32_t kMaxFdsLimit = 1u << 24;
 constexpr uint32_t kMaxBusyPollUs = 1'000'000;
+constexpr uint32_t kMaxBatchWaitUs = 1'000'000;
 
 uint32_t round_up_power_of_two(uint32_t v) {
   uint32_t p = 1;
@@ -63,6 +64,10 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   if (o.max_timers == 0) o.max_timers = 2 * o.max_fds + 64;
   if (o.max_timers > 2 * kMaxFdsLimit) return -EINVAL;
   if (o.busy_poll_us > kMaxBusyPollUs) return -EINVAL;
+  if (o.batch_wait_us > kMaxBatchWaitUs || o.batch_wait_count > o.completion_entries) {
+    return -EINVAL;
+  }
+  if (o.batch_wait_count == 0) o.batch_wait_count = o.completion_entries;
   if (o.max_lent_per_fd > o.buffer_count) o.max_lent_per_fd = 0;  // the pool is the bound
   if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
       o.backend != BackendChoice::epoll) {

@@ -546,7 +546,7 @@ int test_bad_loop_init(int backend) {
   CHECK(reason != NULL && reason[0] != '\0');
 
   /* Capacities the engine refuses: -EINVAL, nothing held, a reason to read */
-  for (i = 0; i < 7; ++i) {
+  for (i = 0; i < 9; ++i) {
     rsk_loop_options_init(&options);
     options.backend = RSK_BACKEND_EPOLL;
     switch (i) {
@@ -556,6 +556,12 @@ int test_bad_loop_init(int backend) {
       case 3: options.ring_entries = 1; break;
       case 4: options.completion_entries = 8; break;   /* fewer than ring_entries */
       case 5: options.busy_poll_us = 1000001; break;   /* above one second */
+      case 6: options.batch_wait_us = 1000001; break;  /* above one second */
+      case 7:                                          /* a batch the CQ cannot hold */
+        options.batch_wait_us = 10;
+        options.completion_entries = 1024;
+        options.batch_wait_count = 1025;
+        break;
       default: options.max_fds = 1u << 30; break;
     }
     CHECK_INT(rsk_loop_init(&loop, sizeof loop, &options), ==, -EINVAL);

@@ -168,6 +168,7 @@ int test_options_size(int backend) {
   CHECK_INT(rsk_loop_options_init_size(&holder.options, first_layout), ==, 0);
   holder.options.backend = RSK_BACKEND_EPOLL;
   holder.options.max_lent_per_fd = 0xeeeeeeee; /* beyond the size: not read */
+  holder.options.batch_wait_us = 0xeeeeeeee;   /* likewise */
   memset(holder.options.reserved, 0xee, sizeof holder.options.reserved);
   memset(&loop, 0, sizeof loop);
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, first_layout), ==, 0);

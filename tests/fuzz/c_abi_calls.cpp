@@ -121,6 +121,8 @@ void loop_init(World& w, ringsock_fuzz::ByteReader& in) {
   if (options.max_fds == 0) options.max_fds = 1024;  // 0 would be RLIMIT_NOFILE's 64k
   options.max_timers = option_field(in, raw & 64, 4096);
   options.busy_poll_us = option_field(in, raw & 128, 100);
+  options.batch_wait_us = option_field(in, raw & 1024, 100);
+  options.batch_wait_count = option_field(in, raw & 2048, 64);
   options.reserved[0] = (raw & 256) ? in.take<uint32_t>() : 0;
   // Valid but large: kept small as the harness promises.
   if (!(raw & 512) && options.buffer_count > 64) options.buffer_count = 64;

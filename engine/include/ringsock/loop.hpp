@@ -92,6 +92,20 @@ struct LoopOptions {
   /// re-arms them), so the cap is exact; epoll's emulation may fill up to one
   /// turn's budget (32) past it, and io_uring's datagram receives one batch.
   uint32_t max_lent_per_fd = 0;
+  /// Coalesced waits, for throughput: a run() that blocks sleeps on until
+  /// batch_wait_count completions are ready or batch_wait_us microseconds
+  /// have passed, then takes what is ready (if nothing is, the first
+  /// completion ends the wait as usual). Fewer wake-ups for the thread, and
+  /// for whoever completes its operations (a server on the same machine
+  /// pays to wake a sleeping client), at the price of up to batch_wait_us of
+  /// delay. A timer or deadline that expires ends the wait at once. 0 = off
+  /// (the default); at most 1,000,000. io_uring on Linux 6.12 or later
+  /// (Capabilities::min_timeout); elsewhere it is ignored.
+  uint32_t batch_wait_us = 0;
+  /// The batch that ends a coalesced wait early; 0 = as many as the
+  /// completion queue holds (the time alone ends it). At most
+  /// completion_entries.
+  uint32_t batch_wait_count = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -107,6 +121,7 @@ struct LoopStats {
   uint64_t early_submits = 0;  ///< io_uring: submits inside a long batch of callbacks
   uint64_t fd_cap_pauses = 0;  ///< multishot receives paused at LoopOptions::max_lent_per_fd
   uint64_t ring_posts = 0;  ///< post_to()s sent by IORING_OP_MSG_RING (the others: the post box)
+  uint64_t batch_waits = 0;  ///< blocking waits that coalesced (LoopOptions::batch_wait_us)
 };
 
 class Loop {

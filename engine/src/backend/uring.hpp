@@ -78,6 +78,8 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] bool flush_overflow() noexcept;
   [[gnu::cold, gnu::noinline]] void spill(EventQueue& queue) noexcept;
   [[gnu::cold, gnu::noinline]] int turn_retry(EventQueue& queue, bool wait, int rc) noexcept;
+  int enter(bool wait) noexcept;  // inline: uring_hot_path.hpp
+  [[gnu::noinline]] int submit_and_wait_batch() noexcept;
   [[gnu::noinline]] void submit_now() noexcept;
   // Operations whose SQE found no room (see "Waiting for room" in uring.cpp).
   [[gnu::cold, gnu::noinline]] void wait_for_room(Operation& op, uint8_t what) noexcept;
@@ -103,6 +105,8 @@ class UringBackend {
   bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
+  uint32_t batch_wait_us_ = 0;     // LoopOptions::batch_wait_us, 0 unless the kernel has it
+  uint32_t batch_wait_count_ = 0;  // LoopOptions::batch_wait_count
   // FIFO through Operation::queue_next of operations whose SQE (a restart,
   // or a cancel of them) waits for SQ room; Operation::backend_flags says which.
   Operation* waiting_head_ = nullptr;

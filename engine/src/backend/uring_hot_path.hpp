@@ -205,9 +205,17 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
 // wait. The completions stay on the ring until next_event reads them.
 RINGSOCK_HOT inline int UringBackend::turn(EventQueue& queue, bool wait) noexcept {
   if (__builtin_expect(prepare_turn_, 0)) return turn_prepared(queue, wait);
-  int rc = wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+  int rc = enter(wait);
   if (__builtin_expect(rc < 0, 0)) return turn_retry(queue, wait, rc);
   return int(observe());
+}
+
+// Submits what is queued and, if asked to wait, sleeps for the first
+// completion, or for a batch of them (LoopOptions::batch_wait_us).
+RINGSOCK_HOT inline int UringBackend::enter(bool wait) noexcept {
+  if (!wait) return io_uring_submit_and_get_events(&ring_);
+  if (__builtin_expect(batch_wait_us_ != 0, 0)) return submit_and_wait_batch();
+  return io_uring_submit_and_wait(&ring_, 1);
 }
 
 // Marks the CQEs ready now as this turn's batch and returns their count. The

@@ -14,6 +14,7 @@ constexpr int kRequiredOps[] = {
 };
 // Feature bits newer than liburing 2.3's headers.
 constexpr uint32_t kFeatRecvSendBundle = 1u << 14;  // 6.10
+constexpr uint32_t kFeatMinTimeout = 1u << 15;      // 6.12
 }  // namespace
 
 int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept {
@@ -21,6 +22,7 @@ int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept 
   caps.cqe_skip = features & IORING_FEAT_CQE_SKIP;
   caps.ext_arg = features & IORING_FEAT_EXT_ARG;
   caps.recv_bundle = features & kFeatRecvSendBundle;
+  caps.min_timeout = features & kFeatMinTimeout;
   io_uring_probe* probe = io_uring_get_probe_ring(&ring);  // allocates: init only
   if (probe == nullptr) return -EOPNOTSUPP;
   int rc = 0;
