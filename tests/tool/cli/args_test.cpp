@@ -159,7 +159,7 @@ TEST(CliArgs, ServeEverything) {
   Parsed p = parse({"serve", "tcp://[::1]:0", "--mode", "sockperf", "udp://0.0.0.0:5000",
                     "--threads=4", "--backend", "epoll", "unix:///tmp/x.sock", "--buffer-size",
                     "65536", "--buffers=1024", "unix-dgram://@d", "--max-connections", "10",
-                    "--max-message=100", "--busy-poll", "50"},
+                    "--max-message=100", "--busy-poll", "50", "--batch-wait", "20"},
                    args);
   ASSERT_EQ(p.rc, 0) << p.error;
   const auto& s = args.serve;
@@ -177,6 +177,7 @@ TEST(CliArgs, ServeEverything) {
   EXPECT_EQ(s.max_connections, 10u);
   EXPECT_EQ(s.max_message, 100u);
   EXPECT_EQ(s.busy_poll_us, 50u);
+  EXPECT_EQ(s.batch_wait_us, 20u);
 }
 
 TEST(CliArgs, ModesAndBackends) {
@@ -247,6 +248,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"serve", "tcp://127.0.0.1:1", "--max-message", "13"}, "--max-message"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--busy-poll", "1000001"}, "'1000001' for --busy-poll"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--busy-poll", "-5"}, "'-5' for --busy-poll"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--batch-wait", "1000001"}, "'1000001' for --batch-wait"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--batch-wait", "1s"}, "'1s' for --batch-wait"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},

@@ -120,6 +120,9 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
   }
+  if (name == "--batch-wait") {
+    return parse_number(name, value, 0, 1'000'000, serve.batch_wait_us, errors);
+  }
   if (name == "--buffers") {
     int rc = parse_number(name, value, 1, 32768, serve.buffers, errors);
     if (rc == 0 && (serve.buffers & (serve.buffers - 1)) != 0) {
@@ -400,6 +403,9 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   if (name == "--sndbuf") return parse_buffer_size(name, value, load.send_buffer, errors);
   if (name == "--rcvbuf") return parse_buffer_size(name, value, load.receive_buffer, errors);
   if (name == "--rate") return parse_number(name, value, 1, 100000000, load.rate, errors);
+  if (name == "--batch-wait") {
+    return parse_number(name, value, 0, 1'000'000, load.batch_wait_us, errors);
+  }
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);
   if (name == "--shard") return parse_shard_option(value, load, errors);

@@ -58,6 +58,7 @@ struct ServeArgs {
   /// Remove a UNIX socket file that nobody listens on before binding it.
   bool unlink_stale = false;
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
+  uint32_t batch_wait_us = 0;        ///< LoopOptions::batch_wait_us (0 = off, <= 1,000,000)
 };
 
 /// Local addresses for load's TCP/UDP connections (--source, --source-ports).
@@ -108,6 +109,9 @@ struct LoadArgs {
   uint32_t threads = 1;              ///< loops, one per thread; connections split among them
   Arrival arrival = Arrival::constant;  ///< rate and churn modes with --rate
   bool nodelay = false;
+  /// LoopOptions::batch_wait_us (0 = off, <= 1,000,000); the batch is every
+  /// reply the loop can have in flight.
+  uint32_t batch_wait_us = 0;
   bool sockperf = false;             ///< speak sockperf framing (drive a sockperf server)
   int send_buffer = 0;               ///< SO_SNDBUF, 0 = the kernel's default
   int receive_buffer = 0;            ///< SO_RCVBUF

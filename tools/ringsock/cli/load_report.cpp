@@ -226,7 +226,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("source_addresses", a.source.count).field("source_port_low", a.source.port_low);
   w.field("source_port_high", a.source.port_high);
   w.field("endpoint_typed", a.endpoint_url ? a.endpoint_url : url);
-  w.field("timeout_ns", a.timeout_ns);
+  w.field("timeout_ns", a.timeout_ns).field("batch_wait_us", a.batch_wait_us);
   json_custom(w, r.custom);
   w.end_object();
 }

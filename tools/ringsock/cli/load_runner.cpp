@@ -828,6 +828,15 @@ int init_loop(Runner& r, ThreadResult& out) {
   options.backend = r.args.backend;
   options.buffer_count = 8;
   options.ring_entries = 1024;
+  options.completion_entries = 4 * options.ring_entries;
+  if (r.args.batch_wait_us != 0) {
+    // The batch: every reply this loop's connections can have in flight.
+    const LoadArgs& a = r.args;
+    const uint64_t conns = (a.connections + r.plan.threads - 1) / r.plan.threads;
+    options.batch_wait_us = a.batch_wait_us;
+    options.batch_wait_count =
+        uint32_t(std::min<uint64_t>(conns * a.inflight, options.completion_entries));
+  }
   int rc = r.loop.init(options);
   snprintf(out.backend_reason, sizeof out.backend_reason, "%s", r.loop.backend_reason());
   out.uring = rc == 0 && r.loop.backend() == ringsock::BackendKind::uring;

@@ -17,6 +17,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--max-lent", "N", "echo: unsent buffers per connection (default 32)"},
     {"--unlink-stale", nullptr, "replace a UNIX socket file nobody listens on"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
+    {"--batch-wait", "US", "sleep up to US for a batch of completions (0)"},
     {"--help", nullptr, "print this help and exit"},
 };
 
@@ -37,6 +38,7 @@ constexpr OptionSpec kLoadOptions[] = {
     {"--sndbuf", "N", "SO_SNDBUF bytes (default: the kernel's)"},
     {"--rcvbuf", "N", "SO_RCVBUF bytes (default: the kernel's)"},
     {"--nodelay", nullptr, "set TCP_NODELAY"},
+    {"--batch-wait", "US", "sleep up to US for all replies in flight (0)"},
     {"--sockperf", nullptr, "speak sockperf 3.x framing (--size 54 or more)"},
     {"--seed", "N", "seed of payloads and arrivals (default 1)"},
     {"--json", "FILE", "write the results as JSON to FILE"},
