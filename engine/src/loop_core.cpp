@@ -21,6 +21,15 @@ constexpr uint32_t kMaxFdsLimit = 1u << 24;
 constexpr uint32_t kMaxBusyPollUs = 1'000'000;
 constexpr uint32_t kMaxBatchWaitUs = 1'000'000;
 
+// A spin-wait hint to the core (and to a hypervisor that watches for spins).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield");
+#endif
+}
+
 uint32_t round_up_power_of_two(uint32_t v) {
   uint32_t p = 1;
   while (p < v) p <<= 1;
@@ -209,10 +218,19 @@ inline int LoopCore::turn(bool wait) noexcept {
 // Busy polling: checks without blocking, again and again, until something
 // happens (a completion, or a wake: the backend says how many kernel events
 // it saw) or the budget is spent. Returns 1 if something happened, 0 if the
-// budget ran out (block now), or -errno.
+// budget ran out (block now), or -errno. The first turn submits what is
+// queued; after it, a backend that can tell from user space whether a turn
+// would find anything (io_uring's TASKRUN flag) is asked first, so the poll
+// spins on memory instead of entering the kernel each time round.
 int LoopCore::busy_poll() noexcept {
   uint64_t start = monotonic_ns();
+  bool first = true;
   do {
+    if (!first && !backend_.may_have_events()) {
+      cpu_relax();
+      continue;
+    }
+    first = false;
     int rc = backend_.turn(events_, false);
     if (rc < 0) return rc;
     if (rc > 0 || backend_.has_events(events_)) {

@@ -49,6 +49,7 @@ class ChosenBackend {
   RINGSOCK_HOT bool has_events(const EventQueue& queue) const noexcept {
     return RINGSOCK_DISPATCH(has_events(queue));
   }
+  bool may_have_events() const noexcept { return RINGSOCK_DISPATCH(may_have_events()); }
   RINGSOCK_HOT void submit_early() noexcept { RINGSOCK_DISPATCH(submit_early()); }
   int wake() noexcept { return RINGSOCK_DISPATCH(wake()); }
   void take_final_events() noexcept { RINGSOCK_DISPATCH(take_final_events()); }

@@ -69,6 +69,8 @@ class EpollBackend {
     return true;
   }
   bool has_events(const EventQueue& queue) const noexcept { return !queue.empty(); }
+  /// Only epoll_wait can tell: busy polling asks it every time.
+  bool may_have_events() const noexcept { return true; }
   /// Started work is tried at the next turn, which comes right after the batch.
   void submit_early() noexcept {}
   int wake() noexcept;

@@ -28,7 +28,11 @@ namespace {
 // try the next: SINGLE_ISSUER|DEFER_TASKRUN (6.1) runs completions only when
 // we ask for them, which suits one loop per thread; COOP_TASKRUN (5.19) avoids
 // interrupting the thread; SUBMIT_ALL (5.18) keeps submitting past a bad SQE.
+// TASKRUN_FLAG has the kernel mark the SQ ring when completions wait to be
+// run, which busy polling reads instead of entering the kernel to look.
 constexpr unsigned kSetupAttempts[] = {
+    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+        IORING_SETUP_TASKRUN_FLAG,
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
     IORING_SETUP_SUBMIT_ALL,
@@ -95,6 +99,7 @@ int UringBackend::setup_ring(const LoopOptions& options) noexcept {
       caps.defer_taskrun = flags & IORING_SETUP_DEFER_TASKRUN;
       caps.coop_taskrun = flags & IORING_SETUP_COOP_TASKRUN;
       caps.submit_all = flags & IORING_SETUP_SUBMIT_ALL;
+      taskrun_flag_ = flags & IORING_SETUP_TASKRUN_FLAG;
       // A registered ring fd saves an fdget per io_uring_enter (5.18); optional.
       caps.registered_ring_fd = io_uring_register_ring_fd(&ring_) == 1;
       return probe_uring(ring_, params.features, caps);

@@ -41,6 +41,14 @@ class UringBackend {
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
   bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
+  /// For busy polling, without entering the kernel: whether a turn could
+  /// find anything (CQEs posted, completions waiting to be run, an
+  /// overflow). Always true when the ring cannot tell (no TASKRUN_FLAG).
+  bool may_have_events() const noexcept {
+    if (!taskrun_flag_) return true;
+    return (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) ||
+           io_uring_smp_load_acquire(ring_.cq.ktail) != *ring_.cq.khead;
+  }
   void submit_early() noexcept;                                  // inline: uring_hot_path.hpp
   int wake() noexcept;
   void take_final_events() noexcept;
@@ -104,6 +112,7 @@ class UringBackend {
   bool wake_armed_ = false;
   bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
+  bool taskrun_flag_ = false;  // the kernel marks IORING_SQ_TASKRUN (may_have_events)
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint32_t batch_wait_us_ = 0;     // LoopOptions::batch_wait_us, 0 unless the kernel has it
   uint32_t batch_wait_count_ = 0;  // LoopOptions::batch_wait_count
