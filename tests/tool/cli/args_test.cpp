@@ -250,6 +250,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"serve", "tcp://127.0.0.1:1", "--busy-poll", "-5"}, "'-5' for --busy-poll"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--batch-wait", "1000001"}, "'1000001' for --batch-wait"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--batch-wait", "1s"}, "'1s' for --batch-wait"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--busy-poll", "2000000"}, "'2000000' for --busy-poll"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},

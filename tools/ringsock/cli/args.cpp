@@ -406,6 +406,9 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   if (name == "--batch-wait") {
     return parse_number(name, value, 0, 1'000'000, load.batch_wait_us, errors);
   }
+  if (name == "--busy-poll") {
+    return parse_number(name, value, 0, 1'000'000, load.busy_poll_us, errors);
+  }
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);
   if (name == "--shard") return parse_shard_option(value, load, errors);

@@ -112,6 +112,7 @@ struct LoadArgs {
   /// LoopOptions::batch_wait_us (0 = off, <= 1,000,000); the batch is every
   /// reply the loop can have in flight.
   uint32_t batch_wait_us = 0;
+  uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
   bool sockperf = false;             ///< speak sockperf framing (drive a sockperf server)
   int send_buffer = 0;               ///< SO_SNDBUF, 0 = the kernel's default
   int receive_buffer = 0;            ///< SO_RCVBUF

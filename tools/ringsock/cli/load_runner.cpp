@@ -829,6 +829,7 @@ int init_loop(Runner& r, ThreadResult& out) {
   options.buffer_count = 8;
   options.ring_entries = 1024;
   options.completion_entries = 4 * options.ring_entries;
+  options.busy_poll_us = r.args.busy_poll_us;
   if (r.args.batch_wait_us != 0) {
     // The batch: every reply this loop's connections can have in flight.
     const LoadArgs& a = r.args;

@@ -39,6 +39,7 @@ constexpr OptionSpec kLoadOptions[] = {
     {"--rcvbuf", "N", "SO_RCVBUF bytes (default: the kernel's)"},
     {"--nodelay", nullptr, "set TCP_NODELAY"},
     {"--batch-wait", "US", "sleep up to US for all replies in flight (0)"},
+    {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--sockperf", nullptr, "speak sockperf 3.x framing (--size 54 or more)"},
     {"--seed", "N", "seed of payloads and arrivals (default 1)"},
     {"--json", "FILE", "write the results as JSON to FILE"},
