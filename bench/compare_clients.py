@@ -3,16 +3,21 @@
 
 Against the same server, with the same connections and pipelining:
   redis   redis-server: redis-benchmark -t ping_inline (-P 1 and -P 16)
-          against ringsock load --request 'PING\\r\\n' --reply resp
+          against ringsock load --request 'PING\\r\\n' --reply resp, as it is
+          and with --busy-poll 5 --batch-wait 10
   nginx   nginx (HTTP/1.1 keep-alive GET of a static file): wrk -t1
-          against ringsock load --request 'GET ...' --reply http
+          against ringsock load --request 'GET ...' --reply http, as it is
+          and with --busy-poll 5 --batch-wait 10
   sockperf  ringsock serve --mode sockperf, one TCP connection, 64 bytes:
-          sockperf ping-pong against ringsock load --sockperf
+          sockperf ping-pong against ringsock load --sockperf, as it is and
+          with --busy-poll 50
   custom  ringsock serve (echo), 64 bytes: ringsock's own messages (--size 64)
           against a 64-byte --request with --reply-bytes 64
-Each pair runs --rounds times, alternating; the table gives medians of
-requests/s, client CPU (user + system of the reaped client) per request in
-us, and the round-trip p50 (sockperf's half round trip doubled). The server is pinned to CPU 0, every client
+Each case runs --rounds times, its clients alternating; the table gives
+medians of requests/s, client CPU (user + system of the reaped client) per
+request in us, the round-trip p50 (sockperf's half round trip doubled), and
+each client's rate and CPU over the other tool's in the same round (median
+of those ratios). The server is pinned to CPU 0, every client
 to CPU 1 (taskset), when the machine has two CPUs or more.
 
   python3 bench/compare_clients.py --ringsock build/tools/ringsock/ringsock
@@ -181,13 +186,21 @@ def main(argv):
     rows = []  # (case, client, rounds)
     only = set(a.only.split(","))
 
-    def pair(case, ours, theirs, their_name):
-        mine, other = [], []
+    def pair(case, ours, theirs, their_name, variants=()):
+        """ringsock load, its variants (name, measure args) and the other
+        client, alternating round by round."""
+        clients = [("ringsock load", ours)] + list(variants) + [(their_name, theirs)]
+        results = {name: [] for name, _ in clients}
         for _ in range(a.rounds):
-            mine.append(measure(meter, *ours))
-            other.append(measure(meter, *theirs))
-        rows.append((case, "ringsock load", mine))
-        rows.append((case, their_name, other))
+            for name, args in clients:
+                results[name].append(measure(meter, *args))
+        for name, _ in clients:
+            rows.append((case, name, results[name]))
+
+    # A client that sleeps between replies makes a server on the same machine
+    # pay to wake it, once per reply: a short poll, then a coalesced sleep.
+    tuned = ["--busy-poll", "5", "--batch-wait", "10"]
+    tuned_name = "ringsock load " + " ".join(tuned)
 
     try:
         c = a.connections
@@ -198,13 +211,14 @@ def main(argv):
                                   "redis")
             url = "tcp://127.0.0.1:%d" % port
             for pipeline in (1, 16):
-                ours = (ringsock_load, a, client_cpu, url,
-                        ["--request", r"PING\r\n", "--reply", "resp", "--expect", r"+PONG\r\n",
-                         "--connections", str(c), "--inflight", str(pipeline)])
+                ping = ["--request", r"PING\r\n", "--reply", "resp", "--expect", r"+PONG\r\n",
+                        "--connections", str(c), "--inflight", str(pipeline)]
+                ours = (ringsock_load, a, client_cpu, url, ping)
                 first = measure(meter, *ours)  # also sizes redis-benchmark's -n
                 theirs = (redis_benchmark, a, client_cpu, port, c, pipeline, first["rate"])
                 pair("redis PING, %d conn, pipeline %d" % (c, pipeline), ours, theirs,
-                     "redis-benchmark")
+                     "redis-benchmark",
+                     [(tuned_name, (ringsock_load, a, client_cpu, url, ping + tuned))])
             procs.stop(server)
         if "nginx" in only and shutil.which("nginx") and shutil.which("wrk"):
             port = free_port()
@@ -212,10 +226,11 @@ def main(argv):
             server = start_server(["nginx", "-c", conf, "-p", work], port, server_cpu, work,
                                   "nginx")
             url = "tcp://127.0.0.1:%d" % port
-            ours = (ringsock_load, a, client_cpu, url,
-                    ["--request", r"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-                     "--reply", "http", "--expect-status", "200", "--connections", str(c)])
-            pair("nginx GET, %d conn" % c, ours, (wrk, a, client_cpu, port, c), "wrk -t1")
+            get = ["--request", r"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                   "--reply", "http", "--expect-status", "200", "--connections", str(c)]
+            ours = (ringsock_load, a, client_cpu, url, get)
+            pair("nginx GET, %d conn" % c, ours, (wrk, a, client_cpu, port, c), "wrk -t1",
+                 [(tuned_name, (ringsock_load, a, client_cpu, url, get + tuned))])
             procs.stop(server)
         if "sockperf" in only and shutil.which("sockperf"):
             port = free_port()
@@ -223,8 +238,13 @@ def main(argv):
                                    "sockperf"], port, server_cpu, work, "serve-sockperf")
             ours = (ringsock_load, a, client_cpu, "tcp://127.0.0.1:%d" % port,
                     ["--sockperf", "--size", "64", "--nodelay"])
+            # sockperf blocks in recvfrom; a client that polls first never
+            # sleeps, for a core's worth of CPU: shown apart.
+            polled = (ringsock_load, a, client_cpu, "tcp://127.0.0.1:%d" % port,
+                      ["--sockperf", "--size", "64", "--nodelay", "--busy-poll", "50"])
             pair("sockperf ping-pong, 1 TCP conn, 64 B", ours,
-                 (sockperf_pingpong, a, client_cpu, port), "sockperf")
+                 (sockperf_pingpong, a, client_cpu, port), "sockperf",
+                 [("ringsock load --busy-poll 50", polled)])
             procs.stop(server)
         if "custom" in only:
             port = free_port()
@@ -246,13 +266,26 @@ def main(argv):
         procs.kill_all()
         shutil.rmtree(work, ignore_errors=True)
 
-    print("| case | client | requests/s | client CPU us/request | p50 us |")
-    print("|---|---|---:|---:|---:|")
+    # Each client against the last of its case (the other tool), round by
+    # round: the machine's speed drifts between rounds more than the clients
+    # differ, and a ratio within one round cancels the drift.
+    last = {case: rounds for case, _, rounds in rows}
+    print("| case | client | requests/s | client CPU us/request | p50 us | rate ratio | CPU ratio |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for case, client, rounds in rows:
-        print("| %s | %s | %.0f | %.2f | %.1f |" % (case, client, median_of(rounds, "rate"),
-                                                   median_of(rounds, "cpu_us"),
-                                                   median_of(rounds, "p50_us")))
-    print("\nmedians of %d rounds of %gs; server on CPU %s, client on CPU %s"
+        ref = last[case]
+        if ref is rounds:
+            rate_ratio = cpu_ratio = "1"
+        else:
+            rate_ratio = "%.3f" % statistics.median(
+                m["rate"] / r["rate"] for m, r in zip(rounds, ref) if r["rate"])
+            cpu_ratio = "%.3f" % statistics.median(
+                m["cpu_us"] / r["cpu_us"] for m, r in zip(rounds, ref) if r["cpu_us"])
+        print("| %s | %s | %.0f | %.2f | %.1f | %s | %s |" % (
+            case, client, median_of(rounds, "rate"), median_of(rounds, "cpu_us"),
+            median_of(rounds, "p50_us"), rate_ratio, cpu_ratio))
+    print("\nmedians of %d rounds of %gs; server on CPU %s, client on CPU %s; ratios: each"
+          " client's to the last of its case in the same round, median over the rounds"
           % (a.rounds, a.seconds, server_cpu, client_cpu))
     return 0
 
