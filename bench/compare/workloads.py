@@ -17,9 +17,15 @@ RINGSOCK = ["ringsock-uring", "ringsock-epoll"]
 # ringsock's own result.
 BUSY_POLL = ["ringsock-uring-busy"]
 BUSY_POLL_US = 50
+# ringsock on io_uring with coalesced waits (serve --batch-wait): fewer
+# wake-ups for up to BATCH_WAIT_US of latency; a lever measured on every
+# row and reported apart.
+BATCH_WAIT = ["ringsock-uring-batch"]
+BATCH_WAIT_US = 20
 PEERS = ["uring", "epoll", "asio-uring", "asio-epoll", "libuv", "libevent", "threads"]
 REFERENCE = ["iperf3"]  # W5's reference line; never a "peer"
-ALL_SERVERS = RINGSOCK + BUSY_POLL + PEERS + REFERENCE
+OPTIONAL = BUSY_POLL + BATCH_WAIT  # ringsock's optional modes, never its own result
+ALL_SERVERS = RINGSOCK + OPTIONAL + PEERS + REFERENCE
 
 
 def server_name(text):
@@ -52,6 +58,8 @@ class Workload:
     def applies_to(self, server):
         if server in BUSY_POLL:
             return self.group == "W2"
+        if server in BATCH_WAIT:
+            server = "ringsock-uring"
         if self.servers is not None:
             return server in self.servers
         return server not in REFERENCE
@@ -170,7 +178,7 @@ class Paths:
 
     def available(self, server):
         """(True, "") or (False, why)."""
-        if server in RINGSOCK + BUSY_POLL:
+        if server in RINGSOCK + OPTIONAL:
             ok = os.access(self.ringsock, os.X_OK)
             return ok, "" if ok else "%s is missing" % self.ringsock
         if server == "iperf3":
@@ -190,11 +198,13 @@ def _which(name):
 
 
 def server_argv(paths, server, mode, ep, port):
-    if server in RINGSOCK + BUSY_POLL:
+    if server in RINGSOCK + OPTIONAL:
         backend = server.split("-")[1]
         argv = [paths.ringsock, "serve", "--mode", mode, "--backend", backend, ep]
         if server in BUSY_POLL:
             argv += ["--busy-poll", str(BUSY_POLL_US)]
+        if server in BATCH_WAIT:
+            argv += ["--batch-wait", str(BATCH_WAIT_US)]
         return argv, ["listening"]
     if server == "iperf3":
         return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"]
