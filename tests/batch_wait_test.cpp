@@ -7,7 +7,6 @@
 // ignored, which LoopStats::batch_waits shows. No timing is asserted: the
 // events come 20 ms after the wait starts, inside or past a minimum of 1 ms
 // or 1 s, and what is checked is which callbacks one run() delivered.
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -34,16 +33,6 @@ class BatchWaitTest : public BackendTest {
   // Whether this loop's waits coalesce: io_uring with the kernel's minimum wait.
   bool coalesces(const Loop& l) const {
     return l.backend() == BackendKind::uring && l.capabilities().min_timeout;
-  }
-};
-
-struct UnixStreamPair {
-  int fd[2] = {-1, -1};
-  UnixStreamPair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0); }
-  ~UnixStreamPair() {
-    for (int f : fd) {
-      if (f >= 0) ::close(f);
-    }
   }
 };
 

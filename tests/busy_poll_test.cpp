@@ -5,7 +5,6 @@
 // Which path a wait took is read from LoopStats, never from timings: the
 // events here come 20-50 ms after the wait starts, against budgets of 1 s
 // (the poll sees them) or 1 ms (the poll gives up long before).
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,20 +35,10 @@ class BusyPollTest : public BackendTest {
   }
 };
 
-struct Socketpair {
-  int fd[2] = {-1, -1};
-  Socketpair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0); }
-  ~Socketpair() {
-    for (int f : fd) {
-      if (f >= 0) ::close(f);
-    }
-  }
-};
-
 // Waits in run(once) for a receive whose bytes another thread writes after
 // `delay`; returns run's result. A guard timer keeps a lost event from hanging.
 int receive_late(Loop& loop, Recorder& recv, std::chrono::milliseconds delay) {
-  Socketpair pair;
+  UnixStreamPair pair;
   uint8_t buffer[16];
   EXPECT_EQ(loop.recv(recv.op, pair.fd[0], buffer, sizeof(buffer), Recorder::callback, &recv), 0);
   Recorder guard;

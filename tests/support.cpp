@@ -144,6 +144,16 @@ void Recorder::callback(Loop& loop, Operation& op, const Completion& completion)
   }
 }
 
+UnixStreamPair::UnixStreamPair() {
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0);
+}
+
+UnixStreamPair::~UnixStreamPair() {
+  for (int f : fd) {
+    if (f >= 0) ::close(f);
+  }
+}
+
 StreamPair::~StreamPair() {
   for (int fd : {client, server, listener}) {
     if (fd >= 0) ::close(fd);

@@ -68,6 +68,15 @@ struct Recorder {
   static void callback(Loop& loop, Operation& op, const Completion& completion);
 };
 
+/// A non-blocking AF_UNIX stream socketpair, closed with the object.
+struct UnixStreamPair {
+  int fd[2] = {-1, -1};
+  UnixStreamPair();
+  UnixStreamPair(const UnixStreamPair&) = delete;
+  UnixStreamPair& operator=(const UnixStreamPair&) = delete;
+  ~UnixStreamPair();
+};
+
 /// A connected stream pair set up through the loop's connect and accept.
 struct StreamPair {
   int client = -1;
