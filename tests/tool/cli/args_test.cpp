@@ -149,7 +149,7 @@ TEST(CliArgs, ServeDefaults) {
   EXPECT_EQ(args.serve.threads, 1u);
   EXPECT_EQ(args.serve.backend, ringsock::BackendChoice::automatic);
   EXPECT_EQ(args.serve.buffer_size, 4096u);
-  EXPECT_EQ(args.serve.buffers, 512u);
+  EXPECT_EQ(args.serve.buffers, 1024u);
   EXPECT_EQ(args.serve.busy_poll_us, 0u);
   EXPECT_EQ(args.serve.max_connections, sizeof(void*) >= 8 ? 16384u : 1024u);  // 32-bit: less room
 }

@@ -11,7 +11,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--dispatch", "reuseport|handoff", "who accepts: each thread, or thread 0"},
     {"--backend", "uring|epoll|auto", "I/O backend (default auto)"},
     {"--buffer-size", "N", "bytes per pool buffer (default 4096)"},
-    {"--buffers", "N", "pool buffers per loop, power of two (default 512)"},
+    {"--buffers", "N", "pool buffers per loop, power of two (default 1024)"},
     {"--max-connections", "N", "connection slots per thread (default 16384)"},
     {"--max-message", "N", "sockperf on streams: largest message (65536)"},
     {"--max-lent", "N", "echo: unsent buffers per connection (default 32)"},
