@@ -7,7 +7,6 @@
 // ignored, which LoopStats::batch_waits shows. No timing is asserted: the
 // events come 20 ms after the wait starts, inside or past a minimum of 1 ms
 // or 1 s, and what is checked is which callbacks one run() delivered.
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -36,38 +35,8 @@ class BatchWaitTest : public BackendTest {
   }
 };
 
-// Receives on `count` pairs whose bytes another thread writes 20 ms after the
-// wait starts; returns the callbacks of the first run(once) that had any
-// (epoll's first turn may have none: it registers the fds). A guard timer
-// keeps a lost completion from hanging the test.
-int receive_batch_late(Loop& loop, int count) {
-  UnixStreamPair pairs[2];
-  Recorder recv[2];
-  uint8_t buffers[2][16];
-  for (int i = 0; i < count; ++i) {
-    EXPECT_EQ(loop.recv(recv[i].op, pairs[i].fd[0], buffers[i], sizeof(buffers[i]),
-                        Recorder::callback, &recv[i]),
-              0);
-  }
-  Recorder guard;
-  EXPECT_EQ(loop.timeout(guard.op, 10'000'000'000ull, Recorder::callback, &guard), 0);
-  std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (int i = 0; i < count; ++i) EXPECT_EQ(::write(pairs[i].fd[1], "late", 4), 4);
-  });
-  int first = loop.run(RunMode::once);
-  while (first == 0 && !recv[0].terminal && !guard.terminal) first = loop.run(RunMode::once);
-  EXPECT_TRUE(run_until(loop, [&] { return recv[0].terminal && recv[count - 1].terminal; }));
-  writer.join();
-  EXPECT_FALSE(guard.terminal) << "a receive was lost; the guard timer ended the wait";
-  for (int i = 0; i < count; ++i) EXPECT_EQ(recv[i].result(), 4);
-  EXPECT_EQ(loop.cancel(guard.op), 0);
-  EXPECT_TRUE(run_until(loop, [&] { return guard.terminal; }));
-  return first;
-}
-
 TEST_P(BatchWaitTest, AFullBatchIsTakenInOneRun) {
-  int first = receive_batch_late(loop, 2);
+  int first = receive_late(loop, 2, 20ms);
   if (coalesces(loop)) {
     EXPECT_EQ(first, 2) << "the wait ended before its batch of two was ready";
     EXPECT_GE(loop.stats().batch_waits, 1u);
@@ -83,7 +52,7 @@ TEST_P(BatchWaitTest, AShortBatchEndsAtTheMinimumWait) {
   Loop other;
   std::string why;
   ASSERT_EQ(init_for_test(other, batch_options(GetParam(), kShortWaitUs, 2), why), 0) << why;
-  EXPECT_EQ(receive_batch_late(other, 1), 1);
+  EXPECT_EQ(receive_late(other, 1, 20ms), 1);
   EXPECT_EQ(other.stats().batch_waits != 0, coalesces(other));
 }
 
@@ -129,7 +98,7 @@ TEST_P(BatchWaitTest, OffByDefault) {
   Loop plain;
   std::string why;
   ASSERT_EQ(init_for_test(plain, options_for(GetParam()), why), 0) << why;
-  receive_batch_late(plain, 1);
+  receive_late(plain, 1, 20ms);
   EXPECT_EQ(plain.stats().batch_waits, 0u);
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 namespace rstest {
 
@@ -152,6 +153,35 @@ UnixStreamPair::~UnixStreamPair() {
   for (int f : fd) {
     if (f >= 0) ::close(f);
   }
+}
+
+int receive_late(Loop& loop, int count, std::chrono::milliseconds delay) {
+  constexpr int kMaxPairs = 2;
+  EXPECT_TRUE(count >= 1 && count <= kMaxPairs);
+  UnixStreamPair pairs[kMaxPairs];
+  Recorder recv[kMaxPairs];
+  uint8_t buffers[kMaxPairs][16];
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ(loop.recv(recv[i].op, pairs[i].fd[0], buffers[i], sizeof(buffers[i]),
+                        Recorder::callback, &recv[i]),
+              0);
+  }
+  Recorder guard;
+  EXPECT_EQ(loop.timeout(guard.op, 10'000'000'000ull, Recorder::callback, &guard), 0);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(delay);
+    for (int i = 0; i < count; ++i) EXPECT_EQ(::write(pairs[i].fd[1], "late", 4), 4);
+  });
+  int first = loop.run(RunMode::once);
+  while (first == 0 && !recv[0].terminal && !guard.terminal) first = loop.run(RunMode::once);
+  EXPECT_TRUE(recv[0].terminal);
+  EXPECT_TRUE(run_until(loop, [&] { return recv[count - 1].terminal; }));
+  writer.join();
+  EXPECT_FALSE(guard.terminal) << "a receive was lost; the guard timer ended the wait";
+  for (int i = 0; i < count; ++i) EXPECT_EQ(recv[i].result(), 4);
+  EXPECT_EQ(loop.cancel(guard.op), 0);
+  EXPECT_TRUE(run_until(loop, [&] { return guard.terminal; }));
+  return first;
 }
 
 StreamPair::~StreamPair() {

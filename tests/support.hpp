@@ -77,6 +77,14 @@ struct UnixStreamPair {
   ~UnixStreamPair();
 };
 
+/// Receives on `count` (1 or 2) socketpairs whose bytes ("late", 4 each)
+/// another thread writes `delay` after the wait starts, in pair order.
+/// Returns the callbacks of the first run(once) that had any (epoll's first
+/// turn may have none: it registers the fds), which must include the first
+/// pair's; then runs until every receive has ended. A guard timer keeps a
+/// lost completion from hanging the test.
+int receive_late(Loop& loop, int count, std::chrono::milliseconds delay);
+
 /// A connected stream pair set up through the loop's connect and accept.
 struct StreamPair {
   int client = -1;
