@@ -236,12 +236,12 @@ def main(argv):
             port = free_port()
             server = start_server([a.ringsock, "serve", "tcp://127.0.0.1:%d" % port, "--mode",
                                    "sockperf"], port, server_cpu, work, "serve-sockperf")
-            ours = (ringsock_load, a, client_cpu, "tcp://127.0.0.1:%d" % port,
-                    ["--sockperf", "--size", "64", "--nodelay"])
+            url = "tcp://127.0.0.1:%d" % port
+            pingpong = ["--sockperf", "--size", "64", "--nodelay"]
+            ours = (ringsock_load, a, client_cpu, url, pingpong)
             # sockperf blocks in recvfrom; a client that polls first never
             # sleeps, for a core's worth of CPU: shown apart.
-            polled = (ringsock_load, a, client_cpu, "tcp://127.0.0.1:%d" % port,
-                      ["--sockperf", "--size", "64", "--nodelay", "--busy-poll", "50"])
+            polled = (ringsock_load, a, client_cpu, url, pingpong + ["--busy-poll", "50"])
             pair("sockperf ping-pong, 1 TCP conn, 64 B", ours,
                  (sockperf_pingpong, a, client_cpu, port), "sockperf",
                  [("ringsock load --busy-poll 50", polled)])
