@@ -65,19 +65,6 @@ bool fin_arrived(int fd) {
   return n == 1 && (p.revents & POLLRDHUP);
 }
 
-// Closes the pair's fds through the loop, so that the next pair of the same
-// test, which may get the same fd numbers, starts with no readiness state.
-void close_pair(Loop& loop, StreamPair& pair) {
-  for (int* fd : {&pair.client, &pair.server, &pair.listener}) {
-    if (*fd < 0) continue;
-    Recorder closed;
-    ASSERT_EQ(loop.close(closed.op, *fd, Recorder::callback, &closed), 0);
-    *fd = -1;
-    ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }, kGuard));
-    EXPECT_EQ(closed.result(), 0);
-  }
-}
-
 std::vector<uint8_t> joined(const Recorder& r) {
   std::vector<uint8_t> all;
   for (const auto& p : r.payloads) all.insert(all.end(), p.begin(), p.end());

@@ -18,57 +18,12 @@
 namespace rstest {
 namespace {
 
-// Pieces of the given sizes over one patterned byte string: what the peer
-// must receive is `bytes`, whatever the cut.
-struct Pieces {
-  std::vector<uint8_t> bytes;
-  std::vector<iovec> iov;
-  explicit Pieces(const std::vector<size_t>& sizes, uint8_t seed = 3) {
-    size_t total = 0;
-    for (size_t s : sizes) total += s;
-    bytes.resize(total);
-    for (size_t i = 0; i < total; ++i) bytes[i] = uint8_t(seed + i * 13 + (i >> 9));
-    size_t at = 0;
-    for (size_t s : sizes) {
-      // A piece of length 0 gets a base anyway (any base is fine for it).
-      iov.push_back(iovec{bytes.data() + at, s});
-      at += s;
-    }
-  }
-  size_t count() const { return iov.size(); }
-};
-
 // Sizes that do not line up with socket buffers: short sends end inside pieces.
 std::vector<size_t> odd_sizes(size_t count, size_t base, size_t step) {
   std::vector<size_t> sizes;
   for (size_t i = 0; i < count; ++i) sizes.push_back(base + (i * step) % 997);
   return sizes;
 }
-
-// Reads a stream until `want` bytes, EOF or an error, one small recv at a
-// time: a slow reader, so the sender meets a full socket again and again.
-struct SlowReader {
-  Operation op;
-  std::vector<uint8_t> received;
-  uint8_t chunk[1500];
-  size_t want = 0;
-  int last = 1;
-  bool done = false;
-  static void on_recv(Loop& loop, Operation& op, const Completion& c) {
-    auto* self = static_cast<SlowReader*>(op.user_data);
-    self->last = c.result;
-    if (c.result > 0) self->received.insert(self->received.end(), self->chunk, self->chunk + c.result);
-    if (c.result <= 0 || self->received.size() >= self->want) {
-      self->done = true;
-      return;
-    }
-    EXPECT_EQ(loop.recv(op, op.fd, self->chunk, sizeof(self->chunk), on_recv, self), 0);
-  }
-  void start(Loop& loop, int fd, size_t bytes) {
-    want = bytes;
-    ASSERT_EQ(loop.recv(op, fd, chunk, sizeof(chunk), on_recv, this), 0);
-  }
-};
 
 // Everything the peer of `fd` will ever read, once the sender has shut its
 // side: exact accounting of what a sendv that ended early put out.

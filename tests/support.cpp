@@ -278,4 +278,43 @@ void BackendTest::SetUp() {
   ASSERT_EQ(rc, 0) << strerror(-rc) << ": " << why;
 }
 
+Pieces::Pieces(const std::vector<size_t>& sizes, uint8_t seed) {
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  bytes.resize(total);
+  for (size_t i = 0; i < total; ++i) bytes[i] = uint8_t(seed + i * 13 + (i >> 9));
+  size_t at = 0;
+  for (size_t s : sizes) {
+    iov.push_back(iovec{bytes.data() + at, s});
+    at += s;
+  }
+}
+
+void SlowReader::on_recv(Loop& loop, Operation& op, const Completion& c) {
+  auto* self = static_cast<SlowReader*>(op.user_data);
+  self->last = c.result;
+  if (c.result > 0) self->received.insert(self->received.end(), self->chunk, self->chunk + c.result);
+  if (c.result <= 0 || self->received.size() >= self->want) {
+    self->done = true;
+    return;
+  }
+  EXPECT_EQ(loop.recv(op, op.fd, self->chunk, sizeof(self->chunk), on_recv, self), 0);
+}
+
+void SlowReader::start(Loop& loop, int fd, size_t bytes) {
+  want = bytes;
+  ASSERT_EQ(loop.recv(op, fd, chunk, sizeof(chunk), on_recv, this), 0);
+}
+
+void close_pair(Loop& loop, StreamPair& pair) {
+  for (int* fd : {&pair.client, &pair.server, &pair.listener}) {
+    if (*fd < 0) continue;
+    Recorder closed;
+    ASSERT_EQ(loop.close(closed.op, *fd, Recorder::callback, &closed), 0);
+    *fd = -1;
+    ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }));
+    EXPECT_EQ(closed.result(), 0);
+  }
+}
+
 }  // namespace rstest

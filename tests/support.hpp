@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/uio.h>
 
 #include <chrono>
 #include <functional>
@@ -85,6 +86,29 @@ struct UnixStreamPair {
 /// lost completion from hanging the test.
 int receive_late(Loop& loop, int count, std::chrono::milliseconds delay);
 
+/// Pieces of the given sizes over one patterned byte string: what the peer
+/// must receive is `bytes`, whatever the cut (a piece of length 0 gets a base).
+struct Pieces {
+  std::vector<uint8_t> bytes;
+  std::vector<iovec> iov;
+  explicit Pieces(const std::vector<size_t>& sizes, uint8_t seed = 3);
+  size_t count() const { return iov.size(); }
+};
+
+/// Reads a stream through the loop until `want` bytes, EOF or an error, one
+/// small recv at a time: a slow reader, so the sender meets a full socket
+/// again and again.
+struct SlowReader {
+  Operation op;
+  std::vector<uint8_t> received;
+  uint8_t chunk[1500];
+  size_t want = 0;
+  int last = 1;
+  bool done = false;
+  static void on_recv(Loop& loop, Operation& op, const Completion& c);
+  void start(Loop& loop, int fd, size_t bytes);
+};
+
 /// A connected stream pair set up through the loop's connect and accept.
 struct StreamPair {
   int client = -1;
@@ -98,6 +122,9 @@ struct StreamPair {
 };
 /// Fails the current test (ASSERT in caller) if it cannot connect.
 bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair);
+/// Closes the pair's fds through the loop, so that the next pair of the same
+/// test, which may get the same fd numbers, starts with no readiness state.
+void close_pair(Loop& loop, StreamPair& pair);
 
 /// A TCP listener on loopback whose accept queue is full, so that a new
 /// connect to it hangs in SYN_SENT (the kernel drops its SYNs): connects with
