@@ -357,6 +357,24 @@ TEST_P(ZeroAllocTest, EchoWithCoalescedWaitsAllocatesNothing) {
   echo_round_trips();
 }
 
+// The same with every send asking for zero-copy (LoopOptions::zero_copy_min_bytes):
+// the SEND_ZCs, their notifications, loopback's "copied" that stops them
+// and a UNIX stream's refusal all fall inside the counted part.
+TEST_P(ZeroAllocTest, EchoWithZeroCopySendsAllocatesNothing) {
+  if (std::get<0>(GetParam()) == TestBackend::epoll) GTEST_SKIP() << "epoll ignores zero_copy_min_bytes";
+  loop.deinit();
+  LoopOptions o;
+  o.zero_copy_min_bytes = 1;
+  std::string why;
+  ASSERT_EQ(init_for_test(loop, options_for(std::get<0>(GetParam()), o), why), 0) << why;
+  if (!loop.capabilities().send_zc) GTEST_SKIP() << "the kernel lacks SEND_ZC";
+  echo_round_trips();
+  const LoopStats& stats = loop.stats();
+  if (std::get<1>(GetParam()) != Kind::unix_dgram) {  // those go out by the core's sendmsg
+    EXPECT_GE(stats.zero_copy_notifications + stats.zero_copy_refused, 1u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Echo, ZeroAllocTest,
     testing::Combine(testing::ValuesIn(all_backends()),

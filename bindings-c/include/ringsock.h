@@ -162,6 +162,10 @@ typedef struct rsk_loop_options {
                                   this long, then takes what is ready (0 = off, <= 1000000;
                                   io_uring on Linux 6.12+, else ignored). Since 0.3 */
   uint32_t batch_wait_count;   /* the batch that ends it early (0 = the CQ's size). Since 0.3 */
+  uint32_t zero_copy_min_bytes; /* sends of at least this many bytes go out zero-copy
+                                  (SEND_ZC): the buffer stays the kernel's until the terminal
+                                  callback (0 = off; io_uring with send_zc, else ignored).
+                                  Since 0.3 */
   uint32_t reserved[1];        /* zero */
 } rsk_loop_options;
 

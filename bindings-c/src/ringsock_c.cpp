@@ -249,6 +249,7 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   out.max_lent_per_fd = in->max_lent_per_fd;
   out.batch_wait_us = in->batch_wait_us;
   out.batch_wait_count = in->batch_wait_count;
+  out.zero_copy_min_bytes = in->zero_copy_min_bytes;
   return 0;
 }
 

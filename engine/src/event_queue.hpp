@@ -15,7 +15,8 @@ namespace ringsock::detail {
 /// so the io_uring backend copies CQEs as they are and epoll writes the same.
 enum EventFlag : uint32_t {
   kEventBuffer = 1u << 0,  ///< the upper 16 bits name the pool buffer the data is in
-  kEventMore = 1u << 1,    ///< a multishot operation stays armed
+  kEventMore = 1u << 1,    ///< a multishot operation stays armed (a zero-copy send: its notification follows)
+  kEventNotif = 1u << 3,   ///< a zero-copy send's notification: the kernel let go of its buffer
 };
 inline constexpr unsigned kEventBufferShift = 16;
 

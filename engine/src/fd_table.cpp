@@ -75,6 +75,7 @@ int32_t FdTable::admit_accepted(int32_t result) noexcept {
   }
   records_[result].send_path = SendPath::unknown;  // a new socket
   records_[result].recv_path = RecvPath::unknown;
+  records_[result].copies = false;
   disown_lent(result);
   return result;
 }

@@ -32,6 +32,7 @@ struct FdRecord {
   Operation* closer = nullptr;
   SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
   RecvPath recv_path = RecvPath::unknown;  // the same
+  bool copies = false;  // zero-copy sends stopped on it (zero_copy.hpp); the same
   uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
 };
 
@@ -58,6 +59,9 @@ class FdTable {
   void set_send_path(int fd, SendPath path) noexcept { records_[fd].send_path = path; }
   RecvPath recv_path(int fd) const noexcept { return records_[fd].recv_path; }
   void set_recv_path(int fd, RecvPath path) noexcept { records_[fd].recv_path = path; }
+  /// Whether sends on fd stopped asking for zero-copy (zero_copy.hpp).
+  bool copies(int fd) const noexcept { return records_[fd].copies; }
+  void set_copies(int fd) noexcept { records_[fd].copies = true; }
 
   /// Puts a started operation on its fd's list (a close is never on it: it
   /// waits for the list to empty).

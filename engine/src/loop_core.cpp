@@ -96,6 +96,9 @@ int LoopCore::init(const LoopOptions& options) noexcept {
     deinit();
     return rc;
   }
+  if (caps_.backend == BackendKind::uring && caps_.send_zc) {
+    zero_copy_min_bytes_ = o.zero_copy_min_bytes;
+  }
   return 0;
 }
 
@@ -123,6 +126,7 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
   }
   if (op.kind == OpKind::close) return submit_close(op);
   choose_send_path(op);
+  choose_zero_copy(op);
   return begin(op);
 }
 
@@ -254,7 +258,7 @@ inline uint32_t LoopCore::drain() noexcept {
       // Most results need nothing from the engine but the callback: plain
       // kinds, and a stream send or sendv that sent the rest of its bytes.
       int32_t result = event.result;
-      bool ready = result >= 0 && !(op.flags & kAwaitReady);
+      bool ready = result >= 0 && !(op.flags & (kAwaitReady | kZeroCopy));
       if (__builtin_expect(ready && plain_result(op.kind), 1)) {
         Completion completion{};
         finish_inline(op, result, completion);
@@ -292,6 +296,7 @@ inline uint32_t LoopCore::drain() noexcept {
 // Every result drain() does not pass straight to the callback. Returns
 // how many callbacks were made.
 uint32_t LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
+  if (__builtin_expect(op.flags & kZeroCopy, 0) && !zero_copy_event(op, event)) return 0;
   int32_t result = event.result;
   // Before a restart, a pause or a deferral reuses op's links.
   if (!(event.flags & kEventMore) && op.backend_flags != 0) backend_.arming_ended(op);

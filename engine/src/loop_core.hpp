@@ -46,6 +46,7 @@ class LoopCore {
       return submit_set_up(op);
     }
     choose_send_path(op);
+    choose_zero_copy(op);
     choose_recv_path(op);
     return begin(op);
   }
@@ -55,7 +56,9 @@ class LoopCore {
   /// so a Loop call's common path has nothing to undo.
   RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
     if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
-    if (is_send(kind) && fds_.send_path(fd) != SendPath::ring) return false;
+    if (is_send(kind) && (fds_.send_path(fd) != SendPath::ring || zero_copy_min_bytes_ != 0)) {
+      return false;
+    }
     if (kind == OpKind::recv_multishot && fds_.recv_path(fd) != RecvPath::multishot) return false;
     return backend_.reserve(kind);
   }
@@ -126,6 +129,17 @@ class LoopCore {
       op.flags |= kDirectSend;
     }
   }
+  /// Marks a send that goes out by SEND_ZC (zero_copy.hpp): only when
+  /// LoopOptions::zero_copy_min_bytes is set, so the common case is one test.
+  void choose_zero_copy(Operation& op) noexcept {
+    if (__builtin_expect(zero_copy_min_bytes_ != 0, 0) && is_send(op.kind)) mark_zero_copy(op);
+  }
+  void mark_zero_copy(Operation& op) noexcept;
+  /// A zero-copy send's result or notification (zero_copy.cpp): false while
+  /// the operation waits for its notification or went out again by copying;
+  /// true when `event` (its kept result, after a notification) goes on as
+  /// any send's result.
+  bool zero_copy_event(Operation& op, RawEvent& event) noexcept;
   /// Marks a multishot receive that io_uring arms one result at a time (a
   /// UNIX stream, unix_stream_recv.hpp); epoll learns nothing and never asks again.
   void choose_recv_path(Operation& op) noexcept {
@@ -199,6 +213,7 @@ class LoopCore {
   FdTable fds_;
   uint16_t* bundle_ids_ = nullptr;  // scratch: the buffers of one receive bundle
   uint64_t busy_poll_ns_ = 0;  // LoopOptions::busy_poll_us
+  uint32_t zero_copy_min_bytes_ = 0;  // LoopOptions::zero_copy_min_bytes where io_uring can; else 0
   Operation* deferred_head_ = nullptr;
   Operation* deferred_tail_ = nullptr;
   Operation* paused_head_ = nullptr;

@@ -37,6 +37,9 @@ int test_misaligned_storage(int backend);
 int test_foreign_thread(int backend);
 int test_options_size(int backend);
 
+/* zero_copy_test.c */
+int test_zero_copy(int backend);
+
 /* sendv_test.c */
 int test_sendv_stream(int backend);
 int test_sendtov_dgram(int backend);

@@ -47,6 +47,7 @@ static const t_case cases[] = {
     {"post_threads", test_post_threads, 1},
     {"post_close", test_post_close, 1},
     {"post_to", test_post_to, 1},
+    {"zero_copy", test_zero_copy, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};

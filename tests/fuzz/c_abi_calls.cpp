@@ -123,6 +123,7 @@ void loop_init(World& w, ringsock_fuzz::ByteReader& in) {
   options.busy_poll_us = option_field(in, raw & 128, 100);
   options.batch_wait_us = option_field(in, raw & 1024, 100);
   options.batch_wait_count = option_field(in, raw & 2048, 64);
+  options.zero_copy_min_bytes = option_field(in, raw & 4096, 65536);
   options.reserved[0] = (raw & 256) ? in.take<uint32_t>() : 0;
   // Valid but large: kept small as the harness promises.
   if (!(raw & 512) && options.buffer_count > 64) options.buffer_count = 64;

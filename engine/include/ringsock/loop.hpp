@@ -106,6 +106,18 @@ struct LoopOptions {
   /// completion queue holds (the time alone ends it). At most
   /// completion_entries.
   uint32_t batch_wait_count = 0;
+  /// Zero-copy sends, for large messages: a send, sendto, sendv or sendtov
+  /// of at least this many bytes goes out by io_uring's SEND_ZC (or
+  /// SENDMSG_ZC), so the kernel sends from the caller's memory instead of
+  /// copying it. The caller's buffer stays the kernel's until the
+  /// operation's one terminal callback, which comes only after the kernel's
+  /// notification that it let go of the buffer. When a notification says the
+  /// kernel copied after all (loopback always does, and so do devices
+  /// without scatter-gather), or a socket cannot do it (UNIX sockets), the
+  /// loop stops asking for zero-copy on that fd until it is closed. 0 = off
+  /// (the default). io_uring with Capabilities::send_zc (Linux 6.0; the
+  /// copy report needs 6.2); elsewhere it is ignored and sends copy.
+  uint32_t zero_copy_min_bytes = 0;
 };
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
@@ -122,6 +134,9 @@ struct LoopStats {
   uint64_t fd_cap_pauses = 0;  ///< multishot receives paused at LoopOptions::max_lent_per_fd
   uint64_t ring_posts = 0;  ///< post_to()s sent by IORING_OP_MSG_RING (the others: the post box)
   uint64_t batch_waits = 0;  ///< blocking waits that coalesced (LoopOptions::batch_wait_us)
+  uint64_t zero_copy_notifications = 0;  ///< SEND_ZC requests the kernel ran, each ended by its notification
+  uint64_t zero_copy_copied = 0;   ///< of those that sent bytes, the ones whose notification said "copied"
+  uint64_t zero_copy_refused = 0;  ///< SEND_ZCs the socket or kernel refused, sent again by copying
 };
 
 class Loop {

@@ -29,6 +29,7 @@ enum OpFlag : uint8_t {
   kWokeReady = 1u << 4,        ///< this start follows a readiness report (see send_direct)
   kPauseRequested = 1u << 5,   ///< the core cancelled a multishot receive to pause it at its fd's cap
   kOneAtATime = 1u << 6,       ///< a multishot receive armed one result at a time (unix_stream_recv.hpp)
+  kZeroCopy = 1u << 7,         ///< a send that goes out by SEND_ZC / SENDMSG_ZC (zero_copy.hpp)
 };
 
 /// Pool-buffer layout of one multishot recvfrom result, the same on every

@@ -19,6 +19,7 @@ namespace ringsock::detail {
 static_assert(sizeof(TimeSpec64) == sizeof(__kernel_timespec));
 static_assert(kEventBuffer == IORING_CQE_F_BUFFER && kEventMore == IORING_CQE_F_MORE);
 static_assert(kEventBufferShift == IORING_CQE_BUFFER_SHIFT);
+static_assert(kEventNotif == IORING_CQE_F_NOTIF);
 static_assert(sizeof(RecvMsgHeader) == sizeof(io_uring_recvmsg_out));
 static_assert(offsetof(TimeSpec64, nanoseconds) == offsetof(__kernel_timespec, tv_nsec));
 

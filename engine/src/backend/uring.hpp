@@ -80,6 +80,8 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] bool make_room(unsigned count) noexcept;
   bool startable(OpKind kind) const noexcept;
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
+  /// A send of the operation's msghdr: SENDMSG_ZC when it is a zero-copy send.
+  static void prep_sendmsg(io_uring_sqe* sqe, Operation& op, uint8_t flags) noexcept;
   unsigned observe() noexcept;
   bool for_core(uint64_t user_data) noexcept;
   [[gnu::cold, gnu::noinline]] bool for_core_rare(uint64_t user_data) noexcept;

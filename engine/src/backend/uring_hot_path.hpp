@@ -10,6 +10,7 @@
 #include "backend/uring.hpp"
 #include "sendv.hpp"
 #include "user_data.hpp"
+#include "zero_copy.hpp"
 
 namespace ringsock::detail {
 
@@ -107,6 +108,15 @@ RINGSOCK_HOT inline void UringBackend::start_reserved(Operation& op) noexcept {
   io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
 }
 
+inline void UringBackend::prep_sendmsg(io_uring_sqe* sqe, Operation& op, uint8_t flags) noexcept {
+  if (flags & kZeroCopy) {
+    io_uring_prep_sendmsg_zc(sqe, op.fd, &op.args.message.header, MSG_NOSIGNAL);
+    sqe->ioprio |= kZeroCopyReportUsage;
+  } else {
+    io_uring_prep_sendmsg(sqe, op.fd, &op.args.message.header, MSG_NOSIGNAL);
+  }
+}
+
 RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, OpKind kind,
                                             uint8_t flags) noexcept {
   constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
@@ -134,11 +144,16 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
     case OpKind::connect:
       io_uring_prep_connect(sqe, op.fd, a.connect.peer->address(), a.connect.peer->length);
       break;
-    case OpKind::send:
-      io_uring_prep_send(sqe, op.fd,
-                         static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
-                         a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL);
+    case OpKind::send: {
+      uint8_t* rest = static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred;
+      size_t rest_length = a.message.vector.iov_len - op.transferred;
+      if (__builtin_expect(flags & kZeroCopy, 0)) {
+        io_uring_prep_send_zc(sqe, op.fd, rest, rest_length, MSG_NOSIGNAL, kZeroCopyReportUsage);
+      } else {
+        io_uring_prep_send(sqe, op.fd, rest, rest_length, MSG_NOSIGNAL);
+      }
       break;
+    }
     case OpKind::recv:
       io_uring_prep_recv(sqe, op.fd, a.io.data, a.io.length, 0);
       break;
@@ -163,14 +178,17 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       break;
     case OpKind::sendto:
     case OpKind::sendtov:
-      io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+      prep_sendmsg(sqe, op, flags);
       break;
     case OpKind::sendv:
       // Inside a piece after a short send: its rest alone (sendv.hpp).
-      if (in_piece(op)) {
-        io_uring_prep_send(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL);
+      if (!in_piece(op)) {
+        prep_sendmsg(sqe, op, flags);
+      } else if (flags & kZeroCopy) {
+        io_uring_prep_send_zc(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL,
+                              kZeroCopyReportUsage);
       } else {
-        io_uring_prep_sendmsg(sqe, op.fd, &a.message.header, MSG_NOSIGNAL);
+        io_uring_prep_send(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL);
       }
       break;
     case OpKind::recvfrom:
