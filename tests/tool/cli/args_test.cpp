@@ -131,7 +131,7 @@ TEST(CliArgs, UsageFitsAScreenAndListsEveryOption) {
     // load also lists the 14 options that drive any service (requests,
     // reply framing, checks, host names, --timeout), one line each so that
     // every option is on it: two screens' worth at most.
-    EXPECT_LE(count, topic == Command::load ? 56 : 40) << text;
+    EXPECT_LE(count, topic == Command::load ? 57 : 40) << text;
     for (const ringsock_cli::OptionSpec& option : ringsock_cli::options_of(topic)) {
       EXPECT_NE(text.find(std::string(" ") + option.name), std::string::npos) << option.name;
     }
@@ -159,7 +159,8 @@ TEST(CliArgs, ServeEverything) {
   Parsed p = parse({"serve", "tcp://[::1]:0", "--mode", "sockperf", "udp://0.0.0.0:5000",
                     "--threads=4", "--backend", "epoll", "unix:///tmp/x.sock", "--buffer-size",
                     "65536", "--buffers=1024", "unix-dgram://@d", "--max-connections", "10",
-                    "--max-message=100", "--busy-poll", "50", "--batch-wait", "20"},
+                    "--max-message=100", "--busy-poll", "50", "--batch-wait", "20",
+                    "--zero-copy", "16384"},
                    args);
   ASSERT_EQ(p.rc, 0) << p.error;
   const auto& s = args.serve;
@@ -178,6 +179,7 @@ TEST(CliArgs, ServeEverything) {
   EXPECT_EQ(s.max_message, 100u);
   EXPECT_EQ(s.busy_poll_us, 50u);
   EXPECT_EQ(s.batch_wait_us, 20u);
+  EXPECT_EQ(s.zero_copy_bytes, 16384u);
 }
 
 TEST(CliArgs, ModesAndBackends) {
@@ -251,6 +253,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"serve", "tcp://127.0.0.1:1", "--batch-wait", "1000001"}, "'1000001' for --batch-wait"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--batch-wait", "1s"}, "'1s' for --batch-wait"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--busy-poll", "2000000"}, "'2000000' for --busy-poll"},
+        BadCase{{"load", "tcp://127.0.0.1:1", "--zero-copy", "64k"}, "'64k' for --zero-copy"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--zero-copy", "2000000000"}, "'2000000000' for --zero-copy"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},

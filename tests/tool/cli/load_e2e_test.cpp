@@ -272,7 +272,7 @@ TEST(LoadArgs, ParsesEveryOption) {
   const char* argv[] = {"ringsock", "load", "udp://127.0.0.1:9", "--mode", "rate", "--rate",
                         "5000", "--connections", "4", "--inflight", "8", "--size", "64-1024",
                         "--duration", "250ms", "--warmup", "1s", "--seed", "42", "--backend",
-                        "epoll", "--nodelay", "--batch-wait", "30", "--busy-poll", "7", "--json", "x.json", "--assert", "errors=0",
+                        "epoll", "--nodelay", "--batch-wait", "30", "--busy-poll", "7", "--zero-copy", "4096", "--json", "x.json", "--assert", "errors=0",
                         "--percentiles", "50,99.9"};
   static ringsock_cli::Args args;
   char error[320];
@@ -293,6 +293,7 @@ TEST(LoadArgs, ParsesEveryOption) {
   EXPECT_TRUE(load.nodelay);
   EXPECT_EQ(load.batch_wait_us, 30u);
   EXPECT_EQ(load.busy_poll_us, 7u);
+  EXPECT_EQ(load.zero_copy_bytes, 4096u);
   EXPECT_STREQ(load.json_file, "x.json");
   EXPECT_STREQ(load.assertions, "errors=0");
   ASSERT_EQ(load.percentile_count, 2u);

@@ -123,6 +123,9 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   if (name == "--batch-wait") {
     return parse_number(name, value, 0, 1'000'000, serve.batch_wait_us, errors);
   }
+  if (name == "--zero-copy") {
+    return parse_number(name, value, 0, 1u << 30, serve.zero_copy_bytes, errors);
+  }
   if (name == "--buffers") {
     int rc = parse_number(name, value, 1, 32768, serve.buffers, errors);
     if (rc == 0 && (serve.buffers & (serve.buffers - 1)) != 0) {
@@ -408,6 +411,9 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
   }
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, load.busy_poll_us, errors);
+  }
+  if (name == "--zero-copy") {
+    return parse_number(name, value, 0, 1u << 30, load.zero_copy_bytes, errors);
   }
   if (name == "--size") return parse_size(value, load, errors);
   if (name == "--percentiles") return parse_percentiles(value, load, errors);

@@ -62,6 +62,7 @@ struct ServeArgs {
   bool unlink_stale = false;
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
   uint32_t batch_wait_us = 0;        ///< LoopOptions::batch_wait_us (0 = off, <= 1,000,000)
+  uint32_t zero_copy_bytes = 0;      ///< LoopOptions::zero_copy_min_bytes (0 = off)
 };
 
 /// Local addresses for load's TCP/UDP connections (--source, --source-ports).
@@ -116,6 +117,7 @@ struct LoadArgs {
   /// reply the loop can have in flight.
   uint32_t batch_wait_us = 0;
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
+  uint32_t zero_copy_bytes = 0;      ///< LoopOptions::zero_copy_min_bytes (0 = off)
   bool sockperf = false;             ///< speak sockperf framing (drive a sockperf server)
   int send_buffer = 0;               ///< SO_SNDBUF, 0 = the kernel's default
   int receive_buffer = 0;            ///< SO_RCVBUF

@@ -227,7 +227,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("source_port_high", a.source.port_high);
   w.field("endpoint_typed", a.endpoint_url ? a.endpoint_url : url);
   w.field("timeout_ns", a.timeout_ns).field("batch_wait_us", a.batch_wait_us);
-  w.field("busy_poll_us", a.busy_poll_us);
+  w.field("busy_poll_us", a.busy_poll_us).field("zero_copy_bytes", a.zero_copy_bytes);
   json_custom(w, r.custom);
   w.end_object();
 }

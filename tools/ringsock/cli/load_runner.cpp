@@ -830,6 +830,7 @@ int init_loop(Runner& r, ThreadResult& out) {
   options.ring_entries = 1024;
   options.completion_entries = 4 * options.ring_entries;
   options.busy_poll_us = r.args.busy_poll_us;
+  options.zero_copy_min_bytes = r.args.zero_copy_bytes;
   if (r.args.batch_wait_us != 0) {
     // The batch: every reply this loop's connections can have in flight.
     const LoadArgs& a = r.args;

@@ -18,6 +18,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--unlink-stale", nullptr, "replace a UNIX socket file nobody listens on"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--batch-wait", "US", "sleep up to US for a batch of completions (0)"},
+    {"--zero-copy", "BYTES", "echo replies of BYTES or more without copying (0)"},
     {"--help", nullptr, "print this help and exit"},
 };
 
@@ -40,6 +41,7 @@ constexpr OptionSpec kLoadOptions[] = {
     {"--nodelay", nullptr, "set TCP_NODELAY"},
     {"--batch-wait", "US", "sleep up to US for all replies in flight (0)"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
+    {"--zero-copy", "BYTES", "send messages of BYTES or more without copying (0)"},
     {"--sockperf", nullptr, "speak sockperf 3.x framing (--size 54 or more)"},
     {"--seed", "N", "seed of payloads and arrivals (default 1)"},
     {"--json", "FILE", "write the results as JSON to FILE"},

@@ -748,6 +748,7 @@ void Worker::thread_main(std::atomic<int>* ready) {
   options.buffer_size = args_.buffer_size;
   options.busy_poll_us = args_.busy_poll_us;
   options.batch_wait_us = args_.batch_wait_us;
+  options.zero_copy_min_bytes = args_.zero_copy_bytes;
   int rc = impl.loop.init(options);
   snprintf(reason_, sizeof reason_, "%s", impl.loop.backend_reason());
   if (rc == 0 && (rc = impl.arm()) < 0) {
