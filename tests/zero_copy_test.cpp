@@ -196,6 +196,44 @@ TEST_P(ZeroCopyStreamTest, CancelDeadlineAndCloseEndAWaitingSendOnce) {
   EXPECT_EQ(loop.active(), 0u);
 }
 
+// A send whose every byte is queued but not yet taken by a peer that stops
+// reading: the kernel keeps the buffer (its notification waits for the
+// peer's ACK of every byte), so the callback waits too, but the operation
+// is done with its fd. A cancel is too late (-EALREADY), and a close must
+// not wait for the notification: it closes the fd at once. The callback
+// comes when the kernel lets go of the buffer (here: the peer's reset
+// purges what was queued), with the bytes that were sent.
+TEST_P(ZeroCopyStreamTest, ACloseDoesNotWaitForANotificationAPeerHoldsBack) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  ASSERT_EQ(set_buffer_sizes(pair.client, 4 << 20, 0), 0);  // room for every byte
+  ASSERT_EQ(set_buffer_sizes(pair.server, 0, 4096), 0);     // a window that stays shut
+  Pieces data({256 * 1024});
+  Sent sent;
+  ASSERT_EQ(loop.send(sent.op, pair.client, data.bytes.data(), data.bytes.size(),
+                      Sent::callback, &sent), 0);
+  for (int i = 0; i < 4; ++i) loop.run(RunMode::no_wait);
+  const bool held = zero_copy(loop) && !is_unix(family());
+  if (held) {
+    ASSERT_EQ(sent.callbacks, 0) << "the kernel let go of a buffer the peer has not taken";
+    EXPECT_EQ(loop.cancel(sent.op), -EALREADY);
+  } else {
+    ASSERT_TRUE(run_until(loop, [&] { return sent.callbacks > 0; }));  // copied: done at once
+  }
+  Recorder closed;
+  ASSERT_EQ(loop.close(closed.op, pair.client, Recorder::callback, &closed), 0);
+  pair.client = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; })) << "the close waited";
+  EXPECT_EQ(closed.result(), 0);
+  ::close(pair.server);  // unread bytes: a reset, which purges what the client had queued
+  pair.server = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return sent.callbacks > 0; }));
+  EXPECT_EQ(sent.callbacks, 1);
+  EXPECT_EQ(sent.result, int(data.bytes.size())) << "every byte was queued";
+  EXPECT_EQ(sent.notifications_then, loop.stats().zero_copy_notifications);
+  close_pair(loop, pair);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sockets, ZeroCopyStreamTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),

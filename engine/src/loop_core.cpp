@@ -159,7 +159,10 @@ int LoopCore::submit_close(Operation& op) noexcept {
 int LoopCore::cancel(Operation& op) noexcept {
   if (op.state == OpState::idle) return -ENOENT;
   if (op.kind == OpKind::post) return -EALREADY;  // on its way: it cannot be called back
-  if ((op.flags & kCancelRequested) || op.state == OpState::deferred) return -EALREADY;
+  if ((op.flags & kCancelRequested) || op.state == OpState::deferred ||
+      op.state == OpState::notify_wait) {
+    return -EALREADY;  // ending already (a zero-copy send: only its notification is left)
+  }
   switch (op.state) {
     case OpState::submitted: {
       if (op.kind == OpKind::close) return -EALREADY;  // the close itself is running
@@ -184,6 +187,7 @@ int LoopCore::cancel(Operation& op) noexcept {
     case OpState::rearm:
     case OpState::idle:
     case OpState::deferred:
+    case OpState::notify_wait:
       break;
   }
   op.flags |= kCancelRequested;
@@ -520,10 +524,12 @@ inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& c
   --active_;
   // The backend keeps something for op (a waiting cancel, a deadline slot).
   if (__builtin_expect(op.backend_flags != 0, 0)) backend_.ended(op);
+  // A zero-copy send that waited for its notification left its fd's list then.
+  const bool on_fd_list = op.state != OpState::notify_wait;
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
-  if (op.fd >= 0 && op.kind != OpKind::close) {
+  if (op.fd >= 0 && op.kind != OpKind::close && on_fd_list) {
     Operation* waiting_close = fds_.unlink(op);
     if (__builtin_expect(waiting_close != nullptr, 0)) close_now(*waiting_close);
   }

@@ -140,6 +140,9 @@ class LoopCore {
   /// true when `event` (its kept result, after a notification) goes on as
   /// any send's result.
   bool zero_copy_event(Operation& op, RawEvent& event) noexcept;
+  /// A zero-copy send's result, before its notification: kept, and when it
+  /// is final the operation leaves its fd's list (OpState::notify_wait).
+  void zero_copy_result(Operation& op, int32_t result) noexcept;
   /// Marks a multishot receive that io_uring arms one result at a time (a
   /// UNIX stream, unix_stream_recv.hpp); epoll learns nothing and never asks again.
   void choose_recv_path(Operation& op) noexcept {

@@ -10,7 +10,13 @@
 // (continue a short send, retry, or the one terminal callback), so the
 // caller's buffer is never handed back while the kernel may still read it.
 // A result without MORE has no notification to wait for (the request failed
-// before one was set up) and goes on at once.
+// before one was set up) and goes on at once. A result that is final (every
+// byte queued, an error, a cancel, an expired deadline) means the operation
+// is done with its fd, though not with the buffer: it leaves the fd's list
+// (OpState::notify_wait) so that a close need not wait for a notification
+// that a peer who stops reading can hold back for ever; cancel answers
+// -EALREADY then. Streams send with MSG_WAITALL, so a short send goes on in
+// the same request rather than one notification at a time.
 //
 // Where zero-copy does not pay, the loop stops asking on that fd until the
 // loop closes it or accepts a new socket with its number: when a
@@ -19,6 +25,8 @@
 // (-EOPNOTSUPP: UNIX sockets; -EINVAL: a kernel before 6.2, which lacks the
 // copy report), in which case the same send goes out again by copying.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <cstdint>
 
@@ -31,6 +39,14 @@ namespace ringsock::detail {
 inline constexpr uint32_t kZeroCopyCopied = 1u << 31;
 /// The SQE's ioprio flag that asks for that report (IORING_SEND_ZC_REPORT_USAGE).
 inline constexpr uint16_t kZeroCopyReportUsage = 1u << 3;
+
+/// A zero-copy send's flags. MSG_WAITALL: on a stream the kernel goes on
+/// inside the same request (and under its one notification) after a short
+/// send, instead of ending it and having the core start another once the
+/// first notification came, which on a NIC waits for the peer's ACK of
+/// every byte: the send would go out in stop-and-wait bursts. Datagram
+/// sockets ignore it.
+inline constexpr int kZeroCopySendFlags = MSG_NOSIGNAL | MSG_WAITALL;
 
 /// The bytes a send of any kind sends in all.
 inline uint32_t send_bytes(const Operation& op) noexcept {

@@ -24,7 +24,7 @@ struct Capabilities {
   bool multishot_accept = false;    ///< IORING_ACCEPT_MULTISHOT (else emulated by re-arming)
   bool multishot_recv = false;      ///< IORING_RECV_MULTISHOT (else emulated by re-arming)
   bool recv_bundle = false;         ///< IORING_FEAT_RECVSEND_BUNDLE (6.10)
-  bool send_zc = false;             ///< IORING_OP_SEND_ZC
+  bool send_zc = false;             ///< IORING_OP_SEND_ZC and SENDMSG_ZC (Linux 6.1)
   bool cqe_skip = false;            ///< IORING_FEAT_CQE_SKIP
   bool ext_arg = false;             ///< IORING_FEAT_EXT_ARG
   bool msg_ring = false;            ///< IORING_OP_MSG_RING: Loop::post_to between io_uring loops

@@ -115,8 +115,12 @@ struct LoopOptions {
   /// kernel copied after all (loopback always does, and so do devices
   /// without scatter-gather), or a socket cannot do it (UNIX sockets), the
   /// loop stops asking for zero-copy on that fd until it is closed. 0 = off
-  /// (the default). io_uring with Capabilities::send_zc (Linux 6.0; the
-  /// copy report needs 6.2); elsewhere it is ignored and sends copy.
+  /// (the default). io_uring with Capabilities::send_zc (Linux 6.1; the
+  /// copy report needs 6.2); elsewhere it is ignored and sends copy. Once
+  /// every byte of such a send is queued it is done with its fd: cancel
+  /// answers -EALREADY, and a close does not wait for the notification
+  /// (which a peer that stops reading can hold back): the send's callback
+  /// may then come after the close's.
   uint32_t zero_copy_min_bytes = 0;
 };
 

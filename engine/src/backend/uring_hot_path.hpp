@@ -110,7 +110,7 @@ RINGSOCK_HOT inline void UringBackend::start_reserved(Operation& op) noexcept {
 
 inline void UringBackend::prep_sendmsg(io_uring_sqe* sqe, Operation& op, uint8_t flags) noexcept {
   if (flags & kZeroCopy) {
-    io_uring_prep_sendmsg_zc(sqe, op.fd, &op.args.message.header, MSG_NOSIGNAL);
+    io_uring_prep_sendmsg_zc(sqe, op.fd, &op.args.message.header, kZeroCopySendFlags);
     sqe->ioprio |= kZeroCopyReportUsage;
   } else {
     io_uring_prep_sendmsg(sqe, op.fd, &op.args.message.header, MSG_NOSIGNAL);
@@ -148,7 +148,8 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       uint8_t* rest = static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred;
       size_t rest_length = a.message.vector.iov_len - op.transferred;
       if (__builtin_expect(flags & kZeroCopy, 0)) {
-        io_uring_prep_send_zc(sqe, op.fd, rest, rest_length, MSG_NOSIGNAL, kZeroCopyReportUsage);
+        io_uring_prep_send_zc(sqe, op.fd, rest, rest_length, kZeroCopySendFlags,
+                              kZeroCopyReportUsage);
       } else {
         io_uring_prep_send(sqe, op.fd, rest, rest_length, MSG_NOSIGNAL);
       }
@@ -185,8 +186,8 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
       if (!in_piece(op)) {
         prep_sendmsg(sqe, op, flags);
       } else if (flags & kZeroCopy) {
-        io_uring_prep_send_zc(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL,
-                              kZeroCopyReportUsage);
+        io_uring_prep_send_zc(sqe, op.fd, piece_rest(op), piece_rest_length(op),
+                              kZeroCopySendFlags, kZeroCopyReportUsage);
       } else {
         io_uring_prep_send(sqe, op.fd, piece_rest(op), piece_rest_length(op), MSG_NOSIGNAL);
       }

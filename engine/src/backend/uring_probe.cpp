@@ -30,8 +30,10 @@ int probe_uring(io_uring& ring, uint32_t features, Capabilities& caps) noexcept 
     if (!io_uring_opcode_supported(probe, op)) rc = -EOPNOTSUPP;
   }
   // SEND_ZC and multishot recv both arrived in 6.0; the probe sees only opcodes.
-  caps.send_zc = io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
-  caps.multishot_recv = caps.send_zc;
+  caps.multishot_recv = io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
+  // Zero-copy sends need SENDMSG_ZC too (6.1), which also leaves out 6.0's
+  // first releases, where a notification could come before its result.
+  caps.send_zc = caps.multishot_recv && io_uring_opcode_supported(probe, IORING_OP_SENDMSG_ZC);
   // Loop::post_to sends with CQE_SKIP_SUCCESS (5.17), older than MSG_RING (5.18).
   caps.msg_ring = io_uring_opcode_supported(probe, IORING_OP_MSG_RING) && caps.cqe_skip;
   io_uring_free_probe(probe);
