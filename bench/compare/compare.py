@@ -21,9 +21,9 @@ import charts  # noqa: E402
 import workloads as wl  # noqa: E402
 
 METHOD = """\
-- Each (workload, server) run starts a fresh server pinned to CPU {server_cpu}
-  and one client pinned to CPU {client_cpu} (taskset); all traffic is on
-  loopback. Within a round every workload runs against every server before the
+- Each (workload, server) run starts a fresh server pinned to CPU(s)
+  {server_cpu} and one client pinned to CPU(s) {client_cpu} (taskset); all
+  traffic is on loopback. Layout: {layout}. Within a round every workload runs against every server before the
   next workload; the server order rotates by one each round. Figures are the
   median over {rounds} round(s); "±" is half the range over the median.
 - Client: `ringsock load` for every server ({duration:g} s measured after
@@ -71,8 +71,17 @@ def parse_args(argv):
                    help="smoke test: 1 round, short runs, fewer workloads")
     p.add_argument("--only", default="", help="workloads or groups, e.g. W1,W3 or W1-64B-c50")
     p.add_argument("--servers", default="", help="e.g. ringsock-uring,epoll,libuv")
-    p.add_argument("--server-cpu", type=int, default=0)
-    p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--server-cpu", default="0",
+                   help="CPU list for the server, as taskset takes it: 0, 0-3, 0,2 (default 0)")
+    p.add_argument("--client-cpu", default="1",
+                   help="CPU list for the client (default 1); with --client-threads, one per thread")
+    p.add_argument("--server-threads", type=int, default=1,
+                   help="loops the server runs (default 1): ringsock serve --threads N; a peer "
+                        "runs N processes of itself on one SO_REUSEPORT port; UNIX rows and "
+                        "iperf3 run only at 1")
+    p.add_argument("--client-threads", type=int, default=1,
+                   help="ringsock load --threads K (default 1): the server-bound layout on a "
+                        "machine with cores to spare gives the client several")
     p.add_argument("--out", default="bench/results", help="where the report goes")
     p.add_argument("--keep-logs", action="store_true", help="keep the per-run logs directory")
     p.add_argument("--command", default="", help=argparse.SUPPRESS)  # as typed, from compare.sh
@@ -83,6 +92,14 @@ def parse_args(argv):
     a.warmup = a.warmup if a.warmup is not None else (0.2 if a.quick else 1.0)
     if a.rounds < 1 or a.duration < 0.5 or a.warmup < 0:
         p.error("--rounds >= 1, --duration >= 0.5, --warmup >= 0")
+    if not 1 <= a.server_threads <= 64 or not 1 <= a.client_threads <= 64:
+        p.error("--server-threads and --client-threads: 1 to 64")
+    for name in ("server_cpu", "client_cpu"):
+        try:
+            procs.parse_cpus(getattr(a, name))
+        except ValueError:
+            p.error("--%s: a CPU list such as 0, 2-9 or 0,2, not '%s'"
+                    % (name.replace("_", "-"), getattr(a, name)))
     return a
 
 
@@ -109,7 +126,8 @@ def plan(a, servers, works):
     runs = []
     for r in range(a.rounds):
         for w in works:
-            applicable = [s for s in servers if w.applies_to(s)]
+            applicable = [s for s in servers
+                          if w.applies_to(s) and wl.runs_with_threads(w, s, a.server_threads)]
             if not applicable:
                 continue
             k = r % len(applicable)
@@ -119,15 +137,25 @@ def plan(a, servers, works):
 
 
 def fix_cpus(a):
-    usable = sorted(os.sched_getaffinity(0))
+    usable = set(os.sched_getaffinity(0))
     for name in ("server_cpu", "client_cpu"):
-        if getattr(a, name) not in usable:
-            print("compare: CPU %d is not usable here (have %s); not pinning"
-                  % (getattr(a, name), usable), flush=True)
+        missing = [c for c in procs.parse_cpus(getattr(a, name)) if c not in usable]
+        if missing:
+            print("compare: CPU(s) %s of --%s are not usable here (have %s); not pinning"
+                  % (missing, name.replace("_", "-"), sorted(usable)), flush=True)
             a.server_cpu = a.client_cpu = None
             return
-    if a.server_cpu == a.client_cpu:
-        print("compare: warning: server and client share CPU %d" % a.server_cpu, flush=True)
+    shared = set(procs.parse_cpus(a.server_cpu)) & set(procs.parse_cpus(a.client_cpu))
+    if shared:
+        print("compare: warning: server and client share CPU(s) %s" % sorted(shared), flush=True)
+
+
+def layout(a):
+    """Where the server and the client ran, in words, for the report."""
+    peers = ("; a peer as %d processes on one SO_REUSEPORT port" % a.server_threads
+             if a.server_threads > 1 else "")
+    return ("server on CPU(s) %s with %d loop(s)%s; client on CPU(s) %s with %d thread(s)"
+            % (a.server_cpu, a.server_threads, peers, a.client_cpu, a.client_threads))
 
 
 def write_outputs(a, root, info, servers, works, results, skipped, interrupted, ringsock):
@@ -170,8 +198,9 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted, 
     for k in ("host", "cpu", "cores", "virtualized", "memory", "kernel", "distro", "compiler",
               "build", "liburing", "sockperf", "iperf3", "commit"):
         md.append("- %s: %s" % (k, info[k]))
-    md.append("- rounds %d, %g s measured + %g s warmup per run; server CPU %s, client CPU %s"
-              % (a.rounds, a.duration, a.warmup, a.server_cpu, a.client_cpu))
+    md.append("- rounds %d, %g s measured + %g s warmup per run"
+              % (a.rounds, a.duration, a.warmup))
+    md.append("- layout: " + layout(a))
     if skipped:
         md.append("- not measured: " + "; ".join(skipped))
     md.append("")
@@ -192,7 +221,8 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted, 
         md.append("- %s: %s" % (w.id, w.title))
     md.append("")
     md.append("## Method\n")
-    md.append(METHOD.format(server_cpu=a.server_cpu, client_cpu=a.client_cpu, rounds=a.rounds,
+    md.append(METHOD.format(server_cpu=a.server_cpu, client_cpu=a.client_cpu, layout=layout(a),
+                            rounds=a.rounds,
                             duration=a.duration, warmup=a.warmup, clk=procs.CLK_TCK))
     probs = report.problems(cells) + chart_problems
     if probs:
@@ -204,7 +234,11 @@ def write_outputs(a, root, info, servers, works, results, skipped, interrupted, 
         f.write(text)
     with open(json_path, "w") as f:
         json.dump({"machine": info, "command": a.command, "rounds": a.rounds,
-                   "duration": a.duration, "warmup": a.warmup, "runs": results}, f, indent=1)
+                   "duration": a.duration, "warmup": a.warmup,
+                   "layout": {"server_cpus": a.server_cpu, "client_cpus": a.client_cpu,
+                              "server_threads": a.server_threads,
+                              "client_threads": a.client_threads, "text": layout(a)},
+                   "runs": results}, f, indent=1)
     print()
     for t in tables:
         print(t + "\n")
@@ -239,7 +273,8 @@ def main(argv):
           % (len(runs), a.rounds, len(works), len(servers), len(runs) * per_run / 60), flush=True)
     info = machine.describe(root, build)
     tmpdir = tempfile.mkdtemp(prefix="ringsock-compare.")
-    settings = wl.Settings(a.duration, a.warmup, a.server_cpu, a.client_cpu, tmpdir, paths)
+    settings = wl.Settings(a.duration, a.warmup, a.server_cpu, a.client_cpu, tmpdir, paths,
+                           a.server_threads, a.client_threads)
     results, interrupted = [], False
     try:
         for i, (rnd, w, s) in enumerate(runs, 1):

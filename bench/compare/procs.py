@@ -18,11 +18,24 @@ class ChildError(Exception):
     pass
 
 
-def pinned(cpu, argv):
-    """argv run through taskset on one CPU (taskset execs, so the pid is the program's)."""
-    if cpu is None:
+def pinned(cpus, argv):
+    """argv run through taskset on a CPU list such as "0", "2-9" or "0,2"
+    (taskset execs, so the pid is the program's)."""
+    if cpus is None:
         return list(argv)
-    return ["taskset", "-c", str(cpu)] + list(argv)
+    return ["taskset", "-c", str(cpus)] + list(argv)
+
+
+def parse_cpus(text):
+    """The CPUs of a taskset-style list ("0", "2-9", "0,2,4-5"), sorted; ValueError if bad."""
+    cpus = set()
+    for part in str(text).split(","):
+        low, _, high = part.strip().partition("-")
+        first, last = int(low), int(high) if high else int(low)
+        if first < 0 or last < first:
+            raise ValueError(text)
+        cpus.update(range(first, last + 1))
+    return sorted(cpus)
 
 
 def spawn(argv, stdout_path, stderr_path, stdin=subprocess.DEVNULL):
@@ -160,9 +173,11 @@ class Window:
         self.cpu = []
         self.udp = []
 
-    def sample(self, pid):
+    def sample(self, pids):
+        """CPU of every server process (several instances of one server count as one)."""
         self.t.append(time.monotonic())
-        self.cpu.append(cpu_seconds(pid))
+        seconds = [cpu_seconds(pid) for pid in pids]
+        self.cpu.append(None if None in seconds else sum(seconds))
         self.udp.append(udp_drops(self.udp_port))
 
     def complete(self):
@@ -195,10 +210,10 @@ def _seen(paths, marker):
     return False
 
 
-def sample_window(proc, client, start_s, length_s, t0, marker=None, marker_files=(),
+def sample_window(servers, client, start_s, length_s, t0, marker=None, marker_files=(),
                   udp_port=None):
-    """Samples `proc` at t0+start and t0+start+length, unless the client ends
-    first. With a marker, t0 is when the marker first shows in the client's
+    """Samples the server processes at t0+start and t0+start+length, unless
+    the client ends first. With a marker, t0 is when the marker first shows in the client's
     output (sockperf's "Starting test", after its own pre-warmup)."""
     window = Window(udp_port)
     if marker:
@@ -213,7 +228,7 @@ def sample_window(proc, client, start_s, length_s, t0, marker=None, marker_files
             if client.poll() is not None:
                 return window
             time.sleep(min(0.02, max(0.0, when - time.monotonic())))
-        if client.poll() is not None or proc.poll() is not None:
+        if client.poll() is not None or any(s.poll() is not None for s in servers):
             return window
-        window.sample(proc.pid)
+        window.sample([s.pid for s in servers])
     return window

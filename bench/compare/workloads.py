@@ -197,30 +197,47 @@ def _which(name):
     return None
 
 
-def server_argv(paths, server, mode, ep, port):
+def server_argv(paths, server, mode, ep, port, threads=1):
+    """(argv, ready markers, instances): how to start `server` with `threads`
+    loops. ringsock serve runs them as threads of one process (--threads,
+    each with its own SO_REUSEPORT listener); a peer runs as that many
+    processes of itself, each with its own SO_REUSEPORT socket (--reuseport)."""
     if server in RINGSOCK + OPTIONAL:
         backend = server.split("-")[1]
         argv = [paths.ringsock, "serve", "--mode", mode, "--backend", backend, ep]
+        if threads > 1:
+            argv += ["--threads", str(threads)]
         if server in BUSY_POLL:
             argv += ["--busy-poll", str(BUSY_POLL_US)]
         if server in BATCH_WAIT:
             argv += ["--batch-wait", str(BATCH_WAIT_US)]
-        return argv, ["listening"]
+        return argv, ["listening"], 1
     if server == "iperf3":
-        return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"]
-    return [paths.peer(server), "--mode", mode, ep], ["ready"]
+        return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"], 1
+    if threads > 1:
+        return [paths.peer(server), "--mode", mode, "--reuseport", ep], ["ready"], threads
+    return [paths.peer(server), "--mode", mode, ep], ["ready"], 1
+
+
+def runs_with_threads(workload, server, threads):
+    """Whether a row can run with `threads` server loops: a UNIX path takes
+    one listener per process, and iperf3 is one process."""
+    return threads == 1 or (workload.transport != "unix" and server != "iperf3")
 
 
 # ---------------------------------------------------------------- one run
 
 class Settings:
-    def __init__(self, duration, warmup, server_cpu, client_cpu, tmpdir, paths):
+    def __init__(self, duration, warmup, server_cpu, client_cpu, tmpdir, paths, server_threads=1,
+                 client_threads=1):
         self.duration = duration
         self.warmup = warmup
-        self.server_cpu = server_cpu
+        self.server_cpu = server_cpu  # taskset CPU lists, or None
         self.client_cpu = client_cpu
         self.tmpdir = tmpdir
         self.paths = paths
+        self.server_threads = server_threads
+        self.client_threads = client_threads
 
 
 def _ms(seconds):
@@ -240,6 +257,8 @@ def client_plan(w, s, server, ep, port, json_path):
     if w.client == "load":
         argv = [s.paths.ringsock, "load", ep] + w.load_args + [
             "--duration", _ms(s.duration), "--warmup", _ms(s.warmup), "--json", json_path]
+        if s.client_threads > 1:
+            argv += ["--threads", str(s.client_threads)]
         return argv, s.warmup, s.duration, s.warmup + s.duration + 20, None
     if w.client == "sockperf":
         secs = max(1, int(math.ceil(s.duration)))
@@ -261,22 +280,26 @@ def run_one(w, server, s, tag):
     logbase = os.path.join(s.tmpdir, tag)
     ep, port = endpoint(w.transport, s.tmpdir, tag)
     mode = w.server_mode
-    argv, ready = server_argv(s.paths, server, mode, ep, port)
-    srv = procs.spawn(procs.pinned(s.server_cpu, argv), logbase + ".srv.out", logbase + ".srv.err")
+    argv, ready, instances = server_argv(s.paths, server, mode, ep, port, s.server_threads)
+    srvs = []
     client = None
     try:
-        try:
-            procs.wait_ready(srv, logbase + ".srv.out", logbase + ".srv.err", ready)
-        except procs.ChildError as e:
-            rec["error"] = "server: %s" % e
-            return rec
+        for i in range(instances):
+            out, err = ["%s.srv%s.%s" % (logbase, i or "", x) for x in ("out", "err")]
+            srvs.append(procs.spawn(procs.pinned(s.server_cpu, argv), out, err))
+            try:
+                procs.wait_ready(srvs[-1], out, err, ready)
+            except procs.ChildError as e:
+                rec["error"] = "server: %s" % e
+                return rec
+        srv = srvs[0]
         json_path = logbase + ".json"
         cargv, start, length, timeout, marker = client_plan(w, s, server, ep, port, json_path)
         margin = min(0.3, 0.1 * length)
         t0 = time.monotonic()
         client = procs.spawn(procs.pinned(s.client_cpu, cargv), logbase + ".cli.out",
                              logbase + ".cli.err")
-        window = procs.sample_window(srv, client, start + margin, length - 2 * margin, t0, marker,
+        window = procs.sample_window(srvs, client, start + margin, length - 2 * margin, t0, marker,
                                      (logbase + ".cli.out", logbase + ".cli.err"),
                                      port if w.transport == "udp" else None)
         try:
@@ -284,9 +307,10 @@ def run_one(w, server, s, tag):
         except procs.ChildError as e:
             rec["error"] = "client: %s" % e
             return rec
-        if srv.poll() is not None and server != "iperf3":  # iperf3 -s -1 ends by itself
+        ended = [p for p in srvs if p.poll() is not None]
+        if ended and server != "iperf3":  # iperf3 -s -1 ends by itself
             rec["error"] = "server exited with status %s during the run: %s" % (
-                srv.returncode, procs.tail(logbase + ".srv.err"))
+                ended[0].returncode, procs.tail(logbase + ".srv.err"))
             return rec
         parse = {"load": _parse_load, "sockperf": _parse_sockperf}[w.client]
         if server == "iperf3":
@@ -300,9 +324,10 @@ def run_one(w, server, s, tag):
     finally:
         if client is not None and client.poll() is None:
             procs.stop(client, grace=1.0)
-        status = procs.stop(srv)
-        if status not in (0, None) and rec["error"] is None:
-            rec["notes"].append("server exit status %s on SIGTERM" % status)
+        for p in srvs:
+            status = procs.stop(p)
+            if status not in (0, None) and rec["error"] is None:
+                rec["notes"].append("server exit status %s on SIGTERM" % status)
         if w.transport == "unix":
             try:
                 os.unlink(ep[len("unix://"):])

@@ -19,10 +19,11 @@ static const char* program_name = "peer";
 
 static void usage(FILE* out) {
   fprintf(out,
-          "usage: %s [--mode echo|sink] ENDPOINT...\n"
+          "usage: %s [--mode echo|sink] [--reuseport] ENDPOINT...\n"
           "  ENDPOINT: tcp://127.0.0.1:PORT  tcp://[::1]:PORT  udp://127.0.0.1:PORT\n"
           "            udp://[::1]:PORT  unix:///abs/path (UNIX stream)\n"
           "  echo (default): send back every byte / datagram; sink: read and discard.\n"
+          "  --reuseport: SO_REUSEPORT on TCP/UDP, so that several instances share a port.\n"
           "  Prints `ready` once listening; on SIGINT/SIGTERM prints the counters and exits 0.\n",
           program_name);
 }
@@ -135,6 +136,10 @@ void peer_parse_args(int argc, char** argv, struct peer_config* config) {
       }
       continue;
     }
+    if (strcmp(arg, "--reuseport") == 0) {
+      config->reuseport = 1;
+      continue;
+    }
     if (arg[0] == '-') bad_args("unknown option '%s'", arg);
     if (config->count == PEER_MAX_ENDPOINTS) bad_args("too many endpoints (at most 16): '%s'", arg);
     if (parse_endpoint(arg, &config->endpoints[config->count]) != 0) {
@@ -173,6 +178,10 @@ void peer_open_endpoints(struct peer_config* config, int nonblocking) {
     if (ep->transport != PEER_UNIX &&
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
       fail_endpoint(ep, "SO_REUSEADDR");
+    }
+    if (ep->transport != PEER_UNIX && config->reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      fail_endpoint(ep, "SO_REUSEPORT");
     }
     if (ep->addr.ss_family == AF_INET6) {  /* [::1] means IPv6 only */
       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);

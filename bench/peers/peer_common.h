@@ -30,6 +30,7 @@ struct peer_endpoint {
 
 struct peer_config {
   enum peer_mode mode;
+  int reuseport;  /* --reuseport: SO_REUSEPORT on TCP/UDP sockets, for several instances */
   int count;
   struct peer_endpoint endpoints[PEER_MAX_ENDPOINTS];
 };
@@ -41,7 +42,7 @@ struct peer_counters {
   uint64_t bytes_out;
 };
 
-/* Parses `[--mode echo|sink] ENDPOINT...`; on bad arguments prints to stderr
+/* Parses `[--mode echo|sink] [--reuseport] ENDPOINT...`; on bad arguments prints to stderr
  * and exits 2. `--help` prints the usage and exits 0. */
 void peer_parse_args(int argc, char** argv, struct peer_config* config);
 
@@ -49,7 +50,8 @@ void peer_parse_args(int argc, char** argv, struct peer_config* config);
 void peer_setup_process(void);
 
 /* Creates, binds and (streams) listens every endpoint's socket: SO_REUSEADDR
- * for TCP, backlog 4096, 4 MiB buffers on datagram sockets, a UNIX path
+ * for TCP (and SO_REUSEPORT on TCP/UDP with --reuseport, so that several
+ * instances share a port, as bench/compare.sh --server-threads runs them), backlog 4096, 4 MiB buffers on datagram sockets, a UNIX path
  * unlinked first. `nonblocking`: O_NONBLOCK on the sockets. On failure prints
  * the endpoint and the errno text and exits 1. */
 void peer_open_endpoints(struct peer_config* config, int nonblocking);
