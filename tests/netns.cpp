@@ -27,6 +27,16 @@ constexpr const char* kDropRules =
     "add chain inet rsk_fault out { type filter hook output priority -10; }; "
     "add rule inet rsk_fault out oifname \"vb\" drop'";
 
+// The ruleset of swallow_at_b_ingress: B's link address fixed, every frame
+// dropped at vb's ingress, and A's neighbour entry for B made permanent.
+constexpr const char* kSwallowInB =
+    "ip link set vb down && ip link set vb address 02:52:53:4b:00:02 && ip link set vb up && "
+    "nft 'add table netdev rsk_swallow; "
+    "add chain netdev rsk_swallow in { type filter hook ingress device \"vb\" priority 0; "
+    "policy drop; }'";
+constexpr const char* kNeighbourInA =
+    "ip neigh replace 10.78.0.2 lladdr 02:52:53:4b:00:02 dev va nud permanent";
+
 }  // namespace
 
 NetnsPair::~NetnsPair() {
@@ -87,6 +97,9 @@ bool NetnsPair::enter_home() { return home_fd_ >= 0 && ::setns(home_fd_, CLONE_N
 
 bool NetnsPair::drop_in_b() { return run_in(b_fd_, kDropRules); }
 bool NetnsPair::undrop_in_b() { return run_in(b_fd_, "nft delete table inet rsk_fault"); }
+bool NetnsPair::swallow_at_b_ingress() {
+  return run_in(b_fd_, kSwallowInB) && run_in(a_fd_, kNeighbourInA);
+}
 bool NetnsPair::link_down_in_a() { return run_in(a_fd_, "ip link set va down"); }
 bool NetnsPair::link_up_in_a() { return run_in(a_fd_, "ip link set va up"); }
 

@@ -38,6 +38,11 @@ class NetnsPair {
   /// peer vanishes without a word, its sockets stay open.
   bool drop_in_b();
   bool undrop_in_b();
+  /// B's veth end drops every frame at its netdev ingress hook, before the
+  /// stack sees it, and A knows B's link address without asking (a
+  /// permanent neighbour entry): what A sends leaves its stack as it would
+  /// through a NIC, and no receiver ever copies it (zero-copy's own case).
+  bool swallow_at_b_ingress();
   /// A's veth end goes down (its connected route with it), then up again.
   bool link_down_in_a();
   bool link_up_in_a();

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "netns.hpp"
 #include "support.hpp"
 
 namespace rstest {
@@ -294,6 +295,59 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ZeroCopyDatagramTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),
                          socket_param_name);
+
+// ---- a kernel that does send from the buffer ----------------------------------------
+
+// Over loopback the kernel always copies. Through a veth pair whose far end
+// drops every frame at its ingress hook (in network namespaces of the
+// test's own), a UDP datagram leaves the stack as through a NIC and nobody
+// copies it: the notification says so, the fd keeps asking, and the
+// callback still waits for it. (Named for the fault tests, which cross
+// builds leave out: under qemu-user they would test the emulator.)
+class ZeroCopyNetnsFaultTest : public BackendTest {
+ protected:
+  LoopOptions loop_options() const override {
+    LoopOptions o;
+    o.zero_copy_min_bytes = kMinBytes;
+    return options_for(GetParam(), o);
+  }
+};
+
+TEST_P(ZeroCopyNetnsFaultTest, SendsTheKernelDidNotCopyKeepAsking) {
+  NetnsPair ns;
+  std::string why;
+  if (!ns.create(why)) GTEST_SKIP() << why;
+  ASSERT_TRUE(ns.swallow_at_b_ingress()) << ns.error();
+  Endpoint peer;
+  ASSERT_EQ(parse_endpoint("udp://10.78.0.2:9", peer).error, 0);
+  int fd = open_socket(peer);  // in A, where the thread is
+  ASSERT_GE(fd, 0) << strerror(-fd);
+  Pieces data({1400}, 21);  // one frame: no fragmenting, which would copy
+  constexpr int kSends = 3;
+  for (int i = 0; i < kSends; ++i) {
+    Sent sent;
+    ASSERT_EQ(loop.sendto(sent.op, fd, data.bytes.data(), data.bytes.size(), &peer,
+                          Sent::callback, &sent), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return sent.callbacks > 0; }));
+    EXPECT_EQ(sent.result, 1400);
+    if (zero_copy(loop)) {
+      EXPECT_EQ(sent.notifications_then, uint64_t(i + 1));
+    }
+  }
+  const LoopStats& stats = loop.stats();
+  if (zero_copy(loop)) {
+    EXPECT_EQ(stats.zero_copy_notifications, uint64_t(kSends)) << "the fd stopped asking";
+    EXPECT_EQ(stats.zero_copy_copied, 0u) << "the kernel copied a frame nobody received";
+  } else {
+    EXPECT_EQ(stats.zero_copy_notifications, 0u);
+  }
+  Recorder closed;
+  ASSERT_EQ(loop.close(closed.op, fd, Recorder::callback, &closed), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ZeroCopyNetnsFaultTest, testing::ValuesIn(all_backends()),
+                         backend_param_name);
 
 }  // namespace
 }  // namespace rstest
