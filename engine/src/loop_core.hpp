@@ -56,7 +56,9 @@ class LoopCore {
   /// so a Loop call's common path has nothing to undo.
   RINGSOCK_HOT bool reserve(OpKind kind, int fd, uint64_t timeout_ns) noexcept {
     if (timeout_ns != 0 || set_up_at_submit(kind)) return false;
-    if (is_send(kind) && (fds_.send_path(fd) != SendPath::ring || zero_copy_min_bytes_ != 0)) {
+    // A send that may go zero-copy takes the ordinary start, which chooses.
+    if (is_send(kind) && (fds_.send_path(fd) != SendPath::ring ||
+                          (zero_copy_min_bytes_ != 0 && !fds_.copies(fd)))) {
       return false;
     }
     if (kind == OpKind::recv_multishot && fds_.recv_path(fd) != RecvPath::multishot) return false;
