@@ -16,22 +16,24 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 threads="1,2"
 pass=()
-out="bench/results"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
     --threads=*) threads="${1#--threads=}"; shift ;;
-    --out) out="$2"; pass+=("$1" "$2"); shift 2 ;;
+    --server-threads*) echo "scaling: --threads sets the server's loops here" >&2; exit 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
 IFS=, read -r -a counts <<<"$threads"
-[[ ${#counts[@]} -ge 2 ]] || { echo "scaling: --threads needs at least two counts, e.g. 1,2" >&2; exit 2; }
+for n in "${counts[@]}"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "scaling: bad count '$n' in --threads" >&2; exit 2; }
+done
+[[ ${#counts[@]} -ge 2 && " ${counts[*]} " == *" 1 "* ]] ||
+  { echo "scaling: --threads needs 1 and at least one more count, e.g. 1,2" >&2; exit 2; }
 
 results=()
 first=1
 for n in "${counts[@]}"; do
-  [[ "$n" =~ ^[0-9]+$ ]] || { echo "scaling: bad count '$n' in --threads" >&2; exit 2; }
   extra=()
   [[ $first -eq 1 ]] || extra=(--no-deps --no-build)
   first=0

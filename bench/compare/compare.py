@@ -74,7 +74,8 @@ def parse_args(argv):
     p.add_argument("--server-cpu", default="0",
                    help="CPU list for the server, as taskset takes it: 0, 0-3, 0,2 (default 0)")
     p.add_argument("--client-cpu", default="1",
-                   help="CPU list for the client (default 1); with --client-threads, one per thread")
+                   help="CPU list for the client (default 1), its threads spread over it by "
+                        "the scheduler")
     p.add_argument("--server-threads", type=int, default=1,
                    help="loops the server runs (default 1): ringsock serve --threads N; a peer "
                         "runs N processes of itself on one SO_REUSEPORT port; UNIX rows and "

@@ -30,8 +30,8 @@ def parse_cpus(text):
     """The CPUs of a taskset-style list ("0", "2-9", "0,2,4-5"), sorted; ValueError if bad."""
     cpus = set()
     for part in str(text).split(","):
-        low, _, high = part.strip().partition("-")
-        first, last = int(low), int(high) if high else int(low)
+        low, dash, high = part.strip().partition("-")
+        first, last = int(low), int(high) if dash else int(low)
         if first < 0 or last < first:
             raise ValueError(text)
         cpus.update(range(first, last + 1))

@@ -281,12 +281,13 @@ def run_one(w, server, s, tag):
     ep, port = endpoint(w.transport, s.tmpdir, tag)
     mode = w.server_mode
     argv, ready, instances = server_argv(s.paths, server, mode, ep, port, s.server_threads)
-    srvs = []
+    srvs, errs = [], []
     client = None
     try:
         for i in range(instances):
             out, err = ["%s.srv%s.%s" % (logbase, i or "", x) for x in ("out", "err")]
             srvs.append(procs.spawn(procs.pinned(s.server_cpu, argv), out, err))
+            errs.append(err)
             try:
                 procs.wait_ready(srvs[-1], out, err, ready)
             except procs.ChildError as e:
@@ -307,10 +308,10 @@ def run_one(w, server, s, tag):
         except procs.ChildError as e:
             rec["error"] = "client: %s" % e
             return rec
-        ended = [p for p in srvs if p.poll() is not None]
+        ended = [i for i, p in enumerate(srvs) if p.poll() is not None]
         if ended and server != "iperf3":  # iperf3 -s -1 ends by itself
             rec["error"] = "server exited with status %s during the run: %s" % (
-                ended[0].returncode, procs.tail(logbase + ".srv.err"))
+                srvs[ended[0]].returncode, procs.tail(errs[ended[0]]))
             return rec
         parse = {"load": _parse_load, "sockperf": _parse_sockperf}[w.client]
         if server == "iperf3":

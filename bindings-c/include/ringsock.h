@@ -165,8 +165,7 @@ typedef struct rsk_loop_options {
   uint32_t zero_copy_min_bytes; /* sends of at least this many bytes go out zero-copy
                                   (SEND_ZC): the buffer stays the kernel's until the terminal
                                   callback (0 = off; io_uring with send_zc, else ignored).
-                                  Since 0.3 */
-  uint32_t reserved[1];        /* zero */
+                                  Since 0.3, in the last of 0.2's reserved words */
 } rsk_loop_options;
 
 RSK_API void rsk_loop_options_init(rsk_loop_options* options);

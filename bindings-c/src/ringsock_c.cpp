@@ -223,6 +223,9 @@ void rsk_loop_options_init(rsk_loop_options* options) {
 // The first layout's size (0.2, up to busy_poll_us; its reserved words were
 // zero, which every later option reads as "as before").
 constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, max_lent_per_fd);
+// New options took 0.2's reserved words: the struct keeps 0.2's size, so a
+// program built against 0.2 that calls rsk_loop_init is read to its end only.
+static_assert(sizeof(rsk_loop_options) == 48, "rsk_loop_options keeps 0.2's size");
 
 int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size) {
   if (options == nullptr || options_size < kOptionsMinSize) return -EINVAL;
@@ -235,9 +238,6 @@ int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size) {
 static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& out) {
   if (in == nullptr) return 0;
   if (in->backend > RSK_BACKEND_EPOLL) return -EINVAL;
-  for (uint32_t word : in->reserved) {
-    if (word != 0) return -EINVAL;
-  }
   out.backend = ringsock::BackendChoice(in->backend);
   if (in->ring_entries != 0) out.ring_entries = in->ring_entries;
   out.completion_entries = in->completion_entries;

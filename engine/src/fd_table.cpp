@@ -57,9 +57,7 @@ int32_t FdTable::close_now(int fd) noexcept {
   // Linux releases the fd even when close reports EINTR: that is success here.
   int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
   disown_lent(fd);
-  uint32_t generation = records_[fd].generation;
   records_[fd] = FdRecord{};
-  records_[fd].generation = generation + 1;
   return result;
 }
 
@@ -78,7 +76,6 @@ int32_t FdTable::admit_accepted(int32_t result) noexcept {
   records_[result].send_path = SendPath::unknown;  // a new socket
   records_[result].recv_path = RecvPath::unknown;
   records_[result].copies = false;
-  ++records_[result].generation;
   disown_lent(result);
   return result;
 }

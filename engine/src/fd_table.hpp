@@ -33,7 +33,6 @@ struct FdRecord {
   SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
   RecvPath recv_path = RecvPath::unknown;  // the same
   bool copies = false;  // zero-copy sends stopped on it (zero_copy.hpp); the same
-  uint32_t generation = 0;  // counts the sockets this number has held (closed or accepted anew)
   uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
 };
 
@@ -63,10 +62,6 @@ class FdTable {
   /// Whether sends on fd stopped asking for zero-copy (zero_copy.hpp).
   bool copies(int fd) const noexcept { return records_[fd].copies; }
   void set_copies(int fd) noexcept { records_[fd].copies = true; }
-  /// Changes whenever the loop closes fd or accepts a new socket with its
-  /// number: an operation that let go of its fd tells by it whether the
-  /// number still names the same socket.
-  uint32_t generation(int fd) const noexcept { return records_[fd].generation; }
 
   /// Puts a started operation on its fd's list (a close is never on it: it
   /// waits for the list to empty).

@@ -152,7 +152,13 @@ int LoopCore::submit_close(Operation& op) noexcept {
     return 0;
   }
   op.state = OpState::close_wait;
-  for (Operation* o = in_flight; o != nullptr; o = o->fd_next) cancel(*o);
+  for (Operation* o = in_flight; o != nullptr; o = o->fd_next) {
+    if (o->state == OpState::notify_wait) {
+      abort_zero_copy(*o);  // zero_copy.cpp: cancel has nothing left to end
+    } else {
+      cancel(*o);
+    }
+  }
   return 0;
 }
 
@@ -524,12 +530,10 @@ inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& c
   --active_;
   // The backend keeps something for op (a waiting cancel, a deadline slot).
   if (__builtin_expect(op.backend_flags != 0, 0)) backend_.ended(op);
-  // A zero-copy send that waited for its notification left its fd's list then.
-  const bool on_fd_list = op.state != OpState::notify_wait;
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;
-  if (op.fd >= 0 && op.kind != OpKind::close && on_fd_list) {
+  if (op.fd >= 0 && op.kind != OpKind::close) {
     Operation* waiting_close = fds_.unlink(op);
     if (__builtin_expect(waiting_close != nullptr, 0)) close_now(*waiting_close);
   }

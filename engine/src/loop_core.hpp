@@ -143,8 +143,11 @@ class LoopCore {
   /// any send's result.
   bool zero_copy_event(Operation& op, RawEvent& event) noexcept;
   /// A zero-copy send's result, before its notification: kept, and when it
-  /// is final the operation leaves its fd's list (OpState::notify_wait).
+  /// is final the operation waits only for the kernel (OpState::notify_wait).
   void zero_copy_result(Operation& op, int32_t result) noexcept;
+  /// A close of the fd of such an operation: the connection is aborted so
+  /// that the kernel lets go of the buffer now (zero_copy.hpp).
+  void abort_zero_copy(Operation& op) noexcept;
   /// Marks a multishot receive that io_uring arms one result at a time (a
   /// UNIX stream, unix_stream_recv.hpp); epoll learns nothing and never asks again.
   void choose_recv_path(Operation& op) noexcept {

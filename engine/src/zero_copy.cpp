@@ -2,6 +2,8 @@
 // two completions mean (zero_copy.hpp).
 #include "zero_copy.hpp"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <ctime>
 
@@ -27,12 +29,11 @@ void LoopCore::mark_zero_copy(Operation& op) noexcept {
   if (send_bytes(op) >= zero_copy_min_bytes_) op.flags |= kZeroCopy;
 }
 
-// At the result, with the notification still to come: when the result is
-// final (every byte queued, an error, a cancel, an expired deadline) the
-// operation is done with its fd, though not with its buffer. It leaves the
-// fd's list then, so that a close need not wait for the notification, which
-// on TCP comes only when the peer has acknowledged every byte: a peer that
-// stops reading would hold the close, and the fd, for ever.
+// At the result, with the notification still to come: a final result
+// (every byte queued, an error, a cancel, an expired deadline) leaves the
+// operation waiting for the kernel alone (OpState::notify_wait): nothing is
+// left for a cancel to end, and a close of its fd aborts the connection
+// (abort_zero_copy) rather than wait for a peer's acknowledgements.
 void LoopCore::zero_copy_result(Operation& op, int32_t result) noexcept {
   op.deferred_result = result;
   const uint32_t total = send_bytes(op);
@@ -46,20 +47,35 @@ void LoopCore::zero_copy_result(Operation& op, int32_t result) noexcept {
       final = true;
     }
   } else if (result < 0) {
-    // Errors the core answers by starting the send again keep the fd.
+    // Errors the core answers by starting the send again are not final.
     final = final || (result != -EOPNOTSUPP && result != -EINVAL && result != -EAGAIN &&
                       result != -EINTR);
   }
-  if (!final) return;
-  op.backend_slot = fds_.generation(op.fd);  // unused on io_uring: which socket this was
-  op.state = OpState::notify_wait;
-  Operation* waiting_close = fds_.unlink(op);
-  if (waiting_close != nullptr) close_now(*waiting_close);
+  if (final) op.state = OpState::notify_wait;
+}
+
+// On a stream, the notification of bytes queued but not yet acknowledged
+// waits for the peer, which may never read again. The close cannot wait for
+// it (it would hold the fd for ever) nor come before the send's callback
+// (whoever closes gives back what the send uses once the close is done):
+// the connection is aborted as by SO_LINGER {1, 0} (connect(2) to
+// AF_UNSPEC: a reset, and the kernel drops what it still holds of the
+// buffer), the notification follows, and the send ends with -ECANCELED,
+// op.transferred counting the bytes it had queued. A datagram's
+// notification comes when the frame leaves: that one is waited for.
+void LoopCore::abort_zero_copy(Operation& op) noexcept {
+  if (op.kind != OpKind::send && op.kind != OpKind::sendv) return;
+  if (op.deferred_result > 0) op.transferred += uint32_t(op.deferred_result);
+  op.deferred_result = -ECANCELED;
+  op.flags |= kCancelRequested;
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  (void)::connect(op.fd, &unspecified, sizeof unspecified);  // no report: the close goes on
 }
 
 bool LoopCore::zero_copy_event(Operation& op, RawEvent& event) noexcept {
   if (op.flags & kAwaitReady) return true;  // a readiness poll's result, not a send's
-  const bool detached = op.state == OpState::notify_wait;
+  const bool waited = op.state == OpState::notify_wait;
   bool notified = event.flags & kEventNotif;
   bool copied = false;
   if (notified) {
@@ -73,7 +89,7 @@ bool LoopCore::zero_copy_event(Operation& op, RawEvent& event) noexcept {
     return false;
   }
   const int32_t result = event.result;
-  if (!detached && (result == -EOPNOTSUPP || result == -EINVAL) &&
+  if (!waited && (result == -EOPNOTSUPP || result == -EINVAL) &&
       !(op.flags & kCancelRequested)) {
     // The socket (or the kernel) cannot send zero-copy: send it by copying.
     // (A failed request's notification says "copied" too: that is not counted.)
@@ -87,8 +103,7 @@ bool LoopCore::zero_copy_event(Operation& op, RawEvent& event) noexcept {
   if (copied && result > 0) {
     ++stats_.zero_copy_copied;
     op.flags &= uint8_t(~kZeroCopy);  // a continuation copies too
-    // Unless the loop closed the fd meanwhile (its number may name another socket now).
-    if (!detached || fds_.generation(op.fd) == op.backend_slot) fds_.set_copies(op.fd);
+    fds_.set_copies(op.fd);
   }
   return true;
 }

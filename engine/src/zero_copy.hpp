@@ -10,13 +10,16 @@
 // (continue a short send, retry, or the one terminal callback), so the
 // caller's buffer is never handed back while the kernel may still read it.
 // A result without MORE has no notification to wait for (the request failed
-// before one was set up) and goes on at once. A result that is final (every
-// byte queued, an error, a cancel, an expired deadline) means the operation
-// is done with its fd, though not with the buffer: it leaves the fd's list
-// (OpState::notify_wait) so that a close need not wait for a notification
-// that a peer who stops reading can hold back for ever; cancel answers
-// -EALREADY then. Streams send with MSG_WAITALL, so a short send goes on in
-// the same request rather than one notification at a time.
+// before one was set up) and goes on at once. After a final result (every
+// byte queued, an error, a cancel, an expired deadline) only the kernel's
+// notification is left (OpState::notify_wait): cancel answers -EALREADY.
+// On TCP that notification waits for the peer's ACK of every byte, which a
+// peer that stops reading holds back for ever; a close, which waits for
+// every operation of its fd, would wait with it. So a close aborts the
+// connection of such a send (abort_zero_copy: a reset, and the kernel drops
+// what it holds) and the send ends with -ECANCELED before the close ends.
+// Streams send with MSG_WAITALL, so a short send goes on in the same request
+// rather than one notification at a time.
 //
 // Where zero-copy does not pay, the loop stops asking on that fd until the
 // loop closes it or accepts a new socket with its number: when a

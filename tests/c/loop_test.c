@@ -297,7 +297,7 @@ int test_loop_info(int backend) {
   CHECK_INT(options.ring_entries, ==, 256);
   CHECK_INT(options.buffer_count, ==, 512);
   CHECK_INT(options.buffer_size, ==, 4096);
-  CHECK(t_all_bytes(options.reserved, sizeof options.reserved, 0));
+  CHECK_INT(options.zero_copy_min_bytes, ==, 0);
   options.buffer_count = 64;
   options.buffer_size = 2048;
   rc = t_loop_init(&t, backend, &options);

@@ -169,7 +169,7 @@ int test_options_size(int backend) {
   holder.options.backend = RSK_BACKEND_EPOLL;
   holder.options.max_lent_per_fd = 0xeeeeeeee; /* beyond the size: not read */
   holder.options.batch_wait_us = 0xeeeeeeee;   /* likewise */
-  memset(holder.options.reserved, 0xee, sizeof holder.options.reserved);
+  holder.options.zero_copy_min_bytes = 0xeeeeeeee; /* likewise */
   memset(&loop, 0, sizeof loop);
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, first_layout), ==, 0);
   CHECK_INT(rsk_loop_backend(&loop), ==, RSK_BACKEND_EPOLL);

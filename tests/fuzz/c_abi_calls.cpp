@@ -124,7 +124,7 @@ void loop_init(World& w, ringsock_fuzz::ByteReader& in) {
   options.batch_wait_us = option_field(in, raw & 1024, 100);
   options.batch_wait_count = option_field(in, raw & 2048, 64);
   options.zero_copy_min_bytes = option_field(in, raw & 4096, 65536);
-  options.reserved[0] = (raw & 256) ? in.take<uint32_t>() : 0;
+  if (raw & 256) options.zero_copy_min_bytes = in.take<uint32_t>();  // any size is valid
   // Valid but large: kept small as the harness promises.
   if (!(raw & 512) && options.buffer_count > 64) options.buffer_count = 64;
 

@@ -117,10 +117,12 @@ struct LoopOptions {
   /// loop stops asking for zero-copy on that fd until it is closed. 0 = off
   /// (the default). io_uring with Capabilities::send_zc (Linux 6.1; the
   /// copy report needs 6.2); elsewhere it is ignored and sends copy. Once
-  /// every byte of such a send is queued it is done with its fd: cancel
-  /// answers -EALREADY, and a close does not wait for the notification
-  /// (which a peer that stops reading can hold back): the send's callback
-  /// may then come after the close's.
+  /// every byte of such a send is queued, only the notification is left:
+  /// cancel answers -EALREADY, and a close of its fd (which waits for every
+  /// operation of the fd) aborts a stream's connection, as SO_LINGER {1, 0}
+  /// would, since a peer that stops reading could hold the notification
+  /// back for ever: the send ends -ECANCELED (op.transferred = the bytes it
+  /// queued) before the close's callback.
   uint32_t zero_copy_min_bytes = 0;
 };
 

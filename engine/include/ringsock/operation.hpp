@@ -72,7 +72,7 @@ enum class OpState : uint8_t {
   rearm,       ///< multishot ended by the kernel, re-armed after the callback
   close_wait,  ///< close waiting for the fd's in-flight operations to end
   deferred,    ///< terminal result decided by the engine, delivered at drain time
-  notify_wait, ///< a zero-copy send done with its fd, waiting for the kernel's notification
+  notify_wait, ///< a zero-copy send with its result in, waiting for the kernel's notification
 };
 
 /// Layout-compatible with the kernel's __kernel_timespec.

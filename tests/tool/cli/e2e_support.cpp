@@ -57,7 +57,7 @@ Server::Server(const std::string& endpoint, const std::string& mode, const std::
 Server::~Server() { stop(); }
 
 std::string Server::stop() {
-  if (!stopped_) child_.stop(SIGTERM, 10000);
+  if (!stopped_) status_ = child_.stop(SIGTERM, 10000);
   stopped_ = true;
   return child_.out();
 }

@@ -38,11 +38,14 @@ class Server {
   const std::string& url() const { return url_; }
   /// Stops it now; returns its stdout (the counters).
   std::string stop();
+  /// After stop(): its wait status (-1 if it had to be killed).
+  int status() const { return status_; }
 
  private:
   Child child_;
   std::string url_;
   bool stopped_ = false;
+  int status_ = -1;
 };
 
 /// `ringsock load ARGS...` to completion: the exit code, with its output.

@@ -18,7 +18,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--unlink-stale", nullptr, "replace a UNIX socket file nobody listens on"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--batch-wait", "US", "sleep up to US for a batch of completions (0)"},
-    {"--zero-copy", "BYTES", "echo replies of BYTES or more without copying (0)"},
+    {"--zero-copy", "BYTES", "send replies of BYTES or more without copying (0)"},
     {"--help", nullptr, "print this help and exit"},
 };
 
