@@ -5,22 +5,11 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <ctime>
 
 #include "loop_core.hpp"
+#include "monotonic_clock.hpp"
 
 namespace ringsock::detail {
-
-namespace {
-
-bool deadline_passed(const Operation& op) noexcept {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec > op.deadline.seconds ||
-         (now.tv_sec == op.deadline.seconds && now.tv_nsec >= op.deadline.nanoseconds);
-}
-
-}  // namespace
 
 // Not for a send the core makes itself (a UNIX datagram's direct sendmsg),
 // nor on an fd that stopped asking.
@@ -40,7 +29,7 @@ void LoopCore::zero_copy_result(Operation& op, int32_t result) noexcept {
   bool final = op.flags & kCancelRequested;
   if (result > 0) {
     final = final || op.transferred + uint32_t(result) == total;
-    if (!final && (op.flags & kHasDeadline) && deadline_passed(op)) {
+    if (!final && (op.flags & kHasDeadline) && reached(op.deadline, monotonic_now())) {
       // The deadline cut it short: what went out stays counted.
       op.transferred += uint32_t(result);
       op.deferred_result = -ETIMEDOUT;

@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <ctime>
 
 #include "assert.hpp"
+#include "monotonic_clock.hpp"
 #include "plain_syscalls.hpp"
 #include "sendv.hpp"
 #include "user_data.hpp"
@@ -26,17 +26,6 @@ constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 constexpr int32_t kConnectBacklogFull = 4096;
 
 int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
-
-TimeSpec64 monotonic_now() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return TimeSpec64{now.tv_sec, now.tv_nsec};
-}
-
-bool reached(const TimeSpec64& deadline, const TimeSpec64& now) {
-  return deadline.seconds != now.seconds ? deadline.seconds < now.seconds
-                                         : deadline.nanoseconds <= now.nanoseconds;
-}
 
 }  // namespace
 
