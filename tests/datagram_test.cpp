@@ -13,18 +13,7 @@
 namespace rstest {
 namespace {
 
-class DatagramTest : public SocketTest {
- protected:
-  bool is_unix() const { return family() == Family::unix_path || family() == Family::unix_abstract; }
-  // A bound server socket and its real endpoint.
-  int bind_server(Endpoint& bound) {
-    Endpoint requested = make_endpoint(family(), false, dir);
-    int fd = bind_datagram(requested);
-    EXPECT_GE(fd, 0) << strerror(-fd);
-    bound = bound_endpoint(fd, requested);
-    return fd;
-  }
-};
+class DatagramTest : public SocketTest {};
 
 struct Datagram {
   Operation op;

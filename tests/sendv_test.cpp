@@ -43,7 +43,6 @@ void make_blocking(int fd) { EXPECT_EQ(::fcntl(fd, F_SETFL, 0), 0); }
 
 class SendvStreamTest : public SocketTest {
  protected:
-  bool is_unix() const { return family() == Family::unix_path || family() == Family::unix_abstract; }
   // A sendv that cannot finish: small buffers and a peer that never reads.
   // Without a deadline it is under way (some bytes out) when this returns.
   void start_stuck_sendv(StreamPair& pair, Recorder& sent, const Pieces& pieces) {
@@ -174,14 +173,6 @@ INSTANTIATE_TEST_SUITE_P(Sockets, SendvStreamTest,
 
 class SendvDatagramTest : public SocketTest {
  protected:
-  bool is_unix() const { return family() == Family::unix_path || family() == Family::unix_abstract; }
-  int bind_server(Endpoint& bound) {
-    Endpoint requested = make_endpoint(family(), false, dir);
-    int fd = bind_datagram(requested);
-    EXPECT_GE(fd, 0) << strerror(-fd);
-    bound = bound_endpoint(fd, requested);
-    return fd;
-  }
   // One datagram from server_fd, whole (it was sent already: the wait is
   // only for loopback's delivery).
   std::vector<uint8_t> receive_one(int server_fd) {

@@ -263,6 +263,14 @@ std::string backend_param_name(const testing::TestParamInfo<TestBackend>& info) 
   return backend_name(info.param);
 }
 
+int SocketTest::bind_server(Endpoint& bound) {
+  Endpoint requested = make_endpoint(family(), false, dir);
+  int fd = bind_datagram(requested);
+  EXPECT_GE(fd, 0) << strerror(-fd);
+  bound = bound_endpoint(fd, requested);
+  return fd;
+}
+
 void SocketTest::SetUp() {
   if (!family_available(family())) GTEST_SKIP() << family_name(family()) << " unavailable here";
   std::string why;

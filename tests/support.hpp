@@ -162,6 +162,11 @@ class SocketTest : public testing::TestWithParam<SocketParam> {
   void SetUp() override;
   TestBackend backend() const { return std::get<0>(GetParam()); }
   Family family() const { return std::get<1>(GetParam()); }
+  bool is_unix() const { return family() == Family::unix_path || family() == Family::unix_abstract; }
+  /// A datagram server socket bound to a fresh endpoint of the family, and
+  /// its real endpoint in `bound` (the port the kernel chose); -errno (and a
+  /// failed expectation) if it cannot bind.
+  int bind_server(Endpoint& bound);
   virtual LoopOptions loop_options() const { return options_for(backend()); }
   Loop loop;
   TempDir dir;

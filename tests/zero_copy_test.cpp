@@ -40,20 +40,21 @@ struct Sent {
   }
 };
 
-bool is_unix(Family family) { return family == Family::unix_path || family == Family::unix_abstract; }
-
 // Whether the loop sends zero-copy at all: io_uring with SEND_ZC.
 bool zero_copy(const Loop& loop) {
   return loop.backend() == BackendKind::uring && loop.capabilities().send_zc;
 }
 
+// Every loop here asks for zero-copy from kMinBytes up.
+LoopOptions zero_copy_options(TestBackend backend) {
+  LoopOptions o;
+  o.zero_copy_min_bytes = kMinBytes;
+  return options_for(backend, o);
+}
+
 class ZeroCopyStreamTest : public SocketTest {
  protected:
-  LoopOptions loop_options() const override {
-    LoopOptions o;
-    o.zero_copy_min_bytes = kMinBytes;
-    return options_for(backend(), o);
-  }
+  LoopOptions loop_options() const override { return zero_copy_options(backend()); }
   // Sends `bytes` on pair.client (as one send, or as pieces with sendv) to a
   // slow reader, and checks what arrives and the one callback.
   void send_all(StreamPair& pair, const Pieces& data, bool vectored, Sent& sent) {
@@ -93,7 +94,7 @@ TEST_P(ZeroCopyStreamTest, ALargeSendArrivesWholeWithOneCallbackAfterItsNotifica
   const LoopStats& stats = loop.stats();
   if (!zero_copy(loop)) {
     EXPECT_EQ(stats.zero_copy_notifications + stats.zero_copy_refused, 0u);
-  } else if (is_unix(family())) {
+  } else if (is_unix()) {
     EXPECT_EQ(stats.zero_copy_refused, 1u) << "a UNIX stream refuses SEND_ZC, once per fd";
     EXPECT_EQ(stats.zero_copy_copied, 0u);
   } else {
@@ -112,7 +113,7 @@ TEST_P(ZeroCopyStreamTest, SendvPiecesGoZeroCopyAndArriveInOrder) {
   Pieces data({100, 70000, 0, 3, 50000, 1});
   Sent sent;
   send_all(pair, data, true, sent);
-  if (zero_copy(loop) && !is_unix(family())) {
+  if (zero_copy(loop) && !is_unix()) {
     EXPECT_GE(sent.notifications_then, 1u);
     EXPECT_EQ(loop.stats().zero_copy_copied, 1u);
   }
@@ -149,7 +150,7 @@ TEST_P(ZeroCopyStreamTest, AnFdStopsAskingUntilItIsClosed) {
         EXPECT_EQ(stats.zero_copy_refused, refused_first);
       } else if (zero_copy(loop)) {
         // The new connection asked once more, then stopped.
-        uint64_t asked = is_unix(family()) ? stats.zero_copy_refused - refused_first
+        uint64_t asked = is_unix() ? stats.zero_copy_refused - refused_first
                                            : stats.zero_copy_copied - 1;
         EXPECT_EQ(asked, 1u);
       }
@@ -214,7 +215,7 @@ TEST_P(ZeroCopyStreamTest, ACloseAbortsASendThatAPeerHoldsBack) {
   ASSERT_EQ(loop.send(sent.op, pair.client, data.bytes.data(), data.bytes.size(),
                       Sent::callback, &sent), 0);
   for (int i = 0; i < 4; ++i) loop.run(RunMode::no_wait);
-  const bool held = zero_copy(loop) && !is_unix(family());
+  const bool held = zero_copy(loop) && !is_unix();
   if (held) {
     ASSERT_EQ(sent.callbacks, 0) << "the kernel let go of a buffer the peer has not taken";
     EXPECT_EQ(loop.cancel(sent.op), -EALREADY);
@@ -257,21 +258,16 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ZeroCopyStreamTest,
 
 class ZeroCopyDatagramTest : public SocketTest {
  protected:
-  LoopOptions loop_options() const override {
-    LoopOptions o;
-    o.zero_copy_min_bytes = kMinBytes;
-    return options_for(backend(), o);
-  }
+  LoopOptions loop_options() const override { return zero_copy_options(backend()); }
 };
 
 // sendto and sendtov of 8 KiB datagrams: each arrives whole. UDP asks for
 // zero-copy until loopback's first copy; UNIX datagrams go out by the
 // core's own sendmsg and never ask.
 TEST_P(ZeroCopyDatagramTest, DatagramsArriveWhole) {
-  Endpoint requested = make_endpoint(family(), false, dir);
-  int server = bind_datagram(requested);
-  ASSERT_GE(server, 0) << strerror(-server);
-  Endpoint server_end = bound_endpoint(server, requested);
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  ASSERT_GE(server, 0);
   ASSERT_EQ(set_buffer_sizes(server, 0, 1 << 20), 0);
   int client = open_socket(server_end);
   ASSERT_GE(client, 0);
@@ -293,7 +289,7 @@ TEST_P(ZeroCopyDatagramTest, DatagramsArriveWhole) {
     EXPECT_TRUE(std::vector<uint8_t>(buffer.begin(), buffer.begin() + n) == sent->bytes);
   }
   const LoopStats& stats = loop.stats();
-  if (zero_copy(loop) && !is_unix(family())) {
+  if (zero_copy(loop) && !is_unix()) {
     EXPECT_GE(first.notifications_then, 1u);
     EXPECT_EQ(stats.zero_copy_copied, 1u);
     EXPECT_EQ(second.notifications_then, first.notifications_then) << "the fd copies now";
@@ -319,11 +315,7 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ZeroCopyDatagramTest,
 // builds leave out: under qemu-user they would test the emulator.)
 class ZeroCopyNetnsFaultTest : public BackendTest {
  protected:
-  LoopOptions loop_options() const override {
-    LoopOptions o;
-    o.zero_copy_min_bytes = kMinBytes;
-    return options_for(GetParam(), o);
-  }
+  LoopOptions loop_options() const override { return zero_copy_options(GetParam()); }
 };
 
 TEST_P(ZeroCopyNetnsFaultTest, SendsTheKernelDidNotCopyKeepAsking) {

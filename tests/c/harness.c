@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,3 +191,13 @@ void t_rec_cb(rsk_loop* loop, rsk_op* op, const rsk_completion* c) {
 }
 
 int t_rec_done(void* arg) { return ((const t_rec*)arg)->terminal > 0; }
+
+int t_drained(void* arg) {
+  t_drain* d = (t_drain*)arg;
+  ssize_t n;
+  while (d->have < d->capacity &&
+         (n = recv(d->fd, d->buffer + d->have, d->capacity - d->have, MSG_DONTWAIT)) > 0) {
+    d->have += (size_t)n;
+  }
+  return d->rec->terminal && d->have >= d->want;
+}

@@ -120,4 +120,17 @@ void t_rec_cb(rsk_loop* loop, rsk_op* op, const rsk_completion* completion);
 /* For t_run_until: the t_rec* in arg has had its terminal callback. */
 int t_rec_done(void* arg);
 
+/* The receiving end of a stream send, read between loop runs. */
+typedef struct t_drain {
+  t_rec* rec;       /* the send's recorder */
+  int fd;           /* the peer's socket (non-blocking reads) */
+  uint8_t* buffer;  /* where the bytes go */
+  size_t capacity;
+  size_t want;      /* bytes the send sends */
+  size_t have;      /* bytes read so far */
+} t_drain;
+/* For t_run_until: reads what the peer has; done when the send had its
+ * terminal callback and `want` bytes arrived. */
+int t_drained(void* arg);
+
 #endif

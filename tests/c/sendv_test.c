@@ -50,30 +50,11 @@ static ssize_t receive_one(int fd, char* out, size_t capacity) {
   return recv(fd, out, capacity, MSG_DONTWAIT);
 }
 
-typedef struct drain {
-  t_rec* rec;
-  int fd;
-  size_t want;
-  size_t have;
-} drain;
-
-/* For t_run_until: reads what the peer has; done when the send ended and
- * every byte arrived. */
-static int drained(void* arg) {
-  drain* d = (drain*)arg;
-  ssize_t n;
-  while (d->have < sizeof rx &&
-         (n = recv(d->fd, rx + d->have, sizeof rx - d->have, MSG_DONTWAIT)) > 0) {
-    d->have += (size_t)n;
-  }
-  return d->rec->terminal && d->have >= d->want;
-}
-
 int test_sendv_stream(int backend) {
   t_loop t;
   rsk_op op = RSK_OP_INIT;
   t_rec rec;
-  drain d;
+  t_drain d;
   struct iovec pieces[PIECES];
   int pair[2];
   size_t total = make_pieces(pieces);
@@ -87,9 +68,11 @@ int test_sendv_stream(int backend) {
   REQUIRE_INT(rsk_sendv(&t.loop, &op, pair[0], pieces, PIECES, t_rec_cb, &rec), ==, 0);
   d.rec = &rec;
   d.fd = pair[1];
+  d.buffer = rx;
+  d.capacity = sizeof rx;
   d.want = total;
   d.have = 0;
-  REQUIRE(t_run_until(&t, drained, &d, T_GUARD_MS));
+  REQUIRE(t_run_until(&t, t_drained, &d, T_GUARD_MS));
   CHECK_INT(rec.calls, ==, 1);
   CHECK_INT(rec.result, ==, total);
   CHECK_INT(rsk_op_transferred(&op), ==, total);

@@ -24,24 +24,6 @@
 static uint8_t zc_tx[ZC_BYTES];
 static uint8_t zc_rx[ZC_BYTES];
 
-typedef struct zc_drain {
-  t_rec* rec;
-  int fd;
-  size_t have;
-} zc_drain;
-
-/* For t_run_until: reads what the peer has; done when the send ended and
- * every byte arrived. */
-static int zc_drained(void* arg) {
-  zc_drain* d = (zc_drain*)arg;
-  ssize_t n;
-  while (d->have < sizeof zc_rx &&
-         (n = recv(d->fd, zc_rx + d->have, sizeof zc_rx - d->have, MSG_DONTWAIT)) > 0) {
-    d->have += (size_t)n;
-  }
-  return d->rec->terminal && d->have >= sizeof zc_tx;
-}
-
 /* A connected TCP pair over loopback: out[0] sends, out[1] receives. */
 static int tcp_pair(int out[2]) {
   rsk_endpoint end;
@@ -65,7 +47,7 @@ static int tcp_pair(int out[2]) {
 static int send_and_check(t_loop* t, int pair[2], int vectored) {
   rsk_op op = RSK_OP_INIT;
   t_rec rec;
-  zc_drain d;
+  t_drain d;
   struct iovec pieces[3];
   memset(&rec, 0, sizeof rec);
   pieces[0].iov_base = zc_tx;
@@ -81,8 +63,11 @@ static int send_and_check(t_loop* t, int pair[2], int vectored) {
   }
   d.rec = &rec;
   d.fd = pair[1];
+  d.buffer = zc_rx;
+  d.capacity = sizeof zc_rx;
+  d.want = ZC_BYTES;
   d.have = 0;
-  REQUIRE(t_run_until(t, zc_drained, &d, T_GUARD_MS));
+  REQUIRE(t_run_until(t, t_drained, &d, T_GUARD_MS));
   CHECK_INT(rec.calls, ==, 1);
   CHECK_INT(rec.result, ==, ZC_BYTES);
   CHECK_INT(rsk_op_transferred(&op), ==, ZC_BYTES);
