@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scaling run: bench/compare.sh once per server loop count (ringsock
-# serve --threads N against the peers as N SO_REUSEPORT processes), then the
+# serve --threads N against the peers' --threads N: a loop per thread, each with
+# its own SO_REUSEPORT socket), then the
 # side-by-side table of bench/compare/scaling.py, written next to the runs.
 #
 #   bench/scaling.sh --threads 1,2 --server-cpu 0-1 --client-cpu 2-9 --client-threads 8 \

@@ -77,9 +77,9 @@ def parse_args(argv):
                    help="CPU list for the client (default 1), its threads spread over it by "
                         "the scheduler")
     p.add_argument("--server-threads", type=int, default=1,
-                   help="loops the server runs (default 1): ringsock serve --threads N; a peer "
-                        "runs N processes of itself on one SO_REUSEPORT port; UNIX rows and "
-                        "iperf3 run only at 1")
+                   help="loops the server runs (default 1): ringsock serve --threads N, an "
+                        "event-loop peer --threads N (a loop per thread, each with its own "
+                        "SO_REUSEPORT socket); UNIX rows and iperf3 run only at 1")
     p.add_argument("--client-threads", type=int, default=1,
                    help="ringsock load --threads K (default 1): the server-bound layout on a "
                         "machine with cores to spare gives the client several")
@@ -153,8 +153,8 @@ def fix_cpus(a):
 
 def layout(a):
     """Where the server and the client ran, in words, for the report."""
-    peers = ("; a peer as %d processes on one SO_REUSEPORT port" % a.server_threads
-             if a.server_threads > 1 else "")
+    peers = ("; a loop per thread, each with its own SO_REUSEPORT socket (peer-threads: a "
+             "thread per connection)" if a.server_threads > 1 else "")
     return ("server on CPU(s) %s with %d loop(s)%s; client on CPU(s) %s with %d thread(s)"
             % (a.server_cpu, a.server_threads, peers, a.client_cpu, a.client_threads))
 

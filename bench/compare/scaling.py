@@ -78,7 +78,7 @@ def main(argv):
         md.append("- %d loop(s): %s; `%s`" % (n, by_threads[n][1], by_threads[n][2]))
     md += ["", "Medians over the rounds of each run; rates in messages/s (connections/s for "
            "churn), server CPU in microseconds per message summed over the server's "
-           "threads or processes.", ""] + lines + ["", "## Bar: scaling at least every peer's",
+           "threads.", ""] + lines + ["", "## Bar: scaling at least every peer's",
                                                     ""] + (verdicts or ["- nothing to compare"])
     text = "\n".join(md) + "\n"
     print(text)

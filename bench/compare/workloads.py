@@ -199,9 +199,11 @@ def _which(name):
 
 def server_argv(paths, server, mode, ep, port, threads=1):
     """(argv, ready markers, instances): how to start `server` with `threads`
-    loops. ringsock serve runs them as threads of one process (--threads,
-    each with its own SO_REUSEPORT listener); a peer runs as that many
-    processes of itself, each with its own SO_REUSEPORT socket (--reuseport)."""
+    loops. ringsock serve and the event-loop peers run them as threads of one
+    process, each loop with its own SO_REUSEPORT socket (--threads: Asio with
+    an io_context per thread, libuv with a uv_loop_t per thread, epoll and
+    the hand-written liburing server with an epoll set or a ring per thread).
+    peer-threads runs a thread per connection already: one process, as is."""
     if server in RINGSOCK + OPTIONAL:
         backend = server.split("-")[1]
         argv = [paths.ringsock, "serve", "--mode", mode, "--backend", backend, ep]
@@ -214,14 +216,16 @@ def server_argv(paths, server, mode, ep, port, threads=1):
         return argv, ["listening"], 1
     if server == "iperf3":
         return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"], 1
-    if threads > 1:
-        return [paths.peer(server), "--mode", mode, "--reuseport", ep], ["ready"], threads
-    return [paths.peer(server), "--mode", mode, ep], ["ready"], 1
+    argv = [paths.peer(server), "--mode", mode, ep]
+    if threads > 1 and server != "threads":
+        argv += ["--threads", str(threads)]
+    return argv, ["ready"], 1
 
 
 def runs_with_threads(workload, server, threads):
-    """Whether a row can run with `threads` server loops: a UNIX path takes
-    one listener per process, and iperf3 is one process."""
+    """Whether a row can run with `threads` server loops: ringsock serve
+    serves a UNIX path from its first loop only (SO_REUSEPORT is refused on
+    UNIX sockets), and iperf3 is one process."""
     return threads == 1 or (workload.transport != "unix" and server != "iperf3")
 
 

@@ -1,5 +1,7 @@
 // peer-asio-uring / peer-asio-epoll: standalone Asio, the way its examples
-// write an echo server. One io_context, run on one thread. Streams: a session
+// write an echo server. One io_context, run on one thread; --threads N runs
+// N of them, one per thread with its own sockets (Asio's io_context-per-core
+// pattern), each stopped by waiting on peer_run's stop eventfd. Streams: a session
 // per connection with a 64 KiB buffer, async_read_some then (echo) async_write
 // of what was read, then read again. UDP: async_receive_from, then (echo)
 // async_send_to the sender, then receive again.
@@ -11,10 +13,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <utility>
+
+#include <unistd.h>
 #include <vector>
 
 #include <asio.hpp>
@@ -24,7 +27,7 @@
 namespace {
 
 peer_config config;
-peer_counters counters;
+thread_local peer_counters counters;  // each io_context its own
 
 #if defined(ASIO_HAS_IO_URING_AS_DEFAULT)
 constexpr const char* kBackend = "io_uring";
@@ -143,22 +146,20 @@ class DatagramServer {
   std::array<char, PEER_BUFFER_SIZE> buffer_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  peer_parse_args(argc, argv, &config);
-  peer_setup_process();
+void serve(peer_thread* t) {
   try {
     asio::io_context io(1);  // run by this thread only
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&io](const std::error_code&, int) { io.stop(); });
+    // The stop eventfd is shared by every loop: a dup of its own to own, and
+    // waited on for readability, never read.
+    asio::posix::stream_descriptor stop(io, ::dup(t->stop_fd));
+    stop.async_wait(asio::posix::stream_descriptor::wait_read,
+                    [&io](const std::error_code&) { io.stop(); });
 
-    peer_open_endpoints(&config, 0);
     std::vector<std::unique_ptr<Server<asio::ip::tcp>>> tcp;
     std::vector<std::unique_ptr<Server<asio::local::stream_protocol>>> local;
     std::vector<std::unique_ptr<DatagramServer>> udp;
     for (int i = 0; i < config.count; ++i) {
-      const peer_endpoint& ep = config.endpoints[i];
+      const peer_endpoint& ep = t->endpoints[i];
       switch (ep.transport) {
         case PEER_TCP:
           tcp.push_back(std::make_unique<Server<asio::ip::tcp>>(
@@ -177,12 +178,18 @@ int main(int argc, char** argv) {
       }
     }
     if (std::getenv("PEER_VERBOSE") != nullptr) std::fprintf(stderr, "asio backend: %s\n", kBackend);
-    peer_ready();
+    peer_loop_ready();
     io.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "asio peer: %s\n", e.what());
-    return 1;
+    std::exit(1);
   }
-  peer_finish(&config, &counters);
-  return 0;
+  t->counters = counters;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  peer_parse_args(argc, argv, &config);
+  return peer_run(&config, 0, serve);
 }

@@ -3,8 +3,9 @@
  * into one 64 KiB loop buffer and (echo) written straight back; what a short
  * write leaves is kept per connection, reading stops and EPOLLOUT is armed
  * until it has gone out. UDP: recvfrom until EAGAIN, sendto the sender (a
- * reply the socket cannot take is dropped, as UDP allows). Signals through
- * a signalfd in the same epoll set.
+ * reply the socket cannot take is dropped, as UDP allows). --threads N runs
+ * N such loops, each with its own epoll set and sockets (peer_run); the stop
+ * eventfd is in every set.
  *
  * --replies-after-batch (an experiment, not how the server runs in
  * bench/compare): stream echo reads each ready connection once, and only
@@ -19,14 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "peer_common.h"
 
-enum kind { KIND_LISTENER, KIND_DATAGRAM, KIND_CONN, KIND_SIGNAL };
+enum kind { KIND_LISTENER, KIND_DATAGRAM, KIND_CONN, KIND_STOP };
 
 struct handle {  /* what epoll_data.ptr points at */
   enum kind kind;
@@ -48,12 +48,13 @@ struct conn {
 };
 
 static struct peer_config config;
-static struct peer_counters counters;
-static int epfd;
-static char buffer[PEER_BUFFER_SIZE];
-static struct listener listeners[PEER_MAX_ENDPOINTS];
-static struct handle datagrams[PEER_MAX_ENDPOINTS];
 static int replies_after_batch;
+/* One loop's state: each thread has its own. */
+static _Thread_local struct peer_counters counters;
+static _Thread_local int epfd;
+static _Thread_local char buffer[PEER_BUFFER_SIZE];
+static _Thread_local struct listener listeners[PEER_MAX_ENDPOINTS];
+static _Thread_local struct handle datagrams[PEER_MAX_ENDPOINTS];
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -221,8 +222,8 @@ enum { kEvents = 256, kStash = 4096 };
 
 /* --replies-after-batch: the first read of each ready connection, kept until
  * the batch has been read. */
-static char stash[kEvents][kStash];
-static ssize_t stashed[kEvents]; /* -1: the event was served at once */
+static _Thread_local char stash[kEvents][kStash];
+static _Thread_local ssize_t stashed[kEvents]; /* -1: the event was served at once */
 
 static int read_first(struct epoll_event* event, int i) {
   struct handle* h = event->data.ptr;
@@ -259,36 +260,17 @@ static void reply_batch(struct epoll_event* events, int n) {
   }
 }
 
-int main(int argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {  /* this server's own option, before the common ones */
-    if (strcmp(argv[i], "--replies-after-batch") == 0) {
-      replies_after_batch = 1;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  peer_parse_args(argc, argv, &config);
-  peer_setup_process();
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-  struct handle signal_handle = {KIND_SIGNAL, signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC)};
-
+static void serve(struct peer_thread* t) {
+  struct handle stop_handle = {KIND_STOP, t->stop_fd};
   epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0 || signal_handle.fd < 0) {
-    perror("peer-epoll: epoll_create1/signalfd");
-    return 1;
+  if (epfd < 0) {
+    perror("peer-epoll: epoll_create1");
+    exit(1);
   }
-  add_fd(signal_handle.fd, &signal_handle, EPOLLIN);
+  add_fd(stop_handle.fd, &stop_handle, EPOLLIN);  /* level-triggered, never read */
 
-  peer_open_endpoints(&config, 1);
   for (int i = 0; i < config.count; ++i) {
-    const struct peer_endpoint* ep = &config.endpoints[i];
+    const struct peer_endpoint* ep = &t->endpoints[i];
     int rc;
     if (ep->transport == PEER_UDP) {
       datagrams[i] = (struct handle){KIND_DATAGRAM, ep->fd};
@@ -299,10 +281,10 @@ int main(int argc, char** argv) {
     }
     if (rc != 0) {
       fprintf(stderr, "peer-epoll: %s: epoll_ctl: %s\n", ep->text, strerror(errno));
-      return 1;
+      exit(1);
     }
   }
-  peer_ready();
+  peer_loop_ready();
 
   struct epoll_event events[kEvents];
   int running = 1;
@@ -325,7 +307,7 @@ int main(int argc, char** argv) {
     if (n < 0) {
       if (errno == EINTR) continue;
       perror("peer-epoll: epoll_wait");
-      return 1;
+      exit(1);
     }
     for (int i = 0; i < n; ++i) {
       struct handle* h = events[i].data.ptr;
@@ -342,13 +324,26 @@ int main(int argc, char** argv) {
         case KIND_DATAGRAM:
           on_datagram(h);
           break;
-        case KIND_SIGNAL:
+        case KIND_STOP:
           running = 0;
           break;
       }
     }
     if (replies_after_batch) reply_batch(events, n);
   }
-  peer_finish(&config, &counters);
-  return 0;
+  t->counters = counters;
+}
+
+int main(int argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {  /* this server's own option, before the common ones */
+    if (strcmp(argv[i], "--replies-after-batch") == 0) {
+      replies_after_batch = 1;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  peer_parse_args(argc, argv, &config);
+  return peer_run(&config, 1, serve);
 }

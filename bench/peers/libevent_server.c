@@ -4,7 +4,9 @@
  * a client that does not read cannot grow the output without bound, reading
  * stops while more than 64 KiB wait to go out and resumes when it has gone.
  * UDP: a plain persistent EV_READ event; recvfrom until EAGAIN, sendto the
- * sender (dropped if the socket cannot take it now). */
+ * sender (dropped if the socket cannot take it now).
+ * --threads N: an event_base per thread, each with its own sockets; a base
+ * stops when peer_run's stop eventfd is readable. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -21,8 +23,9 @@
 #include "peer_common.h"
 
 static struct peer_config config;
-static struct peer_counters counters;
-static struct event_base* base;
+/* One loop's state: each thread has its own. */
+static _Thread_local struct peer_counters counters;
+static _Thread_local struct event_base* base;
 
 struct listener {
   const struct peer_endpoint* endpoint;
@@ -32,7 +35,7 @@ struct listener {
   char buffer[PEER_BUFFER_SIZE];  /* UDP */
 };
 
-static struct listener listeners[PEER_MAX_ENDPOINTS];
+static _Thread_local struct listener listeners[PEER_MAX_ENDPOINTS];
 
 /* Bytes leaving the output buffer are bytes written to the socket. */
 static void on_output_changed(struct evbuffer* output, const struct evbuffer_cb_info* info,
@@ -126,36 +129,30 @@ static void on_datagram(evutil_socket_t fd, short what, void* arg) {
   }
 }
 
-static void on_signal(evutil_socket_t sig, short what, void* arg) {
-  (void)sig;
+static void on_stop(evutil_socket_t fd, short what, void* arg) {
+  (void)fd;
   (void)what;
   (void)arg;
   event_base_loopbreak(base);
 }
 
-int main(int argc, char** argv) {
-  peer_parse_args(argc, argv, &config);
-  peer_setup_process();
+static void serve(struct peer_thread* t) {
   base = event_base_new();
-  if (base == NULL) {
-    fprintf(stderr, "peer-libevent: event_base_new failed\n");
-    return 1;
+  struct event* stop = base != NULL ? event_new(base, t->stop_fd, EV_READ, on_stop, NULL) : NULL;
+  if (stop == NULL || event_add(stop, NULL) != 0) {
+    fprintf(stderr, "peer-libevent: event_base_new/event_add failed\n");
+    exit(1);
   }
-  struct event* sigint = evsignal_new(base, SIGINT, on_signal, NULL);
-  struct event* sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
-  evsignal_add(sigint, NULL);
-  evsignal_add(sigterm, NULL);
 
-  peer_open_endpoints(&config, 1);
   for (int i = 0; i < config.count; ++i) {
-    const struct peer_endpoint* ep = &config.endpoints[i];
+    const struct peer_endpoint* ep = &t->endpoints[i];
     struct listener* l = &listeners[i];
     l->endpoint = ep;
     if (ep->transport == PEER_UDP) {
       l->datagram = event_new(base, ep->fd, EV_READ | EV_PERSIST, on_datagram, l);
       if (l->datagram == NULL || event_add(l->datagram, NULL) != 0) {
         fprintf(stderr, "peer-libevent: %s: event_add failed\n", ep->text);
-        return 1;
+        exit(1);
       }
       continue;
     }
@@ -164,12 +161,16 @@ int main(int argc, char** argv) {
     l->pause = evtimer_new(base, on_pause_over, l);
     if (l->listener == NULL || l->pause == NULL) {
       fprintf(stderr, "peer-libevent: %s: evconnlistener_new failed\n", ep->text);
-      return 1;
+      exit(1);
     }
     evconnlistener_set_error_cb(l->listener, on_accept_error);
   }
-  peer_ready();
+  peer_loop_ready();
   event_base_dispatch(base);
-  peer_finish(&config, &counters);
-  return 0;
+  t->counters = counters;
+}
+
+int main(int argc, char** argv) {
+  peer_parse_args(argc, argv, &config);
+  return peer_run(&config, 1, serve);
 }

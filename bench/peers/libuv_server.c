@@ -11,7 +11,9 @@
  * dropped, as UDP allows.
  * EMFILE on accept: libuv's own reserve-fd trick (uv__emfile_trick) accepts
  * and closes what waits, so the loop does not spin; the callback sees the
- * error and ignores it. */
+ * error and ignores it.
+ * --threads N: a uv_loop_t per thread, each with its own sockets; each loop
+ * stops when a uv_poll_t sees peer_run's stop eventfd readable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 #include "peer_common.h"
 
 static struct peer_config config;
-static struct peer_counters counters;
+static _Thread_local struct peer_counters counters; /* each loop its own */
 
 struct conn {
   union {
@@ -47,7 +49,7 @@ struct listener {
   char buffer[PEER_BUFFER_SIZE];  /* UDP */
 };
 
-static struct listener listeners[PEER_MAX_ENDPOINTS];
+static _Thread_local struct listener listeners[PEER_MAX_ENDPOINTS];
 
 static void on_conn_closed(uv_handle_t* handle) { free(handle->data); }
 
@@ -141,8 +143,9 @@ static void on_datagram(uv_udp_t* udp, ssize_t nread, const uv_buf_t* buf,
   if (sent > 0) counters.bytes_out += (uint64_t)sent;
 }
 
-static void on_signal(uv_signal_t* handle, int signum) {
-  (void)signum;
+static void on_stop(uv_poll_t* handle, int status, int events) {
+  (void)status;
+  (void)events;
   uv_stop(handle->loop);
 }
 
@@ -151,23 +154,21 @@ static void die(const struct peer_endpoint* ep, const char* step, int rc) {
   exit(1);
 }
 
-int main(int argc, char** argv) {
-  peer_parse_args(argc, argv, &config);
-  peer_setup_process();
-  uv_loop_t* loop = uv_default_loop();
+static void serve(struct peer_thread* t) {
+  uv_loop_t loop_storage;
+  uv_loop_t* loop = &loop_storage;
+  int rc = uv_loop_init(loop);
+  uv_poll_t stop;
+  if (rc != 0 || (rc = uv_poll_init(loop, &stop, t->stop_fd)) != 0 ||
+      (rc = uv_poll_start(&stop, UV_READABLE, on_stop)) != 0) {
+    fprintf(stderr, "peer-libuv: setting up the loop: %s\n", uv_strerror(rc));
+    exit(1);
+  }
 
-  uv_signal_t sigint, sigterm;
-  uv_signal_init(loop, &sigint);
-  uv_signal_init(loop, &sigterm);
-  uv_signal_start(&sigint, on_signal, SIGINT);
-  uv_signal_start(&sigterm, on_signal, SIGTERM);
-
-  peer_open_endpoints(&config, 1);
   for (int i = 0; i < config.count; ++i) {
-    const struct peer_endpoint* ep = &config.endpoints[i];
+    const struct peer_endpoint* ep = &t->endpoints[i];
     struct listener* l = &listeners[i];
     l->endpoint = ep;
-    int rc;
     switch (ep->transport) {
       case PEER_TCP:
         uv_tcp_init(loop, &l->h.tcp);
@@ -191,8 +192,12 @@ int main(int argc, char** argv) {
       die(ep, "uv_listen", rc);
     }
   }
-  peer_ready();
+  peer_loop_ready();
   uv_run(loop, UV_RUN_DEFAULT);
-  peer_finish(&config, &counters);
-  return 0;
+  t->counters = counters;
+}
+
+int main(int argc, char** argv) {
+  peer_parse_args(argc, argv, &config);
+  return peer_run(&config, 1, serve);
 }

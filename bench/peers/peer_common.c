@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,11 +20,14 @@ static const char* program_name = "peer";
 
 static void usage(FILE* out) {
   fprintf(out,
-          "usage: %s [--mode echo|sink] [--reuseport] ENDPOINT...\n"
+          "usage: %s [--mode echo|sink] [--reuseport] [--threads N] ENDPOINT...\n"
           "  ENDPOINT: tcp://127.0.0.1:PORT  tcp://[::1]:PORT  udp://127.0.0.1:PORT\n"
           "            udp://[::1]:PORT  unix:///abs/path (UNIX stream)\n"
           "  echo (default): send back every byte / datagram; sink: read and discard.\n"
           "  --reuseport: SO_REUSEPORT on TCP/UDP, so that several instances share a port.\n"
+          "  --threads N: N event loops, one per thread (1..64, default 1); TCP and UDP\n"
+          "            endpoints get a SO_REUSEPORT socket per loop, a UNIX endpoint one\n"
+          "            listening socket that every loop accepts on.\n"
           "  Prints `ready` once listening; on SIGINT/SIGTERM prints the counters and exits 0.\n",
           program_name);
 }
@@ -118,6 +122,7 @@ void peer_parse_args(int argc, char** argv, struct peer_config* config) {
   }
   memset(config, 0, sizeof *config);
   config->mode = PEER_ECHO;
+  config->threads = 1;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -138,6 +143,18 @@ void peer_parse_args(int argc, char** argv, struct peer_config* config) {
     }
     if (strcmp(arg, "--reuseport") == 0) {
       config->reuseport = 1;
+      continue;
+    }
+    if (strcmp(arg, "--threads") == 0 || strncmp(arg, "--threads=", 10) == 0) {
+      const char* value = arg[9] == '=' ? arg + 10 : (i + 1 < argc ? argv[++i] : NULL);
+      if (value == NULL) bad_args("%s needs a value: 1..64", "--threads");
+      char* end = NULL;
+      errno = 0;
+      long n = strtol(value, &end, 10);
+      if (errno != 0 || end == value || *end != '\0' || n < 1 || n > PEER_MAX_THREADS) {
+        bad_args("--threads must be 1..64, not '%s'", value);
+      }
+      config->threads = (int)n;
       continue;
     }
     if (arg[0] == '-') bad_args("unknown option '%s'", arg);
@@ -168,9 +185,17 @@ static void fail_endpoint(const struct peer_endpoint* ep, const char* step) {
   exit(1);
 }
 
-void peer_open_endpoints(struct peer_config* config, int nonblocking) {
+void peer_open_endpoints(const struct peer_config* config, struct peer_endpoint* endpoints,
+                         int nonblocking, const struct peer_endpoint* first) {
+  int reuseport = config->reuseport || config->threads > 1;
   for (int i = 0; i < config->count; ++i) {
-    struct peer_endpoint* ep = &config->endpoints[i];
+    struct peer_endpoint* ep = &endpoints[i];
+    *ep = config->endpoints[i];
+    if (first != NULL && ep->transport == PEER_UNIX) {
+      ep->fd = fcntl(first[i].fd, F_DUPFD_CLOEXEC, 0);
+      if (ep->fd < 0) fail_endpoint(ep, "dup");
+      continue;
+    }
     int type = ep->transport == PEER_UDP ? SOCK_DGRAM : SOCK_STREAM;
     int fd = socket(ep->addr.ss_family, type | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
     if (fd < 0) fail_endpoint(ep, "socket");
@@ -179,7 +204,7 @@ void peer_open_endpoints(struct peer_config* config, int nonblocking) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
       fail_endpoint(ep, "SO_REUSEADDR");
     }
-    if (ep->transport != PEER_UNIX && config->reuseport &&
+    if (ep->transport != PEER_UNIX && reuseport &&
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       fail_endpoint(ep, "SO_REUSEPORT");
     }
@@ -228,4 +253,103 @@ void peer_finish(const struct peer_config* config, const struct peer_counters* c
 
 int peer_accept_should_pause(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+/* ------------------------------------------------------------ peer_run */
+
+static int loops_total;
+static int loops_ready;
+static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void peer_loop_ready(void) {
+  pthread_mutex_lock(&ready_lock);
+  if (++loops_ready == loops_total) peer_ready();
+  pthread_mutex_unlock(&ready_lock);
+}
+
+struct stopper {
+  sigset_t signals;
+  int stop_fd;
+};
+
+/* Waits for SIGINT or SIGTERM (blocked in every thread), then makes the stop
+ * eventfd readable for every loop. */
+static void* wait_for_stop(void* arg) {
+  struct stopper* s = arg;
+  int sig = 0;
+  while (sigwait(&s->signals, &sig) != 0) {
+  }
+  uint64_t one = 1;
+  while (write(s->stop_fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+  return NULL;
+}
+
+struct loop_start {
+  void (*loop)(struct peer_thread*);
+  struct peer_thread* thread;
+};
+
+static void* run_loop(void* arg) {
+  struct loop_start* start = arg;
+  start->loop(start->thread);
+  return NULL;
+}
+
+int peer_run(struct peer_config* config, int nonblocking, void (*loop)(struct peer_thread*)) {
+  peer_setup_process();
+  static struct peer_thread threads[PEER_MAX_THREADS];
+  static struct loop_start starts[PEER_MAX_THREADS];
+  static struct stopper stopper;
+  int n = config->threads;
+  loops_total = n;
+
+  sigemptyset(&stopper.signals);
+  sigaddset(&stopper.signals, SIGINT);
+  sigaddset(&stopper.signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopper.signals, NULL); /* inherited by every thread */
+  stopper.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stopper.stop_fd < 0) {
+    fprintf(stderr, "%s: eventfd: %s\n", program_name, strerror(errno));
+    return 1;
+  }
+
+  for (int t = 0; t < n; ++t) {
+    struct peer_thread* th = &threads[t];
+    th->index = t;
+    th->config = config;
+    th->stop_fd = stopper.stop_fd;
+    peer_open_endpoints(config, th->endpoints, nonblocking, t == 0 ? NULL : threads[0].endpoints);
+  }
+
+  pthread_t stop_thread;
+  int rc = pthread_create(&stop_thread, NULL, wait_for_stop, &stopper);
+  if (rc != 0) {
+    fprintf(stderr, "%s: pthread_create: %s\n", program_name, strerror(rc));
+    return 1;
+  }
+  for (int t = 1; t < n; ++t) {
+    starts[t].loop = loop;
+    starts[t].thread = &threads[t];
+    rc = pthread_create(&threads[t].thread, NULL, run_loop, &starts[t]);
+    if (rc != 0) {
+      fprintf(stderr, "%s: pthread_create: %s\n", program_name, strerror(rc));
+      exit(1);
+    }
+  }
+  loop(&threads[0]);
+  struct peer_counters total;
+  memset(&total, 0, sizeof total);
+  for (int t = 0; t < n; ++t) {
+    if (t > 0) pthread_join(threads[t].thread, NULL);
+    total.connections += threads[t].counters.connections;
+    total.messages_in += threads[t].counters.messages_in;
+    total.bytes_in += threads[t].counters.bytes_in;
+    total.bytes_out += threads[t].counters.bytes_out;
+  }
+  pthread_join(stop_thread, NULL);
+  struct peer_config finished = *config;
+  memcpy(finished.endpoints, threads[0].endpoints, sizeof finished.endpoints);
+  peer_finish(&finished, &total);
+  return 0;
 }

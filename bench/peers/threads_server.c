@@ -3,7 +3,8 @@
  * connection, which loops on a blocking recv and (echo) sends everything back;
  * one thread per UDP socket loops on recvfrom/sendto. The main thread only
  * waits for SIGINT/SIGTERM (blocked in every thread, taken with sigwait).
- * Counters are shared: relaxed atomic adds. */
+ * Counters are shared: relaxed atomic adds. It is threaded by nature, so
+ * --threads (event loops) does not apply to it and is refused. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 enum { kThreadStack = 256 * 1024 };  /* the 64 KiB buffer lives on it */
 
 static struct peer_config config;
+static struct peer_endpoint endpoints[PEER_MAX_ENDPOINTS];
 static struct peer_counters counters;
 static pthread_attr_t detached;
 
@@ -92,6 +94,10 @@ static void* datagram_loop(void* arg) {
 
 int main(int argc, char** argv) {
   peer_parse_args(argc, argv, &config);
+  if (config.threads != 1) {
+    fprintf(stderr, "peer-threads: --threads does not apply: it runs a thread per connection\n");
+    return 2;
+  }
   peer_setup_process();
 
   sigset_t stop_signals;
@@ -104,9 +110,9 @@ int main(int argc, char** argv) {
   pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&detached, kThreadStack);
 
-  peer_open_endpoints(&config, 0);
+  peer_open_endpoints(&config, endpoints, 0, NULL);
   for (int i = 0; i < config.count; ++i) {
-    const struct peer_endpoint* ep = &config.endpoints[i];
+    const struct peer_endpoint* ep = &endpoints[i];
     pthread_t thread;
     int rc = pthread_create(&thread, &detached, ep->transport == PEER_UDP ? datagram_loop : accept_loop,
                             (void*)ep);
@@ -124,6 +130,7 @@ int main(int argc, char** argv) {
   snapshot.messages_in = __atomic_load_n(&counters.messages_in, __ATOMIC_RELAXED);
   snapshot.bytes_in = __atomic_load_n(&counters.bytes_in, __ATOMIC_RELAXED);
   snapshot.bytes_out = __atomic_load_n(&counters.bytes_out, __ATOMIC_RELAXED);
+  memcpy(config.endpoints, endpoints, sizeof endpoints); /* peer_finish unlinks their paths */
   peer_finish(&config, &snapshot);
   return 0;  /* exit() ends the other threads */
 }

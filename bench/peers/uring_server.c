@@ -13,20 +13,21 @@
  * - datagrams: multishot recvmsg into a second buffer ring (buffers of 64 KiB
  *   and the header, so no datagram is cut), each echoed with sendmsg to its
  *   sender from the buffer it came in, which goes back when the send is done;
- * - SIGINT/SIGTERM: a read on a signalfd.
+ * - stopping: a poll on peer_run's stop eventfd;
+ * - --threads N: N such rings, one per thread, each with its own sockets.
  *
  * Arguments, sockets and the counters line are bench/peers/peer_common.c's,
  * as for every peer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <liburing.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ enum {
 
 /* What a completion is for: the low 8 bits of user_data; the rest is the fd
  * (streams), the endpoint index (accept) or the slot index (datagrams). */
-enum kind { K_ACCEPT, K_ACCEPT_PAUSE, K_RECV, K_SEND, K_DGRAM_RECV, K_DGRAM_SEND, K_SIGNAL };
+enum kind { K_ACCEPT, K_ACCEPT_PAUSE, K_RECV, K_SEND, K_DGRAM_RECV, K_DGRAM_SEND, K_STOP };
 
 static uint64_t tag(enum kind kind, uint64_t index) { return index << 8 | (uint64_t)kind; }
 
@@ -81,21 +82,21 @@ struct dgram_send {
 };
 
 static struct peer_config config;
-static struct peer_counters counters;
-static struct io_uring ring;
-static struct pool stream_pool = {NULL, NULL, BUF_COUNT, BUF_SIZE, 0, 0};
-static struct pool dgram_pool = {NULL, NULL, DGRAM_BUF_COUNT, DGRAM_BUF_SIZE, 1, 0};
-static uint16_t next_buf[BUF_COUNT];
-static uint32_t buf_len[BUF_COUNT];
-static struct conn* conns;
-static int max_fds;
-static int starved_head = -1;
-static struct dgram_socket dgram_sockets[PEER_MAX_ENDPOINTS];
-static struct msghdr dgram_recv_msg; /* what multishot recvmsg lays out: a name, no control */
-static struct dgram_send dgram_sends[DGRAM_BUF_COUNT];
-static struct __kernel_timespec pause_time = {0, PEER_ACCEPT_PAUSE_MS * 1000000LL};
-static struct signalfd_siginfo signal_info;
-static int signal_fd;
+static const struct __kernel_timespec pause_time = {0, PEER_ACCEPT_PAUSE_MS * 1000000LL};
+/* One ring's state: each thread has its own. */
+static _Thread_local const struct peer_endpoint* endpoints;
+static _Thread_local struct peer_counters counters;
+static _Thread_local struct io_uring ring;
+static _Thread_local struct pool stream_pool = {NULL, NULL, BUF_COUNT, BUF_SIZE, 0, 0};
+static _Thread_local struct pool dgram_pool = {NULL, NULL, DGRAM_BUF_COUNT, DGRAM_BUF_SIZE, 1, 0};
+static _Thread_local uint16_t next_buf[BUF_COUNT];
+static _Thread_local uint32_t buf_len[BUF_COUNT];
+static _Thread_local struct conn* conns;
+static _Thread_local int max_fds;
+static _Thread_local int starved_head = -1;
+static _Thread_local struct dgram_socket dgram_sockets[PEER_MAX_ENDPOINTS];
+static _Thread_local struct msghdr dgram_recv_msg; /* what multishot recvmsg lays out: a name, no control */
+static _Thread_local struct dgram_send dgram_sends[DGRAM_BUF_COUNT];
 
 static struct io_uring_sqe* sqe_for(uint64_t user_data) {
   struct io_uring_sqe* sqe = io_uring_get_sqe(&ring);
@@ -152,7 +153,7 @@ static void give_back(uint16_t id) { pool_give_back(&stream_pool, id); }
 
 static void arm_accept(int index) {
   struct io_uring_sqe* sqe = sqe_for(tag(K_ACCEPT, (uint64_t)index));
-  io_uring_prep_multishot_accept(sqe, config.endpoints[index].fd, NULL, NULL, SOCK_CLOEXEC);
+  io_uring_prep_multishot_accept(sqe, endpoints[index].fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
 static void arm_recv(int fd) {
@@ -203,7 +204,7 @@ static void on_accept(int index, const struct io_uring_cqe* cqe) {
     if (fd >= max_fds) {
       close(fd);
     } else {
-      peer_tune_accepted(&config.endpoints[index], fd);
+      peer_tune_accepted(&endpoints[index], fd);
       conns[fd] = (struct conn){.head = NO_BUF, .tail = NO_BUF, .next_starved = -1};
       ++counters.connections;
       arm_recv(fd);
@@ -212,7 +213,8 @@ static void on_accept(int index, const struct io_uring_cqe* cqe) {
   if (!(cqe->flags & IORING_CQE_F_MORE)) {
     if (cqe->res < 0 && peer_accept_should_pause(-cqe->res)) {
       /* Out of fds: come back after a pause instead of spinning. */
-      io_uring_prep_timeout(sqe_for(tag(K_ACCEPT_PAUSE, (uint64_t)index)), &pause_time, 0, 0);
+      io_uring_prep_timeout(sqe_for(tag(K_ACCEPT_PAUSE, (uint64_t)index)),
+                            (struct __kernel_timespec*)&pause_time, 0, 0);
     } else {
       arm_accept(index);
     }
@@ -346,48 +348,38 @@ static int setup_ring(void) {
   return rc != 0 ? rc : pool_init(&dgram_pool);
 }
 
-int main(int argc, char** argv) {
-  peer_parse_args(argc, argv, &config);
-  peer_setup_process();
-
-  struct rlimit limit;
+static void serve(struct peer_thread* t) {
+  endpoints = t->endpoints;
+  struct rlimit limit; /* peer_run has raised it */
   max_fds = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
                 ? (int)limit.rlim_cur
                 : 1 << 20;
-  conns = calloc((size_t)max_fds, sizeof *conns); /* indexed by fd; pages come as touched */
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-  signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-
+  /* Indexed by fd (fds are the process's, shared by the threads); pages come as touched. */
+  conns = calloc((size_t)max_fds, sizeof *conns);
   int rc = setup_ring();
-  if (conns == NULL || signal_fd < 0 || rc != 0) {
+  if (conns == NULL || rc != 0) {
     fprintf(stderr, "peer-uring: setting up: %s\n", strerror(rc != 0 ? -rc : errno));
-    return 1;
+    exit(1);
   }
 
-  peer_open_endpoints(&config, 0);
   dgram_recv_msg.msg_namelen = sizeof(struct sockaddr_storage);
   for (int i = 0; i < config.count; ++i) {
-    if (config.endpoints[i].transport == PEER_UDP) {
-      dgram_sockets[i].fd = config.endpoints[i].fd;
+    if (endpoints[i].transport == PEER_UDP) {
+      dgram_sockets[i].fd = endpoints[i].fd;
       arm_dgram_recv(i);
     } else {
       arm_accept(i);
     }
   }
-  io_uring_prep_read(sqe_for(tag(K_SIGNAL, 0)), signal_fd, &signal_info, sizeof signal_info, 0);
-  peer_ready();
+  io_uring_prep_poll_add(sqe_for(tag(K_STOP, 0)), t->stop_fd, POLLIN);
+  peer_loop_ready();
 
   int running = 1;
   while (running) {
     rc = io_uring_submit_and_wait(&ring, 1);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       fprintf(stderr, "peer-uring: io_uring_submit_and_wait: %s\n", strerror(-rc));
-      return 1;
+      exit(1);
     }
     struct io_uring_cqe* cqe;
     unsigned head, seen = 0;
@@ -402,7 +394,7 @@ int main(int argc, char** argv) {
         case K_SEND: on_send(index, cqe); break;
         case K_DGRAM_RECV: on_dgram_recv(index, cqe); break;
         case K_DGRAM_SEND: on_dgram_send(index, cqe); break;
-        case K_SIGNAL: running = 0; break;
+        case K_STOP: running = 0; break;
       }
     }
     io_uring_cq_advance(&ring, seen);
@@ -426,7 +418,11 @@ int main(int argc, char** argv) {
       }
     }
   }
-  peer_finish(&config, &counters);
+  t->counters = counters;
   io_uring_queue_exit(&ring);
-  return 0;
+}
+
+int main(int argc, char** argv) {
+  peer_parse_args(argc, argv, &config);
+  return peer_run(&config, 0, serve);
 }
