@@ -199,7 +199,9 @@ RSK_API int rsk_loop_close(rsk_loop* loop);
 RSK_API int rsk_loop_run(rsk_loop* loop, int mode);
 /* Makes rsk_loop_run() return after the current turn. Loop thread only (-EPERM). */
 RSK_API int rsk_loop_stop(rsk_loop* loop);
-/* Wakes a waiting rsk_loop_run(); thread-safe and async-signal-safe. */
+/* Wakes a waiting rsk_loop_run(); thread-safe and async-signal-safe. 0, or
+ * -EINVAL (not initialised), -ESHUTDOWN (rsk_loop_deinit has begun): safe
+ * against a deinit on the loop's thread, as long as the rsk_loop's memory stays. */
 RSK_API int rsk_loop_wake(rsk_loop* loop);
 
 /* RSK_BACKEND_URING or RSK_BACKEND_EPOLL (-EINVAL if not initialised). */

@@ -180,7 +180,17 @@ int Loop::stop() noexcept {
   return 0;
 }
 
-int Loop::wake() noexcept { return core_ ? core_->wake() : -EINVAL; }
+// Through the post gate, as post(): a wake that races deinit() either finds
+// the gate open and writes to a core that stays until it leaves, or is
+// refused without reading core_. Two atomic adds: still async-signal-safe,
+// and a handler that interrupts the loop's own deinit() is refused at once.
+int Loop::wake() noexcept {
+  int rc = detail::enter_gate(post_gate_);
+  if (rc < 0) return rc;
+  rc = core_->wake();
+  detail::leave_gate(post_gate_);
+  return rc;
+}
 
 int Loop::accept(Operation& op, int listen_fd, Endpoint* peer, Callback callback,
                  void* user_data) noexcept {

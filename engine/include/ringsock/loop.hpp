@@ -171,8 +171,10 @@ class Loop {
   /// the next run's first turn). Loop thread only; other threads use wake().
   /// Returns 0, -EINVAL (not initialised) or -EPERM (another thread).
   int stop() noexcept;
-  /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0 or -errno.
-  /// The caller must make sure the loop is not deinit()ed meanwhile.
+  /// Wakes a run() that waits; thread-safe and async-signal-safe. Returns 0,
+  /// -EINVAL (not initialised), -ESHUTDOWN (deinit() has begun) or -errno.
+  /// Safe against a deinit() on the loop's thread, as post() is; the caller
+  /// must make sure the Loop object itself outlives the call.
   int wake() noexcept;
 
   // Hand-off between loops. post() is the one call besides wake() that any
