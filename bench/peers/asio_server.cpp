@@ -17,6 +17,7 @@
 #include <memory>
 #include <utility>
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <vector>
 
@@ -151,7 +152,12 @@ void serve(peer_thread* t) {
     asio::io_context io(1);  // run by this thread only
     // The stop eventfd is shared by every loop: a dup of its own to own, and
     // waited on for readability, never read.
-    asio::posix::stream_descriptor stop(io, ::dup(t->stop_fd));
+    int stop_fd = ::fcntl(t->stop_fd, F_DUPFD_CLOEXEC, 0);
+    if (stop_fd < 0) {
+      std::perror("asio peer: dup of the stop eventfd");
+      std::exit(1);
+    }
+    asio::posix::stream_descriptor stop(io, stop_fd);
     stop.async_wait(asio::posix::stream_descriptor::wait_read,
                     [&io](const std::error_code&) { io.stop(); });
 

@@ -185,6 +185,22 @@ static void fail_endpoint(const struct peer_endpoint* ep, const char* step) {
   exit(1);
 }
 
+/* --threads without --reuseport: the port must be free, not shared with some
+ * other SO_REUSEPORT socket (a peer left over from an earlier run would take
+ * part of the load). A probe bound without SO_REUSEPORT (and, for UDP,
+ * without SO_REUSEADDR, which lets UDP sockets share) is refused when any
+ * socket holds the port. */
+static void check_port_free(const struct peer_endpoint* ep) {
+  int type = ep->transport == PEER_UDP ? SOCK_DGRAM : SOCK_STREAM;
+  int fd = socket(ep->addr.ss_family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail_endpoint(ep, "socket");
+  int one = 1;
+  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ep->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (const struct sockaddr*)&ep->addr, ep->addr_len) != 0) fail_endpoint(ep, "bind");
+  close(fd);
+}
+
 void peer_open_endpoints(const struct peer_config* config, struct peer_endpoint* endpoints,
                          int nonblocking, const struct peer_endpoint* first) {
   int reuseport = config->reuseport || config->threads > 1;
@@ -195,6 +211,9 @@ void peer_open_endpoints(const struct peer_config* config, struct peer_endpoint*
       ep->fd = fcntl(first[i].fd, F_DUPFD_CLOEXEC, 0);
       if (ep->fd < 0) fail_endpoint(ep, "dup");
       continue;
+    }
+    if (first == NULL && reuseport && !config->reuseport && ep->transport != PEER_UNIX) {
+      check_port_free(ep);
     }
     int type = ep->transport == PEER_UDP ? SOCK_DGRAM : SOCK_STREAM;
     int fd = socket(ep->addr.ss_family, type | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
