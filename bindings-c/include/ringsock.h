@@ -200,8 +200,9 @@ RSK_API int rsk_loop_run(rsk_loop* loop, int mode);
 /* Makes rsk_loop_run() return after the current turn. Loop thread only (-EPERM). */
 RSK_API int rsk_loop_stop(rsk_loop* loop);
 /* Wakes a waiting rsk_loop_run(); thread-safe and async-signal-safe. 0, or
- * -EINVAL (not initialised), -ESHUTDOWN (rsk_loop_deinit has begun): safe
- * against a deinit on the loop's thread, as long as the rsk_loop's memory stays. */
+ * -EINVAL (not initialised), -ESHUTDOWN (rsk_loop_close has begun): safe
+ * against a close on the loop's thread, as long as the rsk_loop's storage
+ * stays in place and is not initialised again while a wake may be under way. */
 RSK_API int rsk_loop_wake(rsk_loop* loop);
 
 /* RSK_BACKEND_URING or RSK_BACKEND_EPOLL (-EINVAL if not initialised). */
@@ -328,8 +329,8 @@ RSK_API int rsk_nop(rsk_loop* loop, rsk_op* op, rsk_callback callback, void* use
  * is never lost: if rsk_loop_run() did not deliver it, rsk_loop_close()
  * calls it back with -ECANCELED (the value still readable, to release what
  * it names), and every call on that loop is refused in that callback. The
- * loop's storage must stay in place (closed is fine) while others may post
- * to it. rsk_loop_run(RSK_RUN_UNTIL_DONE) does not wait for posts not yet
+ * loop's storage must stay in place (closed is fine), and not be
+ * initialised again, while others may post to it. rsk_loop_run(RSK_RUN_UNTIL_DONE) does not wait for posts not yet
  * arrived. A post cannot be cancelled (rsk_cancel: -EALREADY). Since 0.3. */
 RSK_API int rsk_post(rsk_loop* loop, rsk_op* op, uint64_t value, rsk_callback callback,
                      void* user_data);
