@@ -680,8 +680,14 @@ int main(int argc, char** argv) {
   std::vector<char*> rest = levers::parse_levers(argc, argv, &options);
   peer_config config;
   peer_parse_args(static_cast<int>(rest.size()) - 1, rest.data(), &config);
+  if (config.threads != 1) {
+    std::fprintf(stderr, "lever_server: one loop only; --threads does not apply\n");
+    return 2;
+  }
   peer_setup_process();
-  peer_open_endpoints(&config, 0);
+  peer_endpoint opened[PEER_MAX_ENDPOINTS];
+  peer_open_endpoints(&config, opened, 0, nullptr);
+  std::copy(opened, opened + config.count, config.endpoints);
   levers::print_levers(options);
   levers::Server server(options, &config);
   server.start();
