@@ -198,7 +198,7 @@ def _which(name):
 
 
 def server_argv(paths, server, mode, ep, port, threads=1):
-    """(argv, ready markers, instances): how to start `server` with `threads`
+    """(argv, ready markers): how to start `server` with `threads`
     loops. ringsock serve and the event-loop peers run them as threads of one
     process, each loop with its own SO_REUSEPORT socket (--threads: Asio with
     an io_context per thread, libuv with a uv_loop_t per thread, epoll and
@@ -213,13 +213,13 @@ def server_argv(paths, server, mode, ep, port, threads=1):
             argv += ["--busy-poll", str(BUSY_POLL_US)]
         if server in BATCH_WAIT:
             argv += ["--batch-wait", str(BATCH_WAIT_US)]
-        return argv, ["listening"], 1
+        return argv, ["listening"]
     if server == "iperf3":
-        return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"], 1
+        return ["iperf3", "-s", "-1", "-p", str(port), "--forceflush"], ["Server listening"]
     argv = [paths.peer(server), "--mode", mode, ep]
     if threads > 1 and server != "threads":
         argv += ["--threads", str(threads)]
-    return argv, ["ready"], 1
+    return argv, ["ready"]
 
 
 def runs_with_threads(workload, server, threads):
@@ -284,27 +284,24 @@ def run_one(w, server, s, tag):
     logbase = os.path.join(s.tmpdir, tag)
     ep, port = endpoint(w.transport, s.tmpdir, tag)
     mode = w.server_mode
-    argv, ready, instances = server_argv(s.paths, server, mode, ep, port, s.server_threads)
-    srvs, errs = [], []
+    argv, ready = server_argv(s.paths, server, mode, ep, port, s.server_threads)
+    srv = None
     client = None
     try:
-        for i in range(instances):
-            out, err = ["%s.srv%s.%s" % (logbase, i or "", x) for x in ("out", "err")]
-            srvs.append(procs.spawn(procs.pinned(s.server_cpu, argv), out, err))
-            errs.append(err)
-            try:
-                procs.wait_ready(srvs[-1], out, err, ready)
-            except procs.ChildError as e:
-                rec["error"] = "server: %s" % e
-                return rec
-        srv = srvs[0]
+        out, err = logbase + ".srv.out", logbase + ".srv.err"
+        srv = procs.spawn(procs.pinned(s.server_cpu, argv), out, err)
+        try:
+            procs.wait_ready(srv, out, err, ready)
+        except procs.ChildError as e:
+            rec["error"] = "server: %s" % e
+            return rec
         json_path = logbase + ".json"
         cargv, start, length, timeout, marker = client_plan(w, s, server, ep, port, json_path)
         margin = min(0.3, 0.1 * length)
         t0 = time.monotonic()
         client = procs.spawn(procs.pinned(s.client_cpu, cargv), logbase + ".cli.out",
                              logbase + ".cli.err")
-        window = procs.sample_window(srvs, client, start + margin, length - 2 * margin, t0, marker,
+        window = procs.sample_window([srv], client, start + margin, length - 2 * margin, t0, marker,
                                      (logbase + ".cli.out", logbase + ".cli.err"),
                                      port if w.transport == "udp" else None)
         try:
@@ -312,10 +309,9 @@ def run_one(w, server, s, tag):
         except procs.ChildError as e:
             rec["error"] = "client: %s" % e
             return rec
-        ended = [i for i, p in enumerate(srvs) if p.poll() is not None]
-        if ended and server != "iperf3":  # iperf3 -s -1 ends by itself
+        if srv.poll() is not None and server != "iperf3":  # iperf3 -s -1 ends by itself
             rec["error"] = "server exited with status %s during the run: %s" % (
-                srvs[ended[0]].returncode, procs.tail(errs[ended[0]]))
+                srv.returncode, procs.tail(err))
             return rec
         parse = {"load": _parse_load, "sockperf": _parse_sockperf}[w.client]
         if server == "iperf3":
@@ -329,8 +325,8 @@ def run_one(w, server, s, tag):
     finally:
         if client is not None and client.poll() is None:
             procs.stop(client, grace=1.0)
-        for p in srvs:
-            status = procs.stop(p)
+        if srv is not None:
+            status = procs.stop(srv)
             if status not in (0, None) and rec["error"] is None:
                 rec["notes"].append("server exit status %s on SIGTERM" % status)
         if w.transport == "unix":

@@ -20,11 +20,10 @@ static const char* program_name = "peer";
 
 static void usage(FILE* out) {
   fprintf(out,
-          "usage: %s [--mode echo|sink] [--reuseport] [--threads N] ENDPOINT...\n"
+          "usage: %s [--mode echo|sink] [--threads N] ENDPOINT...\n"
           "  ENDPOINT: tcp://127.0.0.1:PORT  tcp://[::1]:PORT  udp://127.0.0.1:PORT\n"
           "            udp://[::1]:PORT  unix:///abs/path (UNIX stream)\n"
           "  echo (default): send back every byte / datagram; sink: read and discard.\n"
-          "  --reuseport: SO_REUSEPORT on TCP/UDP, so that several instances share a port.\n"
           "  --threads N: N event loops, one per thread (1..64, default 1); TCP and UDP\n"
           "            endpoints get a SO_REUSEPORT socket per loop, a UNIX endpoint one\n"
           "            listening socket that every loop accepts on.\n"
@@ -141,10 +140,6 @@ void peer_parse_args(int argc, char** argv, struct peer_config* config) {
       }
       continue;
     }
-    if (strcmp(arg, "--reuseport") == 0) {
-      config->reuseport = 1;
-      continue;
-    }
     if (strcmp(arg, "--threads") == 0 || strncmp(arg, "--threads=", 10) == 0) {
       const char* value = arg[9] == '=' ? arg + 10 : (i + 1 < argc ? argv[++i] : NULL);
       if (value == NULL) bad_args("%s needs a value: 1..64", "--threads");
@@ -185,7 +180,7 @@ static void fail_endpoint(const struct peer_endpoint* ep, const char* step) {
   exit(1);
 }
 
-/* --threads without --reuseport: the port must be free, not shared with some
+/* --threads: the port must be free, not shared with some
  * other SO_REUSEPORT socket (a peer left over from an earlier run would take
  * part of the load). A probe bound without SO_REUSEPORT (and, for UDP,
  * without SO_REUSEADDR, which lets UDP sockets share) is refused when any
@@ -203,7 +198,7 @@ static void check_port_free(const struct peer_endpoint* ep) {
 
 void peer_open_endpoints(const struct peer_config* config, struct peer_endpoint* endpoints,
                          int nonblocking, const struct peer_endpoint* first) {
-  int reuseport = config->reuseport || config->threads > 1;
+  int reuseport = config->threads > 1;
   for (int i = 0; i < config->count; ++i) {
     struct peer_endpoint* ep = &endpoints[i];
     *ep = config->endpoints[i];
@@ -212,7 +207,7 @@ void peer_open_endpoints(const struct peer_config* config, struct peer_endpoint*
       if (ep->fd < 0) fail_endpoint(ep, "dup");
       continue;
     }
-    if (first == NULL && reuseport && !config->reuseport && ep->transport != PEER_UNIX) {
+    if (first == NULL && reuseport && ep->transport != PEER_UNIX) {
       check_port_free(ep);
     }
     int type = ep->transport == PEER_UDP ? SOCK_DGRAM : SOCK_STREAM;
@@ -257,13 +252,14 @@ void peer_ready(void) {
   fflush(stdout);
 }
 
-void peer_finish(const struct peer_config* config, const struct peer_counters* c) {
+void peer_finish(const struct peer_config* config, const struct peer_endpoint* endpoints,
+                 const struct peer_counters* c) {
   printf("connections %" PRIu64 ", messages_in %" PRIu64 ", bytes_in %" PRIu64
          ", bytes_out %" PRIu64 "\n",
          c->connections, c->messages_in, c->bytes_in, c->bytes_out);
   fflush(stdout);
   for (int i = 0; i < config->count; ++i) {
-    const struct peer_endpoint* ep = &config->endpoints[i];
+    const struct peer_endpoint* ep = &endpoints[i];
     if (ep->transport == PEER_UNIX && ep->fd >= 0) {
       unlink(((const struct sockaddr_un*)&ep->addr)->sun_path);
     }
@@ -304,24 +300,20 @@ static void* wait_for_stop(void* arg) {
   return NULL;
 }
 
-struct loop_start {
-  void (*loop)(struct peer_thread*);
-  struct peer_thread* thread;
-};
+static void (*serve_loop)(struct peer_thread*);
 
 static void* run_loop(void* arg) {
-  struct loop_start* start = arg;
-  start->loop(start->thread);
+  serve_loop(arg);
   return NULL;
 }
 
 int peer_run(struct peer_config* config, int nonblocking, void (*loop)(struct peer_thread*)) {
   peer_setup_process();
   static struct peer_thread threads[PEER_MAX_THREADS];
-  static struct loop_start starts[PEER_MAX_THREADS];
   static struct stopper stopper;
   int n = config->threads;
   loops_total = n;
+  serve_loop = loop;
 
   sigemptyset(&stopper.signals);
   sigaddset(&stopper.signals, SIGINT);
@@ -335,8 +327,6 @@ int peer_run(struct peer_config* config, int nonblocking, void (*loop)(struct pe
 
   for (int t = 0; t < n; ++t) {
     struct peer_thread* th = &threads[t];
-    th->index = t;
-    th->config = config;
     th->stop_fd = stopper.stop_fd;
     peer_open_endpoints(config, th->endpoints, nonblocking, t == 0 ? NULL : threads[0].endpoints);
   }
@@ -348,9 +338,7 @@ int peer_run(struct peer_config* config, int nonblocking, void (*loop)(struct pe
     return 1;
   }
   for (int t = 1; t < n; ++t) {
-    starts[t].loop = loop;
-    starts[t].thread = &threads[t];
-    rc = pthread_create(&threads[t].thread, NULL, run_loop, &starts[t]);
+    rc = pthread_create(&threads[t].thread, NULL, run_loop, &threads[t]);
     if (rc != 0) {
       fprintf(stderr, "%s: pthread_create: %s\n", program_name, strerror(rc));
       exit(1);
@@ -367,8 +355,6 @@ int peer_run(struct peer_config* config, int nonblocking, void (*loop)(struct pe
     total.bytes_out += threads[t].counters.bytes_out;
   }
   pthread_join(stop_thread, NULL);
-  struct peer_config finished = *config;
-  memcpy(finished.endpoints, threads[0].endpoints, sizeof finished.endpoints);
-  peer_finish(&finished, &total);
+  peer_finish(config, threads[0].endpoints, &total);
   return 0;
 }

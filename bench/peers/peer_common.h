@@ -33,7 +33,6 @@ enum { PEER_MAX_THREADS = 64 };
 
 struct peer_config {
   enum peer_mode mode;
-  int reuseport;  /* --reuseport: SO_REUSEPORT on TCP/UDP sockets, for several instances */
   int threads;    /* --threads N: event loops, one per thread (1 by default) */
   int count;
   struct peer_endpoint endpoints[PEER_MAX_ENDPOINTS];
@@ -46,14 +45,13 @@ struct peer_counters {
   uint64_t bytes_out;
 };
 
-/* Parses `[--mode echo|sink] [--reuseport] [--threads N] ENDPOINT...`; on bad
+/* Parses `[--mode echo|sink] [--threads N] ENDPOINT...`; on bad
  * arguments prints to stderr and exits 2. `--help` prints the usage and exits 0. */
 void peer_parse_args(int argc, char** argv, struct peer_config* config);
 
-/* One event loop of a peer: its own sockets, and where it leaves its counts. */
+/* One event loop of a peer: its own sockets, and where it leaves its counts.
+ * Loop 0 runs on the main thread. */
 struct peer_thread {
-  int index;  /* 0 .. threads-1; loop 0 runs on the main thread */
-  const struct peer_config* config;
   /* This loop's sockets, in the order of config->endpoints: with several
    * loops, a TCP or UDP endpoint has one SO_REUSEPORT socket per loop (the
    * kernel spreads connections and datagrams over them), a UNIX endpoint one
@@ -83,8 +81,8 @@ void peer_setup_process(void);
 
 /* Creates, binds and (streams) listens every endpoint's socket of
  * `endpoints` (config->count of them): SO_REUSEADDR for TCP (and SO_REUSEPORT
- * on TCP/UDP with --reuseport or more than one thread, so that several loops
- * or instances share a port), backlog 4096, 4 MiB buffers on datagram
+ * on TCP/UDP with more than one thread, so that the loops share a port, once
+ * a probe found the port free), backlog 4096, 4 MiB buffers on datagram
  * sockets, a UNIX path unlinked first. `nonblocking`: O_NONBLOCK on the
  * sockets. On failure prints the endpoint and the errno text and exits 1.
  * `first`: NULL, or the sockets of the first loop, whose UNIX listeners the
@@ -100,8 +98,10 @@ void peer_tune_accepted(const struct peer_endpoint* endpoint, int fd);
 void peer_ready(void);
 
 /* Prints `connections N, messages_in N, bytes_in N, bytes_out N`, flushes,
- * and unlinks the UNIX paths. */
-void peer_finish(const struct peer_config* config, const struct peer_counters* counters);
+ * and unlinks the UNIX paths of `endpoints` (the sockets peer_open_endpoints
+ * opened, config->count of them). */
+void peer_finish(const struct peer_config* config, const struct peer_endpoint* endpoints,
+                 const struct peer_counters* counters);
 
 /* errno values of accept() that mean "try again later", not "this
  * connection failed": EMFILE, ENFILE, ENOBUFS, ENOMEM. */

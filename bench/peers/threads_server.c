@@ -130,7 +130,6 @@ int main(int argc, char** argv) {
   snapshot.messages_in = __atomic_load_n(&counters.messages_in, __ATOMIC_RELAXED);
   snapshot.bytes_in = __atomic_load_n(&counters.bytes_in, __ATOMIC_RELAXED);
   snapshot.bytes_out = __atomic_load_n(&counters.bytes_out, __ATOMIC_RELAXED);
-  memcpy(config.endpoints, endpoints, sizeof endpoints); /* peer_finish unlinks their paths */
-  peer_finish(&config, &snapshot);
+  peer_finish(&config, endpoints, &snapshot);
   return 0;  /* exit() ends the other threads */
 }

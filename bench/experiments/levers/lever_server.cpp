@@ -664,7 +664,7 @@ void Server::on_udp(int i, io_uring_cqe* cqe) {
 }
 
 void Server::finish() {
-  peer_finish(config_, &counters_);
+  peer_finish(config_, config_->endpoints, &counters_);
   std::printf("levers: cqes %" PRIu64 ", turns %" PRIu64 ", enters %" PRIu64
               ", send_errors %" PRIu64 ", short_sends %" PRIu64 ", enobufs %" PRIu64 "\n",
               stats_.cqes, stats_.turns, stats_.enters, stats_.send_errors, stats_.short_sends,

@@ -83,7 +83,7 @@ _flags = {}  # variant key -> lever_server flags, for the argv hook below
 def _lever_argv(paths, server, mode, ep, port, threads=1):
     """bench/compare's server_argv for lever_server: `--mode M ENDPOINT` plus
     the variant's flags (the same contract as the peers); one process."""
-    return [paths.lever_server, "--mode", mode] + _flags[server] + [ep], ["ready"], 1
+    return [paths.lever_server, "--mode", mode] + _flags[server] + [ep], ["ready"]
 
 
 wl.server_argv = _lever_argv  # run_one builds the server's argv through this hook
