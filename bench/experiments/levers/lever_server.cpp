@@ -102,6 +102,7 @@ class Server {
  public:
   Server(const Options& o, peer_config* config) : o_(o), config_(config) {}
   void start();
+  int init_without_sq_array(io_uring_params& p);
   void run();
   void finish();
 
@@ -153,6 +154,32 @@ class Server {
   bool echo_ = true;
 };
 
+// liburing 2.3 does not know IORING_SETUP_NO_SQARRAY: its
+// io_uring_queue_init_params would take the array the kernel no longer has
+// to be at offset 0 of the SQ ring (sq_off.array stays 0) and write the
+// identity indices over the ring's head and tail. So this ring is set up by
+// hand: io_uring_setup with the flag, then io_uring_queue_mmap with
+// sq_off.array pointed into the CQE area of the same mapping. 2.3 never
+// writes the array when it submits (its flush stores the tail only); what it
+// may write there while mapping is overwritten by the kernel's first CQEs.
+int Server::init_without_sq_array(io_uring_params& p) {
+  p.flags |= kSetupNoSqArray;
+  int fd = int(syscall(__NR_io_uring_setup, kSqEntries, &p));
+  if (fd < 0) return -errno;
+  if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+    close(fd);
+    return -EOPNOTSUPP;
+  }
+  p.sq_off.array = p.cq_off.cqes;
+  int ret = io_uring_queue_mmap(fd, &p, &ring_);
+  if (ret < 0) {
+    close(fd);
+    return ret;
+  }
+  ring_.features = p.features;
+  return 0;
+}
+
 void Server::start() {
   echo_ = config_->mode == PEER_ECHO;
   io_uring_params p{};
@@ -160,8 +187,12 @@ void Server::start() {
   p.cq_entries = kCqEntries;
   if (o_.setup == Setup::kCoop) p.flags |= IORING_SETUP_COOP_TASKRUN;
   if (o_.setup == Setup::kDefer) p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  int ret = io_uring_queue_init_params(kSqEntries, &ring_, &p);
-  if (ret < 0) die("io_uring_queue_init_params", ret);
+  int ret = o_.no_sqarray ? init_without_sq_array(p) : io_uring_queue_init_params(kSqEntries, &ring_, &p);
+  if (o_.no_sqarray && (ret == -EINVAL || ret == -EOPNOTSUPP)) {
+    std::fprintf(stderr, "lever_server: this kernel has no IORING_SETUP_NO_SQARRAY (6.6)\n");
+    std::exit(77);
+  }
+  if (ret < 0) die(o_.no_sqarray ? "io_uring_setup with IORING_SETUP_NO_SQARRAY" : "io_uring_queue_init_params", ret);
   if (o_.bundle && !(p.features & kFeatRecvSendBundle)) {
     std::fprintf(stderr, "lever_server: this kernel has no recv bundles (IORING_FEAT_RECVSEND_BUNDLE)\n");
     std::exit(77);

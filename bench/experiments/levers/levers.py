@@ -50,11 +50,13 @@ VARIANTS = [
     ("W1-64B-c50", "no-reg-ring", ["--no-reg-ring"], "ring fd not registered"),
     ("W1-64B-c50", "submit-each", ["--submit-each"], "io_uring_submit after every SQE"),
     ("W1-64B-c50", "single-recv", ["--single-recv"], "re-armed single recv, per-connection 4 KiB buffer"),
+    ("W1-64B-c50", "no-sqarray", ["--no-sqarray"], "no SQ index array (IORING_SETUP_NO_SQARRAY)"),
     ("W1-64B-c50", "skip+direct", ["--skip-success", "--direct"], "two levers together"),
     # 500 connections x 1: Asio on io_uring leads here (bench/wakeups.py says why).
     ("W1-64B-c500", BASELINE, [], "defaults: multishot recv, always armed"),
     ("W1-64B-c500", "single-recv", ["--single-recv"], "re-armed single recv with the reply's send"),
     ("W1-64B-c500", "recv-after-send", ["--recv-after-send"], "single recv once the reply is sent (Asio's order)"),
+    ("W1-64B-c500", "no-sqarray", ["--no-sqarray"], "no SQ index array (IORING_SETUP_NO_SQARRAY)"),
     ("W1-64B-c500", "min-wait-50", ["--min-wait", "50"], "each wait: 32 CQEs or 50 us (min_wait_usec)"),
     ("W1-64B-c500", "recv-delay-1000", ["--recv-after-send", "--recv-delay", "1000"], "single recv 1 ms after the reply"),
     ("W1-64B-c500", "recv-delay-2000", ["--recv-after-send", "--recv-delay", "2000"], "single recv 2 ms after the reply"),

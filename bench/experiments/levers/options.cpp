@@ -32,6 +32,7 @@ void usage(FILE* out) {
       "                             the reply is sent (the loop sleeps on a timeout meanwhile)\n"
       "  --min-wait US              each wait asks for --wait-nr CQEs (default 32) and returns\n"
       "                             after US microseconds with any there (kernel min_wait_usec, 6.12)\n"
+      "  --no-sqarray               ring without the SQ index array (IORING_SETUP_NO_SQARRAY, 6.6)\n"
       "  Prints `ready` once listening; on SIGINT/SIGTERM prints the counters and exits 0.\n",
       out);
 }
@@ -102,6 +103,8 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
       o->min_wait_us = number(a, next), ++i;
     } else if (!std::strcmp(a, "--wait-nr")) {
       o->wait_nr = number(a, next), ++i;
+    } else if (!std::strcmp(a, "--no-sqarray")) {
+      o->no_sqarray = true;
     } else {
       rest.push_back(argv[i]);  // --mode, endpoints, or an error for peer_parse_args
     }
@@ -131,11 +134,11 @@ void print_levers(const Options& o) {
   std::fprintf(stderr,
                "lever_server: bundle=%d inc=%d buffer_size=%u buffers=%u sends=%s direct=%d "
                "setup=%s reg_ring=%d submit_each=%d single_recv=%d recv_after_send=%d busy_poll_us=%u "
-               "recv_delay_us=%u min_wait_us=%u wait_nr=%u\n",
+               "recv_delay_us=%u min_wait_us=%u wait_nr=%u no_sqarray=%d\n",
                o.bundle, o.incremental, o.buffer_size_bytes, o.buffer_count,
                kSend[static_cast<int>(o.send_mode)], o.direct, kSetup[static_cast<int>(o.setup)],
                o.register_ring_fd, o.submit_each, o.single_recv, o.recv_after_send, o.busy_poll_us,
-               o.recv_delay_us, o.min_wait_us, o.wait_nr);
+               o.recv_delay_us, o.min_wait_us, o.wait_nr, o.no_sqarray);
 }
 
 }  // namespace levers

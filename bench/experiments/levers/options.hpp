@@ -32,6 +32,7 @@ struct Options {
   uint32_t recv_delay_us = 0;  // --recv-delay US (with --recv-after-send)
   uint32_t min_wait_us = 0;    // --min-wait US
   uint32_t wait_nr = 32;       // --wait-nr N (with --min-wait)
+  bool no_sqarray = false;     // --no-sqarray
 };
 
 // Takes the lever flags out of argv and returns what is left (program name,
