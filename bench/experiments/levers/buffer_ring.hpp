@@ -24,6 +24,13 @@ class BufferRing {
   template <class Fn>
   void consume(uint32_t cqe_flags, int res, Fn&& fn);
 
+  // consume() without the recycling: fn(bid, data, length) for every piece,
+  // and each buffer stays out of the ring until give_back(bid) (a send
+  // bundle sends straight from it). Not with incremental rings.
+  template <class Fn>
+  void hold(uint32_t cqe_flags, int res, Fn&& fn);
+  void give_back(uint32_t bid) { recycle(bid); }
+
   // Makes the recycled buffers visible to the kernel.
   void publish();
 
@@ -71,6 +78,25 @@ void BufferRing::consume(uint32_t cqe_flags, int res, Fn&& fn) {
     uint32_t n = left < size_ ? left : size_;
     if (n) fn(data(b), n);
     recycle(b);
+    left -= n;
+    ++pos;
+  } while (left > 0);
+}
+
+template <class Fn>
+void BufferRing::hold(uint32_t cqe_flags, int res, Fn&& fn) {
+  if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
+  uint32_t bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
+  uint32_t left = res > 0 ? static_cast<uint32_t>(res) : 0;
+  uint16_t pos = slot_of_[bid];
+  do {
+    uint32_t b = bid_at_[pos & mask_];
+    uint32_t n = left < size_ ? left : size_;
+    if (n) {
+      fn(b, data(b), n);
+    } else {
+      recycle(b);  // an empty result's buffer: nothing to send from it
+    }
     left -= n;
     ++pos;
   } while (left > 0);

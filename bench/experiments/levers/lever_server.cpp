@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,6 +40,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include <liburing.h>
@@ -55,6 +57,8 @@ constexpr uint32_t kMaxConnections = 16384;  // slots, indexed by fd or direct i
 constexpr unsigned kSqEntries = 256;
 constexpr unsigned kCqEntries = 8192;
 constexpr uint16_t kBufferGroup = 1;
+constexpr uint16_t kSendGroupBase = 2;      // --send-bundle: group of slot s is 2 + s
+constexpr unsigned kSendRingEntries = 256;  // receive buffers one connection may hold
 
 enum class Kind : uint8_t { kAccept = 1, kRecv, kSend, kSendSkip, kClose, kSignal, kUdpRecv };
 
@@ -92,6 +96,12 @@ struct Conn {
   size_t pending_off = 0;        // per-chunk: bytes of `pending` already taken
   std::vector<char> rx;          // --single-recv: the receive buffer
   bool dirty = false;            // skip-success: in the turn's flush list
+  // --send-bundle: the connection's send ring (group kSendGroupBase + slot),
+  // mapped at its slot's first connection and registered while it is open,
+  // and the receive buffers it holds, in ring order: (buffer id, bytes).
+  io_uring_buf_ring* send_ring = nullptr;
+  bool send_registered = false;
+  std::deque<std::pair<uint16_t, uint32_t>> held;
 };
 
 struct Stats {
@@ -129,6 +139,11 @@ class Server {
   void end_chunk(Conn& c, uint32_t slot, uint32_t length);
   void send_bytes(Conn& c, uint32_t slot, const char* data, size_t length, uint32_t extra);
   void start_send(Conn& c, uint32_t slot);
+  void open_send_ring(Conn& c, uint32_t slot);
+  void hold_for_send(Conn& c, uint32_t bid, const char* data, uint32_t length);
+  void start_bundle_send(Conn& c, uint32_t slot);
+  void on_bundle_sent(Conn& c, uint32_t slot, int res);
+  void close_send_ring(Conn& c, uint32_t slot);
   void flush_skip_sends();
   void maybe_close(uint32_t slot);
 
@@ -193,7 +208,7 @@ void Server::start() {
     std::exit(77);
   }
   if (ret < 0) die(o_.no_sqarray ? "io_uring_setup with IORING_SETUP_NO_SQARRAY" : "io_uring_queue_init_params", ret);
-  if (o_.bundle && !(p.features & kFeatRecvSendBundle)) {
+  if ((o_.bundle || o_.send_mode == SendMode::kBundle) && !(p.features & kFeatRecvSendBundle)) {
     std::fprintf(stderr, "lever_server: this kernel has no recv bundles (IORING_FEAT_RECVSEND_BUNDLE)\n");
     std::exit(77);
   }
@@ -487,6 +502,7 @@ void Server::on_accept(int i, io_uring_cqe* cqe) {
   c.chunk_lengths.clear();
   c.dirty = false;
   if (o_.single_recv && c.rx.empty()) c.rx.resize(o_.buffer_size_bytes);
+  if (o_.send_mode == SendMode::kBundle && echo_) open_send_ring(c, slot);
   ++counters_.connections;
   arm_recv(slot);
 }
@@ -499,6 +515,10 @@ void Server::on_recv(uint32_t slot, io_uring_cqe* cqe) {
     counters_.bytes_in += static_cast<uint64_t>(res);
     if (o_.single_recv) {
       deliver(c, slot, c.rx.data(), static_cast<uint32_t>(res));
+    } else if (o_.send_mode == SendMode::kBundle && echo_) {
+      buffers_.hold(cqe->flags, res, [&](uint32_t bid, const char* d, uint32_t n) {
+        hold_for_send(c, bid, d, n);
+      });
     } else {
       buffers_.consume(cqe->flags, res,
                        [&](const char* d, uint32_t n) { deliver(c, slot, d, n); });
@@ -542,6 +562,9 @@ void Server::end_chunk(Conn& c, uint32_t slot, uint32_t n) {
     case SendMode::kPerChunk:
       c.chunk_lengths.push_back(n);
       if (c.sends_inflight == 0) start_send(c, slot);
+      return;
+    case SendMode::kBundle:
+      if (c.sends_inflight == 0) start_bundle_send(c, slot);
       return;
     case SendMode::kSkip:
       if (!c.dirty) {
@@ -600,9 +623,86 @@ void Server::start_send(Conn& c, uint32_t slot) {
   send_bytes(c, slot, c.sending.data(), c.sending.size(), 0);
 }
 
+// --send-bundle. Each connection has a provided-buffer ring of its own for
+// sends. What a receive brings stays in the shared receive buffers: their
+// addresses go into the connection's send ring in order, and one send with
+// IOSQE_BUFFER_SELECT and IORING_RECVSEND_BUNDLE (6.10) takes every entry
+// there. MSG_WAITALL makes the kernel finish a short send itself, so a
+// completion covers whole entries; their buffers then go back to the
+// receive ring. Compared with the default (batch), this saves the copy into
+// the connection's pending bytes and costs a ring registration per
+// connection and the kernel's buffer selection per send.
+void Server::open_send_ring(Conn& c, uint32_t slot) {
+  if (c.send_ring == nullptr) {  // mapped once per slot, kept for its next connections
+    void* mem = mmap(nullptr, kSendRingEntries * sizeof(io_uring_buf), PROT_READ | PROT_WRITE,
+                     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) die("mmap (send ring)", errno);
+    c.send_ring = static_cast<io_uring_buf_ring*>(mem);
+  }
+  io_uring_buf_ring_init(c.send_ring);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(c.send_ring);
+  reg.ring_entries = kSendRingEntries;
+  reg.bgid = static_cast<uint16_t>(kSendGroupBase + slot);
+  int ret = io_uring_register_buf_ring(&ring_, &reg, 0);
+  if (ret < 0) die("io_uring_register_buf_ring (send ring)", ret);
+  c.send_registered = true;
+  c.held.clear();
+}
+
+void Server::hold_for_send(Conn& c, uint32_t bid, const char* data, uint32_t n) {
+  if (c.held.size() >= kSendRingEntries) die("--send-bundle: a connection's send ring is full", ENOSPC);
+  io_uring_buf_ring_add(c.send_ring, const_cast<char*>(data), n, static_cast<unsigned short>(bid),
+                        io_uring_buf_ring_mask(kSendRingEntries), 0);
+  io_uring_buf_ring_advance(c.send_ring, 1);
+  c.held.emplace_back(static_cast<uint16_t>(bid), n);
+}
+
+void Server::start_bundle_send(Conn& c, uint32_t slot) {
+  if (c.held.empty()) return;
+  io_uring_sqe* s = sqe();
+  io_uring_prep_send(s, c.fd, nullptr, 0, MSG_NOSIGNAL | MSG_WAITALL);
+  s->flags |= IOSQE_BUFFER_SELECT;
+  s->buf_group = static_cast<uint16_t>(kSendGroupBase + slot);
+  s->ioprio |= kRecvSendBundle;
+  io_uring_sqe_set_data64(s, tag(Kind::kSend, slot, c.gen));
+  ++c.sends_inflight;
+  queued();
+}
+
+void Server::on_bundle_sent(Conn& c, uint32_t slot, int res) {
+  if (res < 0) {
+    if (stats_.send_errors++ < 3) {
+      std::fprintf(stderr, "lever_server: bundle send failed: %s\n", std::strerror(-res));
+    }
+    return;  // the held buffers go back when the connection closes
+  }
+  uint32_t left = static_cast<uint32_t>(res);
+  while (left > 0) {
+    if (c.held.empty() || c.held.front().second > left) {
+      die("--send-bundle: a send ended inside a buffer", EPROTO);
+    }
+    left -= c.held.front().second;
+    buffers_.give_back(c.held.front().first);
+    c.held.pop_front();
+  }
+  if (c.reading) start_bundle_send(c, slot);
+}
+
+void Server::close_send_ring(Conn& c, uint32_t slot) {
+  io_uring_unregister_buf_ring(&ring_, static_cast<int>(kSendGroupBase + slot));
+  for (const auto& h : c.held) buffers_.give_back(h.first);
+  c.held.clear();
+  c.send_registered = false;
+}
+
 void Server::on_send(uint32_t slot, uint32_t extra, int res) {
   Conn& c = conns_[slot];
   --c.sends_inflight;
+  if (o_.send_mode == SendMode::kBundle) {
+    on_bundle_sent(c, slot, res);
+    return maybe_close(slot);
+  }
   if (o_.send_mode == SendMode::kParallel) {
     std::vector<char>& chunk = chunks_[extra];
     if (res > 0 && static_cast<size_t>(res) < chunk.size()) {  // the rest, as a new chunk
@@ -668,6 +768,7 @@ void Server::maybe_close(uint32_t slot) {
   c.sending.clear();
   c.chunk_lengths.clear();
   c.pending_off = 0;
+  if (c.send_registered) close_send_ring(c, slot);
   if (o_.direct) {
     io_uring_sqe* s = sqe();
     io_uring_prep_close_direct(s, static_cast<unsigned>(c.fd));

@@ -50,12 +50,16 @@ VARIANTS = [
     ("W1-64B-c50", "no-reg-ring", ["--no-reg-ring"], "ring fd not registered"),
     ("W1-64B-c50", "submit-each", ["--submit-each"], "io_uring_submit after every SQE"),
     ("W1-64B-c50", "single-recv", ["--single-recv"], "re-armed single recv, per-connection 4 KiB buffer"),
+    ("W1-64B-c50", "send-bundle", ["--send-bundle"], "send bundles from a per-connection ring of the received buffers"),
     ("W1-64B-c50", "no-sqarray", ["--no-sqarray"], "no SQ index array (IORING_SETUP_NO_SQARRAY)"),
     ("W1-64B-c50", "skip+direct", ["--skip-success", "--direct"], "two levers together"),
+    ("W1-512B-c50", BASELINE, [], "defaults: received bytes copied into the connection's batch"),
+    ("W1-512B-c50", "send-bundle", ["--send-bundle"], "send bundles from a per-connection ring of the received buffers"),
     # 500 connections x 1: Asio on io_uring leads here (bench/wakeups.py says why).
     ("W1-64B-c500", BASELINE, [], "defaults: multishot recv, always armed"),
     ("W1-64B-c500", "single-recv", ["--single-recv"], "re-armed single recv with the reply's send"),
     ("W1-64B-c500", "recv-after-send", ["--recv-after-send"], "single recv once the reply is sent (Asio's order)"),
+    ("W1-64B-c500", "send-bundle", ["--send-bundle"], "send bundles from a per-connection ring of the received buffers"),
     ("W1-64B-c500", "no-sqarray", ["--no-sqarray"], "no SQ index array (IORING_SETUP_NO_SQARRAY)"),
     ("W1-64B-c500", "min-wait-50", ["--min-wait", "50"], "each wait: 32 CQEs or 50 us (min_wait_usec)"),
     ("W1-64B-c500", "recv-delay-1000", ["--recv-after-send", "--recv-delay", "1000"], "single recv 1 ms after the reply"),
@@ -77,7 +81,7 @@ VARIANTS = [
     ("W4-udp-sink", "setup-none", ["--setup", "none"], "no task-run setup flags"),
     ("W4-udp-sink", "no-reg-ring", ["--no-reg-ring"], "ring fd not registered"),
 ]
-WORKLOAD_ORDER = ["W1-64B-c50", "W1-64B-c500", "W5-bulk", "W2-tcp", "W4-udp-sink"]
+WORKLOAD_ORDER = ["W1-64B-c50", "W1-512B-c50", "W1-64B-c500", "W5-bulk", "W2-tcp", "W4-udp-sink"]
 
 _flags = {}  # variant key -> lever_server flags, for the argv hook below
 
@@ -224,9 +228,10 @@ def _f(x, fmt="%.3g", none="-"):
 def _rate(x):
     if x is None:
         return "-"
-    if x >= 1e6:
+    # Thresholds at what rounds to 1000 of the smaller unit: 999.7k reads 1M, not 1e+03k.
+    if x >= 999.5e3:
         return "%.3gM" % (x / 1e6)
-    if x >= 1e3:
+    if x >= 999.5:
         return "%.3gk" % (x / 1e3)
     return "%.3g" % x
 

@@ -20,6 +20,8 @@ void usage(FILE* out) {
       "  --per-chunk-sends          one send in flight per connection, one per received chunk\n"
       "  --parallel-sends           a send per chunk at once, many in flight\n"
       "  --skip-success             per turn one MSG_DONTWAIT send per connection, CQE_SKIP_SUCCESS\n"
+      "  --send-bundle              one send in flight per connection: a send bundle (6.10) from a\n"
+      "                             per-connection buffer ring holding the received buffers, no copy\n"
       "  --direct                   direct descriptors for accepted connections\n"
       "  --setup none|coop|defer    ring setup flags (default defer)\n"
       "  --no-reg-ring              do not register the ring fd\n"
@@ -79,6 +81,8 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
       o->send_mode = SendMode::kParallel;
     } else if (!std::strcmp(a, "--skip-success")) {
       o->send_mode = SendMode::kSkip;
+    } else if (!std::strcmp(a, "--send-bundle")) {
+      o->send_mode = SendMode::kBundle;
     } else if (!std::strcmp(a, "--direct")) {
       o->direct = true;
     } else if (!std::strcmp(a, "--setup")) {
@@ -118,6 +122,9 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
   if (o->recv_delay_us != 0 && (o->min_wait_us != 0 || o->busy_poll_us != 0)) {
     bad("--recv-delay excludes --min-wait and --busy-poll", "");
   }
+  if (o->send_mode == SendMode::kBundle && (o->single_recv || o->incremental || o->direct)) {
+    bad("--send-bundle sends from the shared receive ring: not with --single-recv, --inc or --direct", "");
+  }
   if (o->min_wait_us > 1000000) bad("--min-wait is at most 1000000 us", "");
   if (o->wait_nr == 0 || o->wait_nr > 4096) bad("--wait-nr must be 1-4096", "");
   if (o->min_wait_us != 0 && o->busy_poll_us != 0) bad("--min-wait and --busy-poll exclude each other", "");
@@ -129,7 +136,7 @@ std::vector<char*> parse_levers(int argc, char** argv, Options* o) {
 }
 
 void print_levers(const Options& o) {
-  static const char* kSend[] = {"batch", "per-chunk", "parallel", "skip-success"};
+  static const char* kSend[] = {"batch", "per-chunk", "parallel", "skip-success", "bundle"};
   static const char* kSetup[] = {"none", "coop", "defer"};
   std::fprintf(stderr,
                "lever_server: bundle=%d inc=%d buffer_size=%u buffers=%u sends=%s direct=%d "

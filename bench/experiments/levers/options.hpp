@@ -12,6 +12,7 @@ enum class SendMode {
   kPerChunk,  // one send in flight per connection, one send per received chunk
   kParallel,  // one send per received chunk at once, many in flight (order not guaranteed)
   kSkip,      // per loop turn one send per connection, MSG_DONTWAIT + CQE_SKIP_SUCCESS
+  kBundle,    // one send in flight per connection, a send bundle straight from the receive buffers
 };
 
 enum class Setup { kNone, kCoop, kDefer };
