@@ -199,8 +199,9 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
     FdState& state = fds_[op.fd];
     bool sends = writes(op);
     OpList& line = sends ? state.writers : state.readers;
-    // Wait behind earlier operations in the same direction: sends keep their order.
-    if (!line.empty() || (op.flags & kAwaitReady)) {
+    // Wait behind earlier operations in the same direction: sends keep their
+    // order. A receive of a stream the last read emptied waits for its edge.
+    if (!line.empty() || (op.flags & kAwaitReady) || waits_for_edge(op, state)) {
       park(op);
       continue;
     }
@@ -253,6 +254,7 @@ void EpollBackend::serve_events(int fd, uint32_t events, EventQueue& queue) noex
 
 void EpollBackend::serve_directions(int fd, bool readable, bool writable, EventQueue& queue) noexcept {
   FdState& state = fds_[fd];
+  if (readable) state.read_drained = false;  // data may have come: the next receive reads
   // An event nobody waits for means the interest outlived its waiters.
   bool unwanted = (readable && state.readers.empty()) || (writable && state.writers.empty());
   uint8_t again = 0;
@@ -317,6 +319,33 @@ void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
 
 // ---- one operation's syscall -------------------------------------------------------
 
+// A stream read that returns fewer bytes than asked took everything queued
+// (TCP and UNIX streams read on while data is there), so the next receive
+// waits for the edge that new data brings, and saves the read that would say
+// EAGAIN: in a request/response exchange, one syscall per reply. EAGAIN
+// says the same. A full buffer, EOF, an error or a datagram (one message per
+// read, others may wait) prove nothing. The multishot receive trusts short
+// reads the same way (receive_stream), with the same rare exceptions: a
+// read stops short at TCP urgent data and after a UNIX message carrying
+// descriptors, and then waits for more data to come. The socket's type is
+// asked once per registration (an fd number closed and reused outside the
+// loop is added to epoll again, so asked again).
+void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
+  FdState& state = fds_[op.fd];
+  bool short_read = result > 0 && uint32_t(result) < op.args.io.length;
+  if (!short_read) {
+    state.read_drained = result == -EAGAIN;
+    return;
+  }
+  if (state.type == kTypeUnknown) {
+    int type = 0;
+    socklen_t length = sizeof(type);
+    bool stream = getsockopt(op.fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 && type == SOCK_STREAM;
+    state.type = stream ? kTypeStream : kTypeOther;
+  }
+  state.read_drained = state.type == kTypeStream;
+}
+
 EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) noexcept {
   if (is_multishot(op.kind)) return attempt_multishot(op, queue);
   if (op.flags & kAwaitReady) {
@@ -325,6 +354,7 @@ EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) no
     return Attempt::finished;
   }
   int32_t result = perform(op);
+  if (op.kind == OpKind::recv) note_read(op, result);
   if (result == -EAGAIN) return Attempt::blocked;
   if (result == -kConnectBacklogFull) result = -EAGAIN;
   report(op, result, 0, queue);
@@ -545,9 +575,11 @@ int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
   event.events = registered | EPOLLET;
   event.data.fd = fd;
   int rc = epoll_ctl(epoll_fd_, state.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
-  if (rc < 0 && errno == ENOENT) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  bool added_again = rc < 0 && errno == ENOENT;  // closed and reused outside the loop
+  if (added_again) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
   if (rc < 0 && errno == EEXIST) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
   if (rc < 0) return -errno;
+  if (!state.added || added_again) state.type = kTypeUnknown;  // perhaps another socket now
   state.added = true;
   state.registered = registered;
   return 0;

@@ -101,9 +101,17 @@ class EpollBackend {
     // error: from then on a short read is no proof that nothing is left to
     // read, since the end came in the same edge as the data (see receive_stream).
     bool read_ended = false;
+    // A receive of this stream came back short (it emptied the socket) and
+    // no readable edge has come since: a new receive waits for the edge
+    // instead of trying a read that would say EAGAIN (see waits_for_edge).
+    bool read_drained = false;
+    uint8_t type = kTypeUnknown;  // kTypeStream or kTypeOther once asked, per registration
     bool in_again_list = false;
     int32_t again_next = -1;   // the next fd on the again list
   };
+  static constexpr uint8_t kTypeUnknown = 0;
+  static constexpr uint8_t kTypeStream = 1;
+  static constexpr uint8_t kTypeOther = 2;
   static constexpr uint8_t kAgainRead = 1;
   static constexpr uint8_t kAgainWrite = 2;
   /// blocked: the syscall said EAGAIN; armed: a multishot operation drained
@@ -127,6 +135,17 @@ class EpollBackend {
   Attempt attempt(Operation& op, EventQueue& queue) noexcept;
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
+  /// Whether a receive starting now should wait for the next readable edge
+  /// without a read first: its stream was emptied by the last read and no
+  /// edge came since (serve_directions forgets it at every readable edge).
+  /// Only while epoll still watches the fd for reading: otherwise watching
+  /// it would cost the epoll_ctl call that the read saves.
+  bool waits_for_edge(const Operation& op, const FdState& state) const noexcept {
+    return op.kind == OpKind::recv && state.read_drained && !state.read_ended &&
+           (state.registered & EPOLLIN);
+  }
+  /// After a receive's read: whether it emptied a stream socket.
+  void note_read(const Operation& op, int32_t result) noexcept;
   Attempt receive_stream(Operation& op, EventQueue& queue, unsigned limit,
                          unsigned& delivered) noexcept;
   int32_t receive_into_pool(Operation& op, uint16_t id) noexcept;
