@@ -325,6 +325,7 @@ uint32_t LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
       return dispatch_send(op, result);
     case OpKind::accept:
       result = fds_.admit_accepted(result);
+      if (result >= 0) backend_.adopt(result);
       if (result >= 0 && op.args.accept.peer != nullptr) {
         Endpoint& peer = *op.args.accept.peer;
         peer.transport = peer.family() == AF_UNIX ? Transport::unix_stream : Transport::tcp;
@@ -417,7 +418,10 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   Completion completion{};
   int32_t result = event.result;
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
-  if (op.kind == OpKind::accept_multishot) result = fds_.admit_accepted(result);
+  if (op.kind == OpKind::accept_multishot) {
+    result = fds_.admit_accepted(result);
+    if (result >= 0) backend_.adopt(result);
+  }
   completion.result = result;
   if (event.flags & kEventMore) {
     completion.more = true;

@@ -143,6 +143,7 @@ struct LoopStats {
   uint64_t zero_copy_notifications = 0;  ///< SEND_ZC requests the kernel ran, each ended by its notification
   uint64_t zero_copy_copied = 0;   ///< of those that sent bytes, the ones whose notification said "copied"
   uint64_t zero_copy_refused = 0;  ///< SEND_ZCs the socket or kernel refused, sent again by copying
+  uint64_t reads_waited = 0;  ///< epoll: receives that waited for data without a read first (a short TCP read had emptied the socket)
 };
 
 class Loop {

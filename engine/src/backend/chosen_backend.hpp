@@ -40,6 +40,7 @@ class ChosenBackend {
   void arming_ended(Operation& op) noexcept { RINGSOCK_DISPATCH(arming_ended(op)); }
   void ended(Operation& op) noexcept { RINGSOCK_DISPATCH(ended(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
+  void adopt(int fd) noexcept { RINGSOCK_DISPATCH(adopt(fd)); }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
     return RINGSOCK_DISPATCH(turn(queue, wait));
   }

@@ -114,6 +114,10 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;
+  /// fd was just accepted: a socket new to the loop, whose number may have
+  /// belonged to one closed outside the loop (plain close(2) while idle).
+  /// Whatever the backend kept for that number is stale.
+  { backend.adopt(fd) } -> std::same_as<void>;
   /// Submits pending work, waits for one event if `wait`, and makes the
   /// events ready now this turn's batch for next_event (epoll puts them in
   /// the queue; io_uring leaves them on its ring). Returns how many kernel

@@ -1,5 +1,6 @@
 #include "backend/epoll.hpp"
 
+#include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@ constexpr int kAcceptFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 constexpr int32_t kConnectBacklogFull = 4096;
 
 int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
+
+// What a reader waits for. EPOLLPRI: TCP urgent data, after which short
+// reads prove nothing (note_read).
+constexpr uint32_t kReadInterest = EPOLLIN | EPOLLRDHUP | EPOLLPRI;
 
 }  // namespace
 
@@ -63,8 +68,9 @@ void EpollBackend::OpList::remove(Operation& op) noexcept {
 // ---- set-up ------------------------------------------------------------------------
 
 int EpollBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&,
-                       Capabilities& caps, LoopStats&) noexcept {
+                       Capabilities& caps, LoopStats& stats) noexcept {
   pool_ = &pool;
+  stats_ = &stats;
   max_fds_ = options.max_fds;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -197,11 +203,16 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
       continue;
     }
     FdState& state = fds_[op.fd];
+    if (op.kind == OpKind::connect && state.readers.empty() && state.writers.empty()) {
+      adopt(op.fd);  // a socket's life begins: its number may have served another
+    }
     bool sends = writes(op);
     OpList& line = sends ? state.writers : state.readers;
     // Wait behind earlier operations in the same direction: sends keep their
     // order. A receive of a stream the last read emptied waits for its edge.
-    if (!line.empty() || (op.flags & kAwaitReady) || waits_for_edge(op, state)) {
+    bool saved_read = line.empty() && waits_for_edge(op, state);
+    if (!line.empty() || (op.flags & kAwaitReady) || saved_read) {
+      if (saved_read) ++stats_->reads_waited;
       park(op);
       continue;
     }
@@ -245,6 +256,12 @@ int EpollBackend::next_timeout_ms() const noexcept {
 
 void EpollBackend::serve_events(int fd, uint32_t events, EventQueue& queue) noexcept {
   bool failed = events & (EPOLLERR | EPOLLHUP);
+  if (events & EPOLLPRI) {
+    // TCP urgent data: a read stops short at its mark with data behind it,
+    // so short reads of this socket prove nothing from now on.
+    fds_[fd].short_reads = kShortReadsProveNothing;
+    fds_[fd].read_drained = false;
+  }
   // Sticky: the end of a stream stays, and this edge is its only report.
   if (failed || (events & EPOLLRDHUP)) fds_[fd].read_ended = true;
   bool readable = (events & (EPOLLIN | EPOLLRDHUP)) || failed;
@@ -319,17 +336,20 @@ void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
 
 // ---- one operation's syscall -------------------------------------------------------
 
-// A stream read that returns fewer bytes than asked took everything queued
-// (TCP and UNIX streams read on while data is there), so the next receive
-// waits for the edge that new data brings, and saves the read that would say
-// EAGAIN: in a request/response exchange, one syscall per reply. EAGAIN
-// says the same. A full buffer, EOF, an error or a datagram (one message per
-// read, others may wait) prove nothing. The multishot receive trusts short
-// reads the same way (receive_stream), with the same rare exceptions: a
-// read stops short at TCP urgent data and after a UNIX message carrying
-// descriptors, and then waits for more data to come. The socket's type is
-// asked once per registration (an fd number closed and reused outside the
-// loop is added to epoll again, so asked again).
+// A TCP read that returns fewer bytes than asked took everything queued
+// (tcp_recvmsg reads on while the receive queue has data, and takes in its
+// backlog first), so the next receive waits for the edge that new data
+// brings and saves the read that would say EAGAIN: in a request/response
+// exchange, one syscall per reply. EAGAIN says the same. A full buffer,
+// EOF or an error prove nothing. Neither does a short read where the
+// kernel stops before the queue is empty, so only TCP with the default
+// low-water mark trusts it: not datagrams (one message per read), not UNIX
+// streams (a read stops at a message carrying descriptors or credentials,
+// or at out-of-band data), not SCTP (one message per read on a stream
+// socket), not a socket with SO_RCVLOWAT above 1 (data below the mark wakes
+// nobody), and not once urgent data was reported (EPOLLPRI; a read stops at
+// its mark). The protocol and the low-water mark are asked at the first
+// short read of each socket the loop learns of (adopt, forget).
 void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
   FdState& state = fds_[op.fd];
   bool short_read = result > 0 && uint32_t(result) < op.args.io.length;
@@ -337,13 +357,22 @@ void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
     state.read_drained = result == -EAGAIN;
     return;
   }
-  if (state.type == kTypeUnknown) {
-    int type = 0;
-    socklen_t length = sizeof(type);
-    bool stream = getsockopt(op.fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 && type == SOCK_STREAM;
-    state.type = stream ? kTypeStream : kTypeOther;
+  state.read_drained = short_reads_drain(op.fd, state);
+}
+
+bool EpollBackend::short_reads_drain(int fd, FdState& state) noexcept {
+  if (state.short_reads == kShortReadsUnknown) {
+    int protocol = 0;
+    int low_water = 0;
+    socklen_t length = sizeof(protocol);
+    bool tcp = getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) == 0 &&
+               protocol == IPPROTO_TCP;
+    length = sizeof(low_water);
+    bool low = tcp && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &low_water, &length) == 0 &&
+               low_water <= 1;
+    state.short_reads = low ? kShortReadsDrain : kShortReadsProveNothing;
   }
-  state.read_drained = state.type == kTypeStream;
+  return state.short_reads == kShortReadsDrain;
 }
 
 EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) noexcept {
@@ -535,12 +564,26 @@ int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   return int32_t(kRecvMsgPayloadOffset + payload);
 }
 
-// The core starts a close only when nothing else is in flight on the fd. Its
-// place on the again list is kept (with no directions, so it is skipped): the
-// list is singly linked.
+// Closed outside the loop and the number reused: the kernel dropped the old
+// registration with its file (unless a duplicate keeps the file open: then
+// the new ADD coexists with it, and its events only wake readers early).
+// Operations still queued were left by a close(2) while they were in
+// flight, which the engine does not support: then nothing is reset.
+void EpollBackend::adopt(int fd) noexcept {
+  FdState& state = fds_[fd];
+  if (state.readers.empty() && state.writers.empty()) reset(state);
+}
+
+// The core starts a close only when nothing else is in flight on the fd.
 void EpollBackend::forget(int fd) noexcept {
   FdState& state = fds_[fd];
   if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  reset(state);
+}
+
+// A fresh record; its place on the again list is kept (with no directions,
+// so it is skipped): the list is singly linked.
+void EpollBackend::reset(FdState& state) noexcept {
   bool listed = state.in_again_list;
   int32_t next = state.again_next;
   state = FdState{};
@@ -554,7 +597,7 @@ void EpollBackend::park(Operation& op) noexcept {
   FdState& state = fds_[op.fd];
   (writes(op) ? state.writers : state.readers).push(op);
   op.backend_flags |= kInFdQueue;
-  uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
+  uint32_t wanted = (state.readers.empty() ? 0 : kReadInterest) |
                     (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
   int rc = watch(op.fd, wanted);
   if (rc < 0) {
@@ -577,9 +620,9 @@ int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
   int rc = epoll_ctl(epoll_fd_, state.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
   bool added_again = rc < 0 && errno == ENOENT;  // closed and reused outside the loop
   if (added_again) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  if (added_again) state.short_reads = kShortReadsUnknown;  // perhaps another socket now
   if (rc < 0 && errno == EEXIST) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
   if (rc < 0) return -errno;
-  if (!state.added || added_again) state.type = kTypeUnknown;  // perhaps another socket now
   state.added = true;
   state.registered = registered;
   return 0;
@@ -589,7 +632,7 @@ int EpollBackend::watch(int fd, uint32_t wanted) noexcept {
 // set, since epoll reports EPOLLHUP/EPOLLERR even for an empty mask.
 void EpollBackend::unwatch_idle(int fd) noexcept {
   FdState& state = fds_[fd];
-  uint32_t wanted = (state.readers.empty() ? 0 : uint32_t(EPOLLIN | EPOLLRDHUP)) |
+  uint32_t wanted = (state.readers.empty() ? 0 : kReadInterest) |
                     (state.writers.empty() ? 0 : uint32_t(EPOLLOUT));
   if (!state.added || state.registered == wanted) return;
   if (wanted == 0) {

@@ -61,6 +61,9 @@ class EpollBackend {
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;
+  /// fd is a socket new to the loop (accepted, or connecting): what was kept
+  /// for its number belonged to a socket closed outside the loop.
+  void adopt(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;
   /// Results wait in the core's event queue, in order.
   bool next_event(EventQueue& queue, RawEvent& event) noexcept {
@@ -101,17 +104,17 @@ class EpollBackend {
     // error: from then on a short read is no proof that nothing is left to
     // read, since the end came in the same edge as the data (see receive_stream).
     bool read_ended = false;
-    // A receive of this stream came back short (it emptied the socket) and
-    // no readable edge has come since: a new receive waits for the edge
-    // instead of trying a read that would say EAGAIN (see waits_for_edge).
+    // A receive of this TCP socket came back short (it emptied the socket)
+    // and no readable edge has been served since: a new receive waits for
+    // the edge instead of trying a read that would say EAGAIN (note_read).
     bool read_drained = false;
-    uint8_t type = kTypeUnknown;  // kTypeStream or kTypeOther once asked, per registration
+    uint8_t short_reads = kShortReadsUnknown;  // whether a short read proves the socket empty
     bool in_again_list = false;
     int32_t again_next = -1;   // the next fd on the again list
   };
-  static constexpr uint8_t kTypeUnknown = 0;
-  static constexpr uint8_t kTypeStream = 1;
-  static constexpr uint8_t kTypeOther = 2;
+  static constexpr uint8_t kShortReadsUnknown = 0;  // not asked yet
+  static constexpr uint8_t kShortReadsDrain = 1;    // TCP, low-water mark 1, no urgent data seen
+  static constexpr uint8_t kShortReadsProveNothing = 2;
   static constexpr uint8_t kAgainRead = 1;
   static constexpr uint8_t kAgainWrite = 2;
   /// blocked: the syscall said EAGAIN; armed: a multishot operation drained
@@ -144,8 +147,11 @@ class EpollBackend {
     return op.kind == OpKind::recv && state.read_drained && !state.read_ended &&
            (state.registered & EPOLLIN);
   }
-  /// After a receive's read: whether it emptied a stream socket.
+  /// After a receive's read: whether it emptied the socket.
   void note_read(const Operation& op, int32_t result) noexcept;
+  /// Whether a short read of fd proves its socket empty (asked once).
+  bool short_reads_drain(int fd, FdState& state) noexcept;
+  static void reset(FdState& state) noexcept;
   Attempt receive_stream(Operation& op, EventQueue& queue, unsigned limit,
                          unsigned& delivered) noexcept;
   int32_t receive_into_pool(Operation& op, uint16_t id) noexcept;
@@ -159,6 +165,7 @@ class EpollBackend {
   void detach(Operation& op) noexcept;
   static bool writes(const Operation& op) noexcept;
 
+  LoopStats* stats_ = nullptr;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   FdState* fds_ = nullptr;

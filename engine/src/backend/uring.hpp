@@ -38,6 +38,7 @@ class UringBackend {
   }
   void ended(Operation& op) noexcept { arming_ended(op); }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
+  void adopt(int) noexcept {}
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
   bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
