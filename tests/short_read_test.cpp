@@ -127,6 +127,18 @@ bool close_through(Loop& loop, int fd) {
   return run_until(loop, [&] { return closed.terminal; }) && closed.result() == 0;
 }
 
+size_t multishot_bytes(const Recorder& r) {
+  size_t total = 0;
+  for (const auto& p : r.payloads) total += p.size();
+  return total;
+}
+
+std::vector<uint8_t> multishot_joined(const Recorder& r) {
+  std::vector<uint8_t> all;
+  for (const auto& p : r.payloads) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
 class ShortReadStreamTest : public SocketTest {
  protected:
   void SetUp() override {
@@ -297,6 +309,28 @@ TEST_P(ShortReadStreamTest, UrgentDataDoesNotStallTheNextReceive) {
   EXPECT_EQ(second.bytes(), after);
 }
 
+// The same for a multishot receive: it reads on after the urgent mark.
+TEST_P(ShortReadStreamTest, UrgentDataDoesNotStallAMultishotReceive) {
+  if (!tcp()) GTEST_SKIP() << "TCP urgent data";
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair_.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  auto before = short_read_pattern(100, 17);
+  auto after = short_read_pattern(100, 18);
+  ASSERT_TRUE(peer_sends_all(pair_.client, before));
+  ASSERT_TRUE(peer_sends_all(pair_.client, {0x55}, MSG_OOB));
+  ASSERT_TRUE(peer_sends_all(pair_.client, after));
+  ASSERT_TRUE(tcp_received(pair_.server, 201));
+  ASSERT_TRUE(run_until(loop, [&] { return multishot_bytes(receiver) >= 200 || receiver.terminal; },
+                        kShortReadGuard))
+      << "received " << multishot_bytes(receiver) << " of 200 bytes";
+  auto expected = before;
+  expected.insert(expected.end(), after.begin(), after.end());
+  EXPECT_EQ(multishot_joined(receiver), expected);
+  ASSERT_EQ(loop.cancel(receiver.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
+}
+
 // SO_RCVLOWAT above 1: data below the mark wakes nobody, but a read takes it.
 TEST_P(ShortReadStreamTest, ARaisedLowWaterMarkDoesNotStallTheNextReceive) {
   int low_water = 100;
@@ -341,7 +375,7 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive)
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof(int));
-  int passed = STDIN_FILENO;
+  int passed = pair_.listener;  // any descriptor of ours: the receiver gets a copy
   std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
   ASSERT_EQ(::sendmsg(pair_.client, &message, MSG_NOSIGNAL), ssize_t(with_fd.size()));
   ASSERT_TRUE(peer_sends_all(pair_.client, after));
@@ -352,6 +386,38 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive)
   ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard))
       << "the data after the descriptor waited for an edge that never comes";
   EXPECT_EQ(second.bytes(), after);
+}
+
+TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallAMultishotReceive) {
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair_.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  auto with_fd = short_read_pattern(40, 19);
+  auto after = short_read_pattern(60, 20);
+  iovec piece{with_fd.data(), with_fd.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &piece;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  int passed = pair_.listener;
+  std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
+  ASSERT_EQ(::sendmsg(pair_.client, &message, MSG_NOSIGNAL), ssize_t(with_fd.size()));
+  ASSERT_TRUE(peer_sends_all(pair_.client, after));
+  ASSERT_TRUE(fd_holds(pair_.server, 100));
+  ASSERT_TRUE(run_until(loop, [&] { return multishot_bytes(receiver) >= 100 || receiver.terminal; },
+                        kShortReadGuard))
+      << "received " << multishot_bytes(receiver) << " of 100 bytes";
+  auto expected = with_fd;
+  expected.insert(expected.end(), after.begin(), after.end());
+  EXPECT_EQ(multishot_joined(receiver), expected);
+  ASSERT_EQ(loop.cancel(receiver.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sockets, ShortReadUnixTest,
@@ -401,11 +467,15 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ShortReadDatagramTest,
 // watch the new socket afresh: one it accepts, and one it connects.
 class ReusedFdNumberTest : public SocketTest {
  protected:
-  // Holds every free fd number below `fd`, so that the next one the
-  // process gets after closing fd is fd (the lowest free number).
+  // Holds every free fd number below `fd` (with /dev/null, so that no
+  // duplicate keeps a socket open), so that the next number the process
+  // gets after closing fd is fd (the lowest free one).
   void hold_numbers_below(int fd) {
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(null_fd, 0) << strerror(errno);
+    held_.push_back(null_fd);
     for (;;) {
-      int spare = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      int spare = ::fcntl(null_fd, F_DUPFD_CLOEXEC, 0);
       ASSERT_GE(spare, 0) << strerror(errno);
       if (spare > fd) {
         ::close(spare);
@@ -455,8 +525,10 @@ TEST_P(ReusedFdNumberTest, AnAcceptedSocketOnAReusedNumberIsWatched) {
   ASSERT_EQ(accepted.result(), old_number) << "the accepted socket took the lowest free number";
   int server = accepted.result();
   OneReceive r(1000);
+  uint64_t waited = loop.stats().reads_waited;
   ASSERT_EQ(r.start(loop, server), 0);  // nothing there yet: it waits for an edge
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  EXPECT_EQ(loop.stats().reads_waited, waited) << "the old socket's state was kept";
   auto message = short_read_pattern(32, 15);
   ASSERT_TRUE(peer_sends_all(next_client, message));
   ASSERT_TRUE(run_until(loop, [&] { return r.done; }, kShortReadGuard))
@@ -486,8 +558,10 @@ TEST_P(ReusedFdNumberTest, AConnectingSocketOnAReusedNumberIsWatched) {
   ASSERT_EQ(connected.result(), 0);
   ASSERT_GE(accepted.result(), 0);
   OneReceive r(1000);
+  uint64_t waited = loop.stats().reads_waited;
   ASSERT_EQ(r.start(loop, client), 0);
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  EXPECT_EQ(loop.stats().reads_waited, waited) << "the old socket's state was kept";
   auto message = short_read_pattern(32, 16);
   ASSERT_TRUE(peer_sends_all(accepted.result(), message));
   ASSERT_TRUE(run_until(loop, [&] { return r.done; }, kShortReadGuard))

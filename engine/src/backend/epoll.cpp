@@ -533,12 +533,15 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
              queue);
   }
   delivered = used;
-  // A short read emptied the socket of data: wait for readiness rather than
-  // ask again. Not once the peer's end (or an error) was reported: it came in
-  // the same edge as this data, no other edge follows, and only another read
-  // returns it (0, or the error).
+  // A short read of a TCP socket emptied it: wait for readiness rather than
+  // ask again (note_read says when a short read proves that). Not once the
+  // peer's end (or an error) was reported: it came in the same edge as this
+  // data, no other edge follows, and only another read returns it (0, or
+  // the error). Elsewhere read again, until EAGAIN.
+  FdState& state = fds_[op.fd];
   bool full = uint32_t(result) == count * size;
-  return full || fds_[op.fd].read_ended ? Attempt::blocked : Attempt::armed;
+  bool drained = !full && !state.read_ended && short_reads_drain(op.fd, state);
+  return drained ? Attempt::armed : Attempt::blocked;
 }
 
 // recvfrom lays the buffer out as io_uring does: header, sender, payload.
@@ -564,14 +567,21 @@ int32_t EpollBackend::receive_into_pool(Operation& op, uint16_t id) noexcept {
   return int32_t(kRecvMsgPayloadOffset + payload);
 }
 
-// Closed outside the loop and the number reused: the kernel dropped the old
-// registration with its file (unless a duplicate keeps the file open: then
-// the new ADD coexists with it, and its events only wake readers early).
-// Operations still queued were left by a close(2) while they were in
+// A socket new to the loop: its number may have been closed outside the
+// loop and reused, and the kernel dropped the old registration with its
+// file. Operations still queued were left by a close(2) while they were in
 // flight, which the engine does not support: then nothing is reset.
 void EpollBackend::adopt(int fd) noexcept {
   FdState& state = fds_[fd];
-  if (state.readers.empty() && state.writers.empty()) reset(state);
+  if (!state.readers.empty() || !state.writers.empty()) return;
+  // A registration the kernel still holds for this very socket (one that
+  // connects again) is dropped with the record, so that it neither wakes
+  // the loop for nothing nor stays unknown to it. For a number closed and
+  // reused it is gone already (ENOENT). (An old file kept open by a
+  // duplicate keeps its registration under the number: no call on the
+  // number reaches it; its events only wake this fd's readers early.)
+  if (state.added) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  reset(state);
 }
 
 // The core starts a close only when nothing else is in flight on the fd.
