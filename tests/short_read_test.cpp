@@ -90,22 +90,31 @@ bool peer_sends_all(int fd, const std::vector<uint8_t>& bytes, int flags = 0) {
   return true;
 }
 
-// One receive into a caller buffer.
+// One receive into a caller buffer. One still in flight when a failed
+// assertion leaves the test is cancelled and run to its end here, so that
+// its callback never reaches a destroyed object.
 struct OneReceive {
   Operation op;
   std::vector<uint8_t> buffer;
   int result = 1;
   bool done = false;
+  Loop* loop = nullptr;
   explicit OneReceive(size_t capacity) : buffer(capacity) {}
+  ~OneReceive() {
+    if (loop == nullptr || !op.in_flight()) return;
+    loop->cancel(op);
+    for (int turns = 0; op.in_flight() && turns < 1000; ++turns) loop->run(RunMode::once);
+  }
   static void callback(Loop&, Operation& op, const Completion& c) {
     auto* self = static_cast<OneReceive*>(op.user_data);
     self->result = c.result;
     self->done = true;
   }
-  int start(Loop& loop, int fd) {
+  int start(Loop& on, int fd) {
     done = false;
     result = 1;
-    return loop.recv(op, fd, buffer.data(), buffer.size(), callback, this);
+    loop = &on;
+    return on.recv(op, fd, buffer.data(), buffer.size(), callback, this);
   }
   std::vector<uint8_t> bytes() const {
     return result > 0 ? std::vector<uint8_t>(buffer.begin(), buffer.begin() + result)
@@ -321,14 +330,16 @@ TEST_P(ShortReadStreamTest, UrgentDataDoesNotStallAMultishotReceive) {
   ASSERT_TRUE(peer_sends_all(pair_.client, {0x55}, MSG_OOB));
   ASSERT_TRUE(peer_sends_all(pair_.client, after));
   ASSERT_TRUE(tcp_received(pair_.server, 201));
-  ASSERT_TRUE(run_until(loop, [&] { return multishot_bytes(receiver) >= 200 || receiver.terminal; },
-                        kShortReadGuard))
-      << "received " << multishot_bytes(receiver) << " of 200 bytes";
+  bool all = run_until(loop, [&] { return multishot_bytes(receiver) >= 200 || receiver.terminal; },
+                       kShortReadGuard);
+  EXPECT_TRUE(all) << "received " << multishot_bytes(receiver) << " of 200 bytes";
   auto expected = before;
   expected.insert(expected.end(), after.begin(), after.end());
-  EXPECT_EQ(multishot_joined(receiver), expected);
-  ASSERT_EQ(loop.cancel(receiver.op), 0);
-  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
+  if (all) {
+    EXPECT_EQ(multishot_joined(receiver), expected);
+  }
+  EXPECT_EQ(loop.cancel(receiver.op), 0);
+  EXPECT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
 }
 
 // SO_RCVLOWAT above 1: data below the mark wakes nobody, but a read takes it.
@@ -410,14 +421,16 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallAMultishotRecei
   ASSERT_EQ(::sendmsg(pair_.client, &message, MSG_NOSIGNAL), ssize_t(with_fd.size()));
   ASSERT_TRUE(peer_sends_all(pair_.client, after));
   ASSERT_TRUE(fd_holds(pair_.server, 100));
-  ASSERT_TRUE(run_until(loop, [&] { return multishot_bytes(receiver) >= 100 || receiver.terminal; },
-                        kShortReadGuard))
-      << "received " << multishot_bytes(receiver) << " of 100 bytes";
+  bool all = run_until(loop, [&] { return multishot_bytes(receiver) >= 100 || receiver.terminal; },
+                       kShortReadGuard);
+  EXPECT_TRUE(all) << "received " << multishot_bytes(receiver) << " of 100 bytes";
   auto expected = with_fd;
   expected.insert(expected.end(), after.begin(), after.end());
-  EXPECT_EQ(multishot_joined(receiver), expected);
-  ASSERT_EQ(loop.cancel(receiver.op), 0);
-  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
+  if (all) {
+    EXPECT_EQ(multishot_joined(receiver), expected);
+  }
+  EXPECT_EQ(loop.cancel(receiver.op), 0);
+  EXPECT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sockets, ShortReadUnixTest,

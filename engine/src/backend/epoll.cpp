@@ -342,14 +342,14 @@ void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
 // brings and saves the read that would say EAGAIN: in a request/response
 // exchange, one syscall per reply. EAGAIN says the same. A full buffer,
 // EOF or an error prove nothing. Neither does a short read where the
-// kernel stops before the queue is empty, so only TCP with the default
-// low-water mark trusts it: not datagrams (one message per read), not UNIX
-// streams (a read stops at a message carrying descriptors or credentials,
-// or at out-of-band data), not SCTP (one message per read on a stream
-// socket), not a socket with SO_RCVLOWAT above 1 (data below the mark wakes
-// nobody), and not once urgent data was reported (EPOLLPRI; a read stops at
-// its mark). The protocol and the low-water mark are asked at the first
-// short read of each socket the loop learns of (adopt, forget).
+// kernel stops before the queue is empty: not of datagrams (one message per
+// read), other stream protocols (MPTCP; SCTP reads a message at a time), a
+// socket with SO_RCVLOWAT above 1 (data below the mark wakes nobody), nor
+// once urgent data was reported (EPOLLPRI; a read stops at its mark). A
+// UNIX stream read also stops at a message carrying descriptors or
+// credentials: the multishot receive reads those with recvmsg(2) and trusts
+// a short read only without MSG_CTRUNC (receive_stream); a single recv
+// reads first, always.
 void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
   FdState& state = fds_[op.fd];
   bool short_read = result > 0 && uint32_t(result) < op.args.io.length;
@@ -357,22 +357,29 @@ void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
     state.read_drained = result == -EAGAIN;
     return;
   }
-  state.read_drained = short_reads_drain(op.fd, state);
+  state.read_drained = short_reads_of(op.fd, state) == kShortReadsDrain;
 }
 
-bool EpollBackend::short_reads_drain(int fd, FdState& state) noexcept {
-  if (state.short_reads == kShortReadsUnknown) {
-    int protocol = 0;
-    int low_water = 0;
-    socklen_t length = sizeof(protocol);
-    bool tcp = getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) == 0 &&
-               protocol == IPPROTO_TCP;
-    length = sizeof(low_water);
-    bool low = tcp && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &low_water, &length) == 0 &&
-               low_water <= 1;
-    state.short_reads = low ? kShortReadsDrain : kShortReadsProveNothing;
+// Asked with getsockopt at the socket's first short read (single recv) or
+// first multishot read, and again after adopt() or forget().
+uint8_t EpollBackend::short_reads_of(int fd, FdState& state) noexcept {
+  if (state.short_reads != kShortReadsUnknown) return state.short_reads;
+  auto option = [fd](int name, int& value) {
+    socklen_t length = sizeof(value);
+    return getsockopt(fd, SOL_SOCKET, name, &value, &length) == 0;
+  };
+  int protocol = -1, type = 0, domain = 0, low_water = 0;
+  uint8_t kind = kShortReadsProveNothing;
+  if (option(SO_PROTOCOL, protocol) && option(SO_RCVLOWAT, low_water) && low_water <= 1) {
+    if (protocol == IPPROTO_TCP) {
+      kind = kShortReadsDrain;
+    } else if (protocol == 0 && option(SO_TYPE, type) && type == SOCK_STREAM &&
+               option(SO_DOMAIN, domain) && domain == AF_UNIX) {
+      kind = kShortReadsDrainUnlessTruncated;
+    }
   }
-  return state.short_reads == kShortReadsDrain;
+  state.short_reads = kind;
+  return kind;
 }
 
 EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) noexcept {
@@ -509,13 +516,18 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
     report(op, -ENOBUFS, 0, queue);  // the core pauses it until buffers return
     return Attempt::finished;
   }
+  FdState& state = fds_[op.fd];
+  const uint8_t proves = short_reads_of(op.fd, state);
+  // A UNIX stream is read with recvmsg even into one buffer: its msg_flags
+  // tell whether the read stopped at control data (MSG_CTRUNC).
+  const bool plain = count == 1 && proves != kShortReadsDrainUnlessTruncated;
   msghdr header{};
   header.msg_iov = vector;
   header.msg_iovlen = count;
   ssize_t rc;
   do {
-    rc = count == 1 ? sys::recv(op.fd, vector[0].iov_base, size, MSG_DONTWAIT)
-                    : sys::recvmsg(op.fd, &header, MSG_DONTWAIT);
+    rc = plain ? sys::recv(op.fd, vector[0].iov_base, size, MSG_DONTWAIT)
+               : sys::recvmsg(op.fd, &header, MSG_DONTWAIT);
   } while (rc < 0 && errno == EINTR);
   int32_t result = rc >= 0 ? int32_t(rc) : (errno == EWOULDBLOCK ? -EAGAIN : -errno);
   unsigned used = result > 0 ? unsigned((uint32_t(result) + size - 1) / size) : 0;
@@ -533,14 +545,17 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
              queue);
   }
   delivered = used;
-  // A short read of a TCP socket emptied it: wait for readiness rather than
-  // ask again (note_read says when a short read proves that). Not once the
-  // peer's end (or an error) was reported: it came in the same edge as this
-  // data, no other edge follows, and only another read returns it (0, or
-  // the error). Elsewhere read again, until EAGAIN.
-  FdState& state = fds_[op.fd];
+  // A short read that emptied the socket (note_read says which do): wait
+  // for readiness rather than ask again. Not once the peer's end (or an
+  // error) was reported: it came in the same edge as this data, no other
+  // edge follows, and only another read returns it (0, or the error).
+  // Otherwise read again, until EAGAIN. (state.short_reads, not `proves`:
+  // urgent data may have been reported meanwhile.)
   bool full = uint32_t(result) == count * size;
-  bool drained = !full && !state.read_ended && short_reads_drain(op.fd, state);
+  bool truncated = !plain && (header.msg_flags & MSG_CTRUNC);
+  bool drained = !full && !state.read_ended &&
+                 (state.short_reads == kShortReadsDrain ||
+                  (state.short_reads == kShortReadsDrainUnlessTruncated && !truncated));
   return drained ? Attempt::armed : Attempt::blocked;
 }
 

@@ -112,9 +112,11 @@ class EpollBackend {
     bool in_again_list = false;
     int32_t again_next = -1;   // the next fd on the again list
   };
+  // What a short read of the socket proves (short_reads_of).
   static constexpr uint8_t kShortReadsUnknown = 0;  // not asked yet
   static constexpr uint8_t kShortReadsDrain = 1;    // TCP, low-water mark 1, no urgent data seen
-  static constexpr uint8_t kShortReadsProveNothing = 2;
+  static constexpr uint8_t kShortReadsDrainUnlessTruncated = 2;  // UNIX stream, the same
+  static constexpr uint8_t kShortReadsProveNothing = 3;
   static constexpr uint8_t kAgainRead = 1;
   static constexpr uint8_t kAgainWrite = 2;
   /// blocked: the syscall said EAGAIN; armed: a multishot operation drained
@@ -149,8 +151,8 @@ class EpollBackend {
   }
   /// After a receive's read: whether it emptied the socket.
   void note_read(const Operation& op, int32_t result) noexcept;
-  /// Whether a short read of fd proves its socket empty (asked once).
-  bool short_reads_drain(int fd, FdState& state) noexcept;
+  /// What a short read of fd proves (asked once per socket).
+  uint8_t short_reads_of(int fd, FdState& state) noexcept;
   static void reset(FdState& state) noexcept;
   Attempt receive_stream(Operation& op, EventQueue& queue, unsigned limit,
                          unsigned& delivered) noexcept;
