@@ -549,13 +549,12 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
   // for readiness rather than ask again. Not once the peer's end (or an
   // error) was reported: it came in the same edge as this data, no other
   // edge follows, and only another read returns it (0, or the error).
-  // Otherwise read again, until EAGAIN. (state.short_reads, not `proves`:
-  // urgent data may have been reported meanwhile.)
+  // Otherwise read again, until EAGAIN.
   bool full = uint32_t(result) == count * size;
   bool truncated = !plain && (header.msg_flags & MSG_CTRUNC);
   bool drained = !full && !state.read_ended &&
-                 (state.short_reads == kShortReadsDrain ||
-                  (state.short_reads == kShortReadsDrainUnlessTruncated && !truncated));
+                 (proves == kShortReadsDrain ||
+                  (proves == kShortReadsDrainUnlessTruncated && !truncated));
   return drained ? Attempt::armed : Attempt::blocked;
 }
 
