@@ -116,7 +116,8 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   { backend.forget(fd) } -> std::same_as<void>;
   /// fd was just accepted: a socket new to the loop, whose number may have
   /// belonged to one closed outside the loop (plain close(2) while idle).
-  /// Whatever the backend kept for that number is stale.
+  /// Whatever the backend kept for that number is stale. (The epoll backend
+  /// also adopts an fd that starts a connect with nothing else queued.)
   { backend.adopt(fd) } -> std::same_as<void>;
   /// Submits pending work, waits for one event if `wait`, and makes the
   /// events ready now this turn's batch for next_event (epoll puts them in

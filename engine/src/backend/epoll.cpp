@@ -209,7 +209,8 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
     bool sends = writes(op);
     OpList& line = sends ? state.writers : state.readers;
     // Wait behind earlier operations in the same direction: sends keep their
-    // order. A receive of a stream the last read emptied waits for its edge.
+    // order. A receive of a TCP socket the last read emptied waits for its
+    // edge (note_read).
     bool saved_read = line.empty() && waits_for_edge(op, state);
     if (!line.empty() || (op.flags & kAwaitReady) || saved_read) {
       if (saved_read) ++stats_->reads_waited;

@@ -115,7 +115,7 @@ class EpollBackend {
   // What a short read of the socket proves (short_reads_of).
   static constexpr uint8_t kShortReadsUnknown = 0;  // not asked yet
   static constexpr uint8_t kShortReadsDrain = 1;    // TCP, low-water mark 1, no urgent data seen
-  static constexpr uint8_t kShortReadsDrainUnlessTruncated = 2;  // UNIX stream, the same
+  static constexpr uint8_t kShortReadsDrainUnlessTruncated = 2;  // UNIX stream: unless MSG_CTRUNC
   static constexpr uint8_t kShortReadsProveNothing = 3;
   static constexpr uint8_t kAgainRead = 1;
   static constexpr uint8_t kAgainWrite = 2;
@@ -141,7 +141,7 @@ class EpollBackend {
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
   /// Whether a receive starting now should wait for the next readable edge
-  /// without a read first: its stream was emptied by the last read and no
+  /// without a read first: its TCP socket was emptied by the last read and no
   /// edge came since (serve_directions forgets it at every readable edge).
   /// Only while epoll still watches the fd for reading: otherwise watching
   /// it would cost the epoll_ctl call that the read saves.
