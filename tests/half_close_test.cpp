@@ -65,12 +65,6 @@ bool fin_arrived(int fd) {
   return n == 1 && (p.revents & POLLRDHUP);
 }
 
-std::vector<uint8_t> joined(const Recorder& r) {
-  std::vector<uint8_t> all;
-  for (const auto& p : r.payloads) all.insert(all.end(), p.begin(), p.end());
-  return all;
-}
-
 // Every result before the last carries data and "more"; the last is a single 0.
 void expect_data_then_one_eof(const Recorder& r, const std::vector<uint8_t>& message) {
   ASSERT_FALSE(r.completions.empty());
@@ -81,7 +75,7 @@ void expect_data_then_one_eof(const Recorder& r, const std::vector<uint8_t>& mes
     EXPECT_TRUE(r.completions[i].more) << "result " << i;
     EXPECT_GT(r.completions[i].result, 0) << "result " << i;
   }
-  EXPECT_EQ(joined(r), message);
+  EXPECT_EQ(r.joined(), message);
 }
 
 enum class PeerEnd { shutdown_write, close };
@@ -108,7 +102,7 @@ void multishot_sees_everything(Loop& loop, Family family, TempDir& dir, size_t l
   }
   ASSERT_TRUE(fin_arrived(pair.server));
   ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard))
-      << "received " << joined(receiver).size() << " of " << length << " bytes, no end of stream";
+      << "received " << receiver.joined().size() << " of " << length << " bytes, no end of stream";
   expect_data_then_one_eof(receiver, message);
   close_pair(loop, pair);
 }
@@ -202,7 +196,7 @@ TEST_P(HalfCloseTest, MultishotAfterASingleRecvTookTheEventGetsTheRestThenEof) {
   Recorder rest;
   ASSERT_EQ(loop.recv_multishot(rest.op, pair.server, Recorder::callback, &rest), 0);
   ASSERT_TRUE(run_until(loop, [&] { return rest.terminal; }, kGuard))
-      << "received " << joined(rest).size() << " more bytes, no end of stream";
+      << "received " << rest.joined().size() << " more bytes, no end of stream";
   expect_data_then_one_eof(rest, std::vector<uint8_t>(message.begin() + sizeof head, message.end()));
 }
 
@@ -234,31 +228,6 @@ TEST_P(HalfCloseCappedTest, MultishotGetsAllDataThenEofAfterShutdownWrite) {
 // soak's half-closers hit the same loss by timing; this makes it certain.
 class HalfCloseUnixTest : public HalfCloseTest {};
 
-// Sends `pieces` sends of `piece_bytes`, each with `passed_fd` attached; false
-// if the socket did not take them all.
-bool peer_sends_with_fds(int fd, const std::vector<uint8_t>& bytes, size_t piece_bytes,
-                         int passed_fd) {
-  for (size_t at = 0; at < bytes.size(); at += piece_bytes) {
-    iovec piece{const_cast<uint8_t*>(bytes.data() + at), piece_bytes};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &piece;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &passed_fd, sizeof(int));
-    if (::sendmsg(fd, &message, MSG_NOSIGNAL) != ssize_t(piece_bytes)) {
-      ADD_FAILURE() << "peer sendmsg: " << strerror(errno);
-      return false;
-    }
-  }
-  return true;
-}
-
 TEST_P(HalfCloseUnixTest, MultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
   constexpr size_t kPieces = 64, kPieceBytes = 100;  // 64 > 32 results per wake-up
   StreamPair pair;
@@ -274,7 +243,7 @@ TEST_P(HalfCloseUnixTest, MultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
   Recorder receiver;
   ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
   ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard))
-      << "received " << joined(receiver).size() << " of " << message.size()
+      << "received " << receiver.joined().size() << " of " << message.size()
       << " bytes, no end of stream";
   expect_data_then_one_eof(receiver, message);
   close_pair(loop, pair);

@@ -81,17 +81,11 @@ int tcp_received(int fd, uint64_t bytes) {
   return 0;
 }
 
-// Cancels a multishot receive still in flight when the test leaves early
-// (a failed assertion, a skip), so that its callback never reaches a
-// destroyed recorder.
+// Ends a multishot receive still in flight when the test leaves (end_in_flight).
 struct EndsInFlight {
   Loop& loop;
   Operation& op;
-  ~EndsInFlight() {
-    if (!op.in_flight()) return;
-    loop.cancel(op);
-    for (int turns = 0; op.in_flight() && turns < 1000; ++turns) loop.run(RunMode::once);
-  }
+  ~EndsInFlight() { end_in_flight(loop, op); }
 };
 
 bool peer_sends_all(int fd, const std::vector<uint8_t>& bytes, int flags = 0) {
@@ -114,9 +108,7 @@ struct OneReceive {
   Loop* loop = nullptr;
   explicit OneReceive(size_t capacity) : buffer(capacity) {}
   ~OneReceive() {
-    if (loop == nullptr || !op.in_flight()) return;
-    loop->cancel(op);
-    for (int turns = 0; op.in_flight() && turns < 1000; ++turns) loop->run(RunMode::once);
+    if (loop != nullptr) end_in_flight(*loop, op);
   }
   static void callback(Loop&, Operation& op, const Completion& c) {
     auto* self = static_cast<OneReceive*>(op.user_data);
@@ -147,18 +139,6 @@ bool close_through(Loop& loop, int fd) {
   Recorder closed;
   if (loop.close(closed.op, fd, Recorder::callback, &closed) != 0) return false;
   return run_until(loop, [&] { return closed.terminal; }) && closed.result() == 0;
-}
-
-size_t multishot_bytes(const Recorder& r) {
-  size_t total = 0;
-  for (const auto& p : r.payloads) total += p.size();
-  return total;
-}
-
-std::vector<uint8_t> multishot_joined(const Recorder& r) {
-  std::vector<uint8_t> all;
-  for (const auto& p : r.payloads) all.insert(all.end(), p.begin(), p.end());
-  return all;
 }
 
 class ShortReadStreamTest : public SocketTest {
@@ -352,13 +332,13 @@ TEST_P(ShortReadStreamTest, UrgentDataDoesNotStallAMultishotReceive) {
   int received = tcp_received(pair_.server, 201);
   if (received < 0) GTEST_SKIP() << "TCP_INFO has no tcpi_bytes_received here";
   ASSERT_EQ(received, 1);
-  bool all = run_until(loop, [&] { return multishot_bytes(receiver) >= 200 || receiver.terminal; },
+  bool all = run_until(loop, [&] { return receiver.payload_bytes() >= 200 || receiver.terminal; },
                        kShortReadGuard);
-  EXPECT_TRUE(all) << "received " << multishot_bytes(receiver) << " of 200 bytes";
+  EXPECT_TRUE(all) << "received " << receiver.payload_bytes() << " of 200 bytes";
   auto expected = before;
   expected.insert(expected.end(), after.begin(), after.end());
   if (all) {
-    EXPECT_EQ(multishot_joined(receiver), expected);
+    EXPECT_EQ(receiver.joined(), expected);
   }
   EXPECT_EQ(loop.cancel(receiver.op), 0);
   EXPECT_TRUE(run_until(loop, [&] { return receiver.terminal; }));
@@ -397,20 +377,8 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive)
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
   auto with_fd = short_read_pattern(40, 12);
   auto after = short_read_pattern(60, 13);
-  iovec piece{with_fd.data(), with_fd.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &piece;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  int passed = pair_.listener;  // any descriptor of ours: the receiver gets a copy
-  std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
-  ASSERT_EQ(::sendmsg(pair_.client, &message, MSG_NOSIGNAL), ssize_t(with_fd.size()));
+  // Any descriptor of ours: the receiver gets a copy.
+  ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
   ASSERT_TRUE(peer_sends_all(pair_.client, after));
   ASSERT_TRUE(fd_holds(pair_.server, 100));
   ASSERT_TRUE(run_until(loop, [&] { return first.done; }, kShortReadGuard));
@@ -428,29 +396,17 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallAMultishotRecei
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
   auto with_fd = short_read_pattern(40, 19);
   auto after = short_read_pattern(60, 20);
-  iovec piece{with_fd.data(), with_fd.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &piece;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  int passed = pair_.listener;
-  std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
-  ASSERT_EQ(::sendmsg(pair_.client, &message, MSG_NOSIGNAL), ssize_t(with_fd.size()));
+  // Any descriptor of ours: the receiver gets a copy.
+  ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
   ASSERT_TRUE(peer_sends_all(pair_.client, after));
   ASSERT_TRUE(fd_holds(pair_.server, 100));
-  bool all = run_until(loop, [&] { return multishot_bytes(receiver) >= 100 || receiver.terminal; },
+  bool all = run_until(loop, [&] { return receiver.payload_bytes() >= 100 || receiver.terminal; },
                        kShortReadGuard);
-  EXPECT_TRUE(all) << "received " << multishot_bytes(receiver) << " of 100 bytes";
+  EXPECT_TRUE(all) << "received " << receiver.payload_bytes() << " of 100 bytes";
   auto expected = with_fd;
   expected.insert(expected.end(), after.begin(), after.end());
   if (all) {
-    EXPECT_EQ(multishot_joined(receiver), expected);
+    EXPECT_EQ(receiver.joined(), expected);
   }
   EXPECT_EQ(loop.cancel(receiver.op), 0);
   EXPECT_TRUE(run_until(loop, [&] { return receiver.terminal; }));

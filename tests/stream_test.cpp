@@ -125,15 +125,10 @@ TEST_P(StreamTest, MultishotRecvDeliversEveryByteInOrder) {
   ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
   ASSERT_EQ(loop.send(sent.op, pair.client, message.data(), message.size(), Recorder::callback,
                       &sent), 0);
-  size_t total = 0;
   ASSERT_TRUE(run_until(loop, [&] {
-    total = 0;
-    for (auto& p : receiver.payloads) total += p.size();
-    return sent.terminal && total >= message.size();
+    return sent.terminal && receiver.payload_bytes() >= message.size();
   }));
-  std::vector<uint8_t> joined;
-  for (auto& p : receiver.payloads) joined.insert(joined.end(), p.begin(), p.end());
-  EXPECT_EQ(joined, message);
+  EXPECT_EQ(receiver.joined(), message);
   EXPECT_EQ(sent.result(), int(message.size()));
   for (const Completion& c : receiver.completions) EXPECT_TRUE(c.more);
   ::shutdown(pair.client, SHUT_WR);  // EOF ends the multishot receive

@@ -132,6 +132,47 @@ bool run_until(Loop& loop, const std::function<bool()>& done, std::chrono::milli
   return ok;
 }
 
+std::vector<uint8_t> Recorder::joined() const {
+  std::vector<uint8_t> all;
+  for (const auto& p : payloads) all.insert(all.end(), p.begin(), p.end());
+  return all;
+}
+
+size_t Recorder::payload_bytes() const {
+  size_t total = 0;
+  for (const auto& p : payloads) total += p.size();
+  return total;
+}
+
+void end_in_flight(Loop& loop, Operation& op) {
+  if (!op.in_flight()) return;
+  loop.cancel(op);
+  for (int turns = 0; op.in_flight() && turns < 1000; ++turns) loop.run(RunMode::once);
+}
+
+bool peer_sends_with_fds(int fd, const std::vector<uint8_t>& bytes, size_t piece_bytes,
+                         int passed_fd) {
+  for (size_t at = 0; at < bytes.size(); at += piece_bytes) {
+    iovec piece{const_cast<uint8_t*>(bytes.data() + at), piece_bytes};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &piece;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &passed_fd, sizeof(int));
+    if (::sendmsg(fd, &message, MSG_NOSIGNAL) != ssize_t(piece_bytes)) {
+      ADD_FAILURE() << "peer sendmsg: " << strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
 void Recorder::callback(Loop& loop, Operation& op, const Completion& completion) {
   auto* self = static_cast<Recorder*>(op.user_data);
   self->completions.push_back(completion);

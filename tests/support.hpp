@@ -66,8 +66,22 @@ struct Recorder {
   bool terminal = false;
   int terminal_count = 0;
   int result() const { return completions.empty() ? 1 : completions.back().result; }
+  /// The lent buffers' bytes, in order, and their count.
+  std::vector<uint8_t> joined() const;
+  size_t payload_bytes() const;
   static void callback(Loop& loop, Operation& op, const Completion& completion);
 };
+
+/// Cancels `op` if it is still in flight and runs `loop` until it has ended
+/// (at most 1000 turns): for a test that leaves early (a failed assertion, a
+/// skip), so that the callback never reaches a destroyed object.
+void end_in_flight(Loop& loop, Operation& op);
+
+/// Sends `bytes` from fd (a UNIX stream) in sends of `piece_bytes`, each with
+/// `passed_fd` attached (SCM_RIGHTS); false (and a failure) if the socket did
+/// not take them all.
+bool peer_sends_with_fds(int fd, const std::vector<uint8_t>& bytes, size_t piece_bytes,
+                         int passed_fd);
 
 /// A non-blocking AF_UNIX stream socketpair, closed with the object.
 struct UnixStreamPair {

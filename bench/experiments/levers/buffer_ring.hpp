@@ -70,19 +70,16 @@ void BufferRing::consume(uint32_t cqe_flags, int res, Fn&& fn) {
     }
     return;
   }
-  // Single buffer or a bundle: consecutive ring entries from the first one,
-  // every buffer filled before the next is used.
-  uint16_t pos = slot_of_[bid];
-  do {
-    uint32_t b = bid_at_[pos & mask_];
-    uint32_t n = left < size_ ? left : size_;
-    if (n) fn(data(b), n);
+  // Single buffer or a bundle: hold()'s walk, each buffer recycled once its
+  // bytes are handed on.
+  hold(cqe_flags, res, [&](uint32_t b, const char* d, uint32_t n) {
+    fn(d, n);
     recycle(b);
-    left -= n;
-    ++pos;
-  } while (left > 0);
+  });
 }
 
+// Consecutive ring entries from the first one, every buffer filled before
+// the next is used.
 template <class Fn>
 void BufferRing::hold(uint32_t cqe_flags, int res, Fn&& fn) {
   if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
