@@ -54,16 +54,19 @@ bool peer_writes(int fd, const std::vector<uint8_t>& bytes, size_t piece) {
   return true;
 }
 
-// Waits, outside the loop, until `fd` has the peer's FIN queued (behind all
-// of its data: a stream delivers in order).
-bool fin_arrived(int fd) {
-  pollfd p{fd, POLLRDHUP, 0};
+// Waits (poll(2), at most kFinWaitMs) until `fd` reports `events`.
+bool polled(int fd, short events) {
+  pollfd p{fd, events, 0};
   int n;
   do {
     n = ::poll(&p, 1, kFinWaitMs);
   } while (n < 0 && errno == EINTR);
-  return n == 1 && (p.revents & POLLRDHUP);
+  return n == 1 && (p.revents & events);
 }
+
+// Waits, outside the loop, until `fd` has the peer's FIN queued (behind all
+// of its data: a stream delivers in order).
+bool fin_arrived(int fd) { return polled(fd, POLLRDHUP); }
 
 // Every result before the last carries data and "more"; the last is a single 0.
 void expect_data_then_one_eof(const Recorder& r, const std::vector<uint8_t>& message) {
@@ -226,7 +229,16 @@ TEST_P(HalfCloseCappedTest, MultishotGetsAllDataThenEofAfterShutdownWrite) {
 // that drains the data (Linux 6.18: a UNIX stream reports how much is left,
 // 0, so no further read is tried, and no further wake-up will come). The
 // soak's half-closers hit the same loss by timing; this makes it certain.
-class HalfCloseUnixTest : public HalfCloseTest {};
+class HalfCloseUnixTest : public HalfCloseTest {
+ protected:
+  bool on_uring() const { return loop.backend() == BackendKind::uring; }
+};
+
+// Whether the peer's socket has seen this end close: a read returns 0.
+bool peer_sees_eof(int fd) {
+  char byte;
+  return polled(fd, POLLIN) && ::recv(fd, &byte, 1, MSG_DONTWAIT) == 0;
+}
 
 TEST_P(HalfCloseUnixTest, MultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
   constexpr size_t kPieces = 64, kPieceBytes = 100;  // 64 > 32 results per wake-up
@@ -246,7 +258,148 @@ TEST_P(HalfCloseUnixTest, MultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
       << "received " << receiver.joined().size() << " of " << message.size()
       << " bytes, no end of stream";
   expect_data_then_one_eof(receiver, message);
+  // io_uring: the watch armed beside the receive saw the hang-up at once,
+  // and its event came first (its SQE went in first).
+  EXPECT_EQ(loop.stats().unix_hangups, on_uring() ? 1u : 0u);
   close_pair(loop, pair);
+}
+
+// The same, with the receive armed and idle before the pieces and the
+// shutdown come (the kernel sees several wake-ups here and keeps the end).
+// On io_uring the watch's event comes while the kernel's multishot is still
+// delivering the pieces: the receive is switched to one result per arming
+// in the middle of the stream, and every byte still arrives once, in order.
+TEST_P(HalfCloseUnixTest, ArmedMultishotGetsEofAfterMorePiecesThanOneWakeupReads) {
+  constexpr size_t kPieces = 64, kPieceBytes = 100;
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);  // in the kernel, nothing to read yet
+  ASSERT_TRUE(receiver.completions.empty());
+  int passed = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(passed, 0);
+  auto message = pattern(kPieces * kPieceBytes, 7);
+  bool sent = peer_sends_with_fds(pair.client, message, kPieceBytes, passed);
+  ::close(passed);
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  ASSERT_TRUE(fin_arrived(pair.server));
+  bool ended = run_until(loop, [&] { return receiver.terminal; }, kGuard);
+  if (!ended) end_in_flight(loop, receiver.op);
+  ASSERT_TRUE(ended) << "received " << receiver.joined().size() << " of " << message.size()
+                     << " bytes, no end of stream";
+  expect_data_then_one_eof(receiver, message);
+  EXPECT_EQ(loop.stats().unix_hangups, on_uring() ? 1u : 0u);
+  close_pair(loop, pair);
+}
+
+// A watched receive that the caller cancels ends once, with -ECANCELED, and
+// leaves nothing behind that keeps the socket open: after the loop closes
+// the fd, the peer reads its end of stream.
+TEST_P(HalfCloseUnixTest, CancelledMultishotEndsOnceAndTheCloseReachesThePeer) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  ASSERT_EQ(loop.cancel(receiver.op), 0);
+  EXPECT_EQ(loop.cancel(receiver.op), -EALREADY);
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard));
+  ASSERT_EQ(receiver.completions.size(), 1u);
+  EXPECT_EQ(receiver.result(), -ECANCELED);
+  EXPECT_EQ(loop.active(), 0u);
+  Recorder closed;
+  ASSERT_EQ(loop.close(closed.op, pair.server, Recorder::callback, &closed), 0);
+  pair.server = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }, kGuard));
+  EXPECT_EQ(closed.result(), 0);
+  EXPECT_TRUE(peer_sees_eof(pair.client));
+  EXPECT_EQ(loop.stats().unix_hangups, 0u);
+  close_pair(loop, pair);
+}
+
+// A close of the fd under a watched receive: the receive ends first, once,
+// with -ECANCELED, then the close; the peer reads its end of stream.
+struct CloseRecorder : Recorder {
+  const Recorder* receiver = nullptr;
+  bool receiver_ended_before = false;
+  static void callback(Loop& loop, Operation& op, const Completion& completion) {
+    auto* self = static_cast<CloseRecorder*>(static_cast<Recorder*>(op.user_data));
+    self->receiver_ended_before = self->receiver->terminal;
+    Recorder::callback(loop, op, completion);
+  }
+};
+
+TEST_P(HalfCloseUnixTest, CloseUnderAWatchedMultishotEndsItThenClosesTheSocket) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  Recorder receiver;
+  ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  CloseRecorder closed;
+  closed.receiver = &receiver;
+  ASSERT_EQ(loop.close(closed.op, pair.server, CloseRecorder::callback,
+                       static_cast<Recorder*>(&closed)), 0);
+  pair.server = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; }, kGuard));
+  EXPECT_TRUE(closed.receiver_ended_before);
+  ASSERT_TRUE(receiver.terminal);
+  EXPECT_EQ(receiver.terminal_count, 1);
+  EXPECT_EQ(receiver.result(), -ECANCELED);
+  EXPECT_EQ(closed.result(), 0);
+  EXPECT_EQ(loop.active(), 0u);
+  EXPECT_TRUE(peer_sees_eof(pair.client));
+  close_pair(loop, pair);
+}
+
+// Connections whose peers write, then hang up while the receive is busy
+// with earlier data: every one gets all of its bytes and one end of stream,
+// whichever of the kernel's multishot, the watch and the re-armed receive
+// sees the end first.
+TEST_P(HalfCloseUnixTest, ManyConnectionsEachGetAllDataThenOneEof) {
+  constexpr int kConnections = 16;
+  constexpr size_t kRounds = 8, kPieceBytes = 300;
+  std::vector<StreamPair> pairs(kConnections);
+  std::vector<Recorder> receivers(kConnections);
+  std::vector<std::vector<uint8_t>> sent(kConnections);
+  for (int i = 0; i < kConnections; ++i) {
+    ASSERT_TRUE(connect_pair(loop, family(), dir, pairs[i]));
+    ASSERT_EQ(loop.recv_multishot(receivers[i].op, pairs[i].server, Recorder::callback,
+                                  &receivers[i]), 0);
+  }
+  for (size_t round = 0; round < kRounds; ++round) {
+    for (int i = 0; i < kConnections; ++i) {
+      auto piece = pattern(kPieceBytes + size_t(i) * 7 + round, uint8_t(i + round));
+      ASSERT_TRUE(peer_writes(pairs[i].client, piece, piece.size()));
+      sent[i].insert(sent[i].end(), piece.begin(), piece.end());
+      // The last round's hang-up comes right behind its data.
+      if (round + 1 == kRounds && (i & 1)) {
+        ASSERT_EQ(::shutdown(pairs[i].client, SHUT_WR), 0);
+      }
+      if (round + 1 == kRounds && !(i & 1)) {
+        ::close(pairs[i].client);
+        pairs[i].client = -1;
+      }
+    }
+    ASSERT_GE(loop.run(RunMode::no_wait), 0);  // some of it read, the rest waiting
+  }
+  bool ended = run_until(loop, [&] {
+    for (auto& r : receivers) {
+      if (!r.terminal) return false;
+    }
+    return true;
+  }, kGuard);
+  if (!ended) {
+    for (auto& r : receivers) end_in_flight(loop, r.op);
+  }
+  ASSERT_TRUE(ended) << "a connection never got its end of stream";
+  for (int i = 0; i < kConnections; ++i) {
+    SCOPED_TRACE(testing::Message() << "connection " << i);
+    expect_data_then_one_eof(receivers[i], sent[i]);
+    close_pair(loop, pairs[i]);
+  }
+  EXPECT_LE(loop.stats().unix_hangups, uint64_t(kConnections));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sockets, HalfCloseUnixTest,

@@ -23,8 +23,10 @@ namespace ringsock::detail {
 enum class SendPath : uint8_t { unknown, ring, direct };
 
 /// How a multishot receive is armed on an fd, learned at its first one
-/// (unix_stream_recv.hpp): as the kernel's multishot, or one result per arming.
-enum class RecvPath : uint8_t { unknown, multishot, one_at_a_time };
+/// (unix_stream_recv.hpp): as the kernel's multishot; as that with a watch
+/// for the peer's hang-up (a UNIX stream on io_uring); or one result per
+/// arming (such a stream once its peer hung up).
+enum class RecvPath : uint8_t { unknown, multishot, watched, one_at_a_time };
 
 /// The operations in flight on one fd, and a close waiting for them to end.
 struct FdRecord {

@@ -166,8 +166,8 @@ int LoopCore::cancel(Operation& op) noexcept {
   if (op.state == OpState::idle) return -ENOENT;
   if (op.kind == OpKind::post) return -EALREADY;  // on its way: it cannot be called back
   if ((op.flags & kCancelRequested) || op.state == OpState::deferred ||
-      op.state == OpState::notify_wait) {
-    return -EALREADY;  // ending already (a zero-copy send: only its notification is left)
+      op.state == OpState::notify_wait || op.state == OpState::hangup_wait) {
+    return -EALREADY;  // ending already (only the kernel's notification or watch is left)
   }
   switch (op.state) {
     case OpState::submitted: {
@@ -194,6 +194,7 @@ int LoopCore::cancel(Operation& op) noexcept {
     case OpState::idle:
     case OpState::deferred:
     case OpState::notify_wait:
+    case OpState::hangup_wait:
       break;
   }
   op.flags |= kCancelRequested;
@@ -306,6 +307,7 @@ inline uint32_t LoopCore::drain() noexcept {
 // Every result drain() does not pass straight to the callback. Returns
 // how many callbacks were made.
 uint32_t LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
+  if (__builtin_expect(tag_of(event.user_data) == Tag::hangup, 0)) return hangup_event(op);
   if (__builtin_expect(op.flags & kZeroCopy, 0) && !zero_copy_event(op, event)) return 0;
   int32_t result = event.result;
   // Before a restart, a pause or a deferral reuses op's links.
@@ -531,9 +533,13 @@ void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noe
 
 inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
   RINGSOCK_ASSERT(active_ > 0);
+  // The backend keeps something for op (a waiting cancel, a deadline slot,
+  // a hang-up watch still in the kernel: then op ends when that does).
+  if (__builtin_expect(op.backend_flags != 0, 0) && backend_.ended(op)) {
+    hold_for_watch(op, result, completion);
+    return;
+  }
   --active_;
-  // The backend keeps something for op (a waiting cancel, a deadline slot).
-  if (__builtin_expect(op.backend_flags != 0, 0)) backend_.ended(op);
   op.state = OpState::idle;
   completion.result = result;
   completion.more = false;

@@ -148,16 +148,18 @@ class LoopCore {
   /// A close of the fd of such an operation: the connection is aborted so
   /// that the kernel lets go of the buffer now (zero_copy.hpp).
   void abort_zero_copy(Operation& op) noexcept;
-  /// Marks a multishot receive that io_uring arms one result at a time (a
-  /// UNIX stream, unix_stream_recv.hpp); epoll learns nothing and never asks again.
+  /// A multishot receive on an fd not known to need nothing: on io_uring a
+  /// UNIX stream's is watched for the peer's hang-up, or armed one result
+  /// at a time (unix_stream_recv.cpp); epoll learns nothing and never asks again.
   void choose_recv_path(Operation& op) noexcept {
     if (op.kind != OpKind::recv_multishot || fds_.recv_path(op.fd) == RecvPath::multishot) return;
-    if (backend_.kind() != BackendKind::uring) {
-      fds_.set_recv_path(op.fd, RecvPath::multishot);
-    } else if (receives_one_at_a_time(fds_, op.fd)) {
-      op.flags |= kOneAtATime;
-    }
+    choose_unix_recv_path(op);
   }
+  void choose_unix_recv_path(Operation& op) noexcept;
+  /// The event of a receive's hang-up watch (unix_stream_recv.cpp).
+  [[gnu::cold, gnu::noinline]] uint32_t hangup_event(Operation& op) noexcept;
+  /// A terminal result held until the receive's hang-up watch has ended.
+  void hold_for_watch(Operation& op, int32_t result, const Completion& completion) noexcept;
   RINGSOCK_HOT inline int turn(bool wait) noexcept;
   [[gnu::cold, gnu::noinline]] int busy_poll() noexcept;
   /// Every first start goes through here (restarts through restart()):

@@ -1,8 +1,9 @@
 // What a completion's user_data names: an operation's address with a tag in
 // its low bits (operations are 16-byte aligned). Only `operation`, `wake`
-// (the backend's own mailbox operation) and the post tags are ever
-// dereferenced; the others may outlive the operation they mention and are
-// read for their tag alone.
+// (the backend's own mailbox operation), the post tags and `hangup` (whose
+// operation waits for it before it may end) are ever dereferenced; the
+// others may outlive the operation they mention and are read for their tag
+// alone.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,8 @@ enum class Tag : uint64_t {
   post = 4,          ///< a post that came by IORING_OP_MSG_RING: the posted operation
   post_failed = 5,   ///< the sender's CQE of a MSG_RING the kernel failed (only then:
                      ///< CQE_SKIP_SUCCESS): the operation comes back to the sender
+  hangup = 6,        ///< the hang-up watch of a multishot receive on a UNIX stream
+                     ///< (unix_stream_recv.hpp): names the receive
 };
 
 static_assert(alignof(Operation) >= 16, "tags need the low 4 bits");

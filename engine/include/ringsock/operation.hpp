@@ -73,6 +73,7 @@ enum class OpState : uint8_t {
   close_wait,  ///< close waiting for the fd's in-flight operations to end
   deferred,    ///< terminal result decided by the engine, delivered at drain time
   notify_wait, ///< a zero-copy send with its result in, waiting for the kernel's notification
+  hangup_wait, ///< a multishot receive with its terminal result in, waiting for its hang-up watch to end
 };
 
 /// Layout-compatible with the kernel's __kernel_timespec.

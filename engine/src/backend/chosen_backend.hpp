@@ -38,7 +38,7 @@ class ChosenBackend {
   RINGSOCK_HOT int restart(Operation& op) noexcept { return RINGSOCK_DISPATCH(restart(op)); }
   int cancel(Operation& op) noexcept { return RINGSOCK_DISPATCH(cancel(op)); }
   void arming_ended(Operation& op) noexcept { RINGSOCK_DISPATCH(arming_ended(op)); }
-  void ended(Operation& op) noexcept { RINGSOCK_DISPATCH(ended(op)); }
+  bool ended(Operation& op) noexcept { return RINGSOCK_DISPATCH(ended(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   void adopt(int fd) noexcept { RINGSOCK_DISPATCH(adopt(fd)); }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
@@ -76,6 +76,21 @@ class ChosenBackend {
     (void)target_fd;
     (void)op;
     return -EAGAIN;
+  }
+  /// Arms io_uring's hang-up watch of a multishot receive about to start
+  /// (UringBackend::watch_hangup); false on epoll, which needs none.
+  bool watch_hangup(Operation& op) noexcept {
+#if RINGSOCK_HAVE_URING
+    if (kind_ == BackendKind::uring) return uring_.watch_hangup(op);
+#endif
+    (void)op;
+    return false;
+  }
+  void watch_ended(Operation& op) noexcept {
+#if RINGSOCK_HAVE_URING
+    if (kind_ == BackendKind::uring) uring_.watch_ended(op);
+#endif
+    (void)op;
   }
   /// Only io_uring makes receive bundles (results longer than one buffer).
   uint16_t bundle_buffer(uint16_t first, uint32_t index) const noexcept {

@@ -107,10 +107,13 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// waiting for it (io_uring: a cancel waiting for SQ room) has nothing left
   /// to end, and must not reach the kernel after op is started again.
   { backend.arming_ended(op) } -> std::same_as<void>;
-  /// The core delivers op's terminal result (asked as arming_ended is):
-  /// arming_ended, and whatever the backend kept for op between two starts
-  /// (epoll: its deadline slot) is let go.
-  { backend.ended(op) } -> std::same_as<void>;
+  /// The core is about to deliver op's terminal result (asked as
+  /// arming_ended is): arming_ended, and whatever the backend kept for op
+  /// between two starts (epoll: its deadline slot) is let go. True when a
+  /// request naming op is still in the kernel (io_uring: a hang-up watch,
+  /// whose removal this sends): the core then holds the result until that
+  /// request's event comes, and asks again.
+  { backend.ended(op) } -> std::same_as<bool>;
   /// fd is about to be closed by the core (no operation of it is in flight):
   /// drop whatever the backend keeps for it.
   { backend.forget(fd) } -> std::same_as<void>;

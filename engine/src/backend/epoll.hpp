@@ -53,11 +53,13 @@ class EpollBackend {
   /// Between two starts the slot stays held: nothing to do.
   void arming_ended(Operation&) noexcept {}
   /// The core delivers op's terminal result: a slot it held is free again.
-  void ended(Operation& op) noexcept {
+  /// Nothing of op is left in the kernel to wait for.
+  bool ended(Operation& op) noexcept {
     if (__builtin_expect(op.backend_flags & kHoldsSlot, 0)) {
       timers_.release_held();
       op.backend_flags &= uint8_t(~kHoldsSlot);
     }
+    return false;
   }
   int cancel(Operation& op) noexcept;
   void forget(int fd) noexcept;

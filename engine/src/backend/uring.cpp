@@ -207,6 +207,37 @@ void UringBackend::prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept {
   io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::internal));
 }
 
+// The watch is a one-shot poll for RDHUP alone (POLLERR and POLLHUP come
+// with every poll): the wake-ups of arriving data do not match it, so it
+// costs nothing per message. Its SQE goes in before the receive's, and the
+// room for both is checked first, so the receive's start cannot be refused.
+bool UringBackend::watch_hangup(Operation& op) noexcept {
+  if (!caps_->multishot_recv || one_buffer_per_recv_ || buffer_ring_ == nullptr) return false;
+  if (waiting_head_ != nullptr || !has_room(2)) return false;
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_poll_add(sqe, op.fd, POLLRDHUP);
+  io_uring_sqe_set_data64(sqe, encode(&op, Tag::hangup));
+  op.backend_flags |= kWatchingHangup;
+  return true;
+}
+
+// Never refused: with no room it waits its turn, as a cancel does. Its own
+// result is ignored; the watch's event (-ECANCELED, or the hang-up it
+// reported just before) is what the core waits for.
+void UringBackend::unwatch(Operation& op) noexcept {
+  io_uring_sqe* sqe = waiting_head_ == nullptr ? get_sqes(1) : nullptr;
+  if (sqe == nullptr) {
+    wait_for_room(op, kWaitingUnwatch);
+    return;
+  }
+  prep_unwatch(sqe, op);
+}
+
+void UringBackend::prep_unwatch(io_uring_sqe* sqe, Operation& op) noexcept {
+  io_uring_prep_poll_remove(sqe, encode(&op, Tag::hangup));
+  io_uring_sqe_set_data64(sqe, encode(nullptr, Tag::internal));
+}
+
 // ---- Waiting for room ----------------------------------------------------------
 //
 // The core cannot take a refusal back once an operation is in flight (a
@@ -217,8 +248,8 @@ void UringBackend::prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept {
 // never blocks while one waits). No allocation: the links are the operation's.
 
 void UringBackend::wait_for_room(Operation& op, uint8_t what) noexcept {
-  RINGSOCK_ASSERT(!(op.backend_flags & (kWaitingStart | kWaitingCancel)));  // once at a time
-  op.backend_flags = uint8_t((op.backend_flags & ~(kWaitingStart | kWaitingCancel)) | what);
+  RINGSOCK_ASSERT(!(op.backend_flags & kWaitingForRoom));  // once at a time
+  op.backend_flags = uint8_t(op.backend_flags | what);
   op.queue_next = nullptr;
   prepare_turn_ = true;
   if (waiting_tail_ != nullptr) {
@@ -233,15 +264,17 @@ void UringBackend::wait_for_room(Operation& op, uint8_t what) noexcept {
 void UringBackend::queue_waiting() noexcept {
   while (waiting_head_ != nullptr) {
     Operation& op = *waiting_head_;
-    bool cancels = op.backend_flags & kWaitingCancel;
-    unsigned count = !cancels && (op.flags & kHasDeadline) ? 2 : 1;
+    const uint8_t what = op.backend_flags & kWaitingForRoom;
+    unsigned count = what == kWaitingStart && (op.flags & kHasDeadline) ? 2 : 1;
     if (!has_room(count)) return;
     waiting_head_ = op.queue_next;
     if (waiting_head_ == nullptr) waiting_tail_ = nullptr;
     op.queue_next = nullptr;
-    op.backend_flags &= uint8_t(~(kWaitingStart | kWaitingCancel));
-    if (cancels) {
+    op.backend_flags &= uint8_t(~kWaitingForRoom);
+    if (what == kWaitingCancel) {
       prep_cancel(next_sqe(), op);
+    } else if (what == kWaitingUnwatch) {
+      prep_unwatch(next_sqe(), op);
     } else {
       int rc = start(op);  // startable: it started before
       RINGSOCK_ASSERT(rc == 0);
@@ -288,7 +321,7 @@ void UringBackend::unlink_waiting(Operation& op) noexcept {
     break;
   }
   op.queue_next = nullptr;
-  op.backend_flags &= uint8_t(~(kWaitingStart | kWaitingCancel));
+  op.backend_flags &= uint8_t(~kWaitingForRoom);
 }
 
 void UringBackend::arm_wake() noexcept {
@@ -314,6 +347,7 @@ bool UringBackend::for_core_rare(uint64_t user_data) noexcept {
       (void)std::atomic_ref<OpState>(operation_of(user_data)->state).load(std::memory_order_acquire);
       return true;
     case Tag::post_failed:
+    case Tag::hangup:
       return true;
     default:
       return false;

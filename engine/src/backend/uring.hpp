@@ -10,12 +10,16 @@
 namespace ringsock::detail {
 
 /// Operation::backend_flags on io_uring: which SQE an operation waits to
-/// have queued (bits apart from epoll's, so a stale one from a loop of the
-/// other kind is never taken for these).
+/// have queued, and whether a hang-up watch of it is in the kernel (bits
+/// apart from epoll's, so a stale one from a loop of the other kind is
+/// never taken for these).
 enum UringOpFlag : uint8_t {
-  kWaitingStart = 1u << 6,   ///< its restart found the SQ full
-  kWaitingCancel = 1u << 7,  ///< a cancel of it found the SQ full
+  kWatchingHangup = 1u << 4,  ///< its hang-up watch is armed (unix_stream_recv.hpp)
+  kWaitingUnwatch = 1u << 5,  ///< the removal of that watch found the SQ full
+  kWaitingStart = 1u << 6,    ///< its restart found the SQ full
+  kWaitingCancel = 1u << 7,   ///< a cancel of it found the SQ full
 };
+inline constexpr uint8_t kWaitingForRoom = kWaitingStart | kWaitingCancel | kWaitingUnwatch;
 
 class UringBackend {
  public:
@@ -36,7 +40,22 @@ class UringBackend {
   void arming_ended(Operation& op) noexcept {
     if (op.backend_flags & kWaitingCancel) unlink_waiting(op);
   }
-  void ended(Operation& op) noexcept { arming_ended(op); }
+  /// True while op's hang-up watch is still in the kernel: its removal is
+  /// on its way, and op must not end before the watch's event comes.
+  bool ended(Operation& op) noexcept {
+    arming_ended(op);
+    if (__builtin_expect(!(op.backend_flags & kWatchingHangup), 1)) return false;
+    unwatch(op);
+    return true;
+  }
+  /// Arms a watch for the peer's hang-up on op's fd (a multishot receive
+  /// about to start): its one event names op (Tag::hangup). False, and
+  /// nothing armed, where it is not needed (no multishot receive in the
+  /// kernel, one buffer per arming) or there is no room for both the watch
+  /// and the receive's SQE. unix_stream_recv.hpp says why.
+  bool watch_hangup(Operation& op) noexcept;
+  /// The watch's event came: it is no longer in the kernel.
+  void watch_ended(Operation& op) noexcept { op.backend_flags &= uint8_t(~kWatchingHangup); }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   void adopt(int) noexcept {}
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
@@ -99,6 +118,8 @@ class UringBackend {
   [[gnu::cold, gnu::noinline]] int turn_prepared(EventQueue& queue, bool wait) noexcept;
   [[gnu::cold, gnu::noinline]] void unlink_waiting(Operation& op) noexcept;
   void prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept;
+  void unwatch(Operation& op) noexcept;
+  static void prep_unwatch(io_uring_sqe* sqe, Operation& op) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
 
@@ -120,7 +141,8 @@ class UringBackend {
   uint32_t batch_wait_us_ = 0;     // LoopOptions::batch_wait_us, 0 unless the kernel has it
   uint32_t batch_wait_count_ = 0;  // LoopOptions::batch_wait_count
   // FIFO through Operation::queue_next of operations whose SQE (a restart,
-  // or a cancel of them) waits for SQ room; Operation::backend_flags says which.
+  // a cancel of them, the removal of their hang-up watch) waits for SQ
+  // room; Operation::backend_flags says which.
   Operation* waiting_head_ = nullptr;
   Operation* waiting_tail_ = nullptr;
   uint64_t wake_value_ = 0;
