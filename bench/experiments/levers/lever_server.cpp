@@ -3,6 +3,10 @@
 // contract (bench/peers: `--mode echo|sink ENDPOINT...`, prints `ready`,
 // counters on SIGTERM) so bench/experiments/levers/levers.py can drive it like a peer.
 //
+// `--threads N` runs N rings, one per thread, each with its own
+// SO_REUSEPORT sockets (the peers' layout), for levers whose cost depends on
+// a process having several threads (direct descriptors).
+//
 // TCP (echo, sink) and UDP (sink only). Every received byte is copied out of
 // the provided buffer at once, so buffers go straight back to the ring and
 // no lever changes how long they are held.
@@ -110,11 +114,16 @@ struct Stats {
 
 class Server {
  public:
-  Server(const Options& o, peer_config* config) : o_(o), config_(config) {}
+  // endpoints: this loop's sockets. stop_fd: readable once the server is to
+  // stop (peer_run's, with --threads); -1: a signalfd of its own.
+  Server(const Options& o, peer_config* config, peer_endpoint* endpoints, int stop_fd)
+      : o_(o), config_(config), endpoints_(endpoints), stop_fd_(stop_fd) {}
   void start();
   int init_without_sq_array(io_uring_params& p);
   void run();
   void finish();
+  const peer_counters& counters() const { return counters_; }
+  void print_stats() const;
 
  private:
   io_uring_sqe* sqe();
@@ -149,6 +158,8 @@ class Server {
 
   Options o_;
   peer_config* config_;
+  peer_endpoint* endpoints_;
+  int stop_fd_;
   peer_counters counters_{};
   Stats stats_{};
   io_uring ring_{};
@@ -236,21 +247,23 @@ void Server::start() {
   }
   conns_.resize(kMaxConnections);
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (signal_fd_ < 0) die("signalfd", errno);
+  if (stop_fd_ < 0) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) die("signalfd", errno);
+  }
   io_uring_sqe* s = sqe();
-  io_uring_prep_poll_multishot(s, signal_fd_, POLLIN);
+  io_uring_prep_poll_multishot(s, stop_fd_ >= 0 ? stop_fd_ : signal_fd_, POLLIN);
   io_uring_sqe_set_data64(s, tag(Kind::kSignal, 0, 0));
   queued();
 
   udp_rx_.resize(static_cast<size_t>(config_->count));
   for (int i = 0; i < config_->count; ++i) {
-    const peer_endpoint& ep = config_->endpoints[i];
+    const peer_endpoint& ep = endpoints_[i];
     if (ep.transport == PEER_UDP) {
       if (echo_) {
         std::fprintf(stderr, "lever_server: UDP echo is not implemented (sink only)\n");
@@ -303,9 +316,9 @@ void Server::after_submit() {
 void Server::arm_accept(int i) {
   io_uring_sqe* s = sqe();
   if (o_.direct) {
-    io_uring_prep_multishot_accept_direct(s, config_->endpoints[i].fd, nullptr, nullptr, 0);
+    io_uring_prep_multishot_accept_direct(s, endpoints_[i].fd, nullptr, nullptr, 0);
   } else {
-    io_uring_prep_multishot_accept(s, config_->endpoints[i].fd, nullptr, nullptr, 0);
+    io_uring_prep_multishot_accept(s, endpoints_[i].fd, nullptr, nullptr, 0);
   }
   io_uring_sqe_set_data64(s, tag(Kind::kAccept, static_cast<uint32_t>(i), 0));
   queued();
@@ -328,7 +341,7 @@ void Server::arm_recv(uint32_t slot) {
 }
 
 void Server::arm_udp(int i) {
-  int fd = config_->endpoints[i].fd;
+  int fd = endpoints_[i].fd;
   io_uring_sqe* s = sqe();
   if (o_.single_recv) {
     std::vector<char>& rx = udp_rx_[static_cast<size_t>(i)];
@@ -345,7 +358,11 @@ void Server::arm_udp(int i) {
 }
 
 void Server::run() {
-  peer_ready();
+  if (stop_fd_ < 0) {
+    peer_ready();
+  } else {
+    peer_loop_ready();
+  }
   while (!stop_) {
     ++stats_.turns;
     if (o_.busy_poll_us && !io_uring_cq_ready(&ring_)) busy_poll();
@@ -796,7 +813,11 @@ void Server::on_udp(int i, io_uring_cqe* cqe) {
 }
 
 void Server::finish() {
-  peer_finish(config_, config_->endpoints, &counters_);
+  peer_finish(config_, endpoints_, &counters_);
+  print_stats();
+}
+
+void Server::print_stats() const {
   std::printf("levers: cqes %" PRIu64 ", turns %" PRIu64 ", enters %" PRIu64
               ", send_errors %" PRIu64 ", short_sends %" PRIu64 ", enobufs %" PRIu64 "\n",
               stats_.cqes, stats_.turns, stats_.enters, stats_.send_errors, stats_.short_sends,
@@ -812,16 +833,28 @@ int main(int argc, char** argv) {
   std::vector<char*> rest = levers::parse_levers(argc, argv, &options);
   peer_config config;
   peer_parse_args(static_cast<int>(rest.size()) - 1, rest.data(), &config);
+  static levers::Options thread_options;
+  static peer_config* thread_config;
   if (config.threads != 1) {
-    std::fprintf(stderr, "lever_server: one loop only; --threads does not apply\n");
-    return 2;
+    // One ring per thread, each with its own SO_REUSEPORT sockets (a UNIX
+    // listener is shared): the peers' --threads layout.
+    thread_options = options;
+    thread_config = &config;
+    levers::print_levers(options);
+    return peer_run(&config, 0, [](peer_thread* t) {
+      levers::Server server(thread_options, thread_config, t->endpoints, t->stop_fd);
+      server.start();
+      server.run();
+      t->counters = server.counters();
+      server.print_stats();
+    });
   }
   peer_setup_process();
   peer_endpoint opened[PEER_MAX_ENDPOINTS];
   peer_open_endpoints(&config, opened, 0, nullptr);
   std::copy(opened, opened + config.count, config.endpoints);
   levers::print_levers(options);
-  levers::Server server(options, &config);
+  levers::Server server(options, &config, config.endpoints, -1);
   server.start();
   server.run();
   server.finish();

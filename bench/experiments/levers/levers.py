@@ -88,8 +88,10 @@ _flags = {}  # variant key -> lever_server flags, for the argv hook below
 
 def _lever_argv(paths, server, mode, ep, port, threads=1):
     """bench/compare's server_argv for lever_server: `--mode M ENDPOINT` plus
-    the variant's flags (the same contract as the peers); one process."""
-    return [paths.lever_server, "--mode", mode] + _flags[server] + [ep], ["ready"]
+    the variant's flags (the same contract as the peers); one process, with
+    --server-threads N rings on N threads of it (SO_REUSEPORT sockets)."""
+    more = ["--threads", str(threads)] if threads > 1 else []
+    return [paths.lever_server, "--mode", mode] + more + _flags[server] + [ep], ["ready"]
 
 
 wl.server_argv = _lever_argv  # run_one builds the server's argv through this hook
@@ -111,8 +113,10 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="smoke run: 1 round, short runs")
     p.add_argument("--only", default="", help="workloads, e.g. W1-64B-c50,W5-bulk")
     p.add_argument("--variants", default="", help="variants (the baseline always runs), e.g. direct,skip-success")
-    p.add_argument("--server-cpu", type=int, default=0)
-    p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--server-cpu", default="0", help="CPU list, as taskset takes it (default 0)")
+    p.add_argument("--client-cpu", default="1", help="CPU list (default 1)")
+    p.add_argument("--server-threads", type=int, default=1,
+                   help="rings of lever_server, one per thread (default 1)")
     p.add_argument("--out", default="", help="Markdown report (default: print only); a .json goes next to it")
     p.add_argument("--keep-logs", action="store_true")
     a = p.parse_args(argv)
@@ -167,7 +171,8 @@ def valid(rec):
 
 def run_all(a, works, variants, paths, tmpdir):
     by_work = {w.id: w for w in wl.WORKLOADS}
-    settings = wl.Settings(a.duration, a.warmup, a.server_cpu, a.client_cpu, tmpdir, paths)
+    settings = wl.Settings(a.duration, a.warmup, a.server_cpu, a.client_cpu, tmpdir, paths,
+                           server_threads=a.server_threads)
     plan = []
     for rnd in range(1, a.rounds + 1):
         for wid in works:
@@ -282,8 +287,9 @@ def markdown(rows, works, a, info, command, started, ended):
                info.get("cpu"), info.get("cores"), info.get("kernel"), info.get("distro"),
                info.get("compiler"), info.get("liburing"), info.get("commit")),
            "Window: %s to %s UTC (%d round(s), %.3g s measured after %.3g s warmup per run; "
-           "server on CPU %d, client on CPU %d)." % (started, ended, a.rounds, a.duration, a.warmup,
-                                                     a.server_cpu, a.client_cpu), "",
+           "server on CPU %s with %d thread(s), client on CPU %s)." % (
+               started, ended, a.rounds, a.duration, a.warmup, a.server_cpu, a.server_threads,
+               a.client_cpu), "",
            "Every variant flips one lever of the defaults (`lever_server` with no flags: "
            "SINGLE_ISSUER|DEFER_TASKRUN, registered ring fd, multishot recv with bundles on a "
            "4 KiB x 512 buffer ring, batched sends with one in flight per connection). "
