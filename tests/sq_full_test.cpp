@@ -66,11 +66,12 @@ class SqFullTest : public testing::TestWithParam<TestBackend> {
   }
   // A two-entry SQ, and a CQ that never overflows here.
   LoopOptions options() const {
-    LoopOptions o;
+    LoopOptions o = base_;
     o.ring_entries = 2;
     o.completion_entries = 64;
     return options_for(GetParam(), o);
   }
+  LoopOptions base_;  // what a test sets before with_pushback
   bool uring() const { return GetParam() == TestBackend::uring; }
 
   // Runs body with a fresh loop: on io_uring in a child under the filter
@@ -351,6 +352,171 @@ TEST(EpollDeadlineHeapTest, ASendContinuedWithADeadlineKeepsItsSlot) {
   for (Recorder& timer : nop.timers) EXPECT_EQ(timer.result(), -ECANCELED);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+// ---- The hang-up watch of a multishot receive on a UNIX stream ------------
+//
+// An idle watched receive whose peer hangs up: its EOF and the watch's event
+// come in one batch, behind a nop whose callback fills the SQ, so the
+// watch's removal waits for room; then the watch's event ends the receive.
+
+// A receive that records its op's backend bookkeeping at its terminal
+// callback and, like a server may, frees itself there.
+struct FreedAtEnd : Recorder {
+  uint8_t* backend_flags_at_end = nullptr;
+  static void callback(Loop& loop, Operation& op, const Completion& completion) {
+    auto* self = static_cast<FreedAtEnd*>(static_cast<Recorder*>(op.user_data));
+    Recorder::callback(loop, op, completion);
+    if (completion.more) return;
+    *self->backend_flags_at_end = op.backend_flags;
+    delete self;
+  }
+};
+
+// Nothing of the backend's may still name the operation when it ends: a
+// request left queued on it would touch freed memory (ASan) or the next
+// use of the op.
+TEST_P(SqFullTest, AReceiveEndingWhileItsWatchRemovalWaitsLeavesNothingQueued) {
+  with_pushback([&](Loop& loop) {
+    UnixStreamPair pair;
+    uint8_t flags_at_end = 0xff;
+    auto* receiver = new FreedAtEnd;
+    receiver->backend_flags_at_end = &flags_at_end;
+    ASSERT_EQ(loop.recv_multishot(receiver->op, pair.fd[0], FreedAtEnd::callback,
+                                  static_cast<Recorder*>(receiver)), 0);
+    loop.run(RunMode::no_wait);  // the watch and the receive are in the kernel
+    FillingNop nop;
+    ASSERT_EQ(loop.nop(nop.nop.op, FillingNop::callback, &nop), 0);
+    ASSERT_EQ(::shutdown(pair.fd[1], SHUT_WR), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return flags_at_end != 0xff; }, 3s));
+    if (uring()) {
+      EXPECT_TRUE(nop.full) << "the SQ never stayed full: the test proves nothing";
+    }
+    EXPECT_EQ(flags_at_end, 0) << "backend_flags at the end: a request still queued on the op";
+    ASSERT_TRUE(run_until(loop, [&] {
+      for (Recorder& filler : nop.fillers) {
+        if (!filler.terminal) return false;
+      }
+      return true;
+    }, 3s));
+    EXPECT_EQ(loop.active(), 0u);
+  });
+}
+
+// The common server pattern at a peer's end: the receive's own op closes
+// the fd, and the connection's timer is cancelled. Each ends exactly once.
+struct Connection {
+  Operation receive, timer;
+  int fd = -1;
+  int receive_ends = 0, close_ends = 0, timer_ends = 0;
+  int timer_result = 1;
+  bool closing = false;
+  static void on_timer(Loop&, Operation& op, const Completion& c) {
+    auto* self = static_cast<Connection*>(op.user_data);
+    if (c.more) return;
+    ++self->timer_ends;
+    self->timer_result = c.result;
+  }
+  static void on_receive(Loop& loop, Operation& op, const Completion& c) {
+    auto* self = static_cast<Connection*>(op.user_data);
+    if (c.has_buffer) loop.release_buffer(c.buffer_id);
+    if (self->closing) {
+      ++self->close_ends;
+      return;
+    }
+    if (c.more) return;
+    ++self->receive_ends;
+    self->closing = true;
+    EXPECT_EQ(loop.close(op, self->fd, Connection::on_receive, self), 0);
+    EXPECT_EQ(loop.cancel(self->timer), 0);
+  }
+};
+
+TEST_P(SqFullTest, AtThePeersEndTheReceivesOpClosesAndATimerIsCancelledOnce) {
+  with_pushback([&](Loop& loop) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    Connection c;
+    c.fd = sv[0];
+    // An idle timer that would fire 300 ms on if its cancel were lost.
+    ASSERT_EQ(loop.timeout(c.timer, 300'000'000ull, Connection::on_timer, &c), 0);
+    loop.run(RunMode::no_wait);
+    ASSERT_EQ(loop.recv_multishot(c.receive, sv[0], Connection::on_receive, &c), 0);
+    loop.run(RunMode::no_wait);
+    FillingNop nop;
+    ASSERT_EQ(loop.nop(nop.nop.op, FillingNop::callback, &nop), 0);
+    ASSERT_EQ(::shutdown(sv[1], SHUT_WR), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return c.close_ends > 0 && c.timer_ends > 0; }, 3s));
+    if (uring()) {
+      EXPECT_TRUE(nop.full) << "the SQ never stayed full: the test proves nothing";
+    }
+    // Run on past the timer's time (a timer of the loop's own ends the
+    // wait): nothing may end a second time.
+    Recorder pause;
+    ASSERT_EQ(loop.timeout(pause.op, 1'000'000'000ull, Recorder::callback, &pause), 0);
+    while (!pause.terminal) ASSERT_GE(loop.run(RunMode::once), 0);
+    EXPECT_EQ(c.receive_ends, 1);
+    EXPECT_EQ(c.close_ends, 1);
+    EXPECT_EQ(c.timer_ends, 1);
+    EXPECT_EQ(c.timer_result, -ECANCELED);
+    EXPECT_FALSE(fd_open(sv[0]));
+    ASSERT_TRUE(run_until(loop, [&] {
+      for (Recorder& filler : nop.fillers) {
+        if (!filler.terminal) return false;
+      }
+      return true;
+    }, 3s));
+    EXPECT_EQ(loop.active(), 0u);
+    ::close(sv[1]);
+  });
+}
+
+// A receive paused on an empty pool is resumed from a callback that found
+// the SQ full (its restart waits for room), and the watch's event comes in
+// the same batch: it must still get every byte and its end.
+struct ReleasingNop {
+  Recorder nop;
+  std::deque<Recorder> fillers;
+  Recorder* keeper = nullptr;
+  bool full = false;
+  static void callback(Loop& loop, Operation& op, const Completion& completion) {
+    auto* self = static_cast<ReleasingNop*>(op.user_data);
+    self->nop.completions.push_back(completion);
+    self->full = fill_sq(loop, self->fillers);
+    self->keeper->give_back(loop);
+  }
+};
+
+TEST_P(SqFullTest, AHangupWhileTheResumedReceiveWaitsForRoomStillEnds) {
+  base_.buffer_count = 2;
+  base_.buffer_size = 256;
+  with_pushback([&](Loop& loop) {
+    UnixStreamPair pair;
+    Recorder receiver;
+    receiver.keep_buffers = true;
+    ASSERT_EQ(loop.recv_multishot(receiver.op, pair.fd[0], Recorder::callback, &receiver), 0);
+    loop.run(RunMode::no_wait);
+    std::vector<uint8_t> data(2000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 7);
+    ASSERT_EQ(::send(pair.fd[1], data.data(), data.size(), 0), ssize_t(data.size()));
+    ASSERT_TRUE(run_until(loop, [&] { return loop.stats().buffer_pauses > 0; }, 3s));
+    ASSERT_EQ(receiver.kept.size(), 2u);
+    ReleasingNop nop;
+    nop.keeper = &receiver;
+    ASSERT_EQ(loop.nop(nop.nop.op, ReleasingNop::callback, &nop), 0);
+    ASSERT_EQ(::shutdown(pair.fd[1], SHUT_WR), 0);
+    ASSERT_TRUE(run_until(loop, [&] {
+      receiver.give_back(loop);
+      return receiver.terminal;
+    }, 3s));
+    if (uring()) {
+      EXPECT_TRUE(nop.full) << "the SQ never stayed full: the test proves nothing";
+    }
+    EXPECT_EQ(receiver.terminal_count, 1);
+    EXPECT_EQ(receiver.result(), 0);
+    EXPECT_EQ(receiver.joined(), data);
+    receiver.give_back(loop);
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SqFullTest, testing::ValuesIn(all_backends()),

@@ -178,12 +178,22 @@ void Recorder::callback(Loop& loop, Operation& op, const Completion& completion)
   self->completions.push_back(completion);
   if (completion.has_buffer) {
     self->payloads.emplace_back(completion.data, completion.data + completion.result);
-    loop.release_buffer(completion.buffer_id);
+    if (self->keep_buffers) {
+      self->kept.push_back(completion.buffer_id);
+    } else {
+      loop.release_buffer(completion.buffer_id);
+    }
   }
   if (!completion.more) {
     self->terminal = true;
     ++self->terminal_count;
   }
+}
+
+void Recorder::give_back(Loop& loop) {
+  std::vector<uint16_t> ids;
+  ids.swap(kept);  // release_buffer may resume a receive whose callback keeps more
+  for (uint16_t id : ids) EXPECT_EQ(loop.release_buffer(id), 0);
 }
 
 UnixStreamPair::UnixStreamPair() {

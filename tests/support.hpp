@@ -65,10 +65,15 @@ struct Recorder {
   std::vector<std::vector<uint8_t>> payloads;  // copies of lent buffers (then released)
   bool terminal = false;
   int terminal_count = 0;
+  /// Keep lent buffers (their ids in `kept`) instead of releasing them at once.
+  bool keep_buffers = false;
+  std::vector<uint16_t> kept;
   int result() const { return completions.empty() ? 1 : completions.back().result; }
   /// The lent buffers' bytes, in order, and their count.
   std::vector<uint8_t> joined() const;
   size_t payload_bytes() const;
+  /// Releases the kept buffers.
+  void give_back(Loop& loop);
   static void callback(Loop& loop, Operation& op, const Completion& completion);
 };
 

@@ -296,8 +296,7 @@ inline uint32_t LoopCore::drain() noexcept {
       Operation& op = *deferred_head_;
       deferred_head_ = op.queue_next;
       if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
-      finish(op, op.deferred_result);
-      ++callbacks;
+      if (finish(op, op.deferred_result)) ++callbacks;
     } else {
       return callbacks;
     }
@@ -443,8 +442,7 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   }
   bool delivered = op.kind == OpKind::accept_multishot ? result >= 0 : completion.has_buffer;
   if (!delivered) {
-    finish(op, result, completion);  // EOF (0), an error, or -ECANCELED
-    return true;
+    return finish(op, result, completion);  // EOF (0), an error, or -ECANCELED
   }
   // A result without MORE that is not the end (CQ overflow, emulated
   // multishot): deliver it as one of many and arm the operation again.
@@ -527,17 +525,17 @@ int32_t LoopCore::lend_buffer(Operation& op, const RawEvent& event,
   return payload > 0 ? payload : 0;
 }
 
-void LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
-  finish_inline(op, result, completion);
+bool LoopCore::finish(Operation& op, int32_t result, Completion& completion) noexcept {
+  return finish_inline(op, result, completion);
 }
 
-inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
+inline bool LoopCore::finish_inline(Operation& op, int32_t result, Completion& completion) noexcept {
   RINGSOCK_ASSERT(active_ > 0);
   // The backend keeps something for op (a waiting cancel, a deadline slot,
   // a hang-up watch still in the kernel: then op ends when that does).
   if (__builtin_expect(op.backend_flags != 0, 0) && backend_.ended(op)) {
     hold_for_watch(op, result, completion);
-    return;
+    return false;
   }
   --active_;
   op.state = OpState::idle;
@@ -548,6 +546,7 @@ inline void LoopCore::finish_inline(Operation& op, int32_t result, Completion& c
     if (__builtin_expect(waiting_close != nullptr, 0)) close_now(*waiting_close);
   }
   op.callback(owner_, op, completion);
+  return true;
 }
 
 // The fd's operations have all ended (or there were none): close it now,

@@ -188,14 +188,16 @@ class LoopCore {
     bool expired = (op.flags & kHasDeadline) && !(op.flags & kCancelRequested);
     return (expired && result == -ECANCELED) ? -ETIMEDOUT : result;
   }
-  /// The terminal result: unlinks op, makes it idle and calls back.
-  [[gnu::noinline]] void finish(Operation& op, int32_t result, Completion& completion) noexcept;
+  /// The terminal result: unlinks op, makes it idle and calls back. False
+  /// when op's result is held instead, until a request of the backend's
+  /// naming it has ended (a hang-up watch): no callback was made.
+  [[gnu::noinline]] bool finish(Operation& op, int32_t result, Completion& completion) noexcept;
   /// finish() itself, inlined where results are most common (drain).
-  RINGSOCK_HOT inline void finish_inline(Operation& op, int32_t result,
-                                    Completion& completion) noexcept;
-  void finish(Operation& op, int32_t result) noexcept {
+  RINGSOCK_HOT inline bool finish_inline(Operation& op, int32_t result,
+                                         Completion& completion) noexcept;
+  bool finish(Operation& op, int32_t result) noexcept {
     Completion completion{};
-    finish(op, result, completion);
+    return finish(op, result, completion);
   }
   /// Kinds whose successful result goes to the callback as it is (no
   /// continuation, no buffer, no address to fill in).

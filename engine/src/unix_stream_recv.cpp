@@ -31,10 +31,7 @@ void LoopCore::choose_unix_recv_path(Operation& op) noexcept {
 // and the pause resumes at once while the pool has buffers).
 uint32_t LoopCore::hangup_event(Operation& op) noexcept {
   backend_.watch_ended(op);
-  if (op.state == OpState::hangup_wait) {
-    finish(op, op.deferred_result);
-    return 1;
-  }
+  if (op.state == OpState::hangup_wait) return finish(op, op.deferred_result) ? 1 : 0;
   ++stats_.unix_hangups;
   fds_.set_recv_path(op.fd, RecvPath::one_at_a_time);
   op.flags |= kOneAtATime;

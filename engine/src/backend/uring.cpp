@@ -210,10 +210,11 @@ void UringBackend::prep_cancel(io_uring_sqe* sqe, Operation& op) noexcept {
 // The watch is a one-shot poll for RDHUP alone (POLLERR and POLLHUP come
 // with every poll): the wake-ups of arriving data do not match it, so it
 // costs nothing per message. Its SQE goes in before the receive's, and the
-// room for both is checked first, so the receive's start cannot be refused.
+// room for both is made first (a flush, as any start makes room), so the
+// receive's start cannot be refused.
 bool UringBackend::watch_hangup(Operation& op) noexcept {
   if (!caps_->multishot_recv || one_buffer_per_recv_ || buffer_ring_ == nullptr) return false;
-  if (waiting_head_ != nullptr || !has_room(2)) return false;
+  if (waiting_head_ != nullptr || (!has_room(2) && !make_room(2))) return false;
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_poll_add(sqe, op.fd, POLLRDHUP);
   io_uring_sqe_set_data64(sqe, encode(&op, Tag::hangup));

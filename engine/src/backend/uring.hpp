@@ -54,8 +54,12 @@ class UringBackend {
   /// kernel, one buffer per arming) or there is no room for both the watch
   /// and the receive's SQE. unix_stream_recv.hpp says why.
   bool watch_hangup(Operation& op) noexcept;
-  /// The watch's event came: it is no longer in the kernel.
-  void watch_ended(Operation& op) noexcept { op.backend_flags &= uint8_t(~kWatchingHangup); }
+  /// The watch's event came: it is no longer in the kernel, and its
+  /// removal, if that still waits for SQ room, has nothing left to remove.
+  void watch_ended(Operation& op) noexcept {
+    if (op.backend_flags & kWaitingUnwatch) unlink_waiting(op);
+    op.backend_flags &= uint8_t(~kWatchingHangup);
+  }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   void adopt(int) noexcept {}
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
