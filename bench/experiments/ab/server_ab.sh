@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Server CPU per message of two `ringsock serve` binaries (say, before and
+# after an engine change) and the hand-written liburing server, interleaved
+# in every round, against the same `ringsock load` client: the A/B that
+# bench/compare.sh cannot make, because it runs one build.
+#
+#   bash bench/experiments/ab/server_ab.sh --old OLD/ringsock --new NEW/ringsock \
+#        [--build build-bench] [--rounds 7] [--transport unix|tcp] \
+#        [--connections 50] [--inflight 8] [--size 64] [--seconds 3]
+#
+# Server on CPU 0, client on CPU 1. Each run warms up for 0.5 s, then measures
+# for --seconds; the server's CPU comes from /proc/PID/stat over the measured
+# run. Prints one line per run, then medians and per-round median ratios.
+set -euo pipefail
+
+old="" new="" build=build-bench rounds=7 transport=unix connections=50 inflight=8 size=64 seconds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --old) old=$2; shift 2;;
+    --new) new=$2; shift 2;;
+    --build) build=$2; shift 2;;
+    --rounds) rounds=$2; shift 2;;
+    --transport) transport=$2; shift 2;;
+    --connections) connections=$2; shift 2;;
+    --inflight) inflight=$2; shift 2;;
+    --size) size=$2; shift 2;;
+    --seconds) seconds=$2; shift 2;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    *) echo "server_ab: unknown argument $1 (see --help)" >&2; exit 2;;
+  esac
+done
+if [ -z "$old" ] || [ -z "$new" ]; then
+  echo "server_ab: --old and --new name the two ringsock binaries (see --help)" >&2
+  exit 2
+fi
+case "$transport" in unix|tcp) ;; *) echo "server_ab: --transport is unix or tcp" >&2; exit 2;; esac
+client="$build/tools/ringsock/ringsock"
+peer="$build/bench/peers/peer-uring"
+for f in "$old" "$new" "$client" "$peer"; do
+  [ -x "$f" ] || { echo "server_ab: $f is not an executable (build it first)" >&2; exit 2; }
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+lines="$work/runs.txt"
+load_args=(--mode pingpong --connections "$connections" --inflight "$inflight" --size "$size")
+port=$((20000 + RANDOM % 20000))
+for round in $(seq 1 "$rounds"); do
+  for server in old new hand-written; do
+    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else port=$((port + 1)); ep="tcp://127.0.0.1:$port"; fi
+    case $server in
+      old) argv=("$old" serve "$ep");;
+      new) argv=("$new" serve "$ep");;
+      hand-written) argv=("$peer" "$ep");;
+    esac
+    taskset -c 0 "${argv[@]}" > "$work/server.out" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -Eq "^(ready|listening)" "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+    taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration 500ms > /dev/null 2>&1 || true
+    t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration "${seconds}s" \
+      --json "$work/run.json" > /dev/null 2>&1
+    t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    kill "$pid"; wait "$pid" 2> /dev/null || true
+    python3 - "$server" "$round" "$t0" "$t1" "$work/run.json" >> "$lines" <<'PY'
+import json, os, sys
+server, rnd, t0, t1, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+r = json.load(open(path))["results"]
+cpu = (t1 - t0) / os.sysconf("SC_CLK_TCK")
+print(server, rnd, r["rate_achieved"], cpu * 1e6 / max(1, r["received"]))
+PY
+    tail -1 "$lines" | awk '{printf "round %s %-12s %.3fM msg/s, server CPU %.3f us/msg\n", $2, $1, $3/1e6, $4}'
+  done
+done
+python3 - "$lines" <<'PY'
+import collections, statistics as st, sys
+runs = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    server, rnd, rate, cpu = line.split()
+    runs[server][int(rnd)] = (float(rate), float(cpu))
+for s in ("old", "new", "hand-written"):
+    v = runs[s].values()
+    print("%-12s median %.3fM msg/s, server CPU %.3f us/msg" % (s, st.median(r for r, _ in v) / 1e6, st.median(c for _, c in v)))
+def ratio(a, b, i):
+    return st.median(runs[a][k][i] / runs[b][k][i] for k in runs[a] if k in runs[b])
+for a, b in (("new", "old"), ("new", "hand-written"), ("old", "hand-written")):
+    print("%s / %s: server CPU %.2fx, rate %.2fx (median of per-round ratios)" % (a, b, ratio(a, b, 1), ratio(a, b, 0)))
+PY
