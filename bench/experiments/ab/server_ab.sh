@@ -44,10 +44,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 lines="$work/runs.txt"
 load_args=(--mode pingpong --connections "$connections" --inflight "$inflight" --size "$size")
-port=$((20000 + RANDOM % 20000))
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 for round in $(seq 1 "$rounds"); do
   for server in old new hand-written; do
-    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else port=$((port + 1)); ep="tcp://127.0.0.1:$port"; fi
+    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="tcp://127.0.0.1:$(free_port)"; fi
     case $server in
       old) argv=("$old" serve "$ep");;
       new) argv=("$new" serve "$ep");;
@@ -56,6 +58,11 @@ for round in $(seq 1 "$rounds"); do
     taskset -c 0 "${argv[@]}" > "$work/server.out" 2>&1 &
     pid=$!
     for _ in $(seq 100); do grep -Eq "^(ready|listening)" "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+    if ! kill -0 "$pid" 2> /dev/null; then
+      echo "server_ab: the $server server ended at start:" >&2
+      cat "$work/server.out" >&2
+      exit 1
+    fi
     taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration 500ms > /dev/null 2>&1 || true
     t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration "${seconds}s" \
