@@ -148,9 +148,10 @@ class LoopCore {
   /// A close of the fd of such an operation: the connection is aborted so
   /// that the kernel lets go of the buffer now (zero_copy.hpp).
   void abort_zero_copy(Operation& op) noexcept;
-  /// A multishot receive on an fd not known to need nothing: on io_uring a
-  /// UNIX stream's is watched for the peer's hang-up, or armed one result
-  /// at a time (unix_stream_recv.cpp); epoll learns nothing and never asks again.
+  /// A multishot receive on an fd not yet known to take the plain multishot:
+  /// on io_uring a UNIX stream's is watched for the peer's hang-up, or armed
+  /// one result at a time (unix_stream_recv.cpp); epoll learns nothing and
+  /// never asks again.
   void choose_recv_path(Operation& op) noexcept {
     if (op.kind != OpKind::recv_multishot || fds_.recv_path(op.fd) == RecvPath::multishot) return;
     choose_unix_recv_path(op);
