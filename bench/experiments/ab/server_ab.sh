@@ -5,7 +5,7 @@
 # bench/compare.sh cannot make, because it runs one build.
 #
 #   bash bench/experiments/ab/server_ab.sh --old OLD/ringsock --new NEW/ringsock \
-#        [--build build-bench] [--rounds 7] [--transport unix|tcp] \
+#        [--build build-bench] [--rounds 7] [--transport unix|tcp|udp] \
 #        [--connections 50] [--inflight 8] [--size 64] [--seconds 3]
 #
 # Server on CPU 0, client on CPU 1. Each run warms up for 0.5 s, then measures
@@ -33,7 +33,7 @@ if [ -z "$old" ] || [ -z "$new" ]; then
   echo "server_ab: --old and --new name the two ringsock binaries (see --help)" >&2
   exit 2
 fi
-case "$transport" in unix|tcp) ;; *) echo "server_ab: --transport is unix or tcp" >&2; exit 2;; esac
+case "$transport" in unix|tcp|udp) ;; *) echo "server_ab: --transport is unix, tcp or udp" >&2; exit 2;; esac
 client="$build/tools/ringsock/ringsock"
 peer="$build/bench/peers/peer-uring"
 for f in "$old" "$new" "$client" "$peer"; do
@@ -49,7 +49,7 @@ free_port() {
 }
 for round in $(seq 1 "$rounds"); do
   for server in old new hand-written; do
-    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="tcp://127.0.0.1:$(free_port)"; fi
+    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="$transport://127.0.0.1:$(free_port)"; fi
     case $server in
       old) argv=("$old" serve "$ep");;
       new) argv=("$new" serve "$ep");;
