@@ -178,6 +178,13 @@ TEST_P(SqFullTest, ACancelThatFindsTheSqFullIsQueued) {
   });
 }
 
+bool all_ended(const std::deque<Recorder>& recorders) {
+  for (const Recorder& r : recorders) {
+    if (!r.terminal) return false;
+  }
+  return true;
+}
+
 // A stream send whose first part went out, and a nop before it whose
 // callback fills the SQ: the send's continuation finds no room.
 struct FillingNop {
@@ -393,12 +400,7 @@ TEST_P(SqFullTest, AReceiveEndingWhileItsWatchRemovalWaitsLeavesNothingQueued) {
       EXPECT_TRUE(nop.full) << "the SQ never stayed full: the test proves nothing";
     }
     EXPECT_EQ(flags_at_end, 0) << "backend_flags at the end: a request still queued on the op";
-    ASSERT_TRUE(run_until(loop, [&] {
-      for (Recorder& filler : nop.fillers) {
-        if (!filler.terminal) return false;
-      }
-      return true;
-    }, 3s));
+    ASSERT_TRUE(run_until(loop, [&] { return all_ended(nop.fillers); }, 3s));
     EXPECT_EQ(loop.active(), 0u);
   });
 }
@@ -460,12 +462,7 @@ TEST_P(SqFullTest, AtThePeersEndTheReceivesOpClosesAndATimerIsCancelledOnce) {
     EXPECT_EQ(c.timer_ends, 1);
     EXPECT_EQ(c.timer_result, -ECANCELED);
     EXPECT_FALSE(fd_open(sv[0]));
-    ASSERT_TRUE(run_until(loop, [&] {
-      for (Recorder& filler : nop.fillers) {
-        if (!filler.terminal) return false;
-      }
-      return true;
-    }, 3s));
+    ASSERT_TRUE(run_until(loop, [&] { return all_ended(nop.fillers); }, 3s));
     EXPECT_EQ(loop.active(), 0u);
     ::close(sv[1]);
   });
