@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "support.hpp"
@@ -274,6 +275,7 @@ TEST_P(HalfCloseUnixTest, ArmedMultishotGetsEofAfterMorePiecesThanOneWakeupReads
   StreamPair pair;
   ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
   Recorder receiver;
+  EndsInFlight ends{loop, receiver.op};
   ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
   ASSERT_GE(loop.run(RunMode::no_wait), 0);  // in the kernel, nothing to read yet
   ASSERT_TRUE(receiver.completions.empty());
@@ -285,10 +287,9 @@ TEST_P(HalfCloseUnixTest, ArmedMultishotGetsEofAfterMorePiecesThanOneWakeupReads
   ASSERT_TRUE(sent);
   ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
   ASSERT_TRUE(fin_arrived(pair.server));
-  bool ended = run_until(loop, [&] { return receiver.terminal; }, kGuard);
-  if (!ended) end_in_flight(loop, receiver.op);
-  ASSERT_TRUE(ended) << "received " << receiver.joined().size() << " of " << message.size()
-                     << " bytes, no end of stream";
+  ASSERT_TRUE(run_until(loop, [&] { return receiver.terminal; }, kGuard))
+      << "received " << receiver.joined().size() << " of " << message.size()
+      << " bytes, no end of stream";
   expect_data_then_one_eof(receiver, message);
   EXPECT_EQ(loop.stats().unix_hangups, on_uring() ? 1u : 0u);
   close_pair(loop, pair);
@@ -375,6 +376,8 @@ TEST_P(HalfCloseUnixTest, ManyConnectionsEachGetAllDataThenOneEof) {
   constexpr size_t kRounds = 8, kPieceBytes = 300;
   std::vector<StreamPair> pairs(kConnections);
   std::vector<Recorder> receivers(kConnections);
+  std::deque<EndsInFlight> ends;
+  for (Recorder& r : receivers) ends.push_back({loop, r.op});
   std::vector<std::vector<uint8_t>> sent(kConnections);
   for (int i = 0; i < kConnections; ++i) {
     ASSERT_TRUE(connect_pair(loop, family(), dir, pairs[i]));
@@ -397,16 +400,8 @@ TEST_P(HalfCloseUnixTest, ManyConnectionsEachGetAllDataThenOneEof) {
     }
     ASSERT_GE(loop.run(RunMode::no_wait), 0);  // some of it read, the rest waiting
   }
-  bool ended = run_until(loop, [&] {
-    for (auto& r : receivers) {
-      if (!r.terminal) return false;
-    }
-    return true;
-  }, kGuard);
-  if (!ended) {
-    for (auto& r : receivers) end_in_flight(loop, r.op);
-  }
-  ASSERT_TRUE(ended) << "a connection never got its end of stream";
+  ASSERT_TRUE(run_until(loop, [&] { return all_ended(receivers); }, kGuard))
+      << "a connection never got its end of stream";
   for (int i = 0; i < kConnections; ++i) {
     SCOPED_TRACE(testing::Message() << "connection " << i);
     expect_data_then_one_eof(receivers[i], sent[i]);
@@ -445,20 +440,19 @@ class HalfCloseUnixSmallPoolTest : public HalfCloseUnixTest {
 TEST_P(HalfCloseUnixSmallPoolTest, HangupWhilePausedOnAnEmptyPoolGetsAllDataThenEof) {
   StreamPair pair;
   Recorder receiver;
+  EndsInFlight ends{loop, receiver.op};
   auto message = pattern(2000, 3);
   receive_until_paused(pair, receiver, message);
-  if (HasFatalFailure()) return end_in_flight(loop, receiver.op);
+  if (HasFatalFailure()) return;
   ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
   ASSERT_TRUE(fin_arrived(pair.server));
   for (int turn = 0; turn < 10; ++turn) ASSERT_GE(loop.run(RunMode::no_wait), 0);
   EXPECT_EQ(loop.stats().unix_hangups, on_uring() ? 1u : 0u);
   EXPECT_FALSE(receiver.terminal);
-  bool ended = run_until(loop, [&] {
+  ASSERT_TRUE(run_until(loop, [&] {
     receiver.give_back(loop);
     return receiver.terminal;
-  }, kGuard);
-  if (!ended) end_in_flight(loop, receiver.op);
-  ASSERT_TRUE(ended);
+  }, kGuard));
   receiver.give_back(loop);
   expect_data_then_one_eof(receiver, message);
   close_pair(loop, pair);
@@ -469,8 +463,9 @@ TEST_P(HalfCloseUnixSmallPoolTest, HangupWhilePausedOnAnEmptyPoolGetsAllDataThen
 TEST_P(HalfCloseUnixSmallPoolTest, CloseWhilePausedOnAnEmptyPoolEndsTheReceiveThenCloses) {
   StreamPair pair;
   Recorder receiver;
+  EndsInFlight ends{loop, receiver.op};
   receive_until_paused(pair, receiver, pattern(2000, 4));
-  if (HasFatalFailure()) return end_in_flight(loop, receiver.op);
+  if (HasFatalFailure()) return;
   close_under_receive(loop, pair, receiver);
   receiver.give_back(loop);
   EXPECT_EQ(loop.active(), 0u);

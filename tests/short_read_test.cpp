@@ -81,13 +81,6 @@ int tcp_received(int fd, uint64_t bytes) {
   return 0;
 }
 
-// Ends a multishot receive still in flight when the test leaves (end_in_flight).
-struct EndsInFlight {
-  Loop& loop;
-  Operation& op;
-  ~EndsInFlight() { end_in_flight(loop, op); }
-};
-
 bool peer_sends_all(int fd, const std::vector<uint8_t>& bytes, int flags = 0) {
   ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | flags);
   if (n != ssize_t(bytes.size())) {

@@ -178,13 +178,6 @@ TEST_P(SqFullTest, ACancelThatFindsTheSqFullIsQueued) {
   });
 }
 
-bool all_ended(const std::deque<Recorder>& recorders) {
-  for (const Recorder& r : recorders) {
-    if (!r.terminal) return false;
-  }
-  return true;
-}
-
 // A stream send whose first part went out, and a nop before it whose
 // callback fills the SQ: the send's continuation finds no room.
 struct FillingNop {

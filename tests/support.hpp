@@ -82,6 +82,23 @@ struct Recorder {
 /// skip), so that the callback never reaches a destroyed object.
 void end_in_flight(Loop& loop, Operation& op);
 
+/// end_in_flight() when the scope is left: declare it after the object that
+/// holds `op`, so that it runs first.
+struct EndsInFlight {
+  Loop& loop;
+  Operation& op;
+  ~EndsInFlight() { end_in_flight(loop, op); }
+};
+
+/// Whether every recorder of `recorders` has had its terminal completion.
+template <class Recorders>
+bool all_ended(const Recorders& recorders) {
+  for (const Recorder& r : recorders) {
+    if (!r.terminal) return false;
+  }
+  return true;
+}
+
 /// Sends `bytes` from fd (a UNIX stream) in sends of `piece_bytes`, each with
 /// `passed_fd` attached (SCM_RIGHTS); false (and a failure) if the socket did
 /// not take them all.
