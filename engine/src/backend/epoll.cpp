@@ -202,6 +202,12 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
       report(op, 0, 0, queue);
       continue;
     }
+    if (op.kind == OpKind::shutdown) {
+      // It waits for nothing, as on io_uring: not behind a receive that
+      // waits for data (it may be what ends that receive) nor behind a send.
+      attempt(op, queue);
+      continue;
+    }
     FdState& state = fds_[op.fd];
     if (op.kind == OpKind::connect && state.readers.empty() && state.writers.empty()) {
       adopt(op.fd);  // a socket's life begins: its number may have served another
