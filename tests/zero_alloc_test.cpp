@@ -375,6 +375,65 @@ TEST_P(ZeroAllocTest, EchoWithZeroCopySendsAllocatesNothing) {
   }
 }
 
+// The same over direct descriptors (LoopOptions::direct_descriptors): the
+// server's side of the echo is one (connect_pair accepts it through the
+// loop), and a multishot accept into the table, its cancel and the close
+// that empties the slot are counted too.
+TEST_P(ZeroAllocTest, EchoOverDirectDescriptorsAllocatesNothing) {
+  if (std::get<0>(GetParam()) == TestBackend::epoll) GTEST_SKIP() << "epoll ignores direct_descriptors";
+  if (is_datagram()) GTEST_SKIP() << "direct descriptors come from accepts: streams";
+  loop.deinit();
+  LoopOptions o;
+  o.direct_descriptors = 8;
+  std::string why;
+  ASSERT_EQ(init_for_test(loop, options_for(std::get<0>(GetParam()), o), why), 0) << why;
+  if (loop.capabilities().direct_descriptors == 0) GTEST_SKIP() << "no direct descriptors here";
+  echo_round_trips();
+  ASSERT_FALSE(HasFatalFailure());
+
+  int client = open_socket(pair_.endpoint);
+  ASSERT_GE(client, 0);
+  ASSERT_TRUE(::connect(client, pair_.endpoint.address(), pair_.endpoint.length) == 0 ||
+              errno == EINPROGRESS);
+  struct Accepts {
+    int fd = -1;
+    bool ended = false;
+  } accepts;
+  Operation accept_op, close_op;
+  bool closed = false;
+  auto on_accept = [](Loop&, Operation& op, const Completion& c) {
+    auto* a = static_cast<Accepts*>(op.user_data);
+    if (c.result >= 0) a->fd = c.result;
+    if (!c.more) a->ended = true;
+  };
+  auto on_closed = [](Loop&, Operation& op, const Completion& c) {
+    EXPECT_EQ(c.result, 0);
+    *static_cast<bool*>(op.user_data) = true;
+  };
+  Operation guard;
+  bool expired = false;
+  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
+    *static_cast<bool*>(op.user_data) = c.result == 0;
+  };
+  ASSERT_EQ(loop.timeout(guard, 60'000'000'000ull, on_guard, &expired), 0);
+  g_allocations = 0;
+  g_counting = true;
+  ASSERT_EQ(loop.accept_multishot(accept_op, pair_.listener, on_accept, &accepts), 0);
+  run_counted(loop, expired, [&] { return accepts.fd >= 0; });
+  loop.cancel(accept_op);
+  run_counted(loop, expired, [&] { return accepts.ended; });
+  ASSERT_TRUE(is_direct_descriptor(accepts.fd));
+  ASSERT_EQ(loop.close(close_op, accepts.fd, on_closed, &closed), 0);
+  run_counted(loop, expired, [&] { return closed; });
+  g_counting = false;
+  long allocations = g_allocations.load();
+  EXPECT_FALSE(expired);
+  EXPECT_EQ(allocations, 0) << allocations << " heap allocations accepting into the table";
+  loop.cancel(guard);
+  while (guard.in_flight()) loop.run(RunMode::once);
+  ::close(client);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Echo, ZeroAllocTest,
     testing::Combine(testing::ValuesIn(all_backends()),

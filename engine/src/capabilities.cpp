@@ -39,6 +39,9 @@ int format_capabilities(const Capabilities& caps, char* out, unsigned capacity) 
     if (!flag.on || used < 0 || unsigned(used) >= capacity) continue;
     used += snprintf(out + used, capacity - unsigned(used), " %s", flag.name);
   }
+  if (caps.direct_descriptors != 0 && used >= 0 && unsigned(used) < capacity) {
+    used += snprintf(out + used, capacity - unsigned(used), " direct=%u", caps.direct_descriptors);
+  }
   if (used < 0) return 0;
   return unsigned(used) < capacity ? used : int(capacity - 1);
 }

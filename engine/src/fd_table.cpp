@@ -6,10 +6,13 @@
 
 namespace ringsock::detail {
 
-int FdTable::init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per_fd) noexcept {
-  records_ = static_cast<FdRecord*>(calloc(max_fds, sizeof(FdRecord)));
+int FdTable::init(uint32_t max_fds, uint32_t direct, uint32_t buffer_count,
+                  uint32_t max_lent_per_fd) noexcept {
+  records_ = static_cast<FdRecord*>(calloc(size_t(max_fds) + direct, sizeof(FdRecord)));
   if (records_ == nullptr) return -ENOMEM;
   max_fds_ = max_fds;
+  direct_capacity_ = direct;
+  direct_ = 0;
   if (max_lent_per_fd != 0) {
     lent_owner_ = static_cast<int32_t*>(malloc(buffer_count * sizeof(int32_t)));
     if (lent_owner_ == nullptr) {
@@ -26,7 +29,7 @@ int FdTable::init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per
 void FdTable::deinit() noexcept {
   free(records_);
   records_ = nullptr;
-  max_fds_ = 0;
+  max_fds_ = direct_capacity_ = direct_ = claimed_ = 0;
   free(lent_owner_);
   lent_owner_ = nullptr;
   buffer_count_ = max_lent_per_fd_ = 0;
@@ -34,11 +37,11 @@ void FdTable::deinit() noexcept {
 
 // Only when the fd still holds lent buffers: a walk over the pool's owners.
 void FdTable::disown_lent(int fd) noexcept {
-  if (!capped() || records_[fd].lent == 0) return;
+  if (!capped() || at(fd).lent == 0) return;
   for (uint32_t id = 0; id < buffer_count_; ++id) {
     if (lent_owner_[id] == fd) lent_owner_[id] = -1;
   }
-  records_[fd].lent = 0;
+  at(fd).lent = 0;
 }
 
 Operation* FdTable::close_ready(const FdRecord& record) noexcept {
@@ -56,9 +59,13 @@ int32_t FdTable::close_now(int fd) noexcept {
   int rc = ::close(fd);
   // Linux releases the fd even when close reports EINTR: that is success here.
   int32_t result = rc == 0 || errno == EINTR ? 0 : -errno;
-  disown_lent(fd);
-  records_[fd] = FdRecord{};
+  clear(fd);
   return result;
+}
+
+void FdTable::clear(int fd) noexcept {
+  disown_lent(fd);
+  at(fd) = FdRecord{};
 }
 
 void FdTable::close_waiting() noexcept {
@@ -67,17 +74,23 @@ void FdTable::close_waiting() noexcept {
   }
 }
 
-int32_t FdTable::admit_accepted(int32_t result) noexcept {
+int32_t FdTable::admit_accepted(int32_t result, bool direct) noexcept {
   if (result < 0) return result;
-  if (uint32_t(result) >= max_fds_) {
+  int fd = result;
+  if (direct) {
+    fd = kDirectDescriptor + result;
+    RINGSOCK_ASSERT(index(fd) != kNoRecord);  // the kernel allocates inside the table
+  } else if (uint32_t(result) >= max_fds_) {
     ::close(result);  // beyond the table: refuse it rather than lose track
     return -EMFILE;
   }
-  records_[result].send_path = SendPath::unknown;  // a new socket
-  records_[result].recv_path = RecvPath::unknown;
-  records_[result].copies = false;
-  disown_lent(result);
-  return result;
+  FdRecord& record = at(fd);
+  record.send_path = SendPath::unknown;  // a new socket
+  record.recv_path = RecvPath::unknown;
+  record.copies = false;
+  record.occupied = direct;
+  disown_lent(fd);
+  return fd;
 }
 
 }  // namespace ringsock::detail

@@ -7,7 +7,9 @@
 // leave the list hands the waiting close back to the core, which closes the
 // fd and clears its record in the same step. So a reused fd number can never
 // receive a stale completion. The core decides what happens to operations;
-// the table only keeps the records.
+// the table only keeps the records. Direct descriptors (io_uring's fixed
+// files, LoopOptions::direct_descriptors) have records too, after the fds':
+// kDirectDescriptor + slot is record max_fds + slot.
 #pragma once
 
 #include <cerrno>
@@ -15,6 +17,7 @@
 
 #include "assert.hpp"
 #include "hot_path.hpp"
+#include "ringsock/loop.hpp"
 #include "ringsock/operation.hpp"
 
 namespace ringsock::detail {
@@ -35,6 +38,7 @@ struct FdRecord {
   SendPath send_path = SendPath::unknown;  // reset when the fd is closed or accepted anew
   RecvPath recv_path = RecvPath::unknown;  // the same
   bool copies = false;  // zero-copy sends stopped on it (zero_copy.hpp); the same
+  bool occupied = false;  // a direct descriptor's slot holds a connection (fds: unused)
   uint32_t lent = 0;  // pool buffers its receives hold lent (counted only under a cap)
 };
 
@@ -45,31 +49,43 @@ class FdTable {
   FdTable(const FdTable&) = delete;
   FdTable& operator=(const FdTable&) = delete;
 
-  /// Takes the records of fds 0 .. max_fds - 1, and with a per-fd cap on
+  /// Takes the records of fds 0 .. max_fds - 1 and of as many direct
+  /// descriptors as the loop may have (direct), and with a per-fd cap on
   /// lent buffers (max_lent_per_fd != 0) the owner of each of buffer_count
   /// pool buffers. Returns 0 or -ENOMEM.
-  int init(uint32_t max_fds, uint32_t buffer_count, uint32_t max_lent_per_fd) noexcept;
+  int init(uint32_t max_fds, uint32_t direct, uint32_t buffer_count,
+           uint32_t max_lent_per_fd) noexcept;
   void deinit() noexcept;
+  /// The direct descriptors the backend did register (at most init's).
+  void use_direct(uint32_t direct) noexcept {
+    RINGSOCK_ASSERT(direct <= direct_capacity_);
+    direct_ = direct;
+    claimed_ = 0;
+  }
 
   /// 0 if an operation may be submitted on fd now, else -EBADF (out of the
-  /// table, or a close of it is under way).
+  /// table, an empty slot of the direct descriptors, or a close of it is
+  /// under way).
   int check(int fd) const noexcept {
-    if (fd < 0 || uint32_t(fd) >= max_fds_) return -EBADF;
-    return records_[fd].closer != nullptr ? -EBADF : 0;
+    uint32_t i = index(fd);
+    if (i == kNoRecord) return -EBADF;
+    const FdRecord& record = records_[i];
+    if (__builtin_expect(i >= max_fds_, 0) && !record.occupied) return -EBADF;
+    return record.closer != nullptr ? -EBADF : 0;
   }
-  SendPath send_path(int fd) const noexcept { return records_[fd].send_path; }
-  void set_send_path(int fd, SendPath path) noexcept { records_[fd].send_path = path; }
-  RecvPath recv_path(int fd) const noexcept { return records_[fd].recv_path; }
-  void set_recv_path(int fd, RecvPath path) noexcept { records_[fd].recv_path = path; }
+  SendPath send_path(int fd) const noexcept { return at(fd).send_path; }
+  void set_send_path(int fd, SendPath path) noexcept { at(fd).send_path = path; }
+  RecvPath recv_path(int fd) const noexcept { return at(fd).recv_path; }
+  void set_recv_path(int fd, RecvPath path) noexcept { at(fd).recv_path = path; }
   /// Whether sends on fd stopped asking for zero-copy (zero_copy.hpp).
-  bool copies(int fd) const noexcept { return records_[fd].copies; }
-  void set_copies(int fd) noexcept { records_[fd].copies = true; }
+  bool copies(int fd) const noexcept { return at(fd).copies; }
+  void set_copies(int fd) noexcept { at(fd).copies = true; }
 
   /// Puts a started operation on its fd's list (a close is never on it: it
   /// waits for the list to empty).
   RINGSOCK_HOT void link(Operation& op, int fd) noexcept {
     RINGSOCK_ASSERT(check(fd) == 0);  // checked at submit, and no close since
-    FdRecord& record = records_[fd];
+    FdRecord& record = at(fd);
     op.fd_prev = nullptr;
     op.fd_next = record.head;
     if (record.head != nullptr) record.head->fd_prev = &op;
@@ -78,8 +94,8 @@ class FdTable {
   /// Takes an ended operation off its fd's list. Returns the close that was
   /// waiting for that list to empty, now that it has, or nullptr.
   RINGSOCK_HOT Operation* unlink(Operation& op) noexcept {
-    RINGSOCK_ASSERT(op.fd >= 0 && uint32_t(op.fd) < max_fds_);
-    FdRecord& record = records_[op.fd];
+    RINGSOCK_ASSERT(index(op.fd) != kNoRecord);
+    FdRecord& record = at(op.fd);
     RINGSOCK_ASSERT(op.fd_prev != nullptr || record.head == &op);  // op is on this list
     if (op.fd_prev != nullptr) {
       op.fd_prev->fd_next = op.fd_next;
@@ -96,39 +112,65 @@ class FdTable {
   /// now on. Returns the first operation in flight on it (the caller cancels
   /// them all, following fd_next), or nullptr if the fd can be closed now.
   Operation* begin_close(Operation& close_op) noexcept {
-    FdRecord& record = records_[close_op.fd];
+    FdRecord& record = at(close_op.fd);
     record.closer = &close_op;
     return record.head;
   }
   /// The waiting close of fd was cancelled: the fd stays open and usable.
-  void abandon_close(int fd) noexcept { records_[fd].closer = nullptr; }
+  void abandon_close(int fd) noexcept { at(fd).closer = nullptr; }
   /// Closes fd now and clears its record in the same step. Returns 0 or -errno.
   int32_t close_now(int fd) noexcept;
+  /// Starts fd's record afresh (and disowns the buffers it had lent).
+  void clear(int fd) noexcept;
+  /// Clears a direct descriptor's record, in the step that empties its slot
+  /// (the backend's close_direct), and gives its claim back.
+  void clear_direct(int fd) noexcept {
+    RINGSOCK_ASSERT(is_direct_descriptor(fd) && at(fd).occupied && claimed_ > 0);
+    clear(fd);
+    --claimed_;
+  }
+
+  // Claims on direct descriptors (direct_descriptors.cpp): one per slot in
+  // use and one per accept in the kernel, never more than there are slots.
+  /// Claims a slot for an accept about to go into the kernel; false if
+  /// every slot is in use or claimed by another accept.
+  bool claim_slot() noexcept {
+    if (claimed_ == direct_) return false;
+    ++claimed_;
+    return true;
+  }
+  /// An accept's claim that brought no connection (an error, a cancel).
+  void release_slot() noexcept {
+    RINGSOCK_ASSERT(claimed_ > 0);
+    --claimed_;
+  }
   /// At loop deinit: closes every fd whose close still waits for its
-  /// operations (they are dropped with the loop). Walks the whole table.
+  /// operations (they are dropped with the loop; direct descriptors go with
+  /// the ring). Walks the whole table.
   void close_waiting() noexcept;
 
-  /// An fd the kernel just accepted: inside the table, its record starts
-  /// afresh (the number may be a closed socket's); beyond it, the fd is
-  /// closed and -EMFILE returned. Errors (< 0) pass through.
-  int32_t admit_accepted(int32_t result) noexcept;
+  /// What the kernel just accepted: an fd, or with direct a slot of the
+  /// direct descriptors, returned as kDirectDescriptor + slot. Inside the
+  /// table its record starts afresh (the number may be a closed socket's);
+  /// an fd beyond it is closed and -EMFILE returned. Errors (< 0) pass through.
+  int32_t admit_accepted(int32_t result, bool direct) noexcept;
 
   // The per-fd cap on lent pool buffers (LoopOptions::max_lent_per_fd).
   bool capped() const noexcept { return max_lent_per_fd_ != 0; }
   /// Whether fd holds as many lent buffers as the cap allows.
   bool at_cap(int fd) const noexcept {
-    return capped() && records_[fd].lent >= max_lent_per_fd_;
+    return capped() && at(fd).lent >= max_lent_per_fd_;
   }
   /// Buffer `id` was lent from a receive on fd.
   void note_lent(int fd, uint16_t id) noexcept {
     lent_owner_[id] = fd;
-    ++records_[fd].lent;
+    ++at(fd).lent;
   }
   /// Buffer `id` came back; returns the fd that held it, or -1 (its fd closed meanwhile).
   int note_returned(uint16_t id) noexcept {
     int fd = lent_owner_[id];
     lent_owner_[id] = -1;
-    if (fd >= 0) --records_[fd].lent;
+    if (fd >= 0) --at(fd).lent;
     return fd;
   }
 
@@ -137,8 +179,23 @@ class FdTable {
   void disown_lent(int fd) noexcept;
   Operation* close_ready(const FdRecord& record) noexcept;
 
+  static constexpr uint32_t kNoRecord = ~0u;
+  /// fd's record: fds first, then direct descriptors. Anything else (a
+  /// negative number, an fd at or past max_fds, a slot past the table) has
+  /// none: kNoRecord.
+  uint32_t index(int fd) const noexcept {
+    uint32_t n = uint32_t(fd);
+    if (__builtin_expect(n < max_fds_, 1)) return n;
+    uint32_t slot = n - uint32_t(kDirectDescriptor);  // wraps for all below kDirectDescriptor
+    return slot < direct_ ? max_fds_ + slot : kNoRecord;
+  }
+  FdRecord& at(int fd) const noexcept { return records_[index(fd)]; }
+
   FdRecord* records_ = nullptr;
   uint32_t max_fds_ = 0;
+  uint32_t direct_capacity_ = 0;  // direct descriptors records were taken for
+  uint32_t direct_ = 0;           // of those, the ones the backend registered
+  uint32_t claimed_ = 0;          // direct slots in use or claimed by an accept
   int32_t* lent_owner_ = nullptr;  // per pool buffer: the fd it is lent from, or -1
   uint32_t buffer_count_ = 0;
   uint32_t max_lent_per_fd_ = 0;

@@ -20,6 +20,7 @@ constexpr uint32_t kDefaultMaxFds = 65536;
 constexpr uint32_t kMaxFdsLimit = 1u << 24;
 constexpr uint32_t kMaxBusyPollUs = 1'000'000;
 constexpr uint32_t kMaxBatchWaitUs = 1'000'000;
+constexpr uint32_t kMaxDirectDescriptors = 65536;
 
 // A spin-wait hint to the core (and to a hypervisor that watches for spins).
 inline void cpu_relax() noexcept {
@@ -78,6 +79,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   }
   if (o.batch_wait_count == 0) o.batch_wait_count = o.completion_entries;
   if (o.max_lent_per_fd > o.buffer_count) o.max_lent_per_fd = 0;  // the pool is the bound
+  if (o.direct_descriptors > kMaxDirectDescriptors) return -EINVAL;
   if (o.backend != BackendChoice::automatic && o.backend != BackendChoice::uring &&
       o.backend != BackendChoice::epoll) {
     return -EINVAL;
@@ -85,7 +87,8 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   int rc = pool_.init(o.buffer_count, o.buffer_size);
   if (rc < 0) return rc;
   bundle_ids_ = static_cast<uint16_t*>(calloc(o.buffer_count, sizeof(uint16_t)));
-  if (fds_.init(o.max_fds, o.buffer_count, o.max_lent_per_fd) < 0 || bundle_ids_ == nullptr ||
+  if (fds_.init(o.max_fds, o.direct_descriptors, o.buffer_count, o.max_lent_per_fd) < 0 ||
+      bundle_ids_ == nullptr ||
       !events_.init(2 * round_up_power_of_two(o.completion_entries))) {
     deinit();
     return -ENOMEM;
@@ -99,6 +102,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
   if (caps_.backend == BackendKind::uring && caps_.send_zc) {
     zero_copy_min_bytes_ = o.zero_copy_min_bytes;
   }
+  fds_.use_direct(caps_.direct_descriptors);
   return 0;
 }
 
@@ -125,6 +129,7 @@ int LoopCore::submit_set_up(Operation& op) noexcept {
     op.deadline = deadline_after(op.timeout_ns);
   }
   if (op.kind == OpKind::close) return submit_close(op);
+  if (direct_accept(op)) return submit_direct_accept(op);
   choose_send_path(op);
   choose_zero_copy(op);
   return begin(op);
@@ -174,7 +179,10 @@ int LoopCore::cancel(Operation& op) noexcept {
       if (op.kind == OpKind::close) return -EALREADY;  // the close itself is running
       op.flags |= kCancelRequested;
       int rc = backend_.cancel(op);
-      if (rc == kEndedBeforeStart) break;  // it waited for room to restart: ends here
+      if (rc == kEndedBeforeStart) {  // it waited for room to restart: ends here
+        if (direct_accept(op)) fds_.release_slot();
+        break;
+      }
       if (rc < 0) op.flags &= uint8_t(~kCancelRequested);
       return rc;
     }
@@ -325,8 +333,7 @@ uint32_t LoopCore::dispatch(Operation& op, RawEvent event) noexcept {
     case OpKind::sendv:
       return dispatch_send(op, result);
     case OpKind::accept:
-      result = fds_.admit_accepted(result);
-      if (result >= 0) backend_.adopt(result);
+      result = admit(op, result);
       if (result >= 0 && op.args.accept.peer != nullptr) {
         Endpoint& peer = *op.args.accept.peer;
         peer.transport = peer.family() == AF_UNIX ? Transport::unix_stream : Transport::tcp;
@@ -420,8 +427,16 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   int32_t result = event.result;
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
   if (op.kind == OpKind::accept_multishot) {
-    result = fds_.admit_accepted(result);
-    if (result >= 0) backend_.adopt(result);
+    // An arming of one accept (emulated, or into direct descriptors) that
+    // a signal or a race for the connection left empty-handed: arm it again,
+    // with its claim on a slot, as a single accept would be.
+    bool again = (result == -EINTR || result == -EAGAIN) && !(event.flags & kEventMore) &&
+                 !(op.flags & kCancelRequested);
+    if (__builtin_expect(again, 0)) {
+      restart(op);
+      return false;
+    }
+    result = admit(op, result);
   }
   completion.result = result;
   if (event.flags & kEventMore) {
@@ -456,6 +471,8 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
     } else if (fds_.at_cap(op.fd)) {
       ++stats_.fd_cap_pauses;
       pause(op);
+    } else if (direct_accept(op) && !fds_.claim_slot()) {
+      defer(op, -EMFILE);  // every slot is taken: the fd limit (direct_descriptors.cpp)
     } else {
       ++stats_.rearms;
       restart(op);
@@ -553,7 +570,7 @@ inline bool LoopCore::finish_inline(Operation& op, int32_t result, Completion& c
 // and deliver the close's result at drain time.
 void LoopCore::close_now(Operation& op) noexcept {
   backend_.forget(op.fd);
-  defer(op, fds_.close_now(op.fd));
+  defer(op, is_direct_descriptor(op.fd) ? close_direct(op.fd) : fds_.close_now(op.fd));
 }
 
 // Starts an operation that is already in flight again (continuation, re-arm,
@@ -564,7 +581,10 @@ void LoopCore::restart(Operation& op) noexcept {
   op.state = OpState::submitted;
   int rc = (op.flags & kDirectSend) && !(op.flags & kAwaitReady) ? send_direct(op, true)
                                                                    : backend_.restart(op);
-  if (rc < 0) defer(op, rc);
+  if (rc < 0) {
+    if (direct_accept(op)) fds_.release_slot();
+    defer(op, rc);
+  }
 }
 
 void LoopCore::defer(Operation& op, int32_t result) noexcept {

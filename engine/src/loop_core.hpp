@@ -99,10 +99,23 @@ class LoopCore {
   const LoopStats& stats() const noexcept { return stats_; }
 
  private:
-  /// Kinds with work at submit: a timer's deadline, close.
-  static bool set_up_at_submit(OpKind kind) noexcept {
-    return kind == OpKind::timeout || kind == OpKind::close;
+  /// Kinds with work at submit: a timer's deadline, close, an accept into
+  /// direct descriptors.
+  bool set_up_at_submit(OpKind kind) const noexcept {
+    return kind == OpKind::timeout || kind == OpKind::close ||
+           (__builtin_expect(caps_.direct_descriptors != 0, 0) && is_accept(kind));
   }
+  static bool is_accept(OpKind kind) noexcept {
+    return kind == OpKind::accept || kind == OpKind::accept_multishot;
+  }
+  // Direct descriptors (direct_descriptors.cpp).
+  /// Whether op is an accept into direct descriptors, which claims a slot
+  /// for every arming.
+  bool direct_accept(const Operation& op) const noexcept {
+    return caps_.direct_descriptors != 0 && is_accept(op.kind);
+  }
+  int submit_direct_accept(Operation& op) noexcept;
+  int32_t close_direct(int fd) noexcept;
   int submit_set_up(Operation& op) noexcept;
   /// Hands a submitted operation to the backend and tracks it; on refusal op is idle again.
   RINGSOCK_HOT int begin(Operation& op) noexcept {
@@ -215,6 +228,7 @@ class LoopCore {
   [[gnu::cold, gnu::noinline]] void pause_at_cap(Operation& op, bool lent) noexcept;
   void resume_paused() noexcept;
   void close_now(Operation& op) noexcept;
+  int32_t admit(Operation& listener, int32_t result) noexcept;
 
   Loop& owner_;
   const uintptr_t owner_thread_;  // current_thread() of init: see owner_thread.hpp

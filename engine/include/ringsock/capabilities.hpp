@@ -29,6 +29,7 @@ struct Capabilities {
   bool ext_arg = false;             ///< IORING_FEAT_EXT_ARG
   bool msg_ring = false;            ///< IORING_OP_MSG_RING: Loop::post_to between io_uring loops
   bool min_timeout = false;  ///< IORING_FEAT_MIN_TIMEOUT (6.12): LoopOptions::batch_wait_us works
+  uint32_t direct_descriptors = 0;  ///< slots of the registered file table (LoopOptions::direct_descriptors)
 };
 
 /// Writes a one-line, human-readable list of the capabilities into `out`

@@ -124,7 +124,35 @@ struct LoopOptions {
   /// back for ever: the send ends -ECANCELED (op.transferred = the bytes it
   /// queued) before the close's callback.
   uint32_t zero_copy_min_bytes = 0;
+  /// Direct descriptors, for servers of many connections: a table of this
+  /// many slots is registered with io_uring at init, and accept and
+  /// accept_multishot put each connection they accept into a free slot (a
+  /// direct descriptor, io_uring's fixed file) instead of the process's fd
+  /// table. Operations on it then neither look the fd up in that table nor
+  /// take a reference on the socket's file. An accept returns
+  /// kDirectDescriptor + slot: every call of this loop takes it, no system
+  /// call does (an accepted socket inherits the listening socket's options:
+  /// set them there). close() empties the slot, with the same rules as an
+  /// fd's close; an empty slot is refused with -EBADF. When no slot is free
+  /// (each connection holds one, and each accept in flight claims one), an
+  /// accept ends with the fd limit's -EMFILE and the connection waits in
+  /// the backlog; accept_multishot takes one connection per arming here.
+  /// Sends on a direct descriptor always copy (zero_copy_min_bytes does not
+  /// apply). 0 = off (the default); at most 65536, and at most
+  /// RLIMIT_NOFILE's soft limit. io_uring on Linux 6.13 or later:
+  /// Capabilities::direct_descriptors says how many slots the loop has, 0
+  /// where the kernel is older or refused the table, or the loop runs on
+  /// epoll, where accepts return fds as without this option.
+  uint32_t direct_descriptors = 0;
 };
+
+/// A connection accepted into slot s of the loop's direct descriptors
+/// (LoopOptions::direct_descriptors) is kDirectDescriptor + s. No fd the
+/// loop takes is that large (max_fds is at most 2^24).
+inline constexpr int kDirectDescriptor = 1 << 30;
+
+/// Whether fd is a direct descriptor, which only the loop that accepted it takes.
+inline constexpr bool is_direct_descriptor(int fd) noexcept { return fd >= kDirectDescriptor; }
 
 /// Counters of the engine's slow paths, for tests, tuning and honest reports.
 struct LoopStats {

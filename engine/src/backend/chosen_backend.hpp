@@ -41,6 +41,14 @@ class ChosenBackend {
   bool ended(Operation& op) noexcept { return RINGSOCK_DISPATCH(ended(op)); }
   void forget(int fd) noexcept { RINGSOCK_DISPATCH(forget(fd)); }
   void adopt(int fd) noexcept { RINGSOCK_DISPATCH(adopt(fd)); }
+  /// Direct descriptors exist on io_uring alone (LoopOptions::direct_descriptors).
+  int close_direct(int fd) noexcept {
+#if RINGSOCK_HAVE_URING
+    if (kind_ == BackendKind::uring) return uring_.close_direct(fd);
+#endif
+    (void)fd;
+    return -EBADF;
+  }
   RINGSOCK_HOT int turn(EventQueue& queue, bool wait) noexcept {
     return RINGSOCK_DISPATCH(turn(queue, wait));
   }

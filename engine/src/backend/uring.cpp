@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -45,6 +46,19 @@ constexpr unsigned kSetupAttempts[] = {
 // the loop waits again.
 constexpr long kBatchWaitTimeoutS = 60;
 
+// The running kernel's version is at least major.minor (uname's release,
+// "6.18.0-1-amd64" and the like).
+bool kernel_at_least(unsigned major, unsigned minor) {
+  utsname name{};
+  if (uname(&name) != 0) return false;
+  unsigned have_major = 0, have_minor = 0;
+  const char* p = name.release;
+  while (*p >= '0' && *p <= '9') have_major = have_major * 10 + unsigned(*p++ - '0');
+  if (*p++ != '.') return false;
+  while (*p >= '0' && *p <= '9') have_minor = have_minor * 10 + unsigned(*p++ - '0');
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
+
 const char* setup_reason(int error) {
   switch (error) {
     case -ENOSYS: return "io_uring_setup: ENOSYS (kernel without io_uring, or qemu-user)";
@@ -74,6 +88,7 @@ int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&
     return rc;
   }
   caps.backend = BackendKind::uring;
+  setup_direct(options.direct_descriptors);
   one_buffer_per_recv_ = options.max_lent_per_fd != 0;
   if (caps.min_timeout) {
     batch_wait_us_ = options.batch_wait_us;
@@ -140,6 +155,36 @@ int UringBackend::setup_buffer_ring() noexcept {
   // Multishot accept arrived with buffer rings (5.19); without it, accept is re-armed.
   caps_->multishot_accept = true;
   return 0;
+}
+
+// A sparse table: every slot empty until an accept fills it. Linux 6.13 or
+// later only: before it, a file taken out of the table was put only once
+// every request issued before the removal had completed, so a connection
+// closed while another one's multishot receive stayed armed kept its socket
+// open (its peer never saw the end). Elsewhere, and with a table larger
+// than RLIMIT_NOFILE (-EMFILE), the loop stays on fds:
+// Capabilities::direct_descriptors is 0. The registration is the raw call:
+// liburing's io_uring_register_files_sparse answers -EMFILE by raising the
+// process's RLIMIT_NOFILE and trying again.
+void UringBackend::setup_direct(uint32_t slots) noexcept {
+  if (slots == 0 || !caps_->multishot_accept || !kernel_at_least(6, 13)) return;
+  io_uring_rsrc_register table{};
+  table.nr = slots;
+  table.flags = IORING_RSRC_REGISTER_SPARSE;
+  long rc = syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_FILES2, &table,
+                    sizeof table);
+  if (rc != 0) return;
+  caps_->direct_descriptors = slots;
+  direct_ = true;
+}
+
+// Synchronous, as a close of an fd is (fd_table.cpp says why): the slot is
+// emptied by the update, not by an IORING_OP_CLOSE to come.
+int UringBackend::close_direct(int fd) noexcept {
+  RINGSOCK_ASSERT(direct_ && is_direct_descriptor(fd));
+  int empty = -1;
+  int rc = io_uring_register_files_update(&ring_, unsigned(fd - kDirectDescriptor), &empty, 1);
+  return rc < 0 ? rc : 0;
 }
 
 int UringBackend::setup_wake() noexcept {
@@ -217,6 +262,7 @@ bool UringBackend::watch_hangup(Operation& op) noexcept {
   if (waiting_head_ != nullptr || (!has_room(2) && !make_room(2))) return false;
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_poll_add(sqe, op.fd, POLLRDHUP);
+  fix_file(sqe, op.fd);
   io_uring_sqe_set_data64(sqe, encode(&op, Tag::hangup));
   op.backend_flags |= kWatchingHangup;
   return true;

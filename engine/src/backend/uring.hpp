@@ -62,6 +62,10 @@ class UringBackend {
   }
   void forget(int) noexcept {}  // the ring keeps nothing per fd
   void adopt(int) noexcept {}
+  /// Empties a direct descriptor's slot (LoopOptions::direct_descriptors),
+  /// at once: when it returns, an accept may put the next connection there.
+  /// The socket closes when the kernel's last reference goes. 0 or -errno.
+  int close_direct(int fd) noexcept;
   int turn(EventQueue& queue, bool wait) noexcept;  // inline: uring_hot_path.hpp
   bool next_event(EventQueue& queue, RawEvent& event) noexcept;  // inline: uring_hot_path.hpp
   bool has_events(const EventQueue& queue) const noexcept;        // inline: uring_hot_path.hpp
@@ -126,6 +130,14 @@ class UringBackend {
   static void prep_unwatch(io_uring_sqe* sqe, Operation& op) noexcept;
   void arm_wake() noexcept;
   void add_buffer(uint16_t id, int offset) noexcept;
+  void setup_direct(uint32_t slots) noexcept;
+  /// An SQE on a direct descriptor names its slot, as a fixed file.
+  static void fix_file(io_uring_sqe* sqe, int fd) noexcept {
+    if (__builtin_expect(is_direct_descriptor(fd), 0)) {
+      sqe->fd = fd - kDirectDescriptor;
+      sqe->flags |= IOSQE_FIXED_FILE;
+    }
+  }
 
   io_uring ring_{};
   bool ring_ready_ = false;
@@ -141,6 +153,7 @@ class UringBackend {
   bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   bool taskrun_flag_ = false;  // the kernel marks IORING_SQ_TASKRUN (may_have_events)
+  bool direct_ = false;  // accepts fill the registered file table (LoopOptions::direct_descriptors)
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint32_t batch_wait_us_ = 0;     // LoopOptions::batch_wait_us, 0 unless the kernel has it
   uint32_t batch_wait_count_ = 0;  // LoopOptions::batch_wait_count

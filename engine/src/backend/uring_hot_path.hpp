@@ -75,6 +75,7 @@ RINGSOCK_HOT inline int UringBackend::start(Operation& op) noexcept {
   io_uring_sqe* sqe = get_sqes(linked ? 2 : 1);
   if (sqe == nullptr) return -EAGAIN;
   prep(sqe, op, kind, flags);
+  fix_file(sqe, op.fd);
   io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
   if (linked) {
     sqe->flags |= IOSQE_IO_LINK;
@@ -105,6 +106,7 @@ RINGSOCK_HOT inline void UringBackend::start_reserved(Operation& op) noexcept {
   const OpKind kind = op.kind;
   io_uring_sqe* sqe = next_sqe();
   prep(sqe, op, kind, 0);
+  fix_file(sqe, op.fd);
   io_uring_sqe_set_data64(sqe, encode(&op, Tag::operation));
 }
 
@@ -130,12 +132,26 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
     case OpKind::accept: {
       Endpoint* peer = a.accept.peer;
       if (peer != nullptr) peer->length = sizeof(peer->storage);
+      if (__builtin_expect(direct_, 0)) {
+        // Into any free slot; the kernel refuses SOCK_CLOEXEC for a direct
+        // descriptor. The field is set here: liburing 2.3's accept_direct
+        // turns IORING_FILE_INDEX_ALLOC into 0, which is no slot at all.
+        io_uring_prep_accept(sqe, op.fd, peer ? peer->address() : nullptr,
+                             peer ? &peer->length : nullptr, SOCK_NONBLOCK);
+        sqe->file_index = IORING_FILE_INDEX_ALLOC;
+        break;
+      }
       io_uring_prep_accept(sqe, op.fd, peer ? peer->address() : nullptr,
                            peer ? &peer->length : nullptr, kAcceptFlags);
       break;
     }
     case OpKind::accept_multishot:
-      if (caps_->multishot_accept) {
+      if (__builtin_expect(direct_, 0)) {
+        // One connection per arming, each with a slot the core claimed for
+        // it (direct_descriptors.cpp); the core re-arms it.
+        io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK);
+        sqe->file_index = IORING_FILE_INDEX_ALLOC;
+      } else if (caps_->multishot_accept) {
         io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
       } else {
         io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, kAcceptFlags);
