@@ -166,7 +166,22 @@ typedef struct rsk_loop_options {
                                   (SEND_ZC): the buffer stays the kernel's until the terminal
                                   callback (0 = off; io_uring with send_zc, else ignored).
                                   Since 0.3, in the last of 0.2's reserved words */
+  /* From here on read only through rsk_loop_init_size(), which the
+   * rsk_loop_init() macro below calls with this struct's size. */
+  uint32_t direct_descriptors; /* accepts put each connection into a table of this many
+                                  io_uring direct descriptors: RSK_DIRECT_DESCRIPTOR + slot,
+                                  which this loop's calls take and no system call does;
+                                  rsk_close() empties the slot; a full table is -EMFILE
+                                  (0 = off, <= 65536; io_uring on Linux 6.13+, else ignored
+                                  and accepts return fds: rsk_loop_capabilities() says
+                                  "direct=N" when it is on). Since 0.3 */
+  uint32_t reserved[3];        /* zero: later options, "as before" */
 } rsk_loop_options;
+
+/* A connection accepted into slot s of the loop's direct descriptors
+ * (rsk_loop_options.direct_descriptors) is RSK_DIRECT_DESCRIPTOR + s. */
+#define RSK_DIRECT_DESCRIPTOR (1 << 30)
+#define RSK_IS_DIRECT_DESCRIPTOR(fd) ((fd) >= RSK_DIRECT_DESCRIPTOR)
 
 RSK_API void rsk_loop_options_init(rsk_loop_options* options);
 /* The same for a struct of options_size bytes (sizeof(rsk_loop_options) as
@@ -184,6 +199,17 @@ RSK_API int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_optio
  * one that this library does not know must be zero (else -EINVAL). Since 0.3. */
 RSK_API int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options,
                                size_t options_size);
+/* The exported rsk_loop_options_init() and rsk_loop_init() write and read
+ * options as 0.2 laid them out (48 bytes, up to zero_copy_min_bytes), all
+ * that a program built against 0.2 has; programs built against this header
+ * call the _size functions through these macros, with the whole struct.
+ * (&rsk_loop_init, or the name in parentheses, is still the function; a
+ * binding that calls the functions by name should call the _size ones.)
+ * Since 0.3. */
+#define rsk_loop_options_init(options) \
+  ((void)rsk_loop_options_init_size((options), sizeof(rsk_loop_options)))
+#define rsk_loop_init(loop, loop_size, ...) \
+  rsk_loop_init_size((loop), (loop_size), (__VA_ARGS__), sizeof(rsk_loop_options))
 /* Releases everything the loop holds. Operations still in flight are
  * dropped without callbacks and stay marked in flight: rsk_op_init() them
  * before reuse. An rsk_close() still waiting for its fd's operations closes

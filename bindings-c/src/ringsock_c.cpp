@@ -216,16 +216,15 @@ static rsk_loop_options default_options() {
   return options;
 }
 
-void rsk_loop_options_init(rsk_loop_options* options) {
-  if (options != nullptr) *options = default_options();
-}
 
 // The first layout's size (0.2, up to busy_poll_us; its reserved words were
 // zero, which every later option reads as "as before").
 constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, max_lent_per_fd);
-// New options took 0.2's reserved words: the struct keeps 0.2's size, so a
-// program built against 0.2 that calls rsk_loop_init is read to its end only.
-static_assert(sizeof(rsk_loop_options) == 48, "rsk_loop_options keeps 0.2's size");
+// 0.2's whole struct, reserved words included (they hold 0.3's first options):
+// what the exported rsk_loop_init reads, since a program built against 0.2
+// passes no more. Options after it come through rsk_loop_init_size.
+constexpr size_t kOptionsFirstSize = offsetof(rsk_loop_options, direct_descriptors);
+static_assert(kOptionsFirstSize == 48, "0.2's rsk_loop_options was 48 bytes");
 
 int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size) {
   if (options == nullptr || options_size < kOptionsMinSize) return -EINVAL;
@@ -250,25 +249,14 @@ static int convert_options(const rsk_loop_options* in, ringsock::LoopOptions& ou
   out.batch_wait_us = in->batch_wait_us;
   out.batch_wait_count = in->batch_wait_count;
   out.zero_copy_min_bytes = in->zero_copy_min_bytes;
+  out.direct_descriptors = in->direct_descriptors;
+  for (uint32_t word : in->reserved) {
+    if (word != 0) return -EINVAL;  // no option of this library's yet
+  }
   return 0;
 }
 
-int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options,
-                       size_t options_size) {
-  if (options == nullptr) return rsk_loop_init(loop, loop_size, nullptr);
-  if (options_size < kOptionsMinSize) return -EINVAL;
-  // A shorter (older) struct: the options it lacks keep their defaults (0).
-  rsk_loop_options copy{};
-  memcpy(&copy, options, options_size < sizeof(copy) ? options_size : sizeof(copy));
-  // A longer (newer) struct: options this library does not know must be unset.
-  const auto* extra = reinterpret_cast<const unsigned char*>(options) + sizeof(copy);
-  for (size_t i = 0; i + sizeof(copy) < options_size; ++i) {
-    if (extra[i] != 0) return -EINVAL;
-  }
-  return rsk_loop_init(loop, loop_size, &copy);
-}
-
-int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options) {
+static int init_loop(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options) {
   if (loop == nullptr || loop_size != sizeof(rsk_loop) || misaligned(loop)) return -EINVAL;
   ringsock::LoopOptions converted;
   if (convert_options(options, converted) < 0) return -EINVAL;
@@ -280,6 +268,40 @@ int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* opti
   // A failed init keeps the Loop constructed, so its reason can be read.
   return storage->loop.init(converted);
 }
+
+int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options,
+                       size_t options_size) {
+  if (options == nullptr) return init_loop(loop, loop_size, nullptr);
+  if (options_size < kOptionsMinSize) return -EINVAL;
+  // A shorter (older) struct: the options it lacks keep their defaults (0).
+  rsk_loop_options copy{};
+  memcpy(&copy, options, options_size < sizeof(copy) ? options_size : sizeof(copy));
+  // A longer (newer) struct: options this library does not know must be unset.
+  const auto* extra = reinterpret_cast<const unsigned char*>(options) + sizeof(copy);
+  for (size_t i = 0; i + sizeof(copy) < options_size; ++i) {
+    if (extra[i] != 0) return -EINVAL;
+  }
+  return init_loop(loop, loop_size, &copy);
+}
+
+#undef rsk_loop_options_init  // the header's macros: these are the exported functions
+#undef rsk_loop_init
+
+// 0.2's layout and no more (kOptionsFirstSize), as init_loop below reads.
+void rsk_loop_options_init(rsk_loop_options* options) {
+  if (options == nullptr) return;
+  rsk_loop_options defaults = default_options();
+  memcpy(options, &defaults, kOptionsFirstSize);
+}
+
+// 0.2's layout and no more (kOptionsFirstSize): the later options keep their defaults.
+int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options) {
+  if (options == nullptr) return init_loop(loop, loop_size, nullptr);
+  rsk_loop_options copy{};
+  memcpy(&copy, options, kOptionsFirstSize);
+  return init_loop(loop, loop_size, &copy);
+}
+
 
 int rsk_loop_close(rsk_loop* loop) {
   Loop* l = loop_of(loop);

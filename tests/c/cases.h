@@ -52,4 +52,7 @@ int test_post_threads(int backend);
 int test_post_close(int backend);
 int test_post_to(int backend);
 
+/* direct_test.c */
+int test_direct_descriptors(int backend);
+
 #endif

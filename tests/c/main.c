@@ -48,6 +48,7 @@ static const t_case cases[] = {
     {"post_close", test_post_close, 1},
     {"post_to", test_post_to, 1},
     {"zero_copy", test_zero_copy, 1},
+    {"direct_descriptors", test_direct_descriptors, 1},
 };
 enum { case_count = sizeof cases / sizeof cases[0] };
 static const char* const backends[] = {"uring", "epoll"};

@@ -185,5 +185,37 @@ int test_options_size(int backend) {
   CHECK_INT(rsk_loop_close(&loop), ==, 0);
   CHECK_INT(rsk_loop_init_size(&loop, sizeof loop, &holder.options, first_layout - 1), ==,
             -EINVAL);
+
+  /* A program built against 0.2 calls the exported rsk_loop_options_init and
+   * rsk_loop_init with 0.2's 48 bytes: nothing after them is written or read
+   * (here they are 0xee, which as direct_descriptors would be refused as too
+   * large, as reserved words too). */
+  memset(&holder, 0xee, sizeof holder);
+  (rsk_loop_options_init)(&holder.options);
+  CHECK(memcmp(&holder.options, &full, offsetof(rsk_loop_options, direct_descriptors)) == 0);
+  CHECK(t_all_bytes((const unsigned char*)&holder.options +
+                        offsetof(rsk_loop_options, direct_descriptors),
+                    sizeof holder - offsetof(rsk_loop_options, direct_descriptors), 0xee));
+  holder.options.backend = RSK_BACKEND_EPOLL;
+  memset(&loop, 0, sizeof loop);
+  CHECK_INT((rsk_loop_init)(&loop, sizeof loop, &holder.options), ==, 0);
+  CHECK_INT(rsk_loop_close(&loop), ==, 0);
+  /* This header's rsk_loop_init reads the whole struct: a reserved word set
+   * is refused, and so is a table of direct descriptors past the bound. */
+  rsk_loop_options_init(&holder.options);
+  holder.options.backend = RSK_BACKEND_EPOLL;
+  holder.options.reserved[1] = 1;
+  CHECK_INT(rsk_loop_init(&loop, sizeof loop, &holder.options), ==, -EINVAL);
+  holder.options.reserved[1] = 0;
+  holder.options.direct_descriptors = 65537;
+  CHECK_INT(rsk_loop_init(&loop, sizeof loop, &holder.options), ==, -EINVAL);
+  holder.options.direct_descriptors = 0;
+  CHECK_INT(rsk_loop_init(&loop, sizeof loop, &holder.options), ==, 0);
+  CHECK_INT(rsk_loop_close(&loop), ==, 0);
+  /* Options as a compound literal, commas and all, through the macro. */
+  CHECK_INT(rsk_loop_init(&loop, sizeof loop,
+                          &(rsk_loop_options){.backend = RSK_BACKEND_EPOLL, .ring_entries = 8}),
+            ==, 0);
+  CHECK_INT(rsk_loop_close(&loop), ==, 0);
   return t_result();
 }
