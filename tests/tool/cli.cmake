@@ -20,6 +20,7 @@ add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_modes_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/wait_options_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/zero_copy_e2e_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/direct_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/help_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_failures_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/merge_e2e_test.cpp

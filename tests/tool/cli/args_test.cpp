@@ -160,7 +160,7 @@ TEST(CliArgs, ServeEverything) {
                     "--threads=4", "--backend", "epoll", "unix:///tmp/x.sock", "--buffer-size",
                     "65536", "--buffers=1024", "unix-dgram://@d", "--max-connections", "10",
                     "--max-message=100", "--busy-poll", "50", "--batch-wait", "20",
-                    "--zero-copy", "16384"},
+                    "--zero-copy", "16384", "--direct"},
                    args);
   ASSERT_EQ(p.rc, 0) << p.error;
   const auto& s = args.serve;
@@ -180,6 +180,7 @@ TEST(CliArgs, ServeEverything) {
   EXPECT_EQ(s.busy_poll_us, 50u);
   EXPECT_EQ(s.batch_wait_us, 20u);
   EXPECT_EQ(s.zero_copy_bytes, 16384u);
+  EXPECT_TRUE(s.direct);
 }
 
 TEST(CliArgs, ModesAndBackends) {
@@ -255,6 +256,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"load", "tcp://127.0.0.1:1", "--busy-poll", "2000000"}, "'2000000' for --busy-poll"},
         BadCase{{"load", "tcp://127.0.0.1:1", "--zero-copy", "64k"}, "'64k' for --zero-copy"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--zero-copy", "2000000000"}, "'2000000000' for --zero-copy"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--direct", "--threads", "2", "--dispatch", "handoff"},
+                "--direct does not go with --dispatch handoff"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--direct", "--max-connections", "65537"},
+                "--direct takes at most 65536"},
+        BadCase{{"serve", "tcp://127.0.0.1:1", "--direct=1"}, "'--direct' takes no value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--mode"}, "'--mode' needs a value"},
         BadCase{{"serve", "tcp://127.0.0.1:1", "--colour", "red"}, "'--colour'"},
         BadCase{{"serve", "unix://"}, "'unix://'"},

@@ -117,6 +117,7 @@ int apply_option(string_view name, string_view value, ServeArgs& serve, Errors& 
   }
   if (name == "--max-lent") return parse_number(name, value, 1, 32768, serve.max_lent, errors);
   if (name == "--unlink-stale") return serve.unlink_stale = true, 0;
+  if (name == "--direct") return serve.direct = true, 0;
   if (name == "--busy-poll") {
     return parse_number(name, value, 0, 1'000'000, serve.busy_poll_us, errors);
   }
@@ -187,6 +188,14 @@ int parse_serve(int argc, const char* const* argv, ServeArgs& serve, bool& help,
   }
   if (serve.endpoint_count == 0) {
     return errors.fail("serve needs at least one ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
+  }
+  if (serve.direct && serve.dispatch == Dispatch::handoff && serve.threads > 1) {
+    return errors.fail("--direct does not go with --dispatch handoff: a direct descriptor "
+                       "belongs to the loop that accepted it%.*s", "");
+  }
+  if (serve.direct && serve.max_connections > 65536) {
+    return errors.fail("--direct takes at most 65536 connection slots per thread "
+                       "(--max-connections)%.*s", "");
   }
   return 0;
 }

@@ -63,6 +63,9 @@ struct ServeArgs {
   uint32_t busy_poll_us = 0;         ///< LoopOptions::busy_poll_us (0 = off, <= 1,000,000)
   uint32_t batch_wait_us = 0;        ///< LoopOptions::batch_wait_us (0 = off, <= 1,000,000)
   uint32_t zero_copy_bytes = 0;      ///< LoopOptions::zero_copy_min_bytes (0 = off)
+  /// Accept into direct descriptors (LoopOptions::direct_descriptors, one
+  /// slot per connection slot, at most 65536): reuseport dispatch only.
+  bool direct = false;
 };
 
 /// Local addresses for load's TCP/UDP connections (--source, --source-ports).

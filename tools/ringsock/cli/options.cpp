@@ -19,6 +19,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--batch-wait", "US", "sleep up to US for a batch of completions (0)"},
     {"--zero-copy", "BYTES", "send replies of BYTES or more without copying (0)"},
+    {"--direct", nullptr, "accept into io_uring direct descriptors"},
     {"--help", nullptr, "print this help and exit"},
 };
 

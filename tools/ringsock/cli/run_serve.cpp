@@ -143,6 +143,18 @@ int run_serve(const ServeArgs& args) {
   bool handoff = args.dispatch == Dispatch::handoff && args.threads > 1;
   printf("mode %s, %u thread(s)%s, fd limit %llu\n", mode_name(args.mode), args.threads,
          handoff ? " (handoff)" : "", (unsigned long long)fds);
+  if (args.direct) {
+    uint32_t slots = workers[0]->direct_descriptors();
+    if (slots != 0) {
+      printf("direct descriptors: %u per thread\n", slots);
+    } else {
+      bool epoll = workers[0]->backend() == ringsock::BackendKind::epoll;
+      printf("direct descriptors: off (%s)\n",
+             epoll ? "epoll has none"
+                   : "the kernel refused the table: it needs Linux 6.13, and at most "
+                     "RLIMIT_NOFILE slots");
+    }
+  }
   fflush(stdout);
 
   int signal_number = wait_for_signal(set);

@@ -158,6 +158,10 @@ struct Worker::Impl {
   std::unique_ptr<Handoff[]> handoffs;
   std::unique_ptr<uint32_t[]> free_handoffs;
   uint32_t free_handoff_top = 0;
+  // --direct: closes of connections accepted with no slot to serve them,
+  // which only the loop can close (a direct descriptor is no fd).
+  static constexpr uint32_t kRejectOps = 8;
+  Operation reject_ops[kRejectOps];
 
   explicit Impl(const ServeArgs& a) : args(a) {}
   ~Impl() {
@@ -176,6 +180,7 @@ struct Worker::Impl {
   static void on_handed(Loop&, Operation& op, const Completion& c);
   static void on_handoff_back(Loop&, Operation& op, const Completion& c);
   void adopt(Listener& l, int fd);
+  void reject(int fd);
   static void on_recv(Loop&, Operation& op, const Completion& c);
   void on_chunk(Conn& conn, const Completion& c);
   void echo_chunk(Conn& conn, const Completion& c);
@@ -330,10 +335,27 @@ void Worker::Impl::on_handoff_back(Loop&, Operation& op, const Completion&) {
   h.home->free_handoffs[h.home->free_handoff_top++] = h.index;
 }
 
+// A direct descriptor (--direct) goes back through the loop; at shutdown
+// the ring's end closes it. With a table slot per connection slot this is
+// rare: only a connection accepted between a close and its callback finds
+// no connection slot.
+void Worker::Impl::reject(int fd) {
+  if (!ringsock::is_direct_descriptor(fd)) {
+    ::close(fd);
+    return;
+  }
+  if (shutting_down) return;
+  for (Operation& op : reject_ops) {
+    if (op.in_flight()) continue;
+    if (loop.close(op, fd, [](Loop&, Operation&, const Completion&) {}) == 0) return;
+  }
+  // Eight closes still running: the slot stays taken until the loop ends.
+}
+
 void Worker::Impl::adopt(Listener& l, int fd) {
   if (shutting_down || free_conn_top == 0) {
     if (!shutting_down) count_error(l, kErrNoSlot);
-    ::close(fd);
+    reject(fd);
     return;
   }
   Conn& conn = conns[free_conns[--free_conn_top]];
@@ -346,7 +368,6 @@ void Worker::Impl::adopt(Listener& l, int fd) {
   conn.out_sending = conn.out_length = 0;
   conn.out_messages = conn.out_sending_messages = 0;
   conn.framer.reset();
-  if (l.bound.transport == Transport::tcp) ringsock::set_nodelay(fd, true);
   if (loop.recv_multishot(conn.recv_op, fd, on_recv, &conn) < 0) {
     count_error(l, kErrRecv);
     begin_close(conn);
@@ -706,6 +727,9 @@ int Worker::bind_all(const Worker* first, uint32_t& failed) {
       return fd;
     }
     if (!l.stream) ringsock::set_buffer_sizes(l.fd, kDatagramSocketBuffer, kDatagramSocketBuffer);
+    // Accepted sockets inherit it (Linux): no setsockopt per connection,
+    // which a direct descriptor (--direct) would not take anyway.
+    if (want.transport == Transport::tcp) ringsock::set_nodelay(l.fd, true);
   }
   return 0;
 }
@@ -749,8 +773,13 @@ void Worker::thread_main(std::atomic<int>* ready) {
   options.busy_poll_us = args_.busy_poll_us;
   options.batch_wait_us = args_.batch_wait_us;
   options.zero_copy_min_bytes = args_.zero_copy_bytes;
+  if (args_.direct) options.direct_descriptors = args_.max_connections;
   int rc = impl.loop.init(options);
   snprintf(reason_, sizeof reason_, "%s", impl.loop.backend_reason());
+  if (rc == 0) {
+    direct_descriptors_ = impl.loop.capabilities().direct_descriptors;
+    backend_ = impl.loop.backend();
+  }
   if (rc == 0 && (rc = impl.arm()) < 0) {
     snprintf(reason_, sizeof reason_, "arming the listeners: %s", strerror(-rc));
   }

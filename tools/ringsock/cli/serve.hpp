@@ -77,6 +77,11 @@ class Worker {
   /// (published by the worker after each turn; read from any thread).
   uint32_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   uint32_t buffers_lent() const { return buffers_lent_.load(std::memory_order_relaxed); }
+  /// --direct: the slots of the loop's table of direct descriptors (0 where
+  /// the backend has none: epoll, or a kernel that refused it). Set at start().
+  uint32_t direct_descriptors() const { return direct_descriptors_; }
+  /// The loop's backend, set at start().
+  ringsock::BackendKind backend() const { return backend_; }
 
   /// The loop and its pools (serve.cpp); public only so its helper structs can name it.
   struct Impl;
@@ -87,6 +92,8 @@ class Worker {
   uint32_t index_;
   char reason_[256] = "";
   bool run_failed_ = false;
+  uint32_t direct_descriptors_ = 0;
+  ringsock::BackendKind backend_ = ringsock::BackendKind::none;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<uint32_t> open_connections_{0};
