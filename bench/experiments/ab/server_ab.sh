@@ -6,7 +6,13 @@
 #
 #   bash bench/experiments/ab/server_ab.sh --old OLD/ringsock --new NEW/ringsock \
 #        [--build build-bench] [--rounds 7] [--transport unix|tcp|udp] \
-#        [--connections 50] [--inflight 8] [--size 64] [--seconds 3]
+#        [--connections 50] [--inflight 8] [--size 64] [--seconds 3] \
+#        [--old-args 'ARGS'] [--new-args 'ARGS'] [--churn]
+#
+# --old-args and --new-args add serve options (split at spaces) to one
+# side: the same binary twice with and without an option is an A/B too.
+# --churn loads with `--mode churn` instead (connect, one message, close,
+# on --connections slots): the figures are then per connection.
 #
 # Server on CPU 0, client on CPU 1. Each run warms up for 0.5 s, then measures
 # for --seconds; the server's CPU comes from /proc/PID/stat over the measured
@@ -25,7 +31,10 @@ while [ $# -gt 0 ]; do
     --inflight) inflight=$2; shift 2;;
     --size) size=$2; shift 2;;
     --seconds) seconds=$2; shift 2;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    --old-args) old_args=$2; shift 2;;
+    --new-args) new_args=$2; shift 2;;
+    --churn) churn=1; shift;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0;;
     *) echo "server_ab: unknown argument $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -44,6 +53,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 lines="$work/runs.txt"
 load_args=(--mode pingpong --connections "$connections" --inflight "$inflight" --size "$size")
+[ -n "${churn:-}" ] && load_args=(--mode churn --connections "$connections" --size "$size")
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -51,8 +61,8 @@ for round in $(seq 1 "$rounds"); do
   for server in old new hand-written; do
     if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="$transport://127.0.0.1:$(free_port)"; fi
     case $server in
-      old) argv=("$old" serve "$ep");;
-      new) argv=("$new" serve "$ep");;
+      old) argv=("$old" serve "$ep" ${old_args:-});;
+      new) argv=("$new" serve "$ep" ${new_args:-});;
       hand-written) argv=("$peer" "$ep");;
     esac
     taskset -c 0 "${argv[@]}" > "$work/server.out" 2>&1 &
