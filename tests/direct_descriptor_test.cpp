@@ -16,6 +16,9 @@ namespace rstest {
 namespace {
 
 constexpr uint32_t kSlots = 16;
+constexpr uint32_t kMaxFds = 4096;
+// Slot s is kDirectDescriptor + max_fds + s.
+constexpr int kFirstSlot = kDirectDescriptor + int(kMaxFds);
 
 std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
   std::vector<uint8_t> bytes(length);
@@ -45,13 +48,15 @@ class DirectDescriptorTest : public SocketTest {
   LoopOptions loop_options() const override {
     LoopOptions o = options_for(backend());
     o.direct_descriptors = kSlots;
+    o.max_fds = kMaxFds;
     return o;
   }
   // What an accept returns here: a direct descriptor on io_uring, an fd on epoll.
   void expect_accepted(int fd) const {
     EXPECT_EQ(is_direct_descriptor(fd), backend() == TestBackend::uring) << fd;
     if (is_direct_descriptor(fd)) {
-      EXPECT_LT(fd - kDirectDescriptor, int(kSlots));
+      EXPECT_GE(fd, kFirstSlot);
+      EXPECT_LT(fd, kFirstSlot + int(kSlots));
     }
   }
 };
@@ -230,6 +235,7 @@ class DirectTableLimitTest : public BackendTest {
   LoopOptions loop_options() const override {
     LoopOptions o = options_for(GetParam());
     o.direct_descriptors = 2;
+    o.max_fds = kMaxFds;
     return o;
   }
 };
@@ -257,13 +263,15 @@ TEST_P(DirectTableLimitTest, AFullTableIsTheFdLimit) {
   EXPECT_TRUE(is_direct_descriptor(first.completions[1].result));
   EXPECT_NE(first.completions[0].result, first.completions[1].result);
   EXPECT_EQ(first.completions[2].result, -EMFILE);
-  // A slot past the table, and a number between the fds and the slots, are no descriptors.
+  EXPECT_GE(first.completions[0].result, kFirstSlot);
+  EXPECT_LT(first.completions[0].result, kFirstSlot + 2);
+  // A slot past the table, and numbers between the fds and the slots, are no descriptors.
   uint8_t byte = 0;
   Recorder refused;
-  EXPECT_EQ(loop.recv(refused.op, kDirectDescriptor + 2, &byte, 1, Recorder::callback, &refused),
-            -EBADF);
-  EXPECT_EQ(loop.recv(refused.op, kDirectDescriptor - 1, &byte, 1, Recorder::callback, &refused),
-            -EBADF);
+  for (int fd : {kFirstSlot + 2, kFirstSlot - 1, kDirectDescriptor, kDirectDescriptor - 1,
+                 int(kMaxFds), -1}) {
+    EXPECT_EQ(loop.recv(refused.op, fd, &byte, 1, Recorder::callback, &refused), -EBADF) << fd;
+  }
 
   Recorder closed;
   ASSERT_EQ(loop.close(closed.op, first.completions[0].result, Recorder::callback, &closed), 0);
@@ -318,9 +326,11 @@ TEST_P(DirectTableLimitTest, ADirectDescriptorWithoutATableIsRefused) {
   ASSERT_EQ(rc, 0) << why;
   uint8_t byte = 0;
   Recorder refused;
-  EXPECT_EQ(plain.recv(refused.op, kDirectDescriptor, &byte, 1, Recorder::callback, &refused),
-            -EBADF);
-  EXPECT_EQ(plain.close(refused.op, kDirectDescriptor + 1, Recorder::callback, &refused), -EBADF);
+  // Whatever its max_fds, no number from kDirectDescriptor up is a descriptor of it.
+  for (int fd : {kDirectDescriptor, kDirectDescriptor + 1, kFirstSlot, kDirectDescriptor + 65536}) {
+    EXPECT_EQ(plain.recv(refused.op, fd, &byte, 1, Recorder::callback, &refused), -EBADF) << fd;
+    EXPECT_EQ(plain.close(refused.op, fd, Recorder::callback, &refused), -EBADF) << fd;
+  }
 }
 
 // Above the engine's bound the option is bad input: init refuses it.

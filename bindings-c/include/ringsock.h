@@ -169,7 +169,8 @@ typedef struct rsk_loop_options {
   /* From here on read only through rsk_loop_init_size(), which the
    * rsk_loop_init() macro below calls with this struct's size. */
   uint32_t direct_descriptors; /* accepts put each connection into a table of this many
-                                  io_uring direct descriptors: RSK_DIRECT_DESCRIPTOR + slot,
+                                  io_uring direct descriptors, numbered from
+                                  RSK_DIRECT_DESCRIPTOR up,
                                   which this loop's calls take and no system call does;
                                   rsk_close() empties the slot; a full table is -EMFILE
                                   (0 = off, <= 65536; io_uring on Linux 6.13+, else ignored
@@ -179,7 +180,8 @@ typedef struct rsk_loop_options {
 } rsk_loop_options;
 
 /* A connection accepted into slot s of the loop's direct descriptors
- * (rsk_loop_options.direct_descriptors) is RSK_DIRECT_DESCRIPTOR + s. */
+ * (rsk_loop_options.direct_descriptors) is a number at or above
+ * RSK_DIRECT_DESCRIPTOR (slot s is RSK_DIRECT_DESCRIPTOR + max_fds + s). */
 #define RSK_DIRECT_DESCRIPTOR (1 << 30)
 #define RSK_IS_DIRECT_DESCRIPTOR(fd) ((fd) >= RSK_DIRECT_DESCRIPTOR)
 

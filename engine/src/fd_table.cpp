@@ -78,8 +78,8 @@ int32_t FdTable::admit_accepted(int32_t result, bool direct) noexcept {
   if (result < 0) return result;
   int fd = result;
   if (direct) {
-    fd = kDirectDescriptor + result;
-    RINGSOCK_ASSERT(index(fd) != kNoRecord);  // the kernel allocates inside the table
+    fd = int(direct_base() + uint32_t(result));
+    RINGSOCK_ASSERT(valid(fd));  // the kernel allocates inside the table
   } else if (uint32_t(result) >= max_fds_) {
     ::close(result);  // beyond the table: refuse it rather than lose track
     return -EMFILE;

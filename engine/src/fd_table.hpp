@@ -9,7 +9,9 @@
 // receive a stale completion. The core decides what happens to operations;
 // the table only keeps the records. Direct descriptors (io_uring's fixed
 // files, LoopOptions::direct_descriptors) have records too, after the fds':
-// kDirectDescriptor + slot is record max_fds + slot.
+// slot s is record max_fds + s, and the loop hands it out as
+// kDirectDescriptor + max_fds + s, so that every record is at the number
+// with its kDirectDescriptor bit cleared (an AND, no branch).
 #pragma once
 
 #include <cerrno>
@@ -44,6 +46,9 @@ struct FdRecord {
 
 class FdTable {
  public:
+  /// The most fds a table holds (LoopOptions::max_fds is at most this).
+  static constexpr uint32_t kMaxFds = 1u << 24;
+
   FdTable() noexcept = default;
   ~FdTable() { deinit(); }
   FdTable(const FdTable&) = delete;
@@ -56,6 +61,8 @@ class FdTable {
   int init(uint32_t max_fds, uint32_t direct, uint32_t buffer_count,
            uint32_t max_lent_per_fd) noexcept;
   void deinit() noexcept;
+  /// The direct descriptor of slot 0; slot s is direct_base() + s.
+  uint32_t direct_base() const noexcept { return uint32_t(kDirectDescriptor) + max_fds_; }
   /// The direct descriptors the backend did register (at most init's).
   void use_direct(uint32_t direct) noexcept {
     RINGSOCK_ASSERT(direct <= direct_capacity_);
@@ -67,11 +74,10 @@ class FdTable {
   /// table, an empty slot of the direct descriptors, or a close of it is
   /// under way).
   int check(int fd) const noexcept {
-    uint32_t i = index(fd);
-    if (i == kNoRecord) return -EBADF;
-    const FdRecord& record = records_[i];
-    if (__builtin_expect(i >= max_fds_, 0) && !record.occupied) return -EBADF;
-    return record.closer != nullptr ? -EBADF : 0;
+    // fd < 0 spelled out: a caller inlining this then knows an accepted fd is >= 0.
+    if (fd < 0) return -EBADF;
+    if (__builtin_expect(uint32_t(fd) < max_fds_, 1)) return records_[fd].closer != nullptr ? -EBADF : 0;
+    return check_direct(uint32_t(fd));
   }
   SendPath send_path(int fd) const noexcept { return at(fd).send_path; }
   void set_send_path(int fd, SendPath path) noexcept { at(fd).send_path = path; }
@@ -94,7 +100,7 @@ class FdTable {
   /// Takes an ended operation off its fd's list. Returns the close that was
   /// waiting for that list to empty, now that it has, or nullptr.
   RINGSOCK_HOT Operation* unlink(Operation& op) noexcept {
-    RINGSOCK_ASSERT(index(op.fd) != kNoRecord);
+    RINGSOCK_ASSERT(valid(op.fd));
     FdRecord& record = at(op.fd);
     RINGSOCK_ASSERT(op.fd_prev != nullptr || record.head == &op);  // op is on this list
     if (op.fd_prev != nullptr) {
@@ -150,7 +156,7 @@ class FdTable {
   void close_waiting() noexcept;
 
   /// What the kernel just accepted: an fd, or with direct a slot of the
-  /// direct descriptors, returned as kDirectDescriptor + slot. Inside the
+  /// direct descriptors, returned as direct_base() + slot. Inside the
   /// table its record starts afresh (the number may be a closed socket's);
   /// an fd beyond it is closed and -EMFILE returned. Errors (< 0) pass through.
   int32_t admit_accepted(int32_t result, bool direct) noexcept;
@@ -179,17 +185,23 @@ class FdTable {
   void disown_lent(int fd) noexcept;
   Operation* close_ready(const FdRecord& record) noexcept;
 
-  static constexpr uint32_t kNoRecord = ~0u;
-  /// fd's record: fds first, then direct descriptors. Anything else (a
-  /// negative number, an fd at or past max_fds, a slot past the table) has
-  /// none: kNoRecord.
-  uint32_t index(int fd) const noexcept {
-    uint32_t n = uint32_t(fd);
-    if (__builtin_expect(n < max_fds_, 1)) return n;
-    uint32_t slot = n - uint32_t(kDirectDescriptor);  // wraps for all below kDirectDescriptor
-    return slot < direct_ ? max_fds_ + slot : kNoRecord;
+  /// check() past the fds: a direct descriptor of an occupied slot, whose close has not begun.
+  int check_direct(uint32_t n) const noexcept {
+    uint32_t slot = n - direct_base();  // wraps for all below the first direct descriptor
+    if (slot >= direct_) return -EBADF;  // and for negative numbers, and fds past max_fds
+    const FdRecord& record = records_[max_fds_ + slot];
+    return record.occupied && record.closer == nullptr ? 0 : -EBADF;
   }
-  FdRecord& at(int fd) const noexcept { return records_[index(fd)]; }
+  /// Whether fd has a record (an fd below max_fds, or a slot of the table).
+  bool valid(int fd) const noexcept {
+    uint32_t n = uint32_t(fd);
+    return n < max_fds_ || n - direct_base() < direct_;
+  }
+  /// The record of a valid fd or direct descriptor.
+  FdRecord& at(int fd) const noexcept {
+    RINGSOCK_ASSERT(valid(fd));
+    return records_[uint32_t(fd) & (uint32_t(kDirectDescriptor) - 1)];
+  }
 
   FdRecord* records_ = nullptr;
   uint32_t max_fds_ = 0;

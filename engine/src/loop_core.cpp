@@ -17,7 +17,7 @@ namespace {
 constexpr uint32_t kMaxRingEntries = 32768;
 constexpr uint32_t kMaxCompletionEntries = 1u << 20;
 constexpr uint32_t kDefaultMaxFds = 65536;
-constexpr uint32_t kMaxFdsLimit = 1u << 24;
+constexpr uint32_t kMaxFdsLimit = FdTable::kMaxFds;
 constexpr uint32_t kMaxBusyPollUs = 1'000'000;
 constexpr uint32_t kMaxBatchWaitUs = 1'000'000;
 constexpr uint32_t kMaxDirectDescriptors = 65536;

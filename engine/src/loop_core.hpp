@@ -102,8 +102,9 @@ class LoopCore {
   /// Kinds with work at submit: a timer's deadline, close, an accept into
   /// direct descriptors.
   bool set_up_at_submit(OpKind kind) const noexcept {
+    // The kind first: in a Loop call it is a constant, and the rest folds away.
     return kind == OpKind::timeout || kind == OpKind::close ||
-           (__builtin_expect(caps_.direct_descriptors != 0, 0) && is_accept(kind));
+           (is_accept(kind) && caps_.direct_descriptors != 0);
   }
   static bool is_accept(OpKind kind) noexcept {
     return kind == OpKind::accept || kind == OpKind::accept_multishot;
@@ -112,7 +113,7 @@ class LoopCore {
   /// Whether op is an accept into direct descriptors, which claims a slot
   /// for every arming.
   bool direct_accept(const Operation& op) const noexcept {
-    return caps_.direct_descriptors != 0 && is_accept(op.kind);
+    return is_accept(op.kind) && caps_.direct_descriptors != 0;
   }
   int submit_direct_accept(Operation& op) noexcept;
   int32_t close_direct(int fd) noexcept;

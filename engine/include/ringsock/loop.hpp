@@ -129,10 +129,10 @@ struct LoopOptions {
   /// accept_multishot put each connection they accept into a free slot (a
   /// direct descriptor, io_uring's fixed file) instead of the process's fd
   /// table. Operations on it then neither look the fd up in that table nor
-  /// take a reference on the socket's file. An accept returns
-  /// kDirectDescriptor + slot: every call of this loop takes it, no system
-  /// call does (an accepted socket inherits the listening socket's options:
-  /// set them there). close() empties the slot, with the same rules as an
+  /// take a reference on the socket's file. An accept returns a number at
+  /// or above kDirectDescriptor (is_direct_descriptor): every call of this
+  /// loop takes it, no system call does (an accepted socket inherits the
+  /// listening socket's options: set them there). close() empties the slot, with the same rules as an
   /// fd's close; an empty slot is refused with -EBADF. When no slot is free
   /// (each connection holds one, and each accept in flight claims one), an
   /// accept ends with the fd limit's -EMFILE and the connection waits in
@@ -146,9 +146,10 @@ struct LoopOptions {
   uint32_t direct_descriptors = 0;
 };
 
-/// A connection accepted into slot s of the loop's direct descriptors
-/// (LoopOptions::direct_descriptors) is kDirectDescriptor + s. No fd the
-/// loop takes is that large (max_fds is at most 2^24).
+/// Connections accepted into the loop's direct descriptors
+/// (LoopOptions::direct_descriptors) are numbered from kDirectDescriptor up
+/// (slot s is kDirectDescriptor + max_fds + s). No fd the loop takes is that
+/// large (max_fds is at most 2^24), and no system call takes such a number.
 inline constexpr int kDirectDescriptor = 1 << 30;
 
 /// Whether fd is a direct descriptor, which only the loop that accepted it takes.

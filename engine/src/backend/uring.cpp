@@ -88,6 +88,7 @@ int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&
     return rc;
   }
   caps.backend = BackendKind::uring;
+  direct_base_ = uint32_t(kDirectDescriptor) + options.max_fds;  // as FdTable::direct_base
   setup_direct(options.direct_descriptors);
   one_buffer_per_recv_ = options.max_lent_per_fd != 0;
   if (caps.min_timeout) {
@@ -183,7 +184,8 @@ void UringBackend::setup_direct(uint32_t slots) noexcept {
 int UringBackend::close_direct(int fd) noexcept {
   RINGSOCK_ASSERT(direct_ && is_direct_descriptor(fd));
   int empty = -1;
-  int rc = io_uring_register_files_update(&ring_, unsigned(fd - kDirectDescriptor), &empty, 1);
+  unsigned slot = unsigned(fd) - direct_base_;
+  int rc = io_uring_register_files_update(&ring_, slot, &empty, 1);
   return rc < 0 ? rc : 0;
 }
 

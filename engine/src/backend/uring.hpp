@@ -132,9 +132,9 @@ class UringBackend {
   void add_buffer(uint16_t id, int offset) noexcept;
   void setup_direct(uint32_t slots) noexcept;
   /// An SQE on a direct descriptor names its slot, as a fixed file.
-  static void fix_file(io_uring_sqe* sqe, int fd) noexcept {
+  void fix_file(io_uring_sqe* sqe, int fd) const noexcept {
     if (__builtin_expect(is_direct_descriptor(fd), 0)) {
-      sqe->fd = fd - kDirectDescriptor;
+      sqe->fd = int(unsigned(fd) - direct_base_);
       sqe->flags |= IOSQE_FIXED_FILE;
     }
   }
@@ -154,6 +154,7 @@ class UringBackend {
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
   bool taskrun_flag_ = false;  // the kernel marks IORING_SQ_TASKRUN (may_have_events)
   bool direct_ = false;  // accepts fill the registered file table (LoopOptions::direct_descriptors)
+  uint32_t direct_base_ = 0;  // the direct descriptor of slot 0 (FdTable::direct_base)
   unsigned batch_end_ = 0;  // the CQ tail seen by the last turn: next_event stops there
   uint32_t batch_wait_us_ = 0;     // LoopOptions::batch_wait_us, 0 unless the kernel has it
   uint32_t batch_wait_count_ = 0;  // LoopOptions::batch_wait_count
