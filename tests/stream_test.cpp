@@ -264,19 +264,19 @@ TEST_P(StreamTest, ShutdownWriteIsSeenAsEof) {
 TEST_P(StreamTest, ShutdownDoesNotWaitBehindAWaitingReceive) {
   StreamPair pair;
   ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
-  Recorder receiver, shut;
-  EndsInFlight ends{loop, receiver.op};
+  Recorder receiver, shut, both;
+  Reader reader;
+  // After what they guard: a failed ASSERT ends these first.
+  EndsInFlight ends[] = {{loop, receiver.op}, {loop, shut.op}, {loop, both.op}, {loop, reader.op}};
   ASSERT_EQ(loop.recv_multishot(receiver.op, pair.server, Recorder::callback, &receiver), 0);
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
   ASSERT_EQ(loop.shutdown(shut.op, pair.server, SHUT_WR, Recorder::callback, &shut), 0);
   ASSERT_TRUE(run_until(loop, [&] { return shut.terminal; }));
   EXPECT_EQ(shut.result(), 0);
   EXPECT_FALSE(receiver.terminal) << "SHUT_WR leaves the receive waiting";
-  Reader reader;
   reader.start(loop, pair.client, 1);
   ASSERT_TRUE(run_until(loop, [&] { return reader.done; }));
   EXPECT_EQ(reader.last, 0) << "the peer sees the end of the stream";
-  Recorder both;
   ASSERT_EQ(loop.shutdown(both.op, pair.server, SHUT_RDWR, Recorder::callback, &both), 0);
   ASSERT_TRUE(run_until(loop, [&] { return both.terminal && receiver.terminal; }));
   EXPECT_EQ(both.result(), 0);

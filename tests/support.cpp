@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -294,6 +296,16 @@ void noop_cb(Loop&, Operation&, const Completion&) {}
 // alignment check is off for this one function.
 [[gnu::no_sanitize("alignment")]] Operation& misaligned_operation(unsigned char* storage) {
   return *reinterpret_cast<Operation*>(storage + 8);
+}
+
+bool direct_descriptors_expected(uint32_t slots) {
+  utsname name{};
+  if (uname(&name) != 0) return false;
+  unsigned major = 0, minor = 0;
+  if (sscanf(name.release, "%u.%u", &major, &minor) != 2) return false;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < slots) return false;
+  return major > 6 || (major == 6 && minor >= 13);
 }
 
 int count_open_fds() {

@@ -177,6 +177,12 @@ bool fill_accept_queue(Loop& loop, FullListener& full);
 /// Open fds of this process (for leak checks).
 int count_open_fds();
 
+/// Whether an io_uring loop asking for `slots` direct descriptors must get
+/// them here: Linux 6.13 or later, and RLIMIT_NOFILE's soft limit at least
+/// `slots` (LoopOptions::direct_descriptors). Tests fail, not skip, when a
+/// loop that must have them has none.
+bool direct_descriptors_expected(uint32_t slots);
+
 /// A callback that does nothing, for operations whose completion no test reads.
 void noop_cb(Loop&, Operation&, const Completion&);
 

@@ -181,7 +181,8 @@ typedef struct rsk_loop_options {
 
 /* A connection accepted into slot s of the loop's direct descriptors
  * (rsk_loop_options.direct_descriptors) is a number at or above
- * RSK_DIRECT_DESCRIPTOR (slot s is RSK_DIRECT_DESCRIPTOR + max_fds + s). */
+ * RSK_DIRECT_DESCRIPTOR: test one with RSK_IS_DIRECT_DESCRIPTOR, never
+ * compute one. */
 #define RSK_DIRECT_DESCRIPTOR (1 << 30)
 #define RSK_IS_DIRECT_DESCRIPTOR(fd) ((fd) >= RSK_DIRECT_DESCRIPTOR)
 

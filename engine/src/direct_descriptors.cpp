@@ -60,10 +60,15 @@ int32_t LoopCore::admit(Operation& listener, int32_t result) noexcept {
 // when this returns, so the next accept may take it at once. (Only an
 // occupied slot gets here: FdTable::check refuses a close of an empty one.)
 // Should the kernel refuse, the slot still holds the connection: its record
-// and claim stay, and the close reports the error.
+// and claim stay, the close reports the error, and the descriptor takes
+// operations again, a close among them.
 int32_t LoopCore::close_direct(int fd) noexcept {
   int32_t result = backend_.close_direct(fd);
-  if (result == 0) fds_.clear_direct(fd);
+  if (result == 0) {
+    fds_.clear_direct(fd);
+  } else {
+    fds_.abandon_close(fd);
+  }
   return result;
 }
 

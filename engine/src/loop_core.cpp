@@ -428,9 +428,10 @@ bool LoopCore::dispatch_multishot(Operation& op, const RawEvent& event) noexcept
   if (event.flags & kEventBuffer) result = lend_buffer(op, event, completion);
   if (op.kind == OpKind::accept_multishot) {
     // An arming of one accept (emulated, or into direct descriptors) that
-    // a signal or a race for the connection left empty-handed: arm it again,
-    // with its claim on a slot, as a single accept would be.
-    bool again = (result == -EINTR || result == -EAGAIN) && !(event.flags & kEventMore) &&
+    // a signal interrupted: arm it again, with its claim on a slot, as a
+    // single accept is. (-EAGAIN ends it, as before: re-armed at once, an
+    // old kernel's would spin.)
+    bool again = result == -EINTR && !(event.flags & kEventMore) &&
                  !(op.flags & kCancelRequested);
     if (__builtin_expect(again, 0)) {
       restart(op);

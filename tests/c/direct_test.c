@@ -9,11 +9,25 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cases.h"
 #include "harness.h"
+
+/* Whether an io_uring loop must have the table here: Linux 6.13 or later,
+ * and RLIMIT_NOFILE at least the slots. */
+static int table_expected(unsigned slots) {
+  struct utsname name;
+  struct rlimit limit;
+  unsigned major = 0, minor = 0;
+  if (uname(&name) != 0 || sscanf(name.release, "%u.%u", &major, &minor) != 2) return 0;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < slots) return 0;
+  return major > 6 || (major == 6 && minor >= 13);
+}
 
 /* A read of the client's non-blocking socket once it is readable. */
 static ssize_t read_ready(int fd, char* out, size_t capacity) {
@@ -48,6 +62,7 @@ int test_direct_descriptors(int backend) {
   REQUIRE(rsk_loop_capabilities(&t.loop, caps, sizeof caps) > 0);
   direct = strstr(caps, "direct=8") != NULL;
   if (backend == RSK_BACKEND_EPOLL) CHECK(!direct);
+  if (backend == RSK_BACKEND_URING && table_expected(8)) CHECK(direct);
 
   REQUIRE_INT(rsk_endpoint_parse("tcp://127.0.0.1:0", &any, NULL), ==, 0);
   listener = rsk_listen(&any, 16, 0);

@@ -147,9 +147,9 @@ struct LoopOptions {
 };
 
 /// Connections accepted into the loop's direct descriptors
-/// (LoopOptions::direct_descriptors) are numbered from kDirectDescriptor up
-/// (slot s is kDirectDescriptor + max_fds + s). No fd the loop takes is that
-/// large (max_fds is at most 2^24), and no system call takes such a number.
+/// (LoopOptions::direct_descriptors) are numbered from kDirectDescriptor up;
+/// test a number with is_direct_descriptor, never compute one. The loop
+/// takes no fd that large (max_fds is at most 2^24).
 inline constexpr int kDirectDescriptor = 1 << 30;
 
 /// Whether fd is a direct descriptor, which only the loop that accepted it takes.

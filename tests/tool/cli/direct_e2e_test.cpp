@@ -4,7 +4,9 @@
 // churn; with fewer slots than concurrent clients the others wait in the
 // backlog and none is lost. On epoll the option is off and says so.
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 
+#include <cstdio>
 #include <string>
 
 #include "e2e_support.hpp"
@@ -24,7 +26,16 @@ bool table_on(const std::string& out, const char* slots) {
   return false;
 }
 
-// On io_uring the table must be on unless the kernel refused it (then the
+// Linux 6.13 or later: where the engine asks for the table (serve raises
+// its fd limit to the hard limit, far above these tests' slots).
+bool kernel_has_table() {
+  utsname name{};
+  unsigned major = 0, minor = 0;
+  if (uname(&name) != 0 || sscanf(name.release, "%u.%u", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 13);
+}
+
+// On io_uring the table must be on where the kernel has it (elsewhere the
 // test has nothing to say: skip); on epoll it is off.
 #define EXPECT_TABLE(out, slots, on)                                                     \
   do {                                                                                   \
@@ -32,7 +43,8 @@ bool table_on(const std::string& out, const char* slots) {
       EXPECT_FALSE(on);                                                                  \
       EXPECT_NE((out).find("off (epoll has none)"), std::string::npos) << (out);         \
     } else if (!(on)) {                                                                  \
-      GTEST_SKIP() << "the kernel refused a table of direct descriptors: " << (out);     \
+      ASSERT_FALSE(kernel_has_table()) << "no table on a kernel that has it: " << (out); \
+      GTEST_SKIP() << "the kernel has no table of direct descriptors: " << (out);        \
     }                                                                                    \
   } while (0)
 
@@ -90,8 +102,12 @@ TEST_P(DirectE2E, MoreClientsThanSlots) {
               std::string::npos) << counters;
     EXPECT_EQ(tail.find("no-slot="), std::string::npos) << counters;
   } else {
-    EXPECT_NE(out.find("closed by server"), std::string::npos) << out;
-    EXPECT_NE(tail.find("no-slot="), std::string::npos) << counters;
+    // Whether connections ever overlapped past four depends on timing: if
+    // they did, serve closed the extras at once (no-slot), and their
+    // clients saw errors; either way nothing else went wrong.
+    if (tail.find("no-slot=") != std::string::npos) {
+      EXPECT_EQ(out.find("errors         none"), std::string::npos) << out << counters;
+    }
   }
 }
 
