@@ -216,7 +216,6 @@ static rsk_loop_options default_options() {
   return options;
 }
 
-
 // The first layout's size (0.2, up to busy_poll_us; its reserved words were
 // zero, which every later option reads as "as before").
 constexpr size_t kOptionsMinSize = offsetof(rsk_loop_options, max_lent_per_fd);
@@ -287,7 +286,7 @@ int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_options*
 #undef rsk_loop_options_init  // the header's macros: these are the exported functions
 #undef rsk_loop_init
 
-// 0.2's layout and no more (kOptionsFirstSize), as init_loop below reads.
+// 0.2's layout and no more (kOptionsFirstSize), as rsk_loop_init below reads.
 void rsk_loop_options_init(rsk_loop_options* options) {
   if (options == nullptr) return;
   rsk_loop_options defaults = default_options();
@@ -301,7 +300,6 @@ int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* opti
   memcpy(&copy, options, kOptionsFirstSize);
   return init_loop(loop, loop_size, &copy);
 }
-
 
 int rsk_loop_close(rsk_loop* loop) {
   Loop* l = loop_of(loop);
