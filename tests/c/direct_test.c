@@ -7,7 +7,6 @@
 #define _GNU_SOURCE 1
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -27,16 +26,6 @@ static int table_expected(unsigned slots) {
   if (uname(&name) != 0 || sscanf(name.release, "%u.%u", &major, &minor) != 2) return 0;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < slots) return 0;
   return major > 6 || (major == 6 && minor >= 13);
-}
-
-/* A read of the client's non-blocking socket once it is readable. */
-static ssize_t read_ready(int fd, char* out, size_t capacity) {
-  struct pollfd ready;
-  ready.fd = fd;
-  ready.events = POLLIN;
-  ready.revents = 0;
-  if (poll(&ready, 1, 10000) != 1) return -1;
-  return recv(fd, out, capacity, MSG_DONTWAIT);
 }
 
 int test_direct_descriptors(int backend) {
@@ -89,14 +78,14 @@ int test_direct_descriptors(int backend) {
   REQUIRE(t_run_until(&t, t_rec_done, &sent, T_GUARD_MS));
   CHECK_INT(sent.result, ==, sizeof reply);
   memset(back, 0, sizeof back);
-  CHECK(read_ready(client, back, sizeof back) == (ssize_t)sizeof back);
+  CHECK(t_recv_ready(client, back, sizeof back) == (ssize_t)sizeof back);
   CHECK(memcmp(back, request, sizeof back) == 0);
 
   /* Close empties the slot; the peer sees EOF. */
   REQUIRE_INT(rsk_close(&t.loop, &close_op, server, t_rec_cb, &closed), ==, 0);
   REQUIRE(t_run_until(&t, t_rec_done, &closed, T_GUARD_MS));
   CHECK_INT(closed.result, ==, 0);
-  CHECK(read_ready(client, back, sizeof back) == 0);
+  CHECK(t_recv_ready(client, back, sizeof back) == 0);
   if (direct) {
     /* An empty slot: refused, and a second close leaves the table alone. */
     CHECK_INT(rsk_recv(&t.loop, &late_op, server, reply, sizeof reply, t_rec_cb, &late), ==,

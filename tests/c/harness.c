@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,15 @@ void* t_zalloc_aligned(size_t size, size_t align) {
   void* p = aligned_alloc(align, rounded);
   if (p != NULL) memset(p, 0, rounded);
   return p;
+}
+
+ssize_t t_recv_ready(int fd, void* out, size_t capacity) {
+  struct pollfd ready;
+  ready.fd = fd;
+  ready.events = POLLIN;
+  ready.revents = 0;
+  if (poll(&ready, 1, 10000) != 1) return -1;
+  return recv(fd, out, capacity, MSG_DONTWAIT);
 }
 
 int t_all_bytes(const void* p, size_t size, unsigned char byte) {

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ringsock.h"
 
@@ -101,6 +102,10 @@ void t_rmdir(const char* path);
 uint64_t t_now_ns(void);
 /* Whether `size` bytes at p all equal `byte`. */
 int t_all_bytes(const void* p, size_t size, unsigned char byte);
+/* One non-blocking recv from fd once it is readable (at most 10 s): for
+ * what a peer already sent, so the wait is only for loopback's delivery.
+ * The recv's result, or -1 if fd never became readable. */
+ssize_t t_recv_ready(int fd, void* out, size_t capacity);
 /* Zeroed heap memory aligned to `align` (free() releases it): where a struct
  * holding rsk_op or rsk_loop storage lives on the heap. malloc and calloc
  * align to 8 bytes only on 32-bit targets (armhf), less than RSK_OP_ALIGN,
