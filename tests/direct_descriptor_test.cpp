@@ -254,17 +254,9 @@ TEST_P(DirectTableLimitTest, AFullTableIsTheFdLimit) {
     ASSERT_FALSE(direct_descriptors_expected(2)) << "no table on a kernel that has them";
     GTEST_SKIP() << "the kernel has no table of direct descriptors for the engine (6.13)";
   }
-  Endpoint any;
-  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
-  int listener = listen_on(any);
-  ASSERT_GE(listener, 0);
-  Endpoint bound = bound_endpoint(listener, any);
-  constexpr int kClients = 4;
-  int clients[kClients];
-  for (int& fd : clients) {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(::connect(fd, bound.address(), bound.length), 0);
-  }
+  WaitingClients waiting;
+  ASSERT_TRUE(connect_waiting_clients(4, waiting));
+  const int listener = waiting.listener;
   Recorder first;
   ASSERT_EQ(loop.accept_multishot(first.op, listener, Recorder::callback, &first), 0);
   ASSERT_TRUE(run_until(loop, [&] { return first.terminal; }));
@@ -314,7 +306,7 @@ TEST_P(DirectTableLimitTest, AFullTableIsTheFdLimit) {
   ASSERT_TRUE(run_until(loop, [&] { return last.terminal; }));
   ASSERT_TRUE(is_direct_descriptor(last.result())) << last.result();
   const char hello[] = "still here";
-  ASSERT_EQ(::send(clients[3], hello, sizeof hello, MSG_NOSIGNAL), ssize_t(sizeof hello));
+  ASSERT_EQ(::send(waiting.clients[3], hello, sizeof hello, MSG_NOSIGNAL), ssize_t(sizeof hello));
   char got[sizeof hello] = {};
   Recorder read;
   ASSERT_EQ(loop.recv(read.op, last.result(), got, sizeof got, Recorder::callback, &read), 0);
@@ -324,8 +316,6 @@ TEST_P(DirectTableLimitTest, AFullTableIsTheFdLimit) {
   Recorder closed_last;
   ASSERT_EQ(loop.close(closed_last.op, last.result(), Recorder::callback, &closed_last), 0);
   ASSERT_TRUE(run_until(loop, [&] { return closed_last.terminal; }));
-  for (int fd : clients) ::close(fd);
-  ::close(listener);
 }
 
 // A loop without the table takes no direct descriptor.

@@ -54,17 +54,9 @@ struct FdLimit {
 };
 
 TEST_P(FdLimitTest, AcceptPastTheLimitEndsOnceAndRecovers) {
-  Endpoint any;
-  ASSERT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
-  int listener = listen_on(any);
-  ASSERT_GE(listener, 0);
-  Endpoint bound = bound_endpoint(listener, any);
-  constexpr int kClients = 6;
-  int clients[kClients];
-  for (int& fd : clients) {  // connected at once: they wait in the accept queue
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(::connect(fd, bound.address(), bound.length), 0);
-  }
+  WaitingClients waiting;
+  ASSERT_TRUE(connect_waiting_clients(6, waiting));
+  const int listener = waiting.listener;
   // Room for two more descriptors only (numbers below the limit).
   Recorder first;
   {
@@ -91,8 +83,6 @@ TEST_P(FdLimitTest, AcceptPastTheLimitEndsOnceAndRecovers) {
   ASSERT_EQ(loop.cancel(second.op), 0);
   ASSERT_TRUE(run_until(loop, [&] { return second.terminal; }));
   EXPECT_EQ(second.completions.size(), 5u);
-  for (int fd : clients) ::close(fd);
-  ::close(listener);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FdLimitTest, testing::ValuesIn(all_backends()),

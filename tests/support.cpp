@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -262,6 +263,31 @@ bool connect_pair(Loop& loop, Family family, TempDir& dir, StreamPair& pair) {
   EXPECT_GE(accepted.result(), 0);
   pair.server = accepted.result();
   return connected.result() == 0 && pair.server >= 0;
+}
+
+WaitingClients::~WaitingClients() {
+  for (int fd : clients) ::close(fd);
+  if (listener >= 0) ::close(listener);
+}
+
+bool connect_waiting_clients(int count, WaitingClients& waiting) {
+  Endpoint any;
+  EXPECT_EQ(parse_endpoint("tcp://127.0.0.1:0", any).error, 0);
+  waiting.listener = listen_on(any);
+  if (waiting.listener < 0) {
+    ADD_FAILURE() << "listen_on: " << strerror(-waiting.listener);
+    return false;
+  }
+  Endpoint bound = bound_endpoint(waiting.listener, any);
+  for (int i = 0; i < count; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) waiting.clients.push_back(fd);
+    if (fd < 0 || ::connect(fd, bound.address(), bound.length) != 0) {
+      ADD_FAILURE() << "client " << i << ": " << strerror(errno);
+      return false;
+    }
+  }
+  return true;
 }
 
 FullListener::~FullListener() {

@@ -174,6 +174,19 @@ struct FullListener {
 };
 bool fill_accept_queue(Loop& loop, FullListener& full);
 
+/// A TCP listener on loopback and `count` clients connected to it at once
+/// (plain blocking connects): they wait in its accept queue. All closed with
+/// the object. False (and a failure) if they cannot be set up.
+struct WaitingClients {
+  int listener = -1;
+  std::vector<int> clients;
+  WaitingClients() = default;
+  WaitingClients(const WaitingClients&) = delete;
+  WaitingClients& operator=(const WaitingClients&) = delete;
+  ~WaitingClients();
+};
+bool connect_waiting_clients(int count, WaitingClients& waiting);
+
 /// Open fds of this process (for leak checks).
 int count_open_fds();
 
