@@ -270,6 +270,21 @@ void ZeroAllocTest::connect(int& client, int& server) {
   ASSERT_GE(client, 0);
 }
 
+// A timer that bounds a counted run: armed before counting, ended after it.
+struct GuardTimer {
+  Operation op;
+  bool expired = false;
+  int arm(Loop& loop, uint64_t ns) {
+    return loop.timeout(op, ns, [](Loop&, Operation& o, const Completion& c) {
+      *static_cast<bool*>(o.user_data) = c.result == 0;
+    }, &expired);
+  }
+  void end(Loop& loop) {
+    loop.cancel(op);
+    while (op.in_flight()) loop.run(RunMode::once);
+  }
+};
+
 // Runs the loop until `done`, bounded by a guard timer set up before counting.
 template <class Done>
 void run_counted(Loop& loop, const bool& expired, Done done) {
@@ -306,12 +321,10 @@ void ZeroAllocTest::echo_round_trips() {
   echo.datagram = is_datagram();
   Client client;
   client.fd = client_fd;
-  Operation guard, close_client, close_server;
-  bool expired = false;
-  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
-    *static_cast<bool*>(op.user_data) = c.result == 0;
-  };
-  ASSERT_EQ(loop.timeout(guard, 240'000'000'000ull, on_guard, &expired), 0);
+  Operation close_client, close_server;
+  GuardTimer guard;
+  const bool& expired = guard.expired;
+  ASSERT_EQ(guard.arm(loop, 240'000'000'000ull), 0);
   int closed = 0;
   auto on_closed = [](Loop&, Operation& op, const Completion& c) {
     EXPECT_EQ(c.result, 0);
@@ -337,8 +350,7 @@ void ZeroAllocTest::echo_round_trips() {
   EXPECT_EQ(client.errors, 0);
   EXPECT_EQ(echo.errors, 0);
   EXPECT_EQ(allocations, 0) << allocations << " heap allocations on the submit/complete path";
-  loop.cancel(guard);
-  while (guard.in_flight()) loop.run(RunMode::once);
+  guard.end(loop);
 }
 
 TEST_P(ZeroAllocTest, EchoRoundTripsAllocateNothing) { echo_round_trips(); }
@@ -413,12 +425,9 @@ TEST_P(ZeroAllocTest, EchoOverDirectDescriptorsAllocatesNothing) {
     EXPECT_EQ(c.result, 0);
     *static_cast<bool*>(op.user_data) = true;
   };
-  Operation guard;
-  bool expired = false;
-  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
-    *static_cast<bool*>(op.user_data) = c.result == 0;
-  };
-  ASSERT_EQ(loop.timeout(guard, 60'000'000'000ull, on_guard, &expired), 0);
+  GuardTimer guard;
+  const bool& expired = guard.expired;
+  ASSERT_EQ(guard.arm(loop, 60'000'000'000ull), 0);
   g_allocations = 0;
   g_counting = true;
   ASSERT_EQ(loop.accept_multishot(accept_op, pair_.listener, on_accept, &accepts), 0);
@@ -432,8 +441,7 @@ TEST_P(ZeroAllocTest, EchoOverDirectDescriptorsAllocatesNothing) {
   long allocations = g_allocations.load();
   EXPECT_FALSE(expired);
   EXPECT_EQ(allocations, 0) << allocations << " heap allocations accepting into the table";
-  loop.cancel(guard);
-  while (guard.in_flight()) loop.run(RunMode::once);
+  guard.end(loop);
   ::close(client);
 }
 
@@ -505,12 +513,9 @@ TEST_P(ZeroAllocPostTest, PostsBetweenLoopsAllocateNothing) {
   PostRally rally;
   rally.loops[0] = &here;
   rally.loops[1] = &there;
-  Operation guard;
-  bool expired = false;
-  auto on_guard = [](Loop&, Operation& op, const Completion& c) {
-    *static_cast<bool*>(op.user_data) = c.result == 0;
-  };
-  ASSERT_EQ(here.timeout(guard, 60'000'000'000ull, on_guard, &expired), 0);
+  GuardTimer guard;
+  const bool& expired = guard.expired;
+  ASSERT_EQ(guard.arm(here, 60'000'000'000ull), 0);
 
   g_allocations = 0;
   g_counting = true;
@@ -531,8 +536,7 @@ TEST_P(ZeroAllocPostTest, PostsBetweenLoopsAllocateNothing) {
   EXPECT_EQ(rally.finished.load(), PostRally::kTokens);
   EXPECT_EQ(rally.errors.load(), 0);
   EXPECT_EQ(allocations, 0) << allocations << " heap allocations while posting";
-  here.cancel(guard);
-  while (guard.in_flight()) here.run(RunMode::once);
+  guard.end(here);
 }
 
 INSTANTIATE_TEST_SUITE_P(
