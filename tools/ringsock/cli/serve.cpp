@@ -159,9 +159,12 @@ struct Worker::Impl {
   std::unique_ptr<uint32_t[]> free_handoffs;
   uint32_t free_handoff_top = 0;
   // --direct: closes of connections accepted with no slot to serve them,
-  // which only the loop can close (a direct descriptor is no fd).
+  // which only the loop can close (a direct descriptor is no fd); those
+  // that find all eight busy wait here (at most one per table slot).
   static constexpr uint32_t kRejectOps = 8;
   Operation reject_ops[kRejectOps];
+  std::unique_ptr<int[]> waiting_rejects;
+  uint32_t waiting_reject_count = 0;
 
   explicit Impl(const ServeArgs& a) : args(a) {}
   ~Impl() {
@@ -181,6 +184,7 @@ struct Worker::Impl {
   static void on_handoff_back(Loop&, Operation& op, const Completion& c);
   void adopt(Listener& l, int fd);
   void reject(int fd);
+  static void on_rejected(Loop&, Operation& op, const Completion& c);
   static void on_recv(Loop&, Operation& op, const Completion& c);
   void on_chunk(Conn& conn, const Completion& c);
   void echo_chunk(Conn& conn, const Completion& c);
@@ -242,6 +246,7 @@ int Worker::Impl::allocate(bool any_stream) {
       free_handoffs[free_handoff_top++] = i;
     }
   }
+  if (args.direct) waiting_rejects = std::make_unique<int[]>(args.max_connections);
   chunks = std::make_unique<Chunk[]>(buffers);
   // At most one datagram reply per pool buffer can be waiting.
   slots = std::make_unique<Slot[]>(buffers);
@@ -338,7 +343,8 @@ void Worker::Impl::on_handoff_back(Loop&, Operation& op, const Completion&) {
 // A direct descriptor (--direct) goes back through the loop; at shutdown
 // the ring's end closes it. With a table slot per connection slot this is
 // rare: only a connection accepted between a close and its callback finds
-// no connection slot.
+// no connection slot. Should all eight closes be running, the descriptor
+// waits for the next of them to end.
 void Worker::Impl::reject(int fd) {
   if (!ringsock::is_direct_descriptor(fd)) {
     ::close(fd);
@@ -347,9 +353,19 @@ void Worker::Impl::reject(int fd) {
   if (shutting_down) return;
   for (Operation& op : reject_ops) {
     if (op.in_flight()) continue;
-    if (loop.close(op, fd, [](Loop&, Operation&, const Completion&) {}) == 0) return;
+    if (loop.close(op, fd, on_rejected, this) == 0) return;
   }
-  // Eight closes still running: the slot stays taken until the loop ends.
+  // Each waiting descriptor holds a table slot, and there are
+  // max_connections of those: the array never fills.
+  if (waiting_reject_count < args.max_connections) waiting_rejects[waiting_reject_count++] = fd;
+}
+
+void Worker::Impl::on_rejected(Loop& loop, Operation& op, const Completion&) {
+  Impl& self = *static_cast<Impl*>(op.user_data);
+  while (self.waiting_reject_count > 0 && !self.shutting_down) {
+    int fd = self.waiting_rejects[--self.waiting_reject_count];
+    if (loop.close(op, fd, on_rejected, &self) == 0) return;
+  }
 }
 
 void Worker::Impl::adopt(Listener& l, int fd) {
