@@ -7,12 +7,15 @@
 #   bash bench/experiments/ab/server_ab.sh --old OLD/ringsock --new NEW/ringsock \
 #        [--build build-bench] [--rounds 7] [--transport unix|tcp|udp] \
 #        [--connections 50] [--inflight 8] [--size 64] [--seconds 3] \
-#        [--old-args 'ARGS'] [--new-args 'ARGS'] [--churn]
+#        [--old-args 'ARGS'] [--new-args 'ARGS'] [--churn | --sink]
 #
 # --old-args and --new-args add serve options (split at spaces) to one
 # side: the same binary twice with and without an option is an A/B too.
 # --churn loads with `--mode churn` instead (connect, one message, close,
-# on --connections slots): the figures are then per connection.
+# on --connections slots): the figures are then per connection. --sink
+# runs the servers in sink mode and loads with `--mode throughput`; on UDP
+# a message counts when the server's socket did not drop it (sent minus the
+# drops column of /proc/net/udp), as bench/compare.sh's W4-udp-sink counts.
 #
 # Server on CPU 0, client on CPU 1. Each run warms up for 0.5 s, then measures
 # for --seconds; the server's CPU comes from /proc/PID/stat over the measured
@@ -34,7 +37,8 @@ while [ $# -gt 0 ]; do
     --old-args) old_args=$2; shift 2;;
     --new-args) new_args=$2; shift 2;;
     --churn) churn=1; shift;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0;;
+    --sink) sink=1; shift;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0;;
     *) echo "server_ab: unknown argument $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -54,16 +58,28 @@ trap 'rm -rf "$work"' EXIT
 lines="$work/runs.txt"
 load_args=(--mode pingpong --connections "$connections" --inflight "$inflight" --size "$size")
 [ -n "${churn:-}" ] && load_args=(--mode churn --connections "$connections" --size "$size")
+mode_args=()
+if [ -n "${sink:-}" ]; then
+  [ -n "${churn:-}" ] && { echo "server_ab: --sink and --churn exclude each other" >&2; exit 2; }
+  load_args=(--mode throughput --connections "$connections" --size "$size")
+  mode_args=(--mode sink)
+fi
+# The drops column of /proc/net/udp for a local port (0 when not UDP).
+udp_drops() {
+  [ "$transport" = udp ] || { echo 0; return; }
+  awk -v p=":$(printf '%04X' "$1")" '$2 ~ p"$" {d += $NF} END {print d + 0}' /proc/net/udp
+}
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 for round in $(seq 1 "$rounds"); do
   for server in old new hand-written; do
-    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="$transport://127.0.0.1:$(free_port)"; fi
+    port=$(free_port)
+    if [ "$transport" = unix ]; then ep="unix://$work/$server.sock"; else ep="$transport://127.0.0.1:$port"; fi
     case $server in
-      old) argv=("$old" serve "$ep" ${old_args:-});;
-      new) argv=("$new" serve "$ep" ${new_args:-});;
-      hand-written) argv=("$peer" "$ep");;
+      old) argv=("$old" serve "$ep" "${mode_args[@]}" ${old_args:-});;
+      new) argv=("$new" serve "$ep" "${mode_args[@]}" ${new_args:-});;
+      hand-written) argv=("$peer" "$ep" "${mode_args[@]}");;
     esac
     taskset -c 0 "${argv[@]}" > "$work/server.out" 2>&1 &
     pid=$!
@@ -75,16 +91,20 @@ for round in $(seq 1 "$rounds"); do
     fi
     taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration 500ms > /dev/null 2>&1 || true
     t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    d0=$(udp_drops "$port")
     taskset -c 1 "$client" load "$ep" "${load_args[@]}" --duration "${seconds}s" \
       --json "$work/run.json" > /dev/null 2>&1
     t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    d1=$(udp_drops "$port")
     kill "$pid"; wait "$pid" 2> /dev/null || true
-    python3 - "$server" "$round" "$t0" "$t1" "$work/run.json" >> "$lines" <<'PY'
+    python3 - "$server" "$round" "$t0" "$t1" "$work/run.json" "${sink:-}" "$((d1 - d0))" >> "$lines" <<'PY'
 import json, os, sys
-server, rnd, t0, t1, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+server, rnd, t0, t1, path, sink, drops = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7])
 r = json.load(open(path))["results"]
 cpu = (t1 - t0) / os.sysconf("SC_CLK_TCK")
-print(server, rnd, r["rate_achieved"], cpu * 1e6 / max(1, r["received"]))
+# A sink answers nothing: what it took in is what was sent and not dropped.
+messages = r["sent"] - drops if sink else r["received"]
+print(server, rnd, messages / r["seconds"], cpu * 1e6 / max(1, messages))
 PY
     tail -1 "$lines" | awk '{printf "round %s %-12s %.3fM msg/s, server CPU %.3f us/msg\n", $2, $1, $3/1e6, $4}'
   done
