@@ -31,11 +31,17 @@ namespace {
 // we ask for them, which suits one loop per thread; COOP_TASKRUN (5.19) avoids
 // interrupting the thread; SUBMIT_ALL (5.18) keeps submitting past a bad SQE.
 // TASKRUN_FLAG has the kernel mark the SQ ring when completions wait to be
-// run, which busy polling reads instead of entering the kernel to look.
+// run, which busy polling reads instead of entering the kernel to look. Only
+// a busy-polling loop asks for it: liburing's io_uring_submit also reads the
+// mark and then collects completions, so an early submit in the middle of a
+// turn would run completion work that DEFER_TASKRUN keeps for the turn's one
+// enter; and the mark is an atomic write, from the CPU that queues the work,
+// to the cache line of the completion queue's tail.
 constexpr unsigned kSetupAttempts[] = {
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
         IORING_SETUP_TASKRUN_FLAG,
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
     IORING_SETUP_SUBMIT_ALL,
     0,
@@ -102,6 +108,7 @@ int UringBackend::init(const LoopOptions& options, BufferPool& pool, EventQueue&
 int UringBackend::setup_ring(const LoopOptions& options) noexcept {
   int rc = -EINVAL;
   for (unsigned flags : kSetupAttempts) {
+    if ((flags & IORING_SETUP_TASKRUN_FLAG) && options.busy_poll_us == 0) continue;
     io_uring_params params{};
     params.flags = flags | IORING_SETUP_CQSIZE;
     params.cq_entries = options.completion_entries;
