@@ -103,8 +103,8 @@ server, rnd, t0, t1, path, sink, drops = sys.argv[1], sys.argv[2], int(sys.argv[
 r = json.load(open(path))["results"]
 cpu = (t1 - t0) / os.sysconf("SC_CLK_TCK")
 # A sink answers nothing: what it took in is what was sent and not dropped.
-messages = r["sent"] - drops if sink else r["received"]
-print(server, rnd, messages / r["seconds"], cpu * 1e6 / max(1, messages))
+messages = max(0, r["sent"] - drops) if sink else r["received"]
+print(server, rnd, messages / max(r["seconds"], 1e-9), cpu * 1e6 / max(1, messages))
 PY
     tail -1 "$lines" | awk '{printf "round %s %-12s %.3fM msg/s, server CPU %.3f us/msg\n", $2, $1, $3/1e6, $4}'
   done
@@ -119,7 +119,8 @@ for s in ("old", "new", "hand-written"):
     v = runs[s].values()
     print("%-12s median %.3fM msg/s, server CPU %.3f us/msg" % (s, st.median(r for r, _ in v) / 1e6, st.median(c for _, c in v)))
 def ratio(a, b, i):
-    return st.median(runs[a][k][i] / runs[b][k][i] for k in runs[a] if k in runs[b])
+    v = [runs[a][k][i] / runs[b][k][i] for k in runs[a] if k in runs[b] and runs[b][k][i] > 0]
+    return st.median(v) if v else float("nan")
 for a, b in (("new", "old"), ("new", "hand-written"), ("old", "hand-written")):
     print("%s / %s: server CPU %.2fx, rate %.2fx (median of per-round ratios)" % (a, b, ratio(a, b, 1), ratio(a, b, 0)))
 PY
