@@ -9,8 +9,8 @@ Against the same server, with the same connections and pipelining:
           against ringsock load --request 'GET ...' --reply http, as it is
           and with --busy-poll 5 --batch-wait 10
   sockperf  ringsock serve --mode sockperf, one TCP connection, 64 bytes:
-          sockperf ping-pong against ringsock load --sockperf, as it is and
-          with --busy-poll 50
+          sockperf ping-pong against ringsock load --sockperf, as it is,
+          with --busy-poll 50 and with --backend epoll
   custom  ringsock serve (echo), 64 bytes: ringsock's own messages (--size 64)
           against a 64-byte --request with --reply-bytes 64
 Each case runs --rounds times, its clients alternating; the table gives
@@ -242,9 +242,13 @@ def main(argv):
             # sockperf blocks in recvfrom; a client that polls first never
             # sleeps, for a core's worth of CPU: shown apart.
             polled = (ringsock_load, a, client_cpu, url, pingpong + ["--busy-poll", "50"])
+            # The epoll backend sleeps in epoll_wait and reads with recv, the
+            # wake-up path sockperf's blocking recvfrom takes.
+            on_epoll = (ringsock_load, a, client_cpu, url, pingpong + ["--backend", "epoll"])
             pair("sockperf ping-pong, 1 TCP conn, 64 B", ours,
                  (sockperf_pingpong, a, client_cpu, port), "sockperf",
-                 [("ringsock load --busy-poll 50", polled)])
+                 [("ringsock load --busy-poll 50", polled),
+                  ("ringsock load --backend epoll", on_epoll)])
             procs.stop(server)
         if "custom" in only:
             port = free_port()
