@@ -27,6 +27,8 @@ add_executable(tool_cli_e2e_tests
   # Against redis-server, memcached, nginx and dnsmasq (skipped when missing).
   ${CMAKE_CURRENT_LIST_DIR}/cli/real_servers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_real_servers_e2e_test.cpp
+  # The user's requests against serve and the test's own servers.
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_custom_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/shard_e2e_test.cpp
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).

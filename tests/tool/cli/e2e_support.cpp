@@ -67,6 +67,11 @@ int run_load(std::vector<std::string> args, std::string* out, std::string* err) 
   return run(args, out, err, kLoadMs);
 }
 
+unsigned long long replies_verified(const std::string& out) {
+  auto at = out.find("replies verified ");
+  return at == std::string::npos ? 0 : std::stoull(out.substr(at + 17));
+}
+
 Outcome run_subcommand(const std::string& subcommand, const std::vector<std::string>& args) {
   std::vector<std::string> words{subcommand};
   words.insert(words.end(), args.begin(), args.end());

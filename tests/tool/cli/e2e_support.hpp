@@ -51,6 +51,11 @@ class Server {
 /// `ringsock load ARGS...` to completion: the exit code, with its output.
 int run_load(std::vector<std::string> args, std::string* out, std::string* err);
 
+/// `ringsock load`'s exit code for a verification failure.
+constexpr int kExitVerifyFailure = 4;
+/// "replies verified N" out of `ringsock load`'s table (0 when absent).
+unsigned long long replies_verified(const std::string& out);
+
 /// A subcommand's run: its exit code (-1 when killed by a signal or timed
 /// out) and what it printed.
 struct Outcome {

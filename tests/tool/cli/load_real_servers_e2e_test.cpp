@@ -21,7 +21,6 @@ using cli_test::RealServer;
 using cli_test::ServerKind;
 using cli_test::run_load;
 
-constexpr int kVerifyFailure = 4;
 
 class LoadRealServers : public ::testing::TestWithParam<std::string> {
  protected:
@@ -50,20 +49,13 @@ class LoadRealServers : public ::testing::TestWithParam<std::string> {
   if (!var) GTEST_SKIP() << "not installed: the server of this test";    \
   if (!var->running()) return
 
-// "replies verified N" out of the table.
-unsigned long long verified(const std::string& out) {
-  auto at = out.find("replies verified ");
-  if (at == std::string::npos) return 0;
-  return std::stoull(out.substr(at + 17));
-}
-
 TEST_P(LoadRealServers, RedisPingPipelined) {
   START_OR_SKIP(redis, ServerKind::redis);
   ASSERT_EQ(load(redis->url(), {"--request", "PING\\r\\n", "--reply", "resp", "--expect",
                                 "+PONG\\r\\n", "--inflight", "16", "--count", "2000"}),
             0)
       << out << err;
-  EXPECT_EQ(verified(out), 2000u) << out;
+  EXPECT_EQ(cli_test::replies_verified(out), 2000u) << out;
   // The JSON result records the request, its framing and its checks, as typed.
   cli_test::TempDir dir;
   const std::string json = dir.path + "/r.json";
@@ -77,7 +69,7 @@ TEST_P(LoadRealServers, RedisPingPipelined) {
   EXPECT_NE(text.find(R"("--expect \"+PONG\\r\\n\"")"), std::string::npos) << text;
   EXPECT_EQ(load(redis->url(), {"--request", "PING\\r\\n", "--reply", "resp", "--expect",
                                 "+PANG\\r\\n", "--inflight", "16", "--count", "100"}),
-            kVerifyFailure)
+            cli_test::kExitVerifyFailure)
       << out << err;
   EXPECT_NE(err.find("got:      \"+PONG\\r\\n\""), std::string::npos) << err;
 }
@@ -91,11 +83,11 @@ TEST_P(LoadRealServers, RedisSetThenGet) {
                                 "--connections", "2", "--inflight", "4"}),
             0)
       << out << err;
-  EXPECT_EQ(verified(out), 1000u) << out;
+  EXPECT_EQ(cli_test::replies_verified(out), 1000u) << out;
   // A GET of a key never set is the null bulk string: not "v...".
   EXPECT_EQ(load(redis->url(), {"--request", "GET nothing:{seq}\\r\\n", "--reply", "resp",
                                 "--expect-prefix", "$2", "--count", "10"}),
-            kVerifyFailure)
+            cli_test::kExitVerifyFailure)
       << out << err;
   EXPECT_NE(err.find("$-1"), std::string::npos) << err;
 }
@@ -107,7 +99,7 @@ TEST_P(LoadRealServers, MemcachedSetGet) {
                                     "--count", "500", "--connections", "2"}),
             0)
       << out << err;
-  EXPECT_EQ(verified(out), 500u) << out;
+  EXPECT_EQ(cli_test::replies_verified(out), 500u) << out;
   // "get" answers VALUE ... END: framed by its last line.
   ASSERT_EQ(load(memcached->url(), {"--request", "get k0\\r\\n", "--reply-until", "END\\r\\n",
                                     "--expect", "VALUE k0 0 5\\r\\nhello\\r\\nEND\\r\\n",
@@ -116,7 +108,7 @@ TEST_P(LoadRealServers, MemcachedSetGet) {
       << out << err;
   EXPECT_EQ(load(memcached->url(), {"--request", "get k0\\r\\n", "--reply-until", "END\\r\\n",
                                     "--expect-prefix", "VALUE k0 0 6", "--count", "20"}),
-            kVerifyFailure)
+            cli_test::kExitVerifyFailure)
       << out << err;
 }
 
@@ -135,11 +127,11 @@ TEST_P(LoadRealServers, NginxKeepAliveInEveryMode) {
                                   "--expect-regex", "ringsock test page"};
     args.insert(args.end(), mode.begin(), mode.end());
     EXPECT_EQ(load(nginx->url(), args), 0) << mode[1] << "\n" << out << err;
-    EXPECT_GT(verified(out), 0u) << out;
+    EXPECT_GT(cli_test::replies_verified(out), 0u) << out;
   }
   EXPECT_EQ(load(nginx->url(), {"--request", "GET /missing HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n",
                                 "--reply", "http", "--expect-status", "2xx", "--count", "20"}),
-            kVerifyFailure)
+            cli_test::kExitVerifyFailure)
       << out << err;
   EXPECT_NE(err.find("404"), std::string::npos) << err;
 }
@@ -163,10 +155,10 @@ TEST_P(LoadRealServers, DnsmasqQueryFromAFile) {
                                   "--count", "300"}),
             0)
       << out << err;
-  EXPECT_EQ(verified(out), 300u) << out;
+  EXPECT_EQ(cli_test::replies_verified(out), 300u) << out;
   EXPECT_EQ(load(dnsmasq->url(), {"--request-file", query, "--expect-prefix", "\\x12\\x35",
                                   "--count", "10"}),
-            kVerifyFailure)
+            cli_test::kExitVerifyFailure)
       << out << err;
   EXPECT_NE(err.find("\\x124"), std::string::npos) << err;  // 0x34 is '4'
 }

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "client_socket.hpp"
@@ -458,7 +459,10 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
 // One whole reply to the user's request (a framed one, or one datagram):
 // checked, then recorded against the request it answers (replies come in
 // the order of the requests).
-void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_status) {
+// too_large: a datagram past the largest reply the tool holds (it may have
+// been cut), answered but failed.
+void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_status,
+                         bool too_large = false) {
   Runner& r = *c.runner;
   if (c.outstanding == 0) {
     // Nothing was asked: a late datagram (already given up) or a stray one.
@@ -474,8 +478,16 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
   --c.outstanding;
   --r.outstanding;
   c.replied_since_open = true;
-  bool ok = r.checker.empty() || r.checker.check(reply.data(), reply.size(), http_status);
-  if (!ok) {
+  bool ok = !too_large &&
+            (r.checker.empty() || r.checker.check(reply.data(), reply.size(), http_status));
+  if (too_large) {
+    count_failure(r, tool::Verdict::wrong_length);
+    if (r.framing_error.empty()) {
+      r.framing_error = "a reply could not be framed (datagram): a reply is larger than the "
+                        "largest the tool holds (" + std::to_string(r.plan.max_reply_bytes) +
+                        " bytes)";
+    }
+  } else if (!ok) {
     count_failure(r, tool::Verdict::payload_mismatch);
   } else if (r.is(LoadMode::churn)) {
     if (c.cycle_start >= r.measure_start) {
@@ -546,7 +558,9 @@ void on_received(Loop&, Operation& op, const Completion& done) {
     };
     if (!c.assembler->feed(data, deliver)) return custom_framing_failed(c);
   } else if (r.custom != nullptr) {
-    handle_custom_reply(c, data, 0);  // one datagram is one reply
+    // One datagram is one reply. The receive holds 64 bytes more than the
+    // largest reply, so one that fills past that was larger, and maybe cut.
+    handle_custom_reply(c, data, 0, data.size() > r.plan.max_reply_bytes);
   } else if (r.stream) {
     // Once churn has ended the cycle, what else the read held is not a reply.
     auto deliver = [&c](std::span<const uint8_t> m) {

@@ -1,0 +1,183 @@
+// `ringsock load` with the user's requests, end to end against `ringsock
+// serve` and small servers of the test's own, on both backends: requests
+// from several files in turn with a length-prefixed reply and an exact check,
+// --timeout on datagrams, a datagram reply larger than the tool holds, and a
+// host name whose addresses the connections are spread over (--ipv4, --ipv6).
+// Every run is bounded by --count or a --duration of at most 1 s.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child.hpp"
+#include "e2e_support.hpp"
+
+namespace {
+
+using cli_test::run_load;
+
+constexpr int kNotResolved = 3;
+
+class LoadCustom : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!cli_test::backend_starts(GetParam())) GTEST_SKIP() << "backend cannot start here";
+  }
+  int load(const std::string& url, std::vector<std::string> args) {
+    args.insert(args.begin(), url);
+    args.push_back("--backend");
+    args.push_back(GetParam());
+    return run_load(args, &out, &err);
+  }
+  std::string out, err;
+};
+
+// Two binary requests that carry their own length (2 bytes, big-endian),
+// sent in turn to an echo: `--reply-length 2be` frames each echoed reply,
+// `--expect-file` holds them to the first file's bytes.
+TEST_P(LoadCustom, LengthPrefixedRequestsFromFilesInTurn) {
+  cli_test::TempDir dir;
+  const std::string a = cli_test::write_file(dir, "a.bin", std::string("\x00\x05hello", 7));
+  const std::string b = cli_test::write_file(dir, "b.bin", std::string("\x00\x03" "abc", 5));
+  cli_test::Server echo("tcp://127.0.0.1:0", "echo", GetParam());
+  ASSERT_FALSE(echo.url().empty());
+
+  EXPECT_EQ(load(echo.url(), {"--request-file", a, "--request-file", b, "--reply-length", "2be",
+                              "--expect-prefix", "\\x00", "--count", "20"}),
+            0)
+      << out << err;
+  EXPECT_EQ(cli_test::replies_verified(out), 20u) << out;
+
+  EXPECT_EQ(load(echo.url(), {"--request-file", a, "--reply-length", "2be", "--expect-file", a,
+                              "--count", "10", "--inflight", "4"}),
+            0)
+      << out << err;
+  EXPECT_EQ(cli_test::replies_verified(out), 10u) << out;
+
+  // Every second reply is b's: the first of them is shown, escaped.
+  EXPECT_EQ(load(echo.url(), {"--request-file", a, "--request-file", b, "--reply-length", "2be",
+                              "--expect-file", a, "--count", "10"}),
+            cli_test::kExitVerifyFailure)
+      << out << err;
+  EXPECT_NE(err.find("\\0\\x03abc"), std::string::npos) << err;
+  EXPECT_EQ(cli_test::replies_verified(out), 5u) << out;
+}
+
+// A datagram request never answered: each one is given up after --timeout
+// (lost) and the next is sent, so a 1 s run sends several, where the
+// default wait (500 ms) would allow two.
+TEST_P(LoadCustom, TimeoutOnDatagramsCountsEachRequestLost) {
+  cli_test::Server sink("udp://127.0.0.1:0", "sink", GetParam());
+  ASSERT_FALSE(sink.url().empty());
+  EXPECT_EQ(load(sink.url(), {"--request", "x", "--timeout", "100ms", "--duration", "1s"}), 6)
+      << out << err;
+  auto at = out.find("unanswered");
+  ASSERT_NE(at, std::string::npos) << out;
+  auto open = out.rfind('(', at);
+  ASSERT_NE(open, std::string::npos) << out;
+  EXPECT_GE(std::stoull(out.substr(open + 1)), 4u) << out;
+}
+
+// A UNIX datagram server of the test's own answers every request with
+// 70000 bytes, more than the 65536 the tool holds for a reply: a
+// verification failure that says so, never a reply cut and checked.
+TEST_P(LoadCustom, ADatagramReplyLargerThanTheToolHoldsIsAFailure) {
+  cli_test::TempDir dir;
+  const std::string path = dir.path + "/big.sock";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  int size = 1 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  std::atomic<bool> done{false};
+  std::thread server([&] {
+    const std::string big(70000, 'z');
+    char request[256];
+    while (!done.load()) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      sockaddr_un peer{};
+      socklen_t length = sizeof peer;
+      ssize_t n = recvfrom(fd, request, sizeof request, 0, reinterpret_cast<sockaddr*>(&peer),
+                           &length);
+      if (n >= 0 && length > sizeof(sa_family_t)) {
+        sendto(fd, big.data(), big.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
+      }
+    }
+  });
+  const int code = load("unix-dgram://" + path, {"--request", "x", "--count", "3"});
+  done = true;
+  server.join();
+  close(fd);
+  EXPECT_EQ(code, cli_test::kExitVerifyFailure) << out << err;
+  EXPECT_NE(err.find("larger than the largest the tool holds (65536 bytes)"), std::string::npos)
+      << err;
+  EXPECT_EQ(cli_test::replies_verified(out), 0u) << out;
+}
+
+// A name with two addresses, given by an /etc/hosts of the test's own in a
+// mount namespace of its own (root and unshare(1) needed, else skipped):
+// the connections are spread over both, each served by its own listener.
+TEST_P(LoadCustom, ConnectionsAreSpreadOverEveryAddressOfAName) {
+#ifdef RINGSOCK_EMULATOR
+  GTEST_SKIP() << "the child runs through unshare, not the emulator";
+#endif
+  if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
+    GTEST_SKIP() << "needs root and /usr/bin/unshare for a mount namespace";
+  }
+  cli_test::TempDir dir;
+  const std::string hosts =
+      cli_test::write_file(dir, "hosts", "127.0.0.1 twohomes.test\n127.0.0.2 twohomes.test\n");
+  uint16_t port = 0;
+  int probe = cli_test::bind_loopback_tcp(port);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  const std::string p = std::to_string(port);
+  cli_test::Server echo("tcp://127.0.0.1:" + p, "echo", GetParam(), {"tcp://127.0.0.2:" + p});
+  ASSERT_FALSE(echo.url().empty()) << "port " << p << " was taken meanwhile";
+
+  auto in_namespace = [&](const std::string& family, std::string* output) {
+    const std::string command = "mount --bind '" + hosts + "' /etc/hosts && exec '" RINGSOCK_BIN
+                                "' load tcp://twohomes.test:" + p + " " + family +
+                                " --connections 4 --count 40 --backend " + GetParam();
+    cli_test::Child child(cli_test::Child::Program{"/usr/bin/unshare"},
+                          {"--mount", "/bin/sh", "-c", command});
+    const int status = child.wait(20000);
+    *output = child.out() + child.err();
+    return status;
+  };
+  std::string output;
+  const int status = in_namespace("--ipv4", &output);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+      output.find("mount") != std::string::npos) {
+    GTEST_SKIP() << "no mount namespace here: " << output;
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << output;
+  EXPECT_EQ(cli_test::replies_verified(output), 40u) << output;
+  // --ipv6: the name has no IPv6 address, which is the resolver's answer.
+  const int v6 = in_namespace("--ipv6", &output);
+  EXPECT_TRUE(WIFEXITED(v6) && WEXITSTATUS(v6) == kNotResolved) << v6 << "\n" << output;
+  EXPECT_NE(output.find("cannot resolve \"twohomes.test\" (--ipv6)"), std::string::npos)
+      << output;
+
+  const std::string counters = echo.stop();
+  EXPECT_NE(counters.find("tcp://127.0.0.1:" + p + ": connections 2,"), std::string::npos)
+      << counters;
+  EXPECT_NE(counters.find("tcp://127.0.0.2:" + p + ": connections 2,"), std::string::npos)
+      << counters;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoadCustom, ::testing::Values("uring", "epoll"),
+                         [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
