@@ -243,6 +243,50 @@ TEST_P(SendvDatagramTest, DatagramTooLargeIsEmsgsize) {
   ::close(server);
 }
 
+// A datagram send that has to wait ends by its deadline or by cancel, and
+// sends nothing. Only a UNIX datagram socket waits (for room in its peer's
+// queue; UDP drops instead); connected, so that its readiness follows that
+// queue, while sendtov still names the destination.
+TEST_P(SendvDatagramTest, DeadlineAndCancelEndAWaitingSendtovWithNothingSent) {
+  if (!is_unix()) GTEST_SKIP() << "a UDP send never waits for its peer";
+  Endpoint server_end;
+  int server = bind_server(server_end);
+  int client = connect_datagram(server_end);
+  ASSERT_GE(client, 0);
+  uint8_t byte = 1;
+  int queued = 0;
+  while (queued < 100000 && ::send(client, &byte, 1, MSG_DONTWAIT) == 1) ++queued;
+  ASSERT_EQ(errno, EAGAIN) << "the peer's queue never filled";
+  Pieces pieces({10, 0, 20});
+
+  Recorder late;
+  late.op.timeout_ns = 50'000'000;
+  ASSERT_EQ(loop.sendtov(late.op, client, pieces.iov.data(), pieces.count(), &server_end,
+                         Recorder::callback, &late), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return late.terminal; }));
+  EXPECT_EQ(late.terminal_count, 1);
+  EXPECT_EQ(late.result(), -ETIMEDOUT);
+
+  Recorder cancelled;
+  ASSERT_EQ(loop.sendtov(cancelled.op, client, pieces.iov.data(), pieces.count(), &server_end,
+                         Recorder::callback, &cancelled), 0);
+  for (int i = 0; i < 4 && !cancelled.terminal; ++i) loop.run(RunMode::no_wait);
+  ASSERT_FALSE(cancelled.terminal) << cancelled.result();
+  ASSERT_EQ(loop.cancel(cancelled.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return cancelled.terminal; }));
+  EXPECT_EQ(cancelled.terminal_count, 1);
+  EXPECT_EQ(cancelled.result(), -ECANCELED);
+
+  int received = 0;
+  uint8_t buffer[64];
+  for (ssize_t n; (n = ::recv(server, buffer, sizeof(buffer), MSG_DONTWAIT)) >= 0; ++received) {
+    EXPECT_EQ(n, 1) << "only the one-byte datagrams that filled the queue";
+  }
+  EXPECT_EQ(received, queued);
+  ::close(client);
+  ::close(server);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sockets, SendvDatagramTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),
