@@ -36,7 +36,10 @@ results=()
 first=1
 for n in "${counts[@]}"; do
   extra=()
-  [[ $first -eq 1 ]] || extra=(--no-deps --no-build)
+  if [[ $first -eq 0 ]]; then
+    [[ " ${pass[*]} " == *" --no-deps "* ]] || extra+=(--no-deps)
+    [[ " ${pass[*]} " == *" --no-build "* ]] || extra+=(--no-build)
+  fi
   first=0
   log="$(mktemp)"
   bash bench/compare.sh "${extra[@]}" --server-threads "$n" "${pass[@]}" | tee "$log"
