@@ -160,10 +160,16 @@ struct Worker::Impl {
   uint32_t free_handoff_top = 0;
   // --direct: closes of connections accepted with no slot to serve them,
   // which only the loop can close (a direct descriptor is no fd); those
-  // that find all eight busy wait here (at most one per table slot).
+  // that find all eight busy wait here (at most one per table slot). A
+  // close that fails counts as a close error of the listener it came from.
+  struct Reject {
+    int fd = -1;
+    Listener* listener = nullptr;
+  };
   static constexpr uint32_t kRejectOps = 8;
   Operation reject_ops[kRejectOps];
-  std::unique_ptr<int[]> waiting_rejects;
+  Listener* reject_listeners[kRejectOps] = {};
+  std::unique_ptr<Reject[]> waiting_rejects;
   uint32_t waiting_reject_count = 0;
 
   explicit Impl(const ServeArgs& a) : args(a) {}
@@ -183,7 +189,8 @@ struct Worker::Impl {
   static void on_handed(Loop&, Operation& op, const Completion& c);
   static void on_handoff_back(Loop&, Operation& op, const Completion& c);
   void adopt(Listener& l, int fd);
-  void reject(int fd);
+  void reject(Listener& l, int fd);
+  bool close_rejected(Operation& op, const Reject& r);
   static void on_rejected(Loop&, Operation& op, const Completion& c);
   static void on_recv(Loop&, Operation& op, const Completion& c);
   void on_chunk(Conn& conn, const Completion& c);
@@ -246,7 +253,7 @@ int Worker::Impl::allocate(bool any_stream) {
       free_handoffs[free_handoff_top++] = i;
     }
   }
-  if (args.direct) waiting_rejects = std::make_unique<int[]>(args.max_connections);
+  if (args.direct) waiting_rejects = std::make_unique<Reject[]>(args.max_connections);
   chunks = std::make_unique<Chunk[]>(buffers);
   // At most one datagram reply per pool buffer can be waiting.
   slots = std::make_unique<Slot[]>(buffers);
@@ -345,33 +352,45 @@ void Worker::Impl::on_handoff_back(Loop&, Operation& op, const Completion&) {
 // rare: only a connection accepted between a close and its callback finds
 // no connection slot. Should all eight closes be running, the descriptor
 // waits for the next of them to end.
-void Worker::Impl::reject(int fd) {
+void Worker::Impl::reject(Listener& l, int fd) {
   if (!ringsock::is_direct_descriptor(fd)) {
     ::close(fd);
     return;
   }
   if (shutting_down) return;
   for (Operation& op : reject_ops) {
-    if (op.in_flight()) continue;
-    if (loop.close(op, fd, on_rejected, this) == 0) return;
+    if (!op.in_flight()) {
+      close_rejected(op, Reject{fd, &l});
+      return;
+    }
   }
   // Each waiting descriptor holds a table slot, and there are
-  // max_connections of those: the array never fills.
-  if (waiting_reject_count < args.max_connections) waiting_rejects[waiting_reject_count++] = fd;
+  // max_connections of those: the array never fills (were it full, the
+  // descriptor would stay open to the loop's end, counted).
+  if (waiting_reject_count == args.max_connections) return count_error(l, kErrClose);
+  waiting_rejects[waiting_reject_count++] = Reject{fd, &l};
 }
 
-void Worker::Impl::on_rejected(Loop& loop, Operation& op, const Completion&) {
+// Starts op's close of r; false (counted) if the loop refused it.
+bool Worker::Impl::close_rejected(Operation& op, const Reject& r) {
+  reject_listeners[&op - reject_ops] = r.listener;
+  if (loop.close(op, r.fd, on_rejected, this) == 0) return true;
+  count_error(*r.listener, kErrClose);
+  return false;
+}
+
+void Worker::Impl::on_rejected(Loop&, Operation& op, const Completion& c) {
   Impl& self = *static_cast<Impl*>(op.user_data);
+  if (c.result < 0) self.count_error(*self.reject_listeners[&op - self.reject_ops], kErrClose);
   while (self.waiting_reject_count > 0 && !self.shutting_down) {
-    int fd = self.waiting_rejects[--self.waiting_reject_count];
-    if (loop.close(op, fd, on_rejected, &self) == 0) return;
+    if (self.close_rejected(op, self.waiting_rejects[--self.waiting_reject_count])) return;
   }
 }
 
 void Worker::Impl::adopt(Listener& l, int fd) {
   if (shutting_down || free_conn_top == 0) {
     if (!shutting_down) count_error(l, kErrNoSlot);
-    reject(fd);
+    reject(l, fd);
     return;
   }
   Conn& conn = conns[free_conns[--free_conn_top]];
