@@ -70,6 +70,25 @@ TEST_P(LoadCustom, LengthPrefixedRequestsFromFilesInTurn) {
   EXPECT_EQ(cli_test::replies_verified(out), 5u) << out;
 }
 
+// A request file of several KiB is shown in the table cut to its first 200
+// characters, as the failure report shows a reply; the run itself is whole.
+TEST_P(LoadCustom, ALongRequestIsShownCut) {
+  cli_test::TempDir dir;
+  const std::string a = cli_test::write_file(dir, "long.bin", std::string(5000, 'a'));
+  cli_test::Server echo("tcp://127.0.0.1:0", "echo", GetParam());
+  ASSERT_FALSE(echo.url().empty());
+  EXPECT_EQ(load(echo.url(), {"--request-file", a, "--reply-bytes", "5000", "--expect-file", a,
+                              "--count", "3"}),
+            0)
+      << out << err;
+  EXPECT_EQ(cli_test::replies_verified(out), 3u) << out;
+  EXPECT_NE(out.find("  request        " + std::string(200, 'a') +
+                     "... (5000 characters, first 200 shown)\n"),
+            std::string::npos)
+      << out;
+  EXPECT_LT(out.size(), 2500u) << out;
+}
+
 // A datagram request never answered: each one is given up after --timeout
 // (lost) and the next is sent, so a 1 s run sends several, where the
 // default wait (500 ms) would allow two.

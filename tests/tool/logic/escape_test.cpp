@@ -67,6 +67,19 @@ TEST(Escape, DisplayIsCutAtTheLimit) {
   EXPECT_EQ(escape_for_display(std::string(500, 'a'), 200), std::string(200, 'a'));
 }
 
+TEST(Escape, LongDisplayTextIsCutBetweenEscapes) {
+  EXPECT_EQ(cut_for_display("short"), "short");
+  EXPECT_EQ(cut_for_display(std::string(200, 'a')), std::string(200, 'a'));
+  EXPECT_EQ(cut_for_display(std::string(300, 'a')),
+            std::string(200, 'a') + "... (300 characters, first 200 shown)");
+  // 198 plain characters, then escapes: \x01 would end at 202, so the cut
+  // stays before it; a named escape (\n) that fits is kept whole.
+  EXPECT_EQ(cut_for_display(std::string(198, 'a') + "\\x01\\x02", 200),
+            std::string(198, 'a') + "... (206 characters, first 198 shown)");
+  EXPECT_EQ(cut_for_display(std::string(198, 'a') + "\\n\\x02", 200),
+            std::string(198, 'a') + "\\n... (204 characters, first 200 shown)");
+}
+
 TEST(Escape, AnyBytesNeverCrash) {
   std::string out, error;
   for (int c = 0; c < 256; ++c) {

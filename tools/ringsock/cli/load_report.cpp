@@ -16,6 +16,7 @@
 #include "load_record.hpp"
 #include "report_series.hpp"
 #include "logic/assertion.hpp"
+#include "logic/escape.hpp"
 #include "logic/json.hpp"
 #include "logic/result_file.hpp"
 
@@ -142,10 +143,12 @@ void print_load_table(const LoadReport& r) {
          a.threads, r.backend, a.sockperf ? ", sockperf framing" : "");
   if (r.custom != nullptr) {
     const auto& requests = r.custom->requests.requests();
-    printf("  %-14s %s%s\n", "request", requests.front().describe().c_str(),
+    printf("  %-14s %s%s\n", "request", tool::cut_for_display(requests.front().describe()).c_str(),
            requests.size() > 1 ? " (and more, in turn)" : "");
     if (r.custom->framing) printf("  %-14s %s\n", "reply", r.custom->framing->describe().c_str());
-    for (const auto& check : r.custom->checks) printf("  %-14s %s\n", "check", check.describe().c_str());
+    for (const auto& check : r.custom->checks) {
+      printf("  %-14s %s\n", "check", tool::cut_for_display(check.describe()).c_str());
+    }
   }
   if (strcmp(r.backend, r.backend_reason) != 0) printf("  %-14s %s\n", "backend", r.backend_reason);
   printf("  %-14s %.3f s measured (warmup %.3f s), seed %llu\n", "duration", r.seconds,

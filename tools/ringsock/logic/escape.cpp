@@ -123,4 +123,17 @@ std::string escape_for_display(std::string_view bytes, std::size_t max_bytes) {
                             max_bytes);
 }
 
+std::string cut_for_display(std::string_view text, std::size_t max_chars) {
+  if (text.size() <= max_chars) return std::string(text);
+  std::size_t cut = 0;
+  while (cut < text.size()) {
+    std::size_t token = 1;
+    if (text[cut] == '\\') token = cut + 1 < text.size() && text[cut + 1] == 'x' ? 4 : 2;
+    if (cut + token > max_chars) break;
+    cut += token;
+  }
+  return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) +
+         " characters, first " + std::to_string(cut) + " shown)";
+}
+
 }  // namespace ringsock::tool

@@ -221,7 +221,8 @@ std::string ReplyChecker::failure_report() const {
   if (failed_ == 0) return "";
   const ReplyCheckSpec& spec = specs_[first_check_];
   const std::size_t shown = std::min(first_size_, kShownBytes);
-  std::string report = "reply " + std::to_string(first_reply_) + " failed " + spec.describe();
+  std::string report =
+      "reply " + std::to_string(first_reply_) + " failed " + cut_for_display(spec.describe());
   if (spec.kind == CheckKind::status) {
     report += first_status_ == 0 ? ": it has no HTTP status"
                                  : ": its status was " + std::to_string(first_status_);
