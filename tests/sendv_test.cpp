@@ -255,8 +255,10 @@ TEST_P(SendvDatagramTest, DeadlineAndCancelEndAWaitingSendtovWithNothingSent) {
   ASSERT_GE(client, 0);
   uint8_t byte = 1;
   int queued = 0;
-  while (queued < 100000 && ::send(client, &byte, 1, MSG_DONTWAIT) == 1) ++queued;
-  ASSERT_EQ(errno, EAGAIN) << "the peer's queue never filled";
+  ssize_t rc = 0;
+  while (queued < 100000 && (rc = ::send(client, &byte, 1, MSG_DONTWAIT)) == 1) ++queued;
+  ASSERT_EQ(rc, -1) << "the peer's queue never filled";
+  ASSERT_EQ(errno, EAGAIN) << strerror(errno);
   Pieces pieces({10, 0, 20});
 
   Recorder late;

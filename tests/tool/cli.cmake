@@ -51,7 +51,7 @@ add_dependencies(tool_cli_e2e_tests ringsock)
 # (-L is a regular expression): `serve --threads` (and its --dispatch handoff), `load --threads`, and the
 # tests whose own peer runs on threads. Not LoadIdle: its peer's threads are
 # the test's own, and its 300 ms run assumes connects far faster than TSan's.
-set(tool_threaded_tests "*ServeE2E.ManyClientsAndThreads/*:*ServeE2E.Handoff*/*:*LoadModes.ThreadsShareTheConnectionsAndTheCount/*:LoadVerification.*:LoadThroughput.*:LoadSource.*")
+set(tool_threaded_tests "*ServeE2E.ManyClientsAndThreads/*:*ServeE2E.Handoff*/*:*LoadModes.ThreadsShareTheConnectionsAndTheCount/*:LoadVerification.*:LoadThroughput.*:LoadSource.*:*LoadCustom.ADatagramReplyLargerThanTheToolHoldsIsAFailure/*")
 gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "-${tool_threaded_tests}"
                      PROPERTIES TIMEOUT 60 LABELS tool DISCOVERY_TIMEOUT 60)
 gtest_discover_tests(tool_cli_e2e_tests TEST_FILTER "${tool_threaded_tests}"

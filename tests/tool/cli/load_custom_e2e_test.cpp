@@ -8,10 +8,12 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,7 +132,8 @@ TEST_P(LoadCustom, ADatagramReplyLargerThanTheToolHoldsIsAFailure) {
       ssize_t n = recvfrom(fd, request, sizeof request, 0, reinterpret_cast<sockaddr*>(&peer),
                            &length);
       if (n >= 0 && length > sizeof(sa_family_t)) {
-        sendto(fd, big.data(), big.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
+        sendto(fd, big.data(), big.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer),
+               length);
       }
     }
   });
@@ -141,12 +144,15 @@ TEST_P(LoadCustom, ADatagramReplyLargerThanTheToolHoldsIsAFailure) {
   EXPECT_EQ(code, cli_test::kExitVerifyFailure) << out << err;
   EXPECT_NE(err.find("larger than the largest the tool holds (65536 bytes)"), std::string::npos)
       << err;
+  ASSERT_NE(out.find("replies verified "), std::string::npos) << out;
   EXPECT_EQ(cli_test::replies_verified(out), 0u) << out;
 }
 
 // A name with two addresses, given by an /etc/hosts of the test's own in a
-// mount namespace of its own (root and unshare(1) needed, else skipped):
-// the connections are spread over both, each served by its own listener.
+// private mount namespace (root, unshare(1) and mount(2) needed, else
+// skipped), with an nsswitch.conf that asks no one but that file and a
+// host.conf that gives every line of it: the connections are spread over
+// both addresses, each served by its own listener.
 TEST_P(LoadCustom, ConnectionsAreSpreadOverEveryAddressOfAName) {
 #ifdef RINGSOCK_EMULATOR
   GTEST_SKIP() << "the child runs through unshare, not the emulator";
@@ -157,39 +163,52 @@ TEST_P(LoadCustom, ConnectionsAreSpreadOverEveryAddressOfAName) {
   cli_test::TempDir dir;
   const std::string hosts =
       cli_test::write_file(dir, "hosts", "127.0.0.1 twohomes.test\n127.0.0.2 twohomes.test\n");
-  uint16_t port = 0;
-  int probe = cli_test::bind_loopback_tcp(port);
-  ASSERT_GE(probe, 0);
-  close(probe);
-  const std::string p = std::to_string(port);
-  cli_test::Server echo("tcp://127.0.0.1:" + p, "echo", GetParam(), {"tcp://127.0.0.2:" + p});
-  ASSERT_FALSE(echo.url().empty()) << "port " << p << " was taken meanwhile";
-
-  auto in_namespace = [&](const std::string& family, std::string* output) {
-    const std::string command = "mount --bind '" + hosts + "' /etc/hosts && exec '" RINGSOCK_BIN
-                                "' load tcp://twohomes.test:" + p + " " + family +
-                                " --connections 4 --count 40 --backend " + GetParam();
+  const std::string nsswitch = cli_test::write_file(dir, "nsswitch.conf", "hosts: files\n");
+  const std::string host_conf = cli_test::write_file(dir, "host.conf", "multi on\n");
+  const std::string mounts = "mount -n --bind '" + hosts + "' /etc/hosts && mount -n --bind '" +
+                             nsswitch + "' /etc/nsswitch.conf && mount -n --bind '" + host_conf +
+                             "' /etc/host.conf";
+  auto in_namespace = [&](const std::string& then, std::string* output) {
     cli_test::Child child(cli_test::Child::Program{"/usr/bin/unshare"},
-                          {"--mount", "/bin/sh", "-c", command});
+                          {"--mount", "--propagation", "private", "/bin/sh", "-c",
+                           mounts + " && " + then});
     const int status = child.wait(20000);
     *output = child.out() + child.err();
     return status;
   };
   std::string output;
-  const int status = in_namespace("--ipv4", &output);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-      output.find("mount") != std::string::npos) {
-    GTEST_SKIP() << "no mount namespace here: " << output;
+  const int can = in_namespace("true", &output);
+  if (!WIFEXITED(can) || WEXITSTATUS(can) != 0) {
+    GTEST_SKIP() << "no private mount namespace with these files here: " << output;
   }
+
+  // One port free on both addresses: another test may take it between the
+  // probe and serve's bind, so a few tries.
+  std::unique_ptr<cli_test::Server> echo;
+  std::string p;
+  for (int attempt = 0; attempt < 5 && (echo == nullptr || echo->url().empty()); ++attempt) {
+    uint16_t port = 0;
+    const int probe = cli_test::bind_loopback_tcp(port);
+    ASSERT_GE(probe, 0);
+    close(probe);
+    p = std::to_string(port);
+    echo = std::make_unique<cli_test::Server>("tcp://127.0.0.1:" + p, "echo", GetParam(),
+                                              std::vector<std::string>{"tcp://127.0.0.2:" + p});
+  }
+  ASSERT_FALSE(echo->url().empty()) << "no port was free on 127.0.0.1 and 127.0.0.2";
+
+  const std::string load = "exec '" RINGSOCK_BIN "' load tcp://twohomes.test:" + p +
+                           " --connections 4 --count 40 --backend " + GetParam();
+  const int status = in_namespace(load + " --ipv4", &output);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << output;
   EXPECT_EQ(cli_test::replies_verified(output), 40u) << output;
   // --ipv6: the name has no IPv6 address, which is the resolver's answer.
-  const int v6 = in_namespace("--ipv6", &output);
+  const int v6 = in_namespace(load + " --ipv6", &output);
   EXPECT_TRUE(WIFEXITED(v6) && WEXITSTATUS(v6) == kNotResolved) << v6 << "\n" << output;
   EXPECT_NE(output.find("cannot resolve \"twohomes.test\" (--ipv6)"), std::string::npos)
       << output;
 
-  const std::string counters = echo.stop();
+  const std::string counters = echo->stop();
   EXPECT_NE(counters.find("tcp://127.0.0.1:" + p + ": connections 2,"), std::string::npos)
       << counters;
   EXPECT_NE(counters.find("tcp://127.0.0.2:" + p + ": connections 2,"), std::string::npos)

@@ -80,6 +80,15 @@ TEST(Escape, LongDisplayTextIsCutBetweenEscapes) {
             std::string(198, 'a') + "\\n... (204 characters, first 200 shown)");
 }
 
+TEST(Escape, ACutKeepsBracesAndPlaceholdersWholeAndClosesTheQuote) {
+  EXPECT_EQ(cut_for_display(std::string(9, 'a') + "{{b", 10),
+            std::string(9, 'a') + "... (12 characters, first 9 shown)");
+  EXPECT_EQ(cut_for_display(std::string(5, 'a') + "{rand:8}b", 10),
+            std::string(5, 'a') + "... (14 characters, first 5 shown)");
+  EXPECT_EQ(cut_for_display("--expect \"" + std::string(20, 'c') + "\"", 15),
+            "--expect \"ccccc\"... (31 characters, first 15 shown)");
+}
+
 TEST(Escape, AnyBytesNeverCrash) {
   std::string out, error;
   for (int c = 0; c < 256; ++c) {

@@ -126,14 +126,27 @@ std::string escape_for_display(std::string_view bytes, std::size_t max_bytes) {
 std::string cut_for_display(std::string_view text, std::size_t max_chars) {
   if (text.size() <= max_chars) return std::string(text);
   std::size_t cut = 0;
+  bool quoted = false;  // inside a "..." of the text
   while (cut < text.size()) {
     std::size_t token = 1;
-    if (text[cut] == '\\') token = cut + 1 < text.size() && text[cut + 1] == 'x' ? 4 : 2;
+    const char c = text[cut];
+    if (c == '\\') {
+      token = cut + 1 < text.size() && text[cut + 1] == 'x' ? 4 : 2;
+    } else if (c == '{' || c == '}') {
+      // A doubled brace, or a placeholder such as {rand:8}, stays whole.
+      const std::size_t close = c == '{' ? text.find('}', cut) : std::string_view::npos;
+      if (cut + 1 < text.size() && text[cut + 1] == c) {
+        token = 2;
+      } else if (close != std::string_view::npos) {
+        token = close - cut + 1;
+      }
+    }
     if (cut + token > max_chars) break;
+    if (c == '"') quoted = !quoted;
     cut += token;
   }
-  return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) +
-         " characters, first " + std::to_string(cut) + " shown)";
+  return std::string(text.substr(0, cut)) + (quoted ? "\"" : "") + "... (" +
+         std::to_string(text.size()) + " characters, first " + std::to_string(cut) + " shown)";
 }
 
 }  // namespace ringsock::tool

@@ -36,10 +36,11 @@ std::string escape_for_display(const std::uint8_t* bytes, std::size_t size,
 std::string escape_for_display(std::string_view bytes, std::size_t max_bytes = SIZE_MAX);
 
 // Text that escape_for_display (or a description built on it) wrote, cut
-// after at most max_chars characters, never inside an escape, with what was
-// cut said after it: "... (N characters, first M shown)". Shorter text is
-// returned as it is. For one line of a report: a request file can be
-// megabytes.
+// after at most max_chars characters, never inside an escape, a doubled
+// brace or a {placeholder}, with what was cut said after it: "... (N
+// characters, first M shown)", after the closing quote of a "..." that the
+// cut left open. Shorter text is returned as it is. For one line of a
+// report: a request file can be megabytes.
 std::string cut_for_display(std::string_view text, std::size_t max_chars = 200);
 
 }  // namespace ringsock::tool
