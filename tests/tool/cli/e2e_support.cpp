@@ -67,6 +67,17 @@ int run_load(std::vector<std::string> args, std::string* out, std::string* err) 
   return run(args, out, err, kLoadMs);
 }
 
+void LoadOnBackend::SetUp() {
+  if (!backend_starts(GetParam())) GTEST_SKIP() << "backend cannot start here";
+}
+
+int LoadOnBackend::load(const std::string& url, std::vector<std::string> args) {
+  args.insert(args.begin(), url);
+  args.push_back("--backend");
+  args.push_back(GetParam());
+  return run_load(args, &out, &err);
+}
+
 unsigned long long replies_verified(const std::string& out) {
   auto at = out.find("replies verified ");
   return at == std::string::npos ? 0 : std::stoull(out.substr(at + 17));

@@ -51,6 +51,16 @@ class Server {
 /// `ringsock load ARGS...` to completion: the exit code, with its output.
 int run_load(std::vector<std::string> args, std::string* out, std::string* err);
 
+/// A test of `ringsock load` on the backend named by its parameter ("uring",
+/// "epoll"), skipped where that backend cannot start.
+class LoadOnBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  /// `ringsock load URL ARGS... --backend B`: the exit code; output in out/err.
+  int load(const std::string& url, std::vector<std::string> args);
+  std::string out, err;
+};
+
 /// `ringsock load`'s exit code for a verification failure.
 constexpr int kExitVerifyFailure = 4;
 /// "replies verified N" out of `ringsock load`'s table (0 when absent).

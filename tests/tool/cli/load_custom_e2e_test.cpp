@@ -23,23 +23,9 @@
 
 namespace {
 
-using cli_test::run_load;
-
 constexpr int kNotResolved = 3;
 
-class LoadCustom : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (!cli_test::backend_starts(GetParam())) GTEST_SKIP() << "backend cannot start here";
-  }
-  int load(const std::string& url, std::vector<std::string> args) {
-    args.insert(args.begin(), url);
-    args.push_back("--backend");
-    args.push_back(GetParam());
-    return run_load(args, &out, &err);
-  }
-  std::string out, err;
-};
+class LoadCustom : public cli_test::LoadOnBackend {};
 
 // Two binary requests that carry their own length (2 bytes, big-endian),
 // sent in turn to an echo: `--reply-length 2be` frames each echoed reply,

@@ -22,11 +22,8 @@ using cli_test::ServerKind;
 using cli_test::run_load;
 
 
-class LoadRealServers : public ::testing::TestWithParam<std::string> {
+class LoadRealServers : public cli_test::LoadOnBackend {
  protected:
-  void SetUp() override {
-    if (!cli_test::backend_starts(GetParam())) GTEST_SKIP() << "backend cannot start here";
-  }
   // Starts `kind`, or skips the test when it is not installed.
   std::unique_ptr<RealServer> start(ServerKind kind) {
     auto server = RealServer::start(kind);
@@ -34,14 +31,6 @@ class LoadRealServers : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(server->running()) << server->why();
     return server;
   }
-  // `ringsock load URL ARGS... --backend B`: the exit code; output in out/err.
-  int load(const std::string& url, std::vector<std::string> args) {
-    args.insert(args.begin(), url);
-    args.push_back("--backend");
-    args.push_back(GetParam());
-    return run_load(args, &out, &err);
-  }
-  std::string out, err;
 };
 
 #define START_OR_SKIP(var, kind)                                         \
