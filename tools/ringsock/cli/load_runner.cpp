@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client_socket.hpp"
@@ -117,7 +118,7 @@ struct Runner {
   const CustomRequests* custom;  // null: ringsock's own messages
   const std::vector<ringsock::Endpoint>& endpoints;
   tool::ReplyChecker checker;    // custom: one per thread (regexec is not shared)
-  std::string framing_error;     // custom: the first stream that could not be framed
+  std::string framing_error;     // custom: the first reply that could not be framed
   tool::Histogram& connect;
   std::vector<IntervalCounters>& interval_counters;
   StartedAt& started;
@@ -396,6 +397,16 @@ void count_failure(Runner& r, tool::Verdict verdict) {
   ++r.stats.verdicts[int(verdict) % kVerdicts];
 }
 
+// A reply that could not be framed (what `framing` expected, and why not): a
+// verification failure; the first one is reported.
+void count_unframed(Runner& r, std::string_view framing, std::string_view why) {
+  count_failure(r, tool::Verdict::wrong_length);
+  if (r.framing_error.empty()) {
+    r.framing_error.append("a reply could not be framed (").append(framing).append("): ");
+    r.framing_error.append(why);
+  }
+}
+
 // A datagram seen before (or too old to tell) is not a reply: false.
 bool track_datagram(Runner& r, Conn& c, uint64_t sequence) {
   switch (c.tracker->on_receive(sequence)) {
@@ -481,12 +492,9 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
   bool ok = !too_large &&
             (r.checker.empty() || r.checker.check(reply.data(), reply.size(), http_status));
   if (too_large) {
-    count_failure(r, tool::Verdict::wrong_length);
-    if (r.framing_error.empty()) {
-      r.framing_error = "a reply could not be framed (datagram): a reply is larger than the "
-                        "largest the tool holds (" + std::to_string(r.plan.max_reply_bytes) +
-                        " bytes)";
-    }
+    count_unframed(r, "datagram",
+                   "a reply is larger than the largest the tool holds (" +
+                       std::to_string(r.plan.max_reply_bytes) + " bytes)");
   } else if (!ok) {
     count_failure(r, tool::Verdict::payload_mismatch);
   } else if (r.is(LoadMode::churn)) {
@@ -511,13 +519,7 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
 // connection is lost (nothing after it can be told apart).
 void custom_framing_failed(Conn& c) {
   Runner& r = *c.runner;
-  count_failure(r, tool::Verdict::wrong_length);
-  if (r.framing_error.empty()) {
-    r.framing_error = "a reply could not be framed (";
-    r.framing_error += r.custom->framing ? r.custom->framing->describe() : "datagram";
-    r.framing_error += "): ";
-    r.framing_error += c.assembler->framer().error();
-  }
+  count_unframed(r, r.custom->framing->describe(), c.assembler->framer().error());
   close_conn(c, true);
 }
 
