@@ -21,7 +21,6 @@ using cli_test::RealServer;
 using cli_test::ServerKind;
 using cli_test::run_load;
 
-
 class LoadRealServers : public cli_test::LoadOnBackend {
  protected:
   // Starts `kind`, or skips the test when it is not installed.
