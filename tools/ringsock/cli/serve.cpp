@@ -99,10 +99,6 @@ struct Conn {
   // Echo: the lent buffers waiting to be sent, oldest first (buffer ids).
   uint16_t first_chunk = kNoChunk;
   uint16_t last_chunk = kNoChunk;
-  uint32_t lent = 0;
-  // Echo: receiving stopped because `lent` reached --max-lent (a client that
-  // does not read its echo); resumed once the sends have drained half of it.
-  bool paused = false;
   sockperf::Reassembler framer;  // sockperf: the partial request
   uint8_t* out = nullptr;        // sockperf: replies; [0, out_sending) is on the wire
   uint32_t out_sending = 0;
@@ -197,8 +193,6 @@ struct Worker::Impl {
   void echo_chunk(Conn& conn, const Completion& c);
   void push_chunk(Conn& conn, const Completion& c);
   uint16_t pop_chunk(Conn& conn);
-  void pause_receiving(Conn& conn);
-  void resume_receiving(Conn& conn);
   void sockperf_chunk(Conn& conn, const Completion& c);
   static bool queue_reply(void* context, uint8_t* message, uint32_t length);
   void send_next(Conn& conn);
@@ -397,9 +391,8 @@ void Worker::Impl::adopt(Listener& l, int fd) {
   ++l.counters.accepted;
   conn.listener = &l;
   conn.fd = fd;
-  conn.sending = conn.closing = conn.paused = conn.client_done = false;
+  conn.sending = conn.closing = conn.client_done = false;
   conn.first_chunk = conn.last_chunk = kNoChunk;
-  conn.lent = 0;
   conn.out_sending = conn.out_length = 0;
   conn.out_messages = conn.out_sending_messages = 0;
   conn.framer.reset();
@@ -414,18 +407,10 @@ void Worker::Impl::on_recv(Loop&, Operation& op, const Completion& c) {
   Impl& self = *conn.impl;
   if (c.has_buffer) self.on_chunk(conn, c);
   if (c.more) return;
-  // Our own pause (ended by the cancel, or by a last chunk that raced it):
-  // the sends drain the queue and resume_receiving re-arms.
-  bool paused_end = c.result == -ECANCELED || (c.has_buffer && c.result > 0);
-  if (conn.paused && paused_end && !conn.closing) {
-    if (conn.lent <= self.args.max_lent / 2) self.resume_receiving(conn);
-    return;
-  }
   // EOF: the client is done sending (it may have only half-closed and still
   // read): its replies go out first, then on_sent closes.
   if (c.result == 0 && !conn.closing) {
     conn.client_done = true;
-    conn.paused = false;  // a pause that raced the EOF: nothing is left to receive
     if (!conn.sending) self.begin_close(conn);
     return;
   }
@@ -450,9 +435,6 @@ void Worker::Impl::echo_chunk(Conn& conn, const Completion& c) {
   ++conn.listener->counters.messages_in;
   conn.listener->counters.bytes_in += uint32_t(c.result);
   push_chunk(conn, c);
-  // A client that does not read its echo would otherwise borrow the whole
-  // pool, and an empty pool pauses every connection of the loop.
-  if (conn.lent >= args.max_lent && !conn.paused) pause_receiving(conn);
   if (!conn.sending) send_next(conn);
 }
 
@@ -462,7 +444,6 @@ void Worker::Impl::push_chunk(Conn& conn, const Completion& c) {
   if (conn.last_chunk == kNoChunk) conn.first_chunk = c.buffer_id;
   else chunks[conn.last_chunk].next = c.buffer_id;
   conn.last_chunk = c.buffer_id;
-  ++conn.lent;
 }
 
 // The oldest chunk's buffer id, unlinked (the caller releases the buffer).
@@ -470,25 +451,7 @@ uint16_t Worker::Impl::pop_chunk(Conn& conn) {
   uint16_t id = conn.first_chunk;
   conn.first_chunk = chunks[id].next;
   if (conn.first_chunk == kNoChunk) conn.last_chunk = kNoChunk;
-  --conn.lent;
   return id;
-}
-
-// Cancels the multishot receive; chunks already received still arrive (and
-// are queued: their buffers are lent already), then the terminal -ECANCELED.
-void Worker::Impl::pause_receiving(Conn& conn) {
-  int rc = loop.cancel(conn.recv_op);
-  if (rc == 0 || rc == -EALREADY) conn.paused = true;
-}
-
-// Re-arms once the receive has ended and the queue is half drained.
-void Worker::Impl::resume_receiving(Conn& conn) {
-  if (conn.closing || conn.client_done || conn.recv_op.in_flight()) return;
-  conn.paused = false;
-  if (loop.recv_multishot(conn.recv_op, conn.fd, on_recv, &conn) < 0) {
-    count_error(*conn.listener, kErrRecv);
-    begin_close(conn);
-  }
 }
 
 void Worker::Impl::sockperf_chunk(Conn& conn, const Completion& c) {
@@ -565,7 +528,6 @@ void Worker::Impl::on_sent(Loop&, Operation& op, const Completion& c) {
 
 void Worker::Impl::sent_echo(Conn& conn) {
   loop.release_buffer(pop_chunk(conn));
-  if (conn.paused && conn.lent <= args.max_lent / 2) resume_receiving(conn);
 }
 
 void Worker::Impl::sent_sockperf(Conn& conn) {
@@ -807,6 +769,14 @@ void Worker::thread_main(std::atomic<int>* ready) {
   options.buffer_size = args_.buffer_size;
   options.busy_poll_us = args_.busy_poll_us;
   options.batch_wait_us = args_.batch_wait_us;
+  // Echo holds each received buffer until its bytes have gone back out: a
+  // client that does not read its echo would borrow the whole pool, and an
+  // empty pool pauses every connection of the loop. The loop's own cap is
+  // exact (on io_uring a capped stream receive takes one buffer per arming);
+  // a cancel from here came too late, since one multishot burst (a bundle
+  // of up to 256 buffers, or the kernel's retries) could take the pool
+  // before the first callback. The other modes give each buffer back at once.
+  if (args_.mode == ServeMode::echo) options.max_lent_per_fd = args_.max_lent;
   options.zero_copy_min_bytes = args_.zero_copy_bytes;
   if (args_.direct) options.direct_descriptors = args_.max_connections;
   int rc = impl.loop.init(options);
