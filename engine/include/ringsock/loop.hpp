@@ -89,8 +89,10 @@ struct LoopOptions {
   /// on an empty pool) and resumes as they come back, so one client that
   /// keeps its buffers cannot empty the pool for every other. Stream
   /// receives on io_uring then take one buffer per arming (the engine
-  /// re-arms them), so the cap is exact; epoll's emulation may fill up to one
-  /// turn's budget (32) past it, and io_uring's datagram receives one batch.
+  /// re-arms them), so the cap is exact, at some CPU cost; epoll's emulation
+  /// may lend past it (it reads up to 16 buffers a readiness before the
+  /// core sees them, and pauses a few turns later), and io_uring's datagram
+  /// receives one batch.
   uint32_t max_lent_per_fd = 0;
   /// Coalesced waits, for throughput: a run() that blocks sleeps on until
   /// batch_wait_count completions are ready or batch_wait_us microseconds
