@@ -775,8 +775,11 @@ void Worker::thread_main(std::atomic<int>* ready) {
   // exact (on io_uring a capped stream receive takes one buffer per arming);
   // a cancel from here came too late, since one multishot burst (a bundle
   // of up to 256 buffers, or the kernel's retries) could take the pool
-  // before the first callback. The other modes give each buffer back at once.
-  if (args_.mode == ServeMode::echo) options.max_lent_per_fd = args_.max_lent;
+  // before the first callback. The other modes give each buffer back at once,
+  // and so does a loop of datagram sockets alone: a datagram's echo goes out
+  // whether or not its client reads, and the cap would only bound how many
+  // replies one socket has in flight.
+  if (args_.mode == ServeMode::echo && any_stream) options.max_lent_per_fd = args_.max_lent;
   options.zero_copy_min_bytes = args_.zero_copy_bytes;
   if (args_.direct) options.direct_descriptors = args_.max_connections;
   int rc = impl.loop.init(options);
