@@ -167,6 +167,9 @@ class FdTable {
   bool at_cap(int fd) const noexcept {
     return capped() && at(fd).lent >= max_lent_per_fd_;
   }
+  /// The buffers fd holds lent (counted while capped() only).
+  uint32_t lent(int fd) const noexcept { return at(fd).lent; }
+  uint32_t max_lent_per_fd() const noexcept { return max_lent_per_fd_; }
   /// Buffer `id` was lent from a receive on fd.
   void note_lent(int fd, uint16_t id) noexcept {
     lent_owner_[id] = fd;

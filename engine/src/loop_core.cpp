@@ -103,6 +103,7 @@ int LoopCore::init(const LoopOptions& options) noexcept {
     zero_copy_min_bytes_ = o.zero_copy_min_bytes;
   }
   fds_.use_direct(caps_.direct_descriptors);
+  if (fds_.capped()) backend_.cap_lending(fds_);
   return 0;
 }
 

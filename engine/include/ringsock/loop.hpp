@@ -89,10 +89,9 @@ struct LoopOptions {
   /// on an empty pool) and resumes as they come back, so one client that
   /// keeps its buffers cannot empty the pool for every other. Stream
   /// receives on io_uring then take one buffer per arming (the engine
-  /// re-arms them), so the cap is exact, at some CPU cost; epoll's emulation
-  /// may lend past it (it reads up to 16 buffers a readiness before the
-  /// core sees them, and pauses a few turns later), and io_uring's datagram
-  /// receives one batch.
+  /// re-arms them), at some CPU cost, and epoll's emulation reads no more
+  /// than the fd has left: the cap is exact for streams. io_uring's datagram
+  /// receives may take one batch past it.
   uint32_t max_lent_per_fd = 0;
   /// Coalesced waits, for throughput: a run() that blocks sleeps on until
   /// batch_wait_count completions are ready or batch_wait_us microseconds

@@ -23,6 +23,11 @@ class ChosenBackend {
   void deinit() noexcept;
 
   BackendKind kind() const noexcept { return kind_; }
+  /// epoll reads buffers itself and bounds them by the per-fd cap; io_uring's
+  /// capped receives take one buffer per arming and need no counts.
+  void cap_lending(const FdTable& fds) noexcept {
+    if (kind_ == BackendKind::epoll) epoll_.cap_lending(fds);
+  }
   const char* reason() const noexcept { return reason_; }
 
 #if RINGSOCK_HAVE_URING

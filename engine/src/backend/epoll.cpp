@@ -155,6 +155,7 @@ int EpollBackend::wake() noexcept {
 }
 
 int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
+  ++turn_count_;  // the core has delivered (and counted) every buffer read before
   try_pending(queue);
   if (again_head_ >= 0) serve_undrained(queue);
   flush_done(queue);
@@ -478,8 +479,16 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
       // One buffer first: most reads are small, and a plain recv costs less
       // than a recvmsg with a vector. Only a full buffer asks for many.
       unsigned limit = results == 0 ? 1 : kMultishotBudget - results;
+      if (__builtin_expect(lent_ != nullptr, 0)) {
+        unsigned room = lend_room(op.fd);
+        // At the cap: the core pauses it as it delivers what was read; until
+        // then it is served again at each turn (the socket may hold data).
+        if (room == 0) return Attempt::more;
+        if (limit > room) limit = room;
+      }
       unsigned delivered = 0;
       Attempt attempt = receive_stream(op, queue, limit, delivered);
+      if (lent_ != nullptr) fds_[op.fd].lent_unseen += delivered;
       if (attempt != Attempt::blocked) return attempt;  // blocked here means "read again"
       results += delivered - 1;
       continue;
@@ -507,6 +516,17 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
 // (EOF, an error, no buffers), armed (the socket is drained), or blocked when
 // more may be waiting (every buffer was filled, or the peer's end was
 // reported and must still be read): read again.
+unsigned EpollBackend::lend_room(int fd) noexcept {
+  FdState& state = fds_[fd];
+  if (state.lent_turn != turn_count_) {
+    state.lent_turn = turn_count_;
+    state.lent_unseen = 0;
+  }
+  uint32_t held = lent_->lent(fd) + state.lent_unseen;
+  uint32_t cap = lent_->max_lent_per_fd();
+  return held < cap ? cap - held : 0;
+}
+
 EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& queue,
                                                    unsigned limit, unsigned& delivered) noexcept {
   uint16_t ids[kStreamVector];

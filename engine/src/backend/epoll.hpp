@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 
 #include "backend/contract.hpp"
+#include "fd_table.hpp"
 #include "timer_heap.hpp"
 
 namespace ringsock::detail {
@@ -39,6 +40,10 @@ class EpollBackend {
 
   int init(const LoopOptions& options, BufferPool& pool, EventQueue& queue, Capabilities& caps,
            LoopStats& stats) noexcept;
+  /// Under a per-fd cap (LoopOptions::max_lent_per_fd), a multishot receive
+  /// reads no more buffers than its fd has left under it, counting `fds`'
+  /// lent buffers and those read this turn that the core has not seen.
+  void cap_lending(const FdTable& fds) noexcept { lent_ = &fds; }
   void deinit() noexcept;
   int start(Operation& op) noexcept;
   /// Only timed operations can be refused (a full deadline heap).
@@ -113,6 +118,10 @@ class EpollBackend {
     uint8_t short_reads = kShortReadsUnknown;  // whether a short read proves the socket empty
     bool in_again_list = false;
     int32_t again_next = -1;   // the next fd on the again list
+    // Under a per-fd cap: buffers read for this fd in the turn `lent_turn`,
+    // which the core has not counted yet (it counts them as it delivers).
+    uint32_t lent_turn = 0;
+    uint32_t lent_unseen = 0;
   };
   // What a short read of the socket proves (short_reads_of).
   static constexpr uint8_t kShortReadsUnknown = 0;  // not asked yet
@@ -168,6 +177,7 @@ class EpollBackend {
   void report_later(Operation& op, int32_t result) noexcept;
   void detach(Operation& op) noexcept;
   static bool writes(const Operation& op) noexcept;
+  unsigned lend_room(int fd) noexcept;
 
   LoopStats* stats_ = nullptr;
   int epoll_fd_ = -1;
@@ -182,6 +192,8 @@ class EpollBackend {
   int32_t again_tail_ = -1;
   TimerHeap timers_;
   BufferPool* pool_ = nullptr;
+  const FdTable* lent_ = nullptr;  // the core's counts, under a per-fd cap (cap_lending)
+  uint32_t turn_count_ = 1;
   Operation mailbox_ = mailbox_operation();  // what a wake's event names
 };
 
