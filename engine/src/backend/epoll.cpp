@@ -510,12 +510,9 @@ EpollBackend::Attempt EpollBackend::attempt_multishot(Operation& op, EventQueue&
   return Attempt::more;  // the budget or the queue ran out, not the socket's data
 }
 
-// A stream receive reads into up to `limit` pool buffers (at most
-// kStreamVector) with one recvmsg(2) and reports each filled buffer as a
-// completion of its own, as io_uring's receive bundles do. Returns finished
-// (EOF, an error, no buffers), armed (the socket is drained), or blocked when
-// more may be waiting (every buffer was filled, or the peer's end was
-// reported and must still be read): read again.
+// The buffers fd may still be lent under the per-fd cap: the core's count,
+// and what this turn read for it that the core has not delivered yet (a run
+// delivers every event before the next turn, so nothing older is uncounted).
 unsigned EpollBackend::lend_room(int fd) noexcept {
   FdState& state = fds_[fd];
   if (state.lent_turn != turn_count_) {
@@ -527,6 +524,12 @@ unsigned EpollBackend::lend_room(int fd) noexcept {
   return held < cap ? cap - held : 0;
 }
 
+// A stream receive reads into up to `limit` pool buffers (at most
+// kStreamVector) with one recvmsg(2) and reports each filled buffer as a
+// completion of its own, as io_uring's receive bundles do. Returns finished
+// (EOF, an error, no buffers), armed (the socket is drained), or blocked when
+// more may be waiting (every buffer was filled, or the peer's end was
+// reported and must still be read): read again.
 EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& queue,
                                                    unsigned limit, unsigned& delivered) noexcept {
   uint16_t ids[kStreamVector];
