@@ -167,9 +167,12 @@ class FdTable {
   bool at_cap(int fd) const noexcept {
     return capped() && at(fd).lent >= max_lent_per_fd_;
   }
-  /// The buffers fd holds lent (counted while capped() only).
-  uint32_t lent(int fd) const noexcept { return at(fd).lent; }
-  uint32_t max_lent_per_fd() const noexcept { return max_lent_per_fd_; }
+  /// How many more buffers fd may be lent under the cap, beside `unseen`
+  /// lent to it that are not counted yet (capped() only).
+  uint32_t lend_room(int fd, uint32_t unseen) const noexcept {
+    uint32_t held = at(fd).lent + unseen;
+    return held < max_lent_per_fd_ ? max_lent_per_fd_ - held : 0;
+  }
   /// Buffer `id` was lent from a receive on fd.
   void note_lent(int fd, uint16_t id) noexcept {
     lent_owner_[id] = fd;

@@ -519,9 +519,7 @@ unsigned EpollBackend::lend_room(int fd) noexcept {
     state.lent_turn = turn_count_;
     state.lent_unseen = 0;
   }
-  uint32_t held = lent_->lent(fd) + state.lent_unseen;
-  uint32_t cap = lent_->max_lent_per_fd();
-  return held < cap ? cap - held : 0;
+  return lent_->lend_room(fd, state.lent_unseen);
 }
 
 // A stream receive reads into up to `limit` pool buffers (at most
