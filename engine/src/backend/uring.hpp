@@ -152,6 +152,14 @@ class UringBackend {
   bool wake_armed_ = false;
   bool prepare_turn_ = true;  // the wake reader is not armed, or SQEs wait for room
   bool one_buffer_per_recv_ = false;  // LoopOptions::max_lent_per_fd is set
+  // The user_data of the last event read when it was a one-shot receive
+  // that took a pool buffer and left its socket empty (no
+  // IORING_CQE_F_SOCK_NONEMPTY), else 0. Should the core arm that receive
+  // again at once, from its dispatch, it is armed to wait for data first
+  // (IORING_RECVSEND_POLL_FIRST) instead of trying a read that the kernel
+  // would find empty before it arms its poll. Only a hint: an operation
+  // started otherwise before the next event merely waits for readiness.
+  uint64_t drained_ = 0;
   bool taskrun_flag_ = false;  // the kernel marks IORING_SQ_TASKRUN (may_have_events)
   bool direct_ = false;  // accepts fill the registered file table (LoopOptions::direct_descriptors)
   uint32_t direct_base_ = 0;  // the direct descriptor of slot 0 (FdTable::direct_base)

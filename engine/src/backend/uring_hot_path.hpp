@@ -184,11 +184,16 @@ RINGSOCK_HOT inline void UringBackend::prep(io_uring_sqe* sqe, Operation& op, Op
         // One receive fills as many ring buffers as the data needs; the core
         // hands them out one callback each (LoopCore::dispatch_bundle).
         if (caps_->recv_bundle) sqe->ioprio |= kRecvSendBundle;
-      } else if (caps_->recv_bundle && !one_buffer_per_recv_) {
-        io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
-        sqe->ioprio |= kRecvSendBundle;
       } else {
-        io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
+        if (caps_->recv_bundle && !one_buffer_per_recv_) {
+          io_uring_prep_recv(sqe, op.fd, nullptr, 0, 0);
+          sqe->ioprio |= kRecvSendBundle;
+        } else {
+          io_uring_prep_recv(sqe, op.fd, nullptr, pool_->size_bytes(), 0);
+        }
+        // Re-armed from the dispatch of a result that left the socket empty
+        // (drained_): a read now would find nothing, so the kernel polls first.
+        if (encode(&op, Tag::operation) == drained_) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
       }
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = kBufferGroup;
@@ -286,6 +291,10 @@ RINGSOCK_HOT inline bool UringBackend::next_event(EventQueue& queue, RawEvent& e
     RINGSOCK_ASSERT(!(ring_.flags & IORING_SETUP_CQE32));
     const io_uring_cqe& cqe = cq.cqes[head & cq.ring_mask];
     event = RawEvent{cqe.user_data, cqe.res, cqe.flags};
+    // A one-shot receive into a pool buffer that left its socket empty (drained_).
+    constexpr unsigned kDrained =
+        IORING_CQE_F_BUFFER | IORING_CQE_F_MORE | IORING_CQE_F_SOCK_NONEMPTY;
+    drained_ = (cqe.flags & kDrained) == IORING_CQE_F_BUFFER ? cqe.user_data : 0;
     // The kernel may reuse the entry once it sees the new head.
     io_uring_smp_store_release(cq.khead, head + 1);
     if (__builtin_expect(for_core(event.user_data), 1)) return true;
