@@ -259,6 +259,60 @@ TEST_P(CappedPoolTest, ABurstLendsNoMoreThanTheCap) {
   close_pair(loop, pair);
 }
 
+// A receive started on an fd that already holds its cap (its last receive
+// ended while the caller kept the buffers) waits for one to come back: it
+// is neither lent past the cap (io_uring would arm it for one more buffer)
+// nor left spinning (epoll's emulation found no room and tried again every
+// turn, so a blocking run returned at once, again and again).
+TEST_P(CappedPoolTest, AReceiveStartedAtTheCapWaitsForABufferBack) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, Family::ipv4, dir, pair));
+  std::vector<uint8_t> stream(2 * kCap * 4096);
+  for (size_t i = 0; i < stream.size(); ++i) stream[i] = uint8_t(i * 11 + (i >> 12));
+  ASSERT_EQ(::send(pair.client, stream.data(), stream.size(), MSG_DONTWAIT), ssize_t(stream.size()));
+  Hoarder first;
+  ASSERT_EQ(loop.recv_multishot(first.op, pair.server, Hoarder::callback, &first), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return first.held.size() == kCap; }));
+  ASSERT_EQ(loop.cancel(first.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return first.terminal; }));
+  ASSERT_EQ(first.held.size(), size_t(kCap));
+  uint64_t pauses = loop.stats().fd_cap_pauses;
+  Hoarder second;
+  ASSERT_EQ(loop.recv_multishot(second.op, pair.server, Hoarder::callback, &second), 0);
+  EXPECT_EQ(loop.stats().fd_cap_pauses, pauses + 1) << "not paused at its start";
+  // Nothing but a timer is due: each blocking run waits for it.
+  Operation timer;
+  bool fired = false;
+  ASSERT_EQ(loop.timeout(timer, 20'000'000, [](Loop&, Operation& op, const Completion&) {
+              *static_cast<bool*>(op.user_data) = true;
+            }, &fired), 0);
+  int runs = 0;
+  while (!fired && runs < 1000) {
+    ASSERT_GE(loop.run(RunMode::once), 0);
+    ++runs;
+  }
+  EXPECT_TRUE(fired);
+  EXPECT_LE(runs, 5) << "the loop spun instead of waiting";
+  EXPECT_TRUE(second.held.empty()) << "lent past the cap";
+  EXPECT_EQ(loop.buffers_lent(), kCap);
+  // One buffer back: the new receive starts and reads the rest, in order.
+  ASSERT_EQ(loop.release_buffer(first.held.back()), 0);
+  first.held.pop_back();
+  ASSERT_TRUE(run_until(loop, [&] {
+    EXPECT_LE(first.held.size() + second.held.size(), size_t(kCap));
+    second.give_back(loop);
+    return first.received.size() + second.received.size() == stream.size();
+  }));
+  std::vector<uint8_t> all = first.received;
+  all.insert(all.end(), second.received.begin(), second.received.end());
+  EXPECT_TRUE(all == stream);
+  first.give_back(loop);
+  ASSERT_EQ(loop.cancel(second.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return second.terminal; }));
+  second.give_back(loop);
+  close_pair(loop, pair);
+}
+
 // A buffer size that is not a multiple of 16 still gives every pool buffer
 // an aligned start, where recvfrom_multishot puts its header and the sender's
 // address (a misaligned one faults on strict-alignment targets; found by the

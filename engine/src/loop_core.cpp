@@ -610,6 +610,14 @@ void LoopCore::pause(Operation& op) noexcept {
   if (pool_.lent() < pool_.count()) resume_paused();
 }
 
+int LoopCore::begin_paused(Operation& op) noexcept {
+  op.state = OpState::submitted;
+  track(op, op.fd);
+  ++stats_.fd_cap_pauses;
+  pause(op);
+  return 0;
+}
+
 // Operations whose fd still holds its cap of lent buffers stay paused.
 void LoopCore::resume_paused() noexcept {
   Operation* op = paused_head_;

@@ -48,6 +48,7 @@ class LoopCore {
     choose_send_path(op);
     choose_zero_copy(op);
     choose_recv_path(op);
+    if (__builtin_expect(at_cap_at_start(op.kind, op.fd), 0)) return begin_paused(op);
     return begin(op);
   }
   /// Whether a new operation of this kind on fd (already checked) is sure
@@ -62,6 +63,7 @@ class LoopCore {
       return false;
     }
     if (kind == OpKind::recv_multishot && fds_.recv_path(fd) != RecvPath::multishot) return false;
+    if (at_cap_at_start(kind, fd)) return false;
     return backend_.reserve(kind);
   }
   /// submit() for a filled operation after reserve() said yes: cannot fail.
@@ -118,6 +120,15 @@ class LoopCore {
   int submit_direct_accept(Operation& op) noexcept;
   int32_t close_direct(int fd) noexcept;
   int submit_set_up(Operation& op) noexcept;
+  /// A receive started on an fd that already holds its cap of lent buffers
+  /// (LoopOptions::max_lent_per_fd): it would take one more (io_uring) or
+  /// find no room and spin (epoll), so it waits paused instead.
+  bool at_cap_at_start(OpKind kind, int fd) const noexcept {
+    return lends_buffers(kind) && fds_.at_cap(fd);
+  }
+  /// Tracks such a receive as paused, as one that reached its cap is; it
+  /// starts when a buffer of its fd comes back (resume_paused).
+  [[gnu::cold, gnu::noinline]] int begin_paused(Operation& op) noexcept;
   /// Hands a submitted operation to the backend and tracks it; on refusal op is idle again.
   RINGSOCK_HOT int begin(Operation& op) noexcept {
     const int fd = op.fd;  // read before the backend's stores (see UringBackend::start)

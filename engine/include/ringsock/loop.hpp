@@ -90,8 +90,9 @@ struct LoopOptions {
   /// keeps its buffers cannot empty the pool for every other. Stream
   /// receives on io_uring then take one buffer per arming (the engine
   /// re-arms them), at some CPU cost, and epoll's emulation reads no more
-  /// than the fd has left: the cap is exact for streams. io_uring's datagram
-  /// receives may take one batch past it.
+  /// than the fd has left: the cap is exact for streams. A receive started
+  /// on an fd at its cap waits paused from the start. Datagram receives may
+  /// take one batch past it (epoll: at most 15).
   uint32_t max_lent_per_fd = 0;
   /// Coalesced waits, for throughput: a run() that blocks sleeps on until
   /// batch_wait_count completions are ready or batch_wait_us microseconds

@@ -62,6 +62,11 @@ inline Operation mailbox_operation() noexcept {
   return op;
 }
 
+/// Operations whose results lend pool buffers (LoopOptions::max_lent_per_fd counts them).
+inline bool lends_buffers(OpKind kind) noexcept {
+  return kind == OpKind::recv_multishot || kind == OpKind::recvfrom_multishot;
+}
+
 /// Backend::cancel's answer for an operation that never reached the kernel.
 inline constexpr int kEndedBeforeStart = 1;
 

@@ -55,7 +55,7 @@ struct ServeArgs {
   uint32_t max_connections = sizeof(void*) >= 8 ? 16384 : 1024;
   uint32_t max_message = 65536;      ///< sockperf mode on streams: largest message accepted
   /// Echo: pool buffers one connection may hold unsent before its receiving
-  /// stops (until half have gone out), so a client that does not read cannot
+  /// stops (until one has gone out), so a client that does not read cannot
   /// empty the pool that every connection shares.
   uint32_t max_lent = 32;
   /// Remove a UNIX socket file that nobody listens on before binding it.
