@@ -155,7 +155,11 @@ int EpollBackend::wake() noexcept {
 }
 
 int EpollBackend::turn(EventQueue& queue, bool wait) noexcept {
-  ++turn_count_;  // the core has delivered (and counted) every buffer read before
+  // A new turn once the core has delivered (and counted) every buffer read
+  // before. Results still queued (a run that stopped on an error before it
+  // drained them) keep the turn's number, so their buffers still count
+  // against their fds' caps (lend_room).
+  if (queue.empty()) ++turn_count_;
   try_pending(queue);
   if (again_head_ >= 0) serve_undrained(queue);
   flush_done(queue);
