@@ -313,6 +313,41 @@ TEST_P(CappedPoolTest, AReceiveStartedAtTheCapWaitsForABufferBack) {
   close_pair(loop, pair);
 }
 
+// The peer's end comes while the receive waits paused at its cap: once the
+// buffers come back, the rest of the stream and then the end (0) arrive, on
+// TCP and on a UNIX stream (whose end io_uring must not lose; see
+// unix_stream_recv.hpp).
+TEST_P(CappedPoolTest, AnEndThatComesWhilePausedFollowsTheRestOfTheStream) {
+  for (Family family : {Family::ipv4, Family::unix_path}) {
+    SCOPED_TRACE(family_name(family));
+    StreamPair pair;
+    ASSERT_TRUE(connect_pair(loop, family, dir, pair));
+    std::vector<uint8_t> stream(3 * kCap * 4096);
+    for (size_t i = 0; i < stream.size(); ++i) stream[i] = uint8_t(i * 5 + (i >> 12));
+    Hoarder hoarder;
+    ASSERT_EQ(loop.recv_multishot(hoarder.op, pair.server, Hoarder::callback, &hoarder), 0);
+    ASSERT_EQ(::send(pair.client, stream.data(), stream.size(), MSG_DONTWAIT),
+              ssize_t(stream.size()));
+    uint64_t pauses = loop.stats().fd_cap_pauses;
+    ASSERT_TRUE(run_until(loop, [&] {
+      return hoarder.held.size() == kCap && loop.stats().fd_cap_pauses > pauses;
+    }));
+    ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+    for (int i = 0; i < 5; ++i) loop.run(RunMode::no_wait);
+    EXPECT_FALSE(hoarder.terminal) << "ended while it held its cap";
+    EXPECT_EQ(hoarder.held.size(), size_t(kCap));
+    ASSERT_TRUE(run_until(loop, [&] {
+      EXPECT_LE(hoarder.held.size(), size_t(kCap));
+      hoarder.give_back(loop);
+      return hoarder.terminal;
+    }));
+    EXPECT_EQ(hoarder.last, 0) << "the end did not come as the end";
+    EXPECT_TRUE(hoarder.received == stream);
+    hoarder.give_back(loop);
+    close_pair(loop, pair);
+  }
+}
+
 // A buffer size that is not a multiple of 16 still gives every pool buffer
 // an aligned start, where recvfrom_multishot puts its header and the sender's
 // address (a misaligned one faults on strict-alignment targets; found by the
