@@ -611,6 +611,8 @@ void LoopCore::pause(Operation& op) noexcept {
 }
 
 int LoopCore::begin_paused(Operation& op) noexcept {
+  // One the backend cannot run is refused now, as it would be when not at the cap.
+  if (!backend_.startable(op.kind)) return begin(op);
   op.state = OpState::submitted;
   track(op, op.fd);
   ++stats_.fd_cap_pauses;

@@ -37,6 +37,7 @@ class ChosenBackend {
 #endif
   RINGSOCK_HOT int start(Operation& op) noexcept { return RINGSOCK_DISPATCH(start(op)); }
   RINGSOCK_HOT bool reserve(OpKind kind) const noexcept { return RINGSOCK_DISPATCH(reserve(kind)); }
+  bool startable(OpKind kind) const noexcept { return RINGSOCK_DISPATCH(startable(kind)); }
   RINGSOCK_HOT void start_reserved(Operation& op) noexcept {
     RINGSOCK_DISPATCH(start_reserved(op));
   }

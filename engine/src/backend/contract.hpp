@@ -91,6 +91,9 @@ concept BackendContract = requires(B& backend, const B& const_backend, Operation
   /// refusal (room in the SQ, the kernel features it needs). A Loop call asks
   /// before it writes the operation, so its common path has nothing to undo.
   { const_backend.reserve(kind) } -> std::same_as<bool>;
+  /// Whether the backend can run this kind at all (io_uring: the kernel
+  /// features it needs); start() refuses the others with -EOPNOTSUPP.
+  { const_backend.startable(kind) } -> std::same_as<bool>;
   /// start() for a filled operation after reserve(kind) said yes, with no
   /// deadline and no flags: cannot fail.
   { backend.start_reserved(op) } -> std::same_as<void>;

@@ -48,6 +48,7 @@ class EpollBackend {
   int start(Operation& op) noexcept;
   /// Only timed operations can be refused (a full deadline heap).
   bool reserve(OpKind) const noexcept { return true; }
+  bool startable(OpKind) const noexcept { return true; }
   void start_reserved(Operation& op) noexcept {
     pending_.push(op);
     op.backend_flags = kInPending;  // in no other list: untimed, not yet tried

@@ -33,6 +33,7 @@ class UringBackend {
   void deinit() noexcept;
   int start(Operation& op) noexcept;                  // inline: uring_hot_path.hpp
   bool reserve(OpKind kind) const noexcept;          // inline: uring_hot_path.hpp
+  bool startable(OpKind kind) const noexcept;        // inline: uring_hot_path.hpp
   void start_reserved(Operation& op) noexcept;       // inline: uring_hot_path.hpp
   int restart(Operation& op) noexcept;               // inline: uring_hot_path.hpp
   int cancel(Operation& op) noexcept;
@@ -106,7 +107,6 @@ class UringBackend {
   io_uring_sqe* next_sqe() noexcept;
   io_uring_sqe* get_sqes(unsigned count) noexcept;
   [[gnu::cold, gnu::noinline]] bool make_room(unsigned count) noexcept;
-  bool startable(OpKind kind) const noexcept;
   void prep(io_uring_sqe* sqe, Operation& op, OpKind kind, uint8_t flags) noexcept;
   /// A send of the operation's msghdr: SENDMSG_ZC when it is a zero-copy send.
   static void prep_sendmsg(io_uring_sqe* sqe, Operation& op, uint8_t flags) noexcept;
