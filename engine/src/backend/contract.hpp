@@ -72,8 +72,7 @@ inline constexpr int kEndedBeforeStart = 1;
 
 /// Operations that report many results: each backend and the core treat them apart.
 inline bool is_multishot(OpKind kind) noexcept {
-  return kind == OpKind::accept_multishot || kind == OpKind::recv_multishot ||
-         kind == OpKind::recvfrom_multishot;
+  return kind == OpKind::accept_multishot || lends_buffers(kind);
 }
 
 template <class B>

@@ -55,10 +55,10 @@ inline io_uring_sqe* UringBackend::get_sqes(unsigned count) noexcept {
   return next_sqe();
 }
 
-// Multishot receives need the buffer ring, and recvfrom's the kernel's
-// multishot recvmsg: without them they are refused (-EOPNOTSUPP).
+// Receives into pool buffers (multishot) need the buffer ring, and recvfrom's
+// the kernel's multishot recvmsg: without them they are refused (-EOPNOTSUPP).
 inline bool UringBackend::startable(OpKind kind) const noexcept {
-  if (kind == OpKind::recv_multishot || kind == OpKind::recvfrom_multishot) {
+  if (lends_buffers(kind)) {
     if (buffer_ring_ == nullptr) return false;
     if (kind == OpKind::recvfrom_multishot && !caps_->multishot_recv) return false;
   }
