@@ -1,15 +1,16 @@
 // Receives after a short read. On epoll a TCP read that returns less than
-// it asked for emptied the socket, so the next receive waits for the edge
+// it asked for emptied the socket (a UNIX stream's too, read with recvmsg
+// and no control data reported), so the next receive waits for the edge
 // that new data brings instead of trying a read that would say EAGAIN
 // (LoopStats::reads_waited counts them). These tests check that it happens,
 // and that no receive ever waits while data is there: data that came before
 // the next receive started, the rest of a read that filled its buffer, the
 // end of the stream in the same edge as the data, urgent data, a raised
-// low-water mark, UNIX messages carrying descriptors, queued datagrams, and
-// an fd number closed outside the loop and reused by a new socket. In each,
-// the first receive waits before the data comes, so that its read is served
-// from an edge with the fd watched for reading: the state in which the next
-// receive may wait without reading. Every wait is bounded: a receive that
+// low-water mark, UNIX messages carrying descriptors or out-of-band data,
+// queued datagrams, and an fd number closed outside the loop and reused by a
+// new socket. In each, the first receive waits before the data comes, so
+// that its read is served from an edge with the fd watched for reading: the
+// state in which the next receive may wait without reading. Every wait is bounded: a receive that
 // waits for an edge that never comes fails the test instead of hanging it.
 // Both backends run them (io_uring never waits without trying).
 #include <fcntl.h>
@@ -146,8 +147,9 @@ class ShortReadStreamTest : public SocketTest {
     if (pair_.server >= 0 || pair_.client >= 0) close_pair(loop, pair_);
   }
   bool tcp() const { return !is_unix(); }
-  // Whether the next receive may wait without a read: epoll on TCP.
-  bool waits_here() const { return backend() == TestBackend::epoll && tcp(); }
+  // Whether the next receive may wait without a read: epoll, on TCP and on
+  // UNIX streams (whose reads it makes with recvmsg and MSG_CTRUNC unset).
+  bool waits_here() const { return backend() == TestBackend::epoll; }
   // Starts `r`, lets it wait (so epoll watches the socket), then the peer
   // sends `bytes` (flags for send(2)): its read is served from an edge.
   void read_served_from_an_edge(OneReceive& r, const std::vector<uint8_t>& bytes) {
@@ -176,7 +178,7 @@ TEST_P(ShortReadStreamTest, NextReceiveWaitsAndGetsDataThatComesLater) {
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
   ASSERT_FALSE(second.done) << "nothing was sent yet";
   EXPECT_EQ(loop.stats().reads_waited - waited, waits_here() ? 1u : 0u)
-      << "a receive after a short TCP read on epoll waits without a read";
+      << "a receive after a short stream read on epoll waits without a read";
   auto more = short_read_pattern(200, 2);
   ASSERT_TRUE(peer_sends_all(pair_.client, more));
   ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard));
@@ -361,7 +363,9 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ShortReadStreamTest,
                          socket_param_name);
 
 // A UNIX read stops after a message that carries descriptors, with the data
-// behind it still queued: short reads of UNIX streams prove nothing.
+// behind it still queued: a short read proves the socket empty only when
+// recvmsg(2) did not report control data (MSG_CTRUNC). It also stops at
+// out-of-band data (MSG_OOB), which epoll reports with EPOLLPRI.
 class ShortReadUnixTest : public ShortReadStreamTest {};
 
 TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive) {
@@ -380,6 +384,58 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive)
   ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard))
       << "the data after the descriptor waited for an edge that never comes";
   EXPECT_EQ(second.bytes(), after);
+}
+
+// The same once a short read of the socket has proved it empty, so that
+// the receive that gets the descriptor waits for its edge without a read.
+TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorAfterAShortReadDoesNotStallTheNextReceive) {
+  OneReceive first(1000), second(1000), third(1000);
+  first_read_is_short(first);
+  if (HasFatalFailure()) return;
+  uint64_t waited = loop.stats().reads_waited;
+  ASSERT_EQ(second.start(loop, pair_.server), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  ASSERT_FALSE(second.done) << "nothing was sent yet";
+  EXPECT_EQ(loop.stats().reads_waited - waited, waits_here() ? 1u : 0u)
+      << "a receive after a short UNIX stream read on epoll waits without a read";
+  auto with_fd = short_read_pattern(40, 21);
+  auto after = short_read_pattern(60, 22);
+  ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
+  ASSERT_TRUE(peer_sends_all(pair_.client, after));
+  ASSERT_TRUE(fd_holds(pair_.server, 100));
+  ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard));
+  ASSERT_EQ(second.bytes(), with_fd) << "the read stops after the message with the descriptor";
+  ASSERT_EQ(third.start(loop, pair_.server), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return third.done; }, kShortReadGuard))
+      << "the data after the descriptor waited for an edge that never comes";
+  EXPECT_EQ(third.bytes(), after);
+}
+
+// Out-of-band data (Linux 5.15, CONFIG_AF_UNIX_OOB): a read stops short at
+// its mark with data behind it. Sent while a receive waits after a short
+// read, so that only EPOLLPRI can tell the backend not to trust the next.
+TEST_P(ShortReadUnixTest, OutOfBandDataDoesNotStallTheNextReceive) {
+  OneReceive first(1000), second(1000), third(1000);
+  first_read_is_short(first);
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(second.start(loop, pair_.server), 0);
+  ASSERT_GE(loop.run(RunMode::no_wait), 0);
+  ASSERT_FALSE(second.done) << "nothing was sent yet";
+  auto before = short_read_pattern(100, 23);
+  auto after = short_read_pattern(100, 24);
+  ASSERT_TRUE(peer_sends_all(pair_.client, before));
+  const uint8_t mark = 0x55;
+  if (::send(pair_.client, &mark, 1, MSG_OOB | MSG_NOSIGNAL) != 1) {
+    GTEST_SKIP() << "no UNIX out-of-band data here: " << strerror(errno);
+  }
+  ASSERT_TRUE(peer_sends_all(pair_.client, after));
+  ASSERT_TRUE(fd_holds(pair_.server, 200));
+  ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard));
+  ASSERT_EQ(second.bytes(), before) << "the read stops at the out-of-band mark";
+  ASSERT_EQ(third.start(loop, pair_.server), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return third.done; }, kShortReadGuard))
+      << "the data after the out-of-band byte waited for an edge that never comes";
+  EXPECT_EQ(third.bytes(), after);
 }
 
 TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallAMultishotReceive) {

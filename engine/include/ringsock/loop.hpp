@@ -174,7 +174,7 @@ struct LoopStats {
   uint64_t zero_copy_notifications = 0;  ///< SEND_ZC requests the kernel ran, each ended by its notification
   uint64_t zero_copy_copied = 0;   ///< of those that sent bytes, the ones whose notification said "copied"
   uint64_t zero_copy_refused = 0;  ///< SEND_ZCs the socket or kernel refused, sent again by copying
-  uint64_t reads_waited = 0;  ///< epoll: receives that waited for data without a read first (a short TCP read had emptied the socket)
+  uint64_t reads_waited = 0;  ///< epoll: receives that waited for data without a read first (a short TCP or UNIX stream read had emptied the socket)
   uint64_t unix_hangups = 0;  ///< io_uring: multishot receives on a UNIX stream whose peer hung up, armed one result at a time from then on
 };
 

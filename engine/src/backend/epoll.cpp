@@ -28,8 +28,8 @@ constexpr int32_t kConnectBacklogFull = 4096;
 
 int32_t result_of(ssize_t rc) { return rc >= 0 ? int32_t(rc) : -errno; }
 
-// What a reader waits for. EPOLLPRI: TCP urgent data, after which short
-// reads prove nothing (note_read).
+// What a reader waits for. EPOLLPRI: TCP urgent or UNIX out-of-band data,
+// after which short reads prove nothing (note_read).
 constexpr uint32_t kReadInterest = EPOLLIN | EPOLLRDHUP | EPOLLPRI;
 
 }  // namespace
@@ -220,8 +220,8 @@ void EpollBackend::try_pending(EventQueue& queue) noexcept {
     bool sends = writes(op);
     OpList& line = sends ? state.writers : state.readers;
     // Wait behind earlier operations in the same direction: sends keep their
-    // order. A receive of a TCP socket the last read emptied waits for its
-    // edge (note_read).
+    // order. A receive of a stream socket the last read emptied waits for
+    // its edge (note_read).
     bool saved_read = line.empty() && waits_for_edge(op, state);
     if (!line.empty() || (op.flags & kAwaitReady) || saved_read) {
       if (saved_read) ++stats_->reads_waited;
@@ -269,8 +269,9 @@ int EpollBackend::next_timeout_ms() const noexcept {
 void EpollBackend::serve_events(int fd, uint32_t events, EventQueue& queue) noexcept {
   bool failed = events & (EPOLLERR | EPOLLHUP);
   if (events & EPOLLPRI) {
-    // TCP urgent data: a read stops short at its mark with data behind it,
-    // so short reads of this socket prove nothing from now on.
+    // Urgent data (TCP) or out-of-band data (UNIX stream): a read stops
+    // short at its mark with data behind it, so short reads of this socket
+    // prove nothing from now on.
     fds_[fd].short_reads = kShortReadsProveNothing;
     fds_[fd].read_drained = false;
   }
@@ -348,6 +349,29 @@ void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
 
 // ---- one operation's syscall -------------------------------------------------------
 
+// A single receive into the caller's buffer. A UNIX stream is read with
+// recvmsg(2) rather than recv(2): its msg_flags tell whether the read
+// stopped at control data (MSG_CTRUNC), without which a short read proves
+// the socket empty and the next receive can wait for its edge (note_read).
+// So is a socket not yet asked what it is (at its first short read): its
+// first short read may prove it too. TCP, once known, takes recv(2).
+int32_t EpollBackend::receive(Operation& op) noexcept {
+  const uint8_t proves = fds_[op.fd].short_reads;
+  const bool by_message = proves == kShortReadsUnknown || proves == kShortReadsDrainUnlessTruncated;
+  iovec vector{op.args.io.data, op.args.io.length};
+  msghdr header{};
+  header.msg_iov = &vector;
+  header.msg_iovlen = 1;
+  ssize_t rc;
+  do {
+    rc = by_message ? sys::recvmsg(op.fd, &header, MSG_DONTWAIT)
+                    : sys::recv(op.fd, vector.iov_base, vector.iov_len, MSG_DONTWAIT);
+  } while (rc < 0 && errno == EINTR);
+  int32_t result = rc < 0 && errno == EWOULDBLOCK ? -EAGAIN : result_of(rc);
+  note_read(op, result, by_message && !(header.msg_flags & MSG_CTRUNC));
+  return result;
+}
+
 // A TCP read that returns fewer bytes than asked took everything queued
 // (tcp_recvmsg reads on while the receive queue has data, and takes in its
 // backlog first), so the next receive waits for the edge that new data
@@ -360,16 +384,19 @@ void EpollBackend::serve_undrained(EventQueue& queue) noexcept {
 // once urgent data was reported (EPOLLPRI; a read stops at its mark). A
 // UNIX stream read also stops at a message carrying descriptors or
 // credentials: the multishot receive reads those with recvmsg(2) and trusts
-// a short read only without MSG_CTRUNC (receive_stream); a single recv
-// reads first, always.
-void EpollBackend::note_read(const Operation& op, int32_t result) noexcept {
+// a short read only without MSG_CTRUNC (receive_stream), and so does a
+// single receive once it reads the socket with recvmsg (receive):
+// `untruncated` says it did and saw no control data.
+void EpollBackend::note_read(const Operation& op, int32_t result, bool untruncated) noexcept {
   FdState& state = fds_[op.fd];
   bool short_read = result > 0 && uint32_t(result) < op.args.io.length;
   if (!short_read) {
     state.read_drained = result == -EAGAIN;
     return;
   }
-  state.read_drained = short_reads_of(op.fd, state) == kShortReadsDrain;
+  const uint8_t proves = short_reads_of(op.fd, state);
+  state.read_drained = proves == kShortReadsDrain ||
+                       (proves == kShortReadsDrainUnlessTruncated && untruncated);
 }
 
 // Asked with getsockopt at the socket's first short read (single recv) or
@@ -401,8 +428,7 @@ EpollBackend::Attempt EpollBackend::attempt(Operation& op, EventQueue& queue) no
     report(op, writes(op) ? EPOLLOUT : EPOLLIN, 0, queue);
     return Attempt::finished;
   }
-  int32_t result = perform(op);
-  if (op.kind == OpKind::recv) note_read(op, result);
+  int32_t result = op.kind == OpKind::recv ? receive(op) : perform(op);
   if (result == -EAGAIN) return Attempt::blocked;
   if (result == -kConnectBacklogFull) result = -EAGAIN;
   report(op, result, 0, queue);
@@ -434,9 +460,6 @@ int32_t EpollBackend::perform(Operation& op) noexcept {
       case OpKind::send:
         rc = sys::send(op.fd, static_cast<uint8_t*>(a.message.vector.iov_base) + op.transferred,
                        a.message.vector.iov_len - op.transferred, MSG_NOSIGNAL | MSG_DONTWAIT);
-        break;
-      case OpKind::recv:
-        rc = sys::recv(op.fd, a.io.data, a.io.length, MSG_DONTWAIT);
         break;
       case OpKind::sendto:
       case OpKind::sendtov:

@@ -112,9 +112,10 @@ class EpollBackend {
     // error: from then on a short read is no proof that nothing is left to
     // read, since the end came in the same edge as the data (see receive_stream).
     bool read_ended = false;
-    // A receive of this TCP socket came back short (it emptied the socket)
-    // and no readable edge has been served since: a new receive waits for
-    // the edge instead of trying a read that would say EAGAIN (note_read).
+    // A receive of this TCP or UNIX stream socket came back short (it
+    // emptied the socket) and no readable edge has been served since: a new
+    // receive waits for the edge instead of trying a read that would say
+    // EAGAIN (note_read).
     bool read_drained = false;
     uint8_t short_reads = kShortReadsUnknown;  // whether a short read proves the socket empty
     bool in_again_list = false;
@@ -161,8 +162,10 @@ class EpollBackend {
     return op.kind == OpKind::recv && state.read_drained && !state.read_ended &&
            (state.registered & EPOLLIN);
   }
+  /// A single receive's read (recv, or recvmsg on a UNIX stream).
+  int32_t receive(Operation& op) noexcept;
   /// After a receive's read: whether it emptied the socket.
-  void note_read(const Operation& op, int32_t result) noexcept;
+  void note_read(const Operation& op, int32_t result, bool untruncated) noexcept;
   /// What a short read of fd proves (asked once per socket).
   uint8_t short_reads_of(int fd, FdState& state) noexcept;
   static void reset(FdState& state) noexcept;
