@@ -154,7 +154,7 @@ class EpollBackend {
   Attempt attempt_multishot(Operation& op, EventQueue& queue) noexcept;
   int32_t perform(Operation& op) noexcept;
   /// Whether a receive starting now should wait for the next readable edge
-  /// without a read first: its TCP socket was emptied by the last read and no
+  /// without a read first: its stream socket was emptied by the last read and no
   /// edge came since (serve_directions forgets it at every readable edge).
   /// Only while epoll still watches the fd for reading: otherwise watching
   /// it would cost the epoll_ctl call that the read saves.
