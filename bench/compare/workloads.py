@@ -119,7 +119,8 @@ WORKLOADS += [
     # From eight loopback addresses: from one, the client's ports in
     # TIME_WAIT cap every server near the same rate (bench/README.md, "Churn
     # from one address").
-    Workload("W6-churn", "W6", "TCP churn: connect, 64 B exchange, close; 50 slots, 8 client addresses",
+    Workload("W6-churn", "W6",
+             "TCP churn: connect, 64 B exchange, close; 50 slots, 8 client addresses",
              "tcp", "echo", "load", "conn/s",
              ["--mode", "churn", "--connections", "50", "--size", "64",
               "--source", "127.0.0.2-127.0.0.9"], quick=True),
