@@ -146,6 +146,16 @@ if(NOT CMAKE_CROSSCOMPILING)
   set_tests_properties(tool_netns_load_faults PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
                        LABELS tool)
 
+  # Churn from one local address at a quarter or more of the ephemeral ports
+  # per second prints the "ports" note; from eight addresses, or slower, it
+  # does not. In a namespace of its own with 64 ephemeral ports, both
+  # backends. Skipped without root or ip.
+  add_test(NAME tool_churn_ports_note
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/netns/churn_ports_note_test.sh
+                   $<TARGET_FILE:ringsock>)
+  set_tests_properties(tool_churn_ports_note PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+                       LABELS tool)
+
   # `load` through lossy_proxy.py (drops every Nth datagram, delays, reorders,
   # re-chunks TCP): UDP loss counted exactly, TCP replies all verified.
   add_test(NAME tool_lossy_proxy

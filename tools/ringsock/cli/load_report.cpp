@@ -64,6 +64,30 @@ double connections_per_s(const LoadReport& r) noexcept {
   return r.seconds > 0 ? double(r.stats->cycles) / r.seconds : 0;
 }
 
+// The ports a TCP connect may pick (net.ipv4.ip_local_port_range in this
+// network namespace), or 0 when it cannot be read.
+uint32_t ephemeral_ports() noexcept {
+  FILE* f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  if (f == nullptr) return 0;
+  unsigned low = 0, high = 0;
+  bool read = fscanf(f, "%u %u", &low, &high) == 2;
+  fclose(f);
+  return read && high >= low ? high - low + 1 : 0;
+}
+
+// Churn over TCP from one local address, at a quarter or more of the
+// ephemeral ports per second: every port the client closes waits in
+// TIME_WAIT, reusable for the same server a second later at the soonest
+// (loopback), so connect's search for a free port, not the server, can be
+// what sets the rate (on loopback both backends stopped near half the
+// range per second; bench/README.md). Returns the range's size then, else 0.
+uint32_t churn_port_bound(const LoadArgs& a, double per_second) noexcept {
+  if (a.mode != LoadMode::churn || a.endpoint.transport != ringsock::Transport::tcp) return 0;
+  if (a.source.count > 1 || a.source.port_low != 0) return 0;  // spread, or reset with fixed ports
+  uint32_t ports = ephemeral_ports();
+  return ports != 0 && per_second * 4 >= double(ports) ? ports : 0;
+}
+
 const tool::Histogram& main_latency(const LoadReport& r) noexcept {
   return r.latency->corrected;
 }
@@ -160,6 +184,12 @@ void print_load_table(const LoadReport& r) {
            (unsigned long long)s.opened, connections_per_s(r));
     if (a.rate != 0) printf(" (asked %u/s)", a.rate);
     printf("\n");
+    if (uint32_t ports = churn_port_bound(a, connections_per_s(r)); ports != 0) {
+      printf("  %-14s %.0f/s from one local address, and the kernel has %u ephemeral ports,\n"
+             "  %-14s each held in TIME_WAIT after its close: the port search may be what\n"
+             "  %-14s limits this rate (--source A-B spreads connections over addresses)\n",
+             "ports", connections_per_s(r), ports, "", "");
+    }
   } else if (a.mode == LoadMode::idle) {
     printf("  %-14s %llu of %u held for %.3f s and verified at the end\n", "connections",
            (unsigned long long)s.held, a.connections, double(a.duration_ns) / 1e9);
