@@ -374,24 +374,32 @@ INSTANTIATE_TEST_SUITE_P(Sockets, ShortReadStreamTest,
 // behind it still queued: a short read proves the socket empty only when
 // recvmsg(2) did not report control data (MSG_CTRUNC). It also stops at
 // out-of-band data (MSG_OOB), which epoll reports with EPOLLPRI.
-class ShortReadUnixTest : public ShortReadStreamTest {};
+class ShortReadUnixTest : public ShortReadStreamTest {
+ protected:
+  // While `reading` waits, the peer sends 40 bytes carrying a descriptor,
+  // then 60 more: `reading` gets the 40 (the read stops after the
+  // descriptor), and `next`, started after it, the 60.
+  void descriptor_then_data(OneReceive& reading, OneReceive& next, uint8_t seed) {
+    auto with_fd = short_read_pattern(40, seed);
+    auto after = short_read_pattern(60, uint8_t(seed + 1));
+    // Any descriptor of ours: the receiver gets a copy.
+    ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
+    ASSERT_TRUE(peer_sends_all(pair_.client, after));
+    ASSERT_TRUE(fd_holds(pair_.server, 100));
+    ASSERT_TRUE(run_until(loop, [&] { return reading.done; }, kShortReadGuard));
+    ASSERT_EQ(reading.bytes(), with_fd) << "the read stops after the message with the descriptor";
+    ASSERT_EQ(next.start(loop, pair_.server), 0);
+    ASSERT_TRUE(run_until(loop, [&] { return next.done; }, kShortReadGuard))
+        << "the data after the descriptor waited for an edge that never comes";
+    EXPECT_EQ(next.bytes(), after);
+  }
+};
 
 TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorDoesNotStallTheNextReceive) {
   OneReceive first(1000), second(1000);
   ASSERT_EQ(first.start(loop, pair_.server), 0);
   ASSERT_GE(loop.run(RunMode::no_wait), 0);
-  auto with_fd = short_read_pattern(40, 12);
-  auto after = short_read_pattern(60, 13);
-  // Any descriptor of ours: the receiver gets a copy.
-  ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
-  ASSERT_TRUE(peer_sends_all(pair_.client, after));
-  ASSERT_TRUE(fd_holds(pair_.server, 100));
-  ASSERT_TRUE(run_until(loop, [&] { return first.done; }, kShortReadGuard));
-  ASSERT_EQ(first.bytes(), with_fd) << "the read stops after the message with the descriptor";
-  ASSERT_EQ(second.start(loop, pair_.server), 0);
-  ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard))
-      << "the data after the descriptor waited for an edge that never comes";
-  EXPECT_EQ(second.bytes(), after);
+  descriptor_then_data(first, second, 12);
 }
 
 // The same once a short read of the socket has proved it empty, so that
@@ -406,17 +414,7 @@ TEST_P(ShortReadUnixTest, AMessageCarryingADescriptorAfterAShortReadDoesNotStall
   ASSERT_FALSE(second.done) << "nothing was sent yet";
   EXPECT_EQ(loop.stats().reads_waited - waited, waits_here() ? 1u : 0u)
       << "a receive after a short UNIX stream read on epoll waits without a read";
-  auto with_fd = short_read_pattern(40, 21);
-  auto after = short_read_pattern(60, 22);
-  ASSERT_TRUE(peer_sends_with_fds(pair_.client, with_fd, with_fd.size(), pair_.listener));
-  ASSERT_TRUE(peer_sends_all(pair_.client, after));
-  ASSERT_TRUE(fd_holds(pair_.server, 100));
-  ASSERT_TRUE(run_until(loop, [&] { return second.done; }, kShortReadGuard));
-  ASSERT_EQ(second.bytes(), with_fd) << "the read stops after the message with the descriptor";
-  ASSERT_EQ(third.start(loop, pair_.server), 0);
-  ASSERT_TRUE(run_until(loop, [&] { return third.done; }, kShortReadGuard))
-      << "the data after the descriptor waited for an edge that never comes";
-  EXPECT_EQ(third.bytes(), after);
+  descriptor_then_data(second, third, 21);
 }
 
 // Out-of-band data (Linux 5.15, CONFIG_AF_UNIX_OOB): a read stops short at
