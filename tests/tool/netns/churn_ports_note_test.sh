@@ -8,8 +8,9 @@
 #  - 40 connections/s from one address: the "ports" note is printed;
 #  - 40/s from eight addresses (--source): no note;
 #  - 5/s from one address (under a quarter of 64): no note.
-# Every run is bounded (--duration 1s) and must exit 0 with its replies
-# verified. Skips (77) without root or `ip`.
+# The JSON result's results.ports_may_limit says the same (64, or 0). Every
+# run is bounded (--duration 1s) and must exit 0 with its replies verified.
+# Skips (77) without root or `ip`.
 #   churn_ports_note_test.sh RINGSOCK_BIN
 set -euo pipefail
 bin=$(readlink -f "$1")
@@ -62,7 +63,8 @@ run_load() {
   local out="$dir/load.out"
   local code=0
   timeout 30 ip netns exec "$ns" "$bin" load tcp://127.0.0.1:5000 --backend "$backend" \
-    --mode churn --connections 4 --duration 1s "$@" > "$out" 2>&1 || code=$?
+    --mode churn --connections 4 --duration 1s --json "$dir/load.json" "$@" > "$out" 2>&1 ||
+    code=$?
   if [[ $code -ne 0 ]]; then
     fail "$backend $*: exit $code"
     cat "$out"
@@ -74,6 +76,15 @@ run_load() {
   fi
   local noted=none
   grep -q "^  ports .*from one local address" "$out" && noted=note
+  # The JSON result says the same: the range's size (64), or 0.
+  local ports
+  ports=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"]["ports_may_limit"])' \
+    "$dir/load.json" 2>&1) || ports="unreadable: $ports"
+  local want=0
+  [[ "$expect" == note ]] && want=64
+  if [[ "$ports" != "$want" ]]; then
+    fail "$backend $*: results.ports_may_limit is '$ports', expected $want"
+  fi
   if [[ "$noted" != "$expect" ]]; then
     fail "$backend $*: expected '$expect', got '$noted'"
     cat "$out"

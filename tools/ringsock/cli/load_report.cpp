@@ -290,6 +290,7 @@ void json_results(tool::JsonWriter& w, const LoadReport& r) {
   w.field("cpu_per_message_ns", cpu_per_message_ns(r));
   w.field("connections_opened", s.opened).field("connections_per_s", connections_per_s(r));
   w.field("connections_held", s.held);
+  w.field("ports_may_limit", churn_port_bound(*r.args, connections_per_s(r)));
   json_histogram(w, "latency_ns", main_latency(r), *r.args);
   json_histogram(w, "latency_uncorrected_ns", r.latency->uncorrected, *r.args);
   w.end_object();
