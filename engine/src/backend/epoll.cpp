@@ -368,7 +368,7 @@ int32_t EpollBackend::receive(Operation& op) noexcept {
                     : sys::recv(op.fd, vector.iov_base, vector.iov_len, MSG_DONTWAIT);
   } while (rc < 0 && errno == EINTR);
   int32_t result = rc < 0 && errno == EWOULDBLOCK ? -EAGAIN : result_of(rc);
-  note_read(op, result, by_message && !(header.msg_flags & MSG_CTRUNC));
+  note_read(op, result, !by_message || (header.msg_flags & MSG_CTRUNC));
   return result;
 }
 
@@ -386,17 +386,15 @@ int32_t EpollBackend::receive(Operation& op) noexcept {
 // credentials: the multishot receive reads those with recvmsg(2) and trusts
 // a short read only without MSG_CTRUNC (receive_stream), and so does a
 // single receive once it reads the socket with recvmsg (receive):
-// `untruncated` says it did and saw no control data.
-void EpollBackend::note_read(const Operation& op, int32_t result, bool untruncated) noexcept {
+// `truncated` says it saw control data, or read with recv and cannot tell.
+void EpollBackend::note_read(const Operation& op, int32_t result, bool truncated) noexcept {
   FdState& state = fds_[op.fd];
   bool short_read = result > 0 && uint32_t(result) < op.args.io.length;
   if (!short_read) {
     state.read_drained = result == -EAGAIN;
     return;
   }
-  const uint8_t proves = short_reads_of(op.fd, state);
-  state.read_drained = proves == kShortReadsDrain ||
-                       (proves == kShortReadsDrainUnlessTruncated && untruncated);
+  state.read_drained = short_read_drains(short_reads_of(op.fd, state), truncated);
 }
 
 // Asked with getsockopt at the socket's first short read (single recv) or
@@ -607,9 +605,7 @@ EpollBackend::Attempt EpollBackend::receive_stream(Operation& op, EventQueue& qu
   // Otherwise read again, until EAGAIN.
   bool full = uint32_t(result) == count * size;
   bool truncated = !plain && (header.msg_flags & MSG_CTRUNC);
-  bool drained = !full && !state.read_ended &&
-                 (proves == kShortReadsDrain ||
-                  (proves == kShortReadsDrainUnlessTruncated && !truncated));
+  bool drained = !full && !state.read_ended && short_read_drains(proves, truncated);
   return drained ? Attempt::armed : Attempt::blocked;
 }
 

@@ -130,6 +130,12 @@ class EpollBackend {
   static constexpr uint8_t kShortReadsDrain = 1;    // TCP, low-water mark 1, no urgent data seen
   static constexpr uint8_t kShortReadsDrainUnlessTruncated = 2;  // UNIX stream: unless MSG_CTRUNC
   static constexpr uint8_t kShortReadsProveNothing = 3;
+  /// Whether a short read emptied the socket: on TCP always, on a UNIX
+  /// stream unless the read may have stopped at control data (`truncated`:
+  /// MSG_CTRUNC, or a read that could not tell).
+  static bool short_read_drains(uint8_t proves, bool truncated) noexcept {
+    return proves == kShortReadsDrain || (proves == kShortReadsDrainUnlessTruncated && !truncated);
+  }
   static constexpr uint8_t kAgainRead = 1;
   static constexpr uint8_t kAgainWrite = 2;
   /// blocked: the syscall said EAGAIN; armed: a multishot operation drained
@@ -165,7 +171,7 @@ class EpollBackend {
   /// A single receive's read (recv, or recvmsg on a UNIX stream).
   int32_t receive(Operation& op) noexcept;
   /// After a receive's read: whether it emptied the socket.
-  void note_read(const Operation& op, int32_t result, bool untruncated) noexcept;
+  void note_read(const Operation& op, int32_t result, bool truncated) noexcept;
   /// What a short read of fd proves (asked once per socket).
   uint8_t short_reads_of(int fd, FdState& state) noexcept;
   static void reset(FdState& state) noexcept;
