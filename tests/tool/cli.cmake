@@ -29,6 +29,8 @@ add_executable(tool_cli_e2e_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_real_servers_e2e_test.cpp
   # The user's requests against serve and the test's own servers.
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_custom_e2e_test.cpp
+  # --ipv6 on localhost, and a name resolved to the family of --source.
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_family_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_e2e_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/shard_e2e_test.cpp
   # Against the real sockperf when installed (skipped otherwise, and when cross-compiled).

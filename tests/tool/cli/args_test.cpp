@@ -359,6 +359,38 @@ TEST(CliArgs, SourceOfEachConnection) {
   EXPECT_FALSE(ringsock_cli::source_for(args.load.source, 0, local));
 }
 
+// --ipv4 / --ipv6 on an ENDPOINT that names no host: `localhost` is ::1
+// under --ipv6, an address of the other family is refused, and so are the
+// endpoints that have no family; a host name is resolved later, to the
+// family of --source when one is given.
+TEST(CliArgs, AddressFamilyOptions) {
+  Args args;
+  ASSERT_EQ(parse({"load", "tcp://localhost:9", "--ipv6"}, args).rc, 0);
+  char url[ringsock::kEndpointUrlMax];
+  ASSERT_GT(ringsock::format_endpoint(args.load.endpoint, url, sizeof url), 0);
+  EXPECT_STREQ(url, "tcp://[::1]:9");
+  ASSERT_EQ(parse({"load", "--ipv4", "udp://localhost:9"}, args).rc, 0);
+  ASSERT_GT(ringsock::format_endpoint(args.load.endpoint, url, sizeof url), 0);
+  EXPECT_STREQ(url, "udp://127.0.0.1:9");
+  ASSERT_EQ(parse({"load", "tcp://[::1]:9", "--ipv6", "--source", "::1"}, args).rc, 0);
+
+  Parsed other = parse({"load", "tcp://127.0.0.1:9", "--ipv6"}, args);
+  EXPECT_EQ(other.rc, kExitUsage);
+  EXPECT_NE(other.error.find("is not an IPv6 address, but --ipv6 was given"), std::string::npos)
+      << other.error;
+  EXPECT_EQ(parse({"load", "tcp://[::1]:9", "--ipv4"}, args).rc, kExitUsage);
+  Parsed unix_path = parse({"load", "unix:///tmp/x.sock", "--ipv4"}, args);
+  EXPECT_EQ(unix_path.rc, kExitUsage);
+  EXPECT_EQ(unix_path.error, "--ipv4 and --ipv6 are for tcp:// and udp:// endpoints");
+  Parsed mixed = parse({"load", "tcp://db.example:9", "--ipv4", "--source", "::1"}, args);
+  EXPECT_EQ(mixed.rc, kExitUsage);
+  EXPECT_EQ(mixed.error, "--source is IPv6, but --ipv4 was given");
+  // A name's family is not known yet: either source family is taken.
+  ASSERT_EQ(parse({"load", "tcp://db.example:9", "--source", "::1"}, args).rc, 0);
+  ASSERT_EQ(parse({"load", "tcp://db.example:9", "--source", "127.0.0.2"}, args).rc, 0);
+  EXPECT_EQ(parse({"load", "tcp://127.0.0.1:9", "--source", "::1"}, args).rc, kExitUsage);
+}
+
 // Durations take up to 9 decimals (a whole number of nanoseconds); the forms
 // they refuse are among the CliArgsBad cases.
 TEST(CliArgs, DurationsTakeDecimals) {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -145,6 +146,53 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     if (c == '-') c = '_';
   }
   return name;
+}
+
+std::unique_ptr<Server> echo_on_one_port(const std::vector<std::string>& hosts,
+                                         const std::string& backend, std::string* port) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    uint16_t free_port = 0;
+    const int probe = bind_loopback_tcp(free_port);
+    if (probe < 0) return nullptr;
+    close(probe);
+    *port = std::to_string(free_port);
+    std::vector<std::string> more;
+    for (size_t i = 1; i < hosts.size(); ++i) more.push_back("tcp://" + hosts[i] + ":" + *port);
+    auto server = std::make_unique<Server>("tcp://" + hosts[0] + ":" + *port, "echo", backend, more);
+    if (!server->url().empty()) return server;
+  }
+  return nullptr;
+}
+
+HostsNamespace::HostsNamespace(const TempDir& dir, const std::string& hosts) {
+  const std::string files[][2] = {{write_file(dir, "hosts", hosts), "/etc/hosts"},
+                                  {write_file(dir, "nsswitch.conf", "hosts: files\n"),
+                                   "/etc/nsswitch.conf"},
+                                  {write_file(dir, "host.conf", "multi on\n"), "/etc/host.conf"}};
+  for (const auto& [from, to] : files) {
+    if (!mounts_.empty()) mounts_ += " && ";
+    mounts_ += "mount -n --bind '" + from + "' " + to;
+  }
+}
+
+std::string HostsNamespace::unusable() const {
+  if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
+    return "needs root and /usr/bin/unshare for a mount namespace";
+  }
+  std::string output;
+  const int status = run("true", &output);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return "no private mount namespace with these files here: " + output;
+  }
+  return "";
+}
+
+int HostsNamespace::run(const std::string& command, std::string* output) const {
+  Child child(Child::Program{"/usr/bin/unshare"},
+              {"--mount", "--propagation", "private", "/bin/sh", "-c", mounts_ + " && " + command});
+  const int status = child.wait(20000);
+  *output = child.out() + child.err();
+  return status;
 }
 
 }  // namespace cli_test

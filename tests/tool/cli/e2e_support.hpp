@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -87,6 +88,28 @@ int bind_loopback_tcp(uint16_t& port);
 
 /// A TCP port on 127.0.0.1 that was free a moment ago: nobody listens there.
 std::string unused_tcp_url();
+
+/// An echo `ringsock serve` on `backend` that listens on one TCP port of
+/// every host of `hosts` ("127.0.0.1", "[::1]"): a port free on all of them
+/// (a few tries, since another test may take it meanwhile), written to
+/// `port`. Null when no such port was found.
+std::unique_ptr<Server> echo_on_one_port(const std::vector<std::string>& hosts,
+                                         const std::string& backend, std::string* port);
+
+/// A private mount namespace (unshare) in which /etc/hosts is `hosts`, the
+/// resolver reads files only and gives every line of a name (host.conf
+/// "multi on"): a host name with the addresses a test chooses.
+class HostsNamespace {
+ public:
+  HostsNamespace(const TempDir& dir, const std::string& hosts);
+  /// Empty when a shell can run in it here; else why not (skip the test).
+  std::string unusable() const;
+  /// `sh -c COMMAND` in it, at most 20 s: its wait status; output in `output`.
+  int run(const std::string& command, std::string* output) const;
+
+ private:
+  std::string mounts_;
+};
 
 /// A parameter of the tests that run on every socket type and both backends.
 struct Case {

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -143,53 +142,22 @@ TEST_P(LoadCustom, ConnectionsAreSpreadOverEveryAddressOfAName) {
 #ifdef RINGSOCK_EMULATOR
   GTEST_SKIP() << "the child runs through unshare, not the emulator";
 #endif
-  if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
-    GTEST_SKIP() << "needs root and /usr/bin/unshare for a mount namespace";
-  }
   cli_test::TempDir dir;
-  const std::string hosts =
-      cli_test::write_file(dir, "hosts", "127.0.0.1 twohomes.test\n127.0.0.2 twohomes.test\n");
-  const std::string nsswitch = cli_test::write_file(dir, "nsswitch.conf", "hosts: files\n");
-  const std::string host_conf = cli_test::write_file(dir, "host.conf", "multi on\n");
-  const std::string mounts = "mount -n --bind '" + hosts + "' /etc/hosts && mount -n --bind '" +
-                             nsswitch + "' /etc/nsswitch.conf && mount -n --bind '" + host_conf +
-                             "' /etc/host.conf";
-  auto in_namespace = [&](const std::string& then, std::string* output) {
-    cli_test::Child child(cli_test::Child::Program{"/usr/bin/unshare"},
-                          {"--mount", "--propagation", "private", "/bin/sh", "-c",
-                           mounts + " && " + then});
-    const int status = child.wait(20000);
-    *output = child.out() + child.err();
-    return status;
-  };
+  const cli_test::HostsNamespace names(dir, "127.0.0.1 twohomes.test\n127.0.0.2 twohomes.test\n");
+  if (std::string why = names.unusable(); !why.empty()) GTEST_SKIP() << why;
   std::string output;
-  const int can = in_namespace("true", &output);
-  if (!WIFEXITED(can) || WEXITSTATUS(can) != 0) {
-    GTEST_SKIP() << "no private mount namespace with these files here: " << output;
-  }
 
-  // One port free on both addresses: another test may take it between the
-  // probe and serve's bind, so a few tries.
-  std::unique_ptr<cli_test::Server> echo;
   std::string p;
-  for (int attempt = 0; attempt < 5 && (echo == nullptr || echo->url().empty()); ++attempt) {
-    uint16_t port = 0;
-    const int probe = cli_test::bind_loopback_tcp(port);
-    ASSERT_GE(probe, 0);
-    close(probe);
-    p = std::to_string(port);
-    echo = std::make_unique<cli_test::Server>("tcp://127.0.0.1:" + p, "echo", GetParam(),
-                                              std::vector<std::string>{"tcp://127.0.0.2:" + p});
-  }
-  ASSERT_FALSE(echo->url().empty()) << "no port was free on 127.0.0.1 and 127.0.0.2";
+  const auto echo = cli_test::echo_on_one_port({"127.0.0.1", "127.0.0.2"}, GetParam(), &p);
+  ASSERT_NE(echo, nullptr) << "no port was free on 127.0.0.1 and 127.0.0.2";
 
   const std::string load = "exec '" RINGSOCK_BIN "' load tcp://twohomes.test:" + p +
                            " --connections 4 --count 40 --backend " + GetParam();
-  const int status = in_namespace(load + " --ipv4", &output);
+  const int status = names.run(load + " --ipv4", &output);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << output;
   EXPECT_EQ(cli_test::replies_verified(output), 40u) << output;
   // --ipv6: the name has no IPv6 address, which is the resolver's answer.
-  const int v6 = in_namespace(load + " --ipv6", &output);
+  const int v6 = names.run(load + " --ipv6", &output);
   EXPECT_TRUE(WIFEXITED(v6) && WEXITSTATUS(v6) == kNotResolved) << v6 << "\n" << output;
   EXPECT_NE(output.find("cannot resolve \"twohomes.test\" (--ipv6)"), std::string::npos)
       << output;

@@ -14,6 +14,7 @@
 #include "logic/shard.hpp"
 #include "logic/start_at.hpp"
 #include "options.hpp"
+#include "resolve.hpp"
 
 namespace ringsock_cli {
 
@@ -483,7 +484,13 @@ int check_source(const LoadArgs& load, Errors& errors) noexcept {
   if (t != ringsock::Transport::tcp && t != ringsock::Transport::udp) {
     return errors.fail("--source is for tcp:// and udp:// endpoints%.*s", "");
   }
-  if (source.first.family() != load.endpoint.family()) {
+  const bool ipv4 = source.first.family() == AF_INET;
+  if (load.family != IpFamily::any && ipv4 != (load.family == IpFamily::ipv4)) {
+    return errors.fail("--source is IPv%.*s, but %.*s was given", ipv4 ? "4" : "6",
+                       ipv4 ? "--ipv6" : "--ipv4");
+  }
+  // A host name is resolved to the source's family (load.cpp).
+  if (!load.resolve && source.first.family() != load.endpoint.family()) {
     return errors.fail("--source and the ENDPOINT must both be IPv4 or both IPv6%.*s", "");
   }
   if (source.ports() != 0 && uint64_t(source.count) * source.ports() < load.connections) {
@@ -509,10 +516,27 @@ int check_datagram_size(const LoadArgs& load, Errors& errors) noexcept {
                      "which holds at most %.*s%.*s", why, "");
 }
 
+// --ipv4 / --ipv6 on an ENDPOINT that names no host: resolve.hpp's rule
+// (`localhost` is ::1 under --ipv6; an address of the other family is
+// refused), applied before the checks that read the endpoint's family.
+int apply_family(LoadArgs& load, Errors& errors) noexcept {
+  if (load.family == IpFamily::any || load.resolve) return 0;
+  const ringsock::Transport t = load.endpoint.transport;
+  if (t != ringsock::Transport::tcp && t != ringsock::Transport::udp) {
+    return errors.fail("--ipv4 and --ipv6 are for tcp:// and udp:// endpoints%.*s", "");
+  }
+  const AddressFamily family = load.family == IpFamily::ipv4 ? AddressFamily::ipv4 : AddressFamily::ipv6;
+  const Resolved r = resolve_endpoints(load.endpoint_url, family);
+  if (r.status != ResolveStatus::ok) return errors.fail("%.*s", r.error);
+  load.endpoint = r.endpoints.front();
+  return 0;
+}
+
 int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   if (!have_endpoint) {
     return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
   }
+  if (int rc = apply_family(load, errors)) return rc;
   const bool paced = load.mode == LoadMode::rate || load.mode == LoadMode::churn;
   if (load.mode == LoadMode::rate && load.rate == 0) {
     return errors.fail("--mode rate needs --rate N (messages/s in total)%.*s", "");

@@ -160,6 +160,10 @@ int resolve(const LoadArgs& args, std::vector<ringsock::Endpoint>& out) {
   AddressFamily family = args.family == IpFamily::ipv4   ? AddressFamily::ipv4
                          : args.family == IpFamily::ipv6 ? AddressFamily::ipv6
                                                          : AddressFamily::any;
+  // Connections leave from --source: only its family's addresses are reachable.
+  if (args.source.count != 0) {
+    family = args.source.first.family() == AF_INET ? AddressFamily::ipv4 : AddressFamily::ipv6;
+  }
   Resolved resolved = resolve_endpoints(args.endpoint_url, family);
   if (resolved.status == ResolveStatus::ok) {
     out = std::move(resolved.endpoints);
