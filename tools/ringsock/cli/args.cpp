@@ -532,11 +532,24 @@ int apply_family(LoadArgs& load, Errors& errors) noexcept {
   return 0;
 }
 
+// Port 0 lets serve's kernel choose; a load has to be told the server's.
+int check_port(const LoadArgs& load, Errors& errors) noexcept {
+  const int family = load.endpoint.family();
+  if (family != AF_INET && family != AF_INET6) return 0;
+  const in_port_t port = family == AF_INET
+                             ? reinterpret_cast<const sockaddr_in*>(&load.endpoint.storage)->sin_port
+                             : reinterpret_cast<const sockaddr_in6*>(&load.endpoint.storage)->sin6_port;
+  if (port != 0) return 0;
+  return errors.fail("load needs the server's port in '%.*s': 0 is not one (serve takes 0 to "
+                     "let the kernel choose)", load.endpoint_url);
+}
+
 int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   if (!have_endpoint) {
     return errors.fail("load needs an ENDPOINT, e.g. tcp://127.0.0.1:9000%.*s", "");
   }
   if (int rc = apply_family(load, errors)) return rc;
+  if (int rc = check_port(load, errors)) return rc;
   const bool paced = load.mode == LoadMode::rate || load.mode == LoadMode::churn;
   if (load.mode == LoadMode::rate && load.rate == 0) {
     return errors.fail("--mode rate needs --rate N (messages/s in total)%.*s", "");
@@ -567,27 +580,32 @@ int check_load(LoadArgs& load, bool have_endpoint, Errors& errors) noexcept {
   return check_source(load, errors);
 }
 
+enum class HostName : uint8_t { none, bad_port, ok };
+
 // tcp://NAME:PORT or udp://NAME:PORT whose NAME is not an address: resolved
-// later (resolve.hpp), so only the transport is set now.
-bool names_a_host(string_view url, ringsock::Endpoint& out) noexcept {
+// later (resolve.hpp), so only the transport and port are set now.
+HostName names_a_host(string_view url, ringsock::Endpoint& out) noexcept {
   ringsock::Transport transport;
   if (url.starts_with("tcp://")) transport = ringsock::Transport::tcp;
   else if (url.starts_with("udp://")) transport = ringsock::Transport::udp;
-  else return false;
+  else return HostName::none;
   string_view rest = url.substr(6);
   size_t colon = rest.rfind(':');
-  if (colon == 0 || colon == string_view::npos || rest.front() == '[') return false;
-  uint32_t port = 0;
-  if (!parse_u32(rest.substr(colon + 1), port) || port == 0 || port > 65535) return false;
+  if (colon == 0 || colon == string_view::npos || rest.front() == '[') return HostName::none;
   for (char c : rest.substr(0, colon)) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.' || c == '_';
-    if (!ok) return false;
+    if (!ok) return HostName::none;
   }
+  uint32_t port = 0;
+  if (!parse_u32(rest.substr(colon + 1), port) || port > 65535) return HostName::bad_port;
   out = ringsock::Endpoint{};
   out.transport = transport;
-  out.storage.ss_family = AF_INET;  // a placeholder until resolved
-  return true;
+  // A placeholder until resolved: the port is the name's, the family any.
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(uint16_t(port));
+  return HostName::ok;
 }
 
 // Sets `help` and stops at --help (the rest is not checked).
@@ -600,7 +618,11 @@ int parse_load(int argc, const char* const* argv, LoadArgs& load, bool& help,
       if (have_endpoint) return errors.fail("load takes one ENDPOINT, got also '%.*s'", arg);
       load.endpoint_url = argv[i];
       ringsock::ParseResult parsed = ringsock::parse_endpoint(arg, load.endpoint);
-      if (parsed.error != 0 && !names_a_host(arg, load.endpoint)) {
+      const HostName name = parsed.error != 0 ? names_a_host(arg, load.endpoint) : HostName::none;
+      if (name == HostName::bad_port) {
+        return errors.fail("bad endpoint '%.*s': port is not a decimal number 0-65535", arg);
+      }
+      if (parsed.error != 0 && name != HostName::ok) {
         return errors.fail("bad endpoint '%.*s': %.*s", arg, string_view(parsed.message));
       }
       load.resolve = parsed.error != 0;
