@@ -78,12 +78,18 @@ TEST_P(LoadModes, IdleHoldsEveryConnectionAndVerifiesItAtTheEnd) {
   Server server(endpoint(), "echo", backend());
   ASSERT_FALSE(server.url().empty());
   std::string out, err;
+  // A --timeout shorter than the idle time: the last exchange's datagrams
+  // are given up on only once they have been out that long.
   int code = run_load({server.url(), "--mode", "idle", "--connections", "40", "--duration",
-                       "300ms", "--backend", backend(), "--assert", "errors=0"},
+                       "300ms", "--timeout", "200ms", "--backend", backend(), "--assert",
+                       "errors=0"},
                       &out, &err);
   EXPECT_EQ(code, 0) << out << err;
   EXPECT_NE(out.find("40 of 40 held"), std::string::npos) << out;
   EXPECT_NE(out.find("replies verified 80"), std::string::npos) << out;
+  if (!is_stream(GetParam().transport)) {
+    EXPECT_NE(out.find("lost 0.0000%"), std::string::npos) << out;
+  }
 }
 
 TEST_P(LoadModes, ThreadsShareTheConnectionsAndTheCount) {
@@ -160,11 +166,11 @@ TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
 }
 
 // A blocking TCP server on 127.0.0.1 with a thread per connection: echoes
-// `replies` messages' worth of reads (0 = until EOF), then closes; records
-// every peer's address and port.
+// `replies` messages' worth of reads (0 = until EOF), then closes (with a
+// reset if `reset`); records every peer's address and port.
 class PlainServer {
  public:
-  explicit PlainServer(int replies) : replies_(replies) {
+  explicit PlainServer(int replies, bool reset = false) : replies_(replies), reset_(reset) {
     listen_fd_ = cli_test::bind_loopback_tcp(port_);
     listen(listen_fd_, 64);
     acceptor_ = std::thread([this] { accept_loop(); });
@@ -205,9 +211,14 @@ class PlainServer {
       ssize_t n = recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0 || send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
     }
+    if (reset_) {
+      linger abortive{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    }
     close(fd);
   }
   int replies_;
+  bool reset_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::thread acceptor_;
@@ -227,6 +238,49 @@ TEST(LoadIdle, ConnectionsClosedWhileIdleAreNotHeld) {
   EXPECT_EQ(code, 7) << out << err;
   EXPECT_NE(out.find("0 of 3 held"), std::string::npos) << out;
   EXPECT_NE(out.find("closed by server 3"), std::string::npos) << out;
+}
+
+// The same with the user's request, on both backends: a server may end a
+// kept-alive connection in the other modes, where the slot opens a new one,
+// but an idle connection the server ended was not held, and none is opened
+// in its place.
+TEST(LoadIdle, ConnectionsClosedWhileIdleAreNotHeldNorReplaced) {
+  for (const char* backend : {"uring", "epoll"}) {
+    if (!backend_starts(backend)) continue;
+    PlainServer server(1);
+    std::string out, err;
+    int code = run_load({server.url(), "--request", "ping\\n", "--reply-bytes", "5", "--mode",
+                         "idle", "--connections", "3", "--duration", "300ms", "--backend",
+                         backend},
+                        &out, &err);
+    EXPECT_EQ(code, 7) << backend << "\n" << out << err;
+    EXPECT_NE(out.find("0 of 3 held"), std::string::npos) << backend << "\n" << out;
+    EXPECT_NE(out.find("sent 3, replies verified 3"), std::string::npos) << backend << "\n" << out;
+    EXPECT_NE(out.find("closed by server 3"), std::string::npos) << backend << "\n" << out;
+  }
+}
+
+// A server that ends every connection after one reply, with a FIN or with a
+// reset: each is a kept-alive connection the server ended, whichever the
+// client sees first, and the slot goes on with a new one to the end of the
+// count. The requests on their way are counted closed by server, never the
+// slot, and the run ends when its last reply is in (not at a later tick).
+TEST(LoadKeptAlive, AServerThatEndsEachConnectionIsFollowedByANewOne) {
+  for (const char* backend : {"uring", "epoll"}) {
+    if (!backend_starts(backend)) continue;
+    for (bool reset : {false, true}) {
+      PlainServer server(1, reset);
+      std::string out, err;
+      int code = run_load({server.url(), "--request", "ping\\n", "--reply-bytes", "5", "--count",
+                           "20", "--backend", backend},
+                          &out, &err);
+      const std::string what = std::string(backend) + (reset ? " reset\n" : " fin\n");
+      EXPECT_EQ(code, 0) << what << out << err;
+      // Each connection: one reply, and the request sent after it lost.
+      EXPECT_NE(out.find("sent 20, replies verified 10"), std::string::npos) << what << out;
+      EXPECT_NE(out.find("errors         closed by server 10\n"), std::string::npos) << what << out;
+    }
+  }
 }
 
 // A port base unlikely to be taken on these addresses (127.0.0.2-4 are not

@@ -85,7 +85,6 @@ struct Conn {
   uint64_t next_sequence = 0;
   uint64_t recv_sequence = 0;
   uint32_t outstanding = 0;
-  uint64_t last_reply_ns = 0;
   uint32_t exchanges_sent = 0;  // churn: in this cycle; idle: 1 first, 2 last
   uint64_t cycle_start = 0;     // churn: when the connect began
   uint64_t connect_ns = 0;      // when the connect in flight began
@@ -233,6 +232,29 @@ bool count_reached(const Runner& r, uint64_t now) {
   return r.plan.count != 0 && now >= r.measure_start && r.stats.sent >= r.plan.count;
 }
 
+// A service may end a kept-alive connection after so many requests (nginx
+// after 1000, or after each with keepalive_timeout 0): with a FIN, or with a
+// reset when a request was already on its way, whichever the timing gives.
+// What was unanswered is lost (closed by server, however it ended), and the
+// slot goes on with a new connection; true then. One that ends before any
+// reply is an error of the slot, and so is every end in churn (a cycle of
+// its own) and idle (a connection held).
+bool server_ended_kept_alive(Conn& c, int result) {
+  Runner& r = *c.runner;
+  const bool ended = result == 0 || result == -ECONNRESET || result == -EPIPE;
+  if (!ended || !r.stream || r.custom == nullptr || !c.replied_since_open ||
+      r.is(LoadMode::churn) || r.is(LoadMode::idle)) {
+    return false;
+  }
+  if (c.outstanding > 0) record_error(r, kClosedByServer);
+  r.stats.errors[kLoadClosed] += c.outstanding > 1 ? c.outstanding - 1 : 0;
+  const bool more = !r.sending_done && !count_reached(r, monotonic_ns());
+  c.reopen = more;
+  close_conn(c, !more);
+  maybe_finish(r);
+  return true;
+}
+
 // Messages this connection may send now (0 when it must wait).
 uint64_t send_allowance(Runner& r, Conn& c, uint64_t now) {
   uint64_t allowed = 0;
@@ -359,7 +381,10 @@ void pump(Conn& c) {
   if (r.send_end != 0 && now >= r.send_end && !r.is(LoadMode::idle)) {
     return stop_sending(r, now);
   }
-  if (count_reached(r, now)) return stop_sending(r, now);
+  if (count_reached(r, now)) {
+    stop_sending(r, now);
+    return maybe_finish(r);  // the last reply may be in already
+  }
   uint64_t allowed = send_allowance(r, c, now);
   uint32_t bytes = allowed == 0 ? 0 : encode_batch(r, c, allowed, now);
   if (bytes == 0) {
@@ -383,6 +408,7 @@ void on_sent(Loop&, Operation& op, const Completion& done) {
   }
   // Cancelled by our own close (churn's next cycle is already under way).
   if (!c.ready) return maybe_finish(r);
+  if (done.result < 0 && server_ended_kept_alive(c, done.result)) return;
   if (done.result < 0) return fail_conn(c, done.result);
   r.last_progress_ns = monotonic_ns();
   if (!r.stream && r.is(LoadMode::throughput) && c.active && r.stats.established == 0) {
@@ -443,7 +469,6 @@ void handle_reply(Conn& c, std::span<const uint8_t> message) {
   if (r.stats.established == 0) ++r.stats.established;
   ++r.stats.replied_all;
   r.last_progress_ns = now;
-  c.last_reply_ns = now;
   if (c.outstanding > 0) {
     --c.outstanding;
     --r.outstanding;
@@ -485,7 +510,6 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
   if (r.stats.established == 0) ++r.stats.established;
   ++r.stats.replied_all;
   r.last_progress_ns = now;
-  c.last_reply_ns = now;
   --c.outstanding;
   --r.outstanding;
   c.replied_since_open = true;
@@ -534,17 +558,8 @@ void on_received(Loop&, Operation& op, const Completion& done) {
   Conn& c = *static_cast<Conn*>(op.user_data);
   Runner& r = *c.runner;
   if (!c.active || !c.ready) return;
+  if (done.result <= 0 && server_ended_kept_alive(c, done.result)) return;
   if (done.result < 0) return fail_conn(c, done.result);
-  if (done.result == 0 && r.stream && r.custom != nullptr && c.replied_since_open &&
-      !r.is(LoadMode::churn)) {
-    // A service may end a kept-alive connection after so many requests
-    // (nginx after 1000): what was unanswered is lost, and the slot goes on
-    // with a new connection. One that closes before any reply is an error.
-    if (c.outstanding > 0) record_error(r, kClosedByServer);
-    r.stats.errors[kLoadClosed] += c.outstanding > 1 ? c.outstanding - 1 : 0;
-    c.reopen = !r.sending_done;
-    return close_conn(c, r.sending_done);
-  }
   if (done.result == 0 && r.stream) {
     bool lost = c.outstanding > 0 || !r.sending_done;
     if (lost) record_error(r, kClosedByServer);
@@ -590,7 +605,6 @@ void record_connect(Runner& r, uint64_t began_ns, uint64_t now) noexcept {
 void start_conn(Conn& c) {
   Runner& r = *c.runner;
   c.ready = true;
-  c.last_reply_ns = monotonic_ns();
   ++r.stats.opened;
   if (r.stream) ++r.stats.established;
   post_receive(c);
@@ -718,7 +732,8 @@ void on_closed(Loop&, Operation& op, const Completion&) {
 
 // --timeout on streams: the oldest request unanswered for that long is a
 // timeout, with every one behind it; the connection ends (its replies could
-// come later and be taken for the next requests') and opens again.
+// come later and be taken for the next requests') and opens again, but in
+// idle mode, whose connections are the ones held, where the slot fails.
 void expire_stream_requests(Runner& r, uint64_t now) {
   if (!r.stream || r.args.timeout_ns == 0 || r.is(LoadMode::throughput)) return;
   for (auto& c : r.conns) {
@@ -729,6 +744,9 @@ void expire_stream_requests(Runner& r, uint64_t now) {
     if (r.stats.first_error == 0) r.stats.first_error = -ETIMEDOUT;
     if (r.is(LoadMode::churn)) {
       end_cycle(*c, false);
+    } else if (r.is(LoadMode::idle)) {
+      ++r.stats.failed_connections;
+      close_conn(*c, true);
     } else {
       c->reopen = !r.sending_done;
       close_conn(*c, r.sending_done);
@@ -751,11 +769,15 @@ void expire_datagrams(Runner& r, uint64_t now) {
   if (r.stream || r.is(LoadMode::throughput)) return;
   for (auto& c : r.conns) {
     uint64_t loss_ns = r.args.timeout_ns != 0 ? r.args.timeout_ns : kDatagramLossNs;
-    if (!c->ready || c->outstanding == 0 || now - c->last_reply_ns < loss_ns) continue;
+    if (!c->ready || c->outstanding == 0) continue;
+    // The oldest unanswered request (custom replies answer requests in
+    // order; ringsock's own may come reordered, and then this is a later
+    // one: the loss is declared late, never early).
+    uint64_t oldest = c->sent_at[(c->next_sequence - c->outstanding) % r.args.inflight];
+    if (now < oldest || now - oldest < loss_ns) continue;
     r.outstanding -= c->outstanding;
     c->outstanding = 0;
     c->recv_sequence = c->next_sequence;  // custom: what comes now answers what is sent next
-    c->last_reply_ns = now;
     if (r.is(LoadMode::churn)) {
       end_cycle(*c, false);
     } else {
