@@ -64,6 +64,12 @@ TEST(ReplyCheck, RegexMatchesAnywhereAndSeesPastNuls) {
   EXPECT_TRUE(check(after_nul, std::string_view("head\0tail", 9)));
   // The reply's end is REG_STARTEND's, not a NUL or the buffer's.
   EXPECT_FALSE(check(after_nul, std::string_view("tailX", 4 - 1)));
+  // As the manual says: `.` takes no NUL (glibc's POSIX syntax), a negated
+  // bracket does.
+  ReplyChecker dots = checker_of({spec_of(parse_expect_regex, "^.{3}$")});
+  EXPECT_FALSE(check(dots, std::string_view("a\0b", 3)));
+  ReplyChecker bracket = checker_of({spec_of(parse_expect_regex, "^[^z]{3}$")});
+  EXPECT_TRUE(check(bracket, std::string_view("a\0b", 3)));
 }
 
 TEST(ReplyCheck, StatusCodeAndClass) {

@@ -9,7 +9,8 @@
 // taken as they are. RE is a POSIX extended regex (regcomp, REG_EXTENDED)
 // that must match somewhere in the reply; anchor it with ^ and $ for all of
 // it. It is not C-unescaped (regex syntax has its own backslashes); the
-// reply's bytes, NULs included, are matched with REG_STARTEND.
+// reply's bytes, NULs included, are matched with REG_STARTEND ('.' still
+// matches no NUL: glibc's POSIX syntax sets RE_DOT_NOT_NULL).
 // Caveats: check() never calls operator new; glibc's regexec builds its DFA
 // states with malloc while it meets new kinds of input, then stops (0
 // mallocs over 1000 matches after 100 warm-up ones, measured on glibc
