@@ -1,8 +1,9 @@
 // `ringsock load` with the user's requests, end to end against `ringsock
 // serve` and small servers of the test's own, on both backends: requests
 // from several files in turn with a length-prefixed reply and an exact check,
-// --timeout on datagrams, a datagram reply larger than the tool holds, and a
-// host name whose addresses the connections are spread over (--ipv4, --ipv6).
+// --timeout on datagrams, loss with a warmup, a datagram reply larger than
+// the tool holds, and a host name whose addresses the connections are spread
+// over (--ipv4, --ipv6).
 // Every run is bounded by --count or a --duration of at most 1 s.
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -89,6 +90,19 @@ TEST_P(LoadCustom, TimeoutOnDatagramsCountsEachRequestLost) {
   auto open = out.rfind('(', at);
   ASSERT_NE(open, std::string::npos) << out;
   EXPECT_GE(std::stoull(out.substr(open + 1)), 4u) << out;
+}
+
+// Datagram loss is over every request sent, the warmup's included, where
+// `sent` counts the measured ones: the line says so.
+TEST_P(LoadCustom, DatagramLossSaysItIncludesTheWarmup) {
+  cli_test::Server echo("udp://127.0.0.1:0", "echo", GetParam());
+  ASSERT_FALSE(echo.url().empty());
+  EXPECT_EQ(load(echo.url(), {"--request", "x{seq}", "--count", "200", "--warmup", "100ms"}), 0)
+      << out << err;
+  EXPECT_NE(out.find("sent 200, replies verified 200"), std::string::npos) << out;
+  EXPECT_NE(out.find(" unanswered, warmup included), "), std::string::npos) << out;
+  EXPECT_EQ(load(echo.url(), {"--request", "x{seq}", "--count", "200"}), 0) << out << err;
+  EXPECT_NE(out.find("(0 of 200 unanswered), "), std::string::npos) << out;
 }
 
 // A UNIX datagram server of the test's own answers every request with

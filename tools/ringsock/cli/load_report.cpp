@@ -140,11 +140,12 @@ void print_verification(const LoadReport& r) {
   }
   printf("\n");
   if (!r.args->endpoint.is_stream()) {
-    printf("  %-14s lost %.4f%% (%llu of %llu unanswered), duplicates %llu, reordered %llu\n",
+    // Over every datagram sent, the warmup's too (its replies may come after it).
+    printf("  %-14s lost %.4f%% (%llu of %llu unanswered%s), duplicates %llu, reordered %llu\n",
            "datagrams", loss_fraction(r) * 100,
            (unsigned long long)(s.sent_all - std::min(s.sent_all, s.replied_all)),
-           (unsigned long long)s.sent_all, (unsigned long long)s.duplicates,
-           (unsigned long long)s.reordered);
+           (unsigned long long)s.sent_all, s.sent_all != s.sent ? ", warmup included" : "",
+           (unsigned long long)s.duplicates, (unsigned long long)s.reordered);
   }
 }
 
