@@ -385,6 +385,58 @@ TEST_P(ServeE2E, AClientThatDoesNotReadStallsNobodyElse) {
   stop_cleanly();
 }
 
+// The same in sockperf mode: a client that pipelines ~8 MB of PONG
+// requests and does not read stalls nobody else, and once it reads it gets
+// every reply, in order (they wait in their pool buffers under --max-lent:
+// none is dropped for want of room in the connection's out buffer).
+TEST_P(ServeE2E, ASockperfClientThatDoesNotReadGetsEveryReplyOnceItReads) {
+  auto urls = start({"tcp://127.0.0.1:0", "unix://" + dir_.path + "/s"}, {"--mode", "sockperf"});
+  ASSERT_EQ(urls.size(), 2u);
+  constexpr size_t kMessage = 1000;
+  std::string requests;
+  for (uint64_t i = 0; i < 8000; ++i) {
+    requests += sockperf_message(i, sp::kFlagClient | sp::kFlagPong, kMessage - sp::kHeaderBytes);
+  }
+  for (const std::string& url : urls) {
+    SCOPED_TRACE(url);
+    int hog = connect_to(url);
+    ASSERT_GE(hog, 0);
+    fcntl(hog, F_SETFL, fcntl(hog, F_GETFL) | O_NONBLOCK);
+    size_t written = 0;
+    while (written < requests.size()) {
+      ssize_t n = send(hog, requests.data() + written, requests.size() - written, MSG_NOSIGNAL);
+      if (n > 0) {
+        written += size_t(n);
+        continue;
+      }
+      pollfd p{hog, POLLOUT, 0};
+      if ((n < 0 && errno != EAGAIN) || poll(&p, 1, 500) <= 0) break;
+    }
+    EXPECT_GT(written, size_t(256) << 10);  // more than the out buffer (128 KiB) and the cap
+    std::string out, err;
+    int code = cli_test::run_load({url, "--sockperf", "--connections", "2", "--count", "2000",
+                                   "--backend", GetParam()},
+                                  &out, &err);
+    EXPECT_EQ(code, 0) << out << err;
+    EXPECT_NE(out.find("replies verified 2000"), std::string::npos) << out;
+    fcntl(hog, F_SETFL, fcntl(hog, F_GETFL) & ~O_NONBLOCK);
+    timeval bound{5, 0};  // a reply that never comes ends the read, not the test run
+    setsockopt(hog, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    const size_t whole = written / kMessage;
+    std::string got = read_n(hog, whole * kMessage, true);
+    ASSERT_EQ(got.size(), whole * kMessage);
+    size_t out_of_order = 0;
+    for (size_t i = 0; i < whole; ++i) {
+      sp::Header h = sp::decode(reinterpret_cast<const uint8_t*>(got.data() + i * kMessage));
+      out_of_order += h.sequence != i || h.flags != sp::kFlagPong;
+    }
+    EXPECT_EQ(out_of_order, 0u);
+    close(hog);
+  }
+  std::string out = stop_cleanly();
+  EXPECT_EQ(out.find("backlog="), std::string::npos) << out;
+}
+
 bool is_socket_file(const std::string& path) {
   struct stat status {};
   return lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode);

@@ -172,7 +172,13 @@ struct Worker::Impl {
   ~Impl() {
     if (lazy != nullptr) munmap(lazy, lazy_bytes);
   }
-  uint32_t out_capacity() const { return 2 * args.max_message; }
+  // Room for the replies of a partial message and one whole pool buffer
+  // behind it (the most one chunk can complete), and never less than two
+  // of the largest message.
+  uint32_t out_capacity() const {
+    uint32_t one_chunk = args.max_message + args.buffer_size;
+    return one_chunk > 2 * args.max_message ? one_chunk : 2 * args.max_message;
+  }
 
   int allocate(bool any_stream);
   int arm();
@@ -193,7 +199,9 @@ struct Worker::Impl {
   void echo_chunk(Conn& conn, const Completion& c);
   void push_chunk(Conn& conn, const Completion& c);
   uint16_t pop_chunk(Conn& conn);
-  void sockperf_chunk(Conn& conn, const Completion& c);
+  bool sockperf_chunk(Conn& conn, const Completion& c);
+  void frame_sockperf(Conn& conn, const uint8_t* data, uint32_t length);
+  void drain_held_sockperf(Conn& conn);
   static bool queue_reply(void* context, uint8_t* message, uint32_t length);
   void send_next(Conn& conn);
   static void on_sent(Loop&, Operation& op, const Completion& c);
@@ -423,7 +431,7 @@ void Worker::Impl::on_recv(Loop&, Operation& op, const Completion& c) {
 void Worker::Impl::on_chunk(Conn& conn, const Completion& c) {
   Counters& counters = conn.listener->counters;
   if (args.mode == ServeMode::echo && !conn.closing) return echo_chunk(conn, c);
-  if (args.mode == ServeMode::sockperf && !conn.closing) sockperf_chunk(conn, c);
+  if (args.mode == ServeMode::sockperf && !conn.closing && sockperf_chunk(conn, c)) return;
   if (args.mode == ServeMode::sink) {
     ++counters.messages_in;
     counters.bytes_in += uint32_t(c.result);
@@ -454,15 +462,41 @@ uint16_t Worker::Impl::pop_chunk(Conn& conn) {
   return id;
 }
 
-void Worker::Impl::sockperf_chunk(Conn& conn, const Completion& c) {
+// A chunk is framed now if its replies surely fit beside those waiting to
+// go out (they are at most the bytes of the partial message and the chunk);
+// else it is held, its buffer lent on, until a send makes room. Held buffers
+// count against the loop's per-connection cap, as echo's do, so a client
+// that does not read its replies stops being read: none is dropped.
+// Returns true when the chunk is held (its buffer is not given back).
+bool Worker::Impl::sockperf_chunk(Conn& conn, const Completion& c) {
   conn.listener->counters.bytes_in += uint32_t(c.result);
-  auto status = conn.framer.feed(c.data, uint32_t(c.result), queue_reply, &conn);
+  uint64_t worst = uint64_t(conn.out_length) + conn.framer.pending() + uint32_t(c.result);
+  if (conn.first_chunk != kNoChunk || worst > out_capacity()) {
+    push_chunk(conn, c);
+    return true;
+  }
+  frame_sockperf(conn, c.data, uint32_t(c.result));
+  if (!conn.sending && !conn.closing) send_next(conn);
+  return false;
+}
+
+void Worker::Impl::frame_sockperf(Conn& conn, const uint8_t* data, uint32_t length) {
+  auto status = conn.framer.feed(data, length, queue_reply, &conn);
   if (status == sockperf::Reassembler::Status::bad_length) {
     count_error(*conn.listener, kErrProtocol);  // the framing is lost: drop the client
     begin_close(conn);
-    return;
   }
-  if (!conn.sending) send_next(conn);
+}
+
+// After a send: the held chunks that now fit are framed, in order.
+void Worker::Impl::drain_held_sockperf(Conn& conn) {
+  while (conn.first_chunk != kNoChunk && !conn.closing) {
+    const Chunk& chunk = chunks[conn.first_chunk];
+    uint64_t worst = uint64_t(conn.out_length) + conn.framer.pending() + chunk.length;
+    if (worst > out_capacity()) return;
+    frame_sockperf(conn, chunk.data, chunk.length);
+    loop.release_buffer(pop_chunk(conn));
+  }
 }
 
 // A whole request: its reply (if PONG) goes after the replies already waiting.
@@ -472,7 +506,8 @@ bool Worker::Impl::queue_reply(void* context, uint8_t* message, uint32_t length)
   ++counters.messages_in;
   if (!sockperf::make_reply(message)) return true;
   if (conn.out_length + length > conn.impl->out_capacity()) {
-    ++counters.errors[kErrBacklog];  // a client that never reads: drop, do not grow
+    // Never, since sockperf_chunk frames only what fits: counted, not grown.
+    ++counters.errors[kErrBacklog];
     return true;
   }
   std::memcpy(conn.out + conn.out_length, message, length);
@@ -537,6 +572,7 @@ void Worker::Impl::sent_sockperf(Conn& conn) {
   conn.out_sending = 0;
   conn.out_messages -= conn.out_sending_messages;
   conn.out_sending_messages = 0;
+  drain_held_sockperf(conn);
 }
 
 void Worker::Impl::begin_close(Conn& conn) {
@@ -769,8 +805,9 @@ void Worker::thread_main(std::atomic<int>* ready) {
   options.buffer_size = args_.buffer_size;
   options.busy_poll_us = args_.busy_poll_us;
   options.batch_wait_us = args_.batch_wait_us;
-  // Echo holds each received buffer until its bytes have gone back out: a
-  // client that does not read its echo would borrow the whole pool, and an
+  // Echo holds each received buffer until its bytes have gone back out, and
+  // sockperf mode holds those whose replies do not fit its out buffer: a
+  // client that does not read its replies would borrow the whole pool, and an
   // empty pool pauses every connection of the loop. The loop's own cap is
   // exact (on io_uring a capped stream receive takes one buffer per arming);
   // a cancel from here came too late, since one multishot burst (a bundle
@@ -779,7 +816,9 @@ void Worker::thread_main(std::atomic<int>* ready) {
   // and so does a loop of datagram sockets alone: a datagram's echo goes out
   // whether or not its client reads, and the cap would only bound how many
   // replies one socket has in flight.
-  if (args_.mode == ServeMode::echo && any_stream) options.max_lent_per_fd = args_.max_lent;
+  if ((args_.mode == ServeMode::echo || args_.mode == ServeMode::sockperf) && any_stream) {
+    options.max_lent_per_fd = args_.max_lent;
+  }
   options.zero_copy_min_bytes = args_.zero_copy_bytes;
   if (args_.direct) options.direct_descriptors = args_.max_connections;
   int rc = impl.loop.init(options);
