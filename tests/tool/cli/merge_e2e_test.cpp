@@ -2,6 +2,7 @@
 // record writer: the merged table and outputs, --assert on the whole, and
 // every kind of bad input refused with exit 2 and a reason, never a crash.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -66,15 +67,18 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
   EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
 }
 
-// Shard k's --hlog: 2 one-second intervals of latency from base_s.
-std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s) {
+// Shard k's --hlog: 2 one-second intervals of latency from base_s, with as
+// many samples in all as the shard's result (`extra` more).
+std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s, int extra = 0,
+                            const std::string& name = "") {
   std::string text = tool::hlog_header({.start_unix_s = base_s});
   for (int second = 0; second < 2; ++second) {
     tool::Histogram h;
-    for (std::uint64_t v : tool::testing::shard_samples(k, 1000)) h.record(v);
+    for (std::uint64_t v : tool::testing::shard_samples(k, 2500 + (second == 1 ? extra : 0)))
+      h.record(v);
     text += tool::hlog_interval("latency", second, 1, h);
   }
-  return write_file(dir, "shard" + std::to_string(k) + ".hlog", text);
+  return write_file(dir, name.empty() ? "shard" + std::to_string(k) + ".hlog" : name, text);
 }
 
 TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
@@ -93,7 +97,7 @@ TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
   ASSERT_TRUE(std::holds_alternative<tool::HlogFile>(log)) << std::get<std::string>(log);
   const auto& intervals = std::get<tool::HlogFile>(log).intervals;
   ASSERT_EQ(intervals.size(), 2u);
-  EXPECT_EQ(intervals[0].count, 4000u);
+  EXPECT_EQ(intervals[0].count, 10000u);
   EXPECT_DOUBLE_EQ(intervals[1].start_s, 1.0);
   // A shard that started half a second late cannot be added second by second.
   args = write_shards(dir);
@@ -103,6 +107,36 @@ TEST(MergeE2e, AddsTheShardsLogsSecondBySecond) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("shard2.hlog: an interval starts 0.500 s"), std::string::npos) << o.err;
   EXPECT_EQ(o.out, "");  // refused before the table
+}
+
+// The logs are added as they are: one per shard, none twice, and together
+// they hold the results' samples, else they are refused (before the table,
+// and nothing is written).
+TEST(MergeE2e, RefusesLogsThatAreNotTheShards) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  const auto shards = write_shards(dir);
+  std::vector<std::string> logs;
+  for (std::uint32_t k = 0; k < 4; ++k) logs.push_back(write_shard_log(dir, k, 1000.0));
+  const std::string out = dir.path + "/merged.hlog";
+  auto refused = [&](std::vector<std::string> given, const std::string& reason) {
+    std::vector<std::string> args = shards;
+    args.insert(args.end(), given.begin(), given.end());
+    args.insert(args.end(), {"--hlog", out});
+    const Outcome o = merge(args);
+    EXPECT_EQ(o.code, 2) << reason << "\n" << o.out << o.err;
+    EXPECT_NE(o.err.find(reason), std::string::npos) << o.err;
+    EXPECT_EQ(o.out, "");
+    EXPECT_NE(access(out.c_str(), F_OK), 0) << reason;
+  };
+  refused({logs[0], logs[1], logs[2]}, "3 log(s) for 4 shard(s)");
+  refused({logs[0], logs[1], logs[2], logs[2]}, logs[2] + " and " + logs[2] + " are the same log");
+  const std::string copy = write_shard_log(dir, 2, 1000.0, 0, "copy-of-2.hlog");
+  refused({logs[0], logs[1], logs[2], copy}, "are the same log");
+  // Shard 3's log of another run: 7 samples more than its result.
+  const std::string other = write_shard_log(dir, 3, 1000.0, 7, "other-run-3.hlog");
+  refused({logs[0], logs[1], logs[2], other},
+          "the logs hold 20007 'latency' sample(s), the results 20000");
 }
 
 TEST(MergeE2e, AssertionsAreJudgedOnTheWhole) {

@@ -148,6 +148,10 @@ TEST(RunMerge, RefusesShardsThatAreNotOneRun) {
   in[1].record.counters[0].first = "other";
   EXPECT_NE(merge_error(in).find("counter 'sent' is in shard0.json"), std::string::npos);
   in = four_shards();
+  in[2].record.start_at_unix_ns += 33'000'000'000;  // another run's shard, 33 s later
+  EXPECT_NE(merge_error(in).find("the shards did not start together (results of different runs?)"),
+            std::string::npos);
+  in = four_shards();
   in[0].record.counters[0].second = UINT64_MAX;
   EXPECT_EQ(merge_error(in), "counter 'sent' overflows when added");
 }

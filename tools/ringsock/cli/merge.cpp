@@ -1,5 +1,6 @@
 #include "merge.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -126,6 +127,51 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
   return 0;
 }
 
+// One log per shard, none given twice (by name or by content): the logs are
+// added as they are, so a log twice or one missing would count twice or not
+// at all.
+std::string logs_match_shards(const std::vector<tool::HlogInput>& logs, size_t shards) {
+  if (logs.size() != shards) {
+    return std::to_string(logs.size()) + " log(s) for " + std::to_string(shards) +
+           " shard(s): give each shard's --hlog once";
+  }
+  for (size_t i = 0; i < logs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const tool::HlogFile& a = logs[j].file;
+      const tool::HlogFile& b = logs[i].file;
+      bool same = logs[i].label == logs[j].label ||
+                  (a.intervals.size() == b.intervals.size() && a.start_time_s == b.start_time_s &&
+                   std::equal(a.intervals.begin(), a.intervals.end(), b.intervals.begin(),
+                              [](const tool::HlogInterval& x, const tool::HlogInterval& y) {
+                                return x.tag == y.tag && x.start_s == y.start_s &&
+                                       x.encoded == y.encoded;
+                              }));
+      if (same) return logs[j].label + " and " + logs[i].label + " are the same log";
+    }
+  }
+  return {};
+}
+
+// The logs' samples of each tag, added over their seconds, are the merged
+// results' histogram of that name: logs of another run, or with lines
+// repeated, are refused rather than added.
+std::string log_matches_run(const tool::HlogFile& log, const tool::RunRecord& whole) {
+  for (const auto& h : whole.histograms) {
+    uint64_t in_log = 0;
+    bool tagged = false;
+    for (const tool::HlogInterval& interval : log.intervals) {
+      if (interval.tag != h.name) continue;
+      tagged = true;
+      in_log += interval.count;
+    }
+    if (tagged && in_log != h.histogram.count()) {
+      return "the logs hold " + std::to_string(in_log) + " '" + h.name + "' sample(s), the results " +
+             std::to_string(h.histogram.count()) + ": are they the logs of these shards?";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int parse_merge_args(int argc, const char* const* argv, MergeArgs& out, std::string& error) {
@@ -176,9 +222,14 @@ int run_merge(int argc, const char* const* argv) {
   // The logs are merged before anything is printed: a refusal prints nothing else.
   std::string hlog_text;
   if (!logs.empty()) {
+    if (std::string e = logs_match_shards(logs, inputs.size()); !e.empty())
+      return fail("cannot merge the logs: " + e);
     auto merged_logs = tool::merge_hlogs(logs);
     if (auto* e = std::get_if<std::string>(&merged_logs)) return fail("cannot merge the logs: " + *e);
-    hlog_text = tool::write_hlog(std::get<tool::HlogFile>(merged_logs),
+    const tool::HlogFile& merged_log = std::get<tool::HlogFile>(merged_logs);
+    if (std::string e = log_matches_run(merged_log, whole); !e.empty())
+      return fail("cannot merge the logs: " + e);
+    hlog_text = tool::write_hlog(merged_log,
                                  "ringsock merge of " + std::to_string(logs.size()) + " log(s)");
   }
   static LoadArgs load_args;  // holds an Endpoint: not for the stack

@@ -81,6 +81,11 @@ std::string check_shards(const std::vector<MergeInput>& inputs) {
     if (r.shard.count != count)
       return "shard counts differ: " + std::to_string(count) + " in " + shard_name(first) + ", " +
              std::to_string(r.shard.count) + " in " + shard_name(in);
+    // The shards of one run share its --start-at (none, or the same instant).
+    if (r.start_at_unix_ns != first.record.start_at_unix_ns)
+      return "the shards did not start together (results of different runs?): --start-at " +
+             std::to_string(first.record.start_at_unix_ns) + " ns in " + shard_name(first) +
+             ", " + std::to_string(r.start_at_unix_ns) + " ns in " + shard_name(in);
     if (by_index[r.shard.index] != nullptr)
       return "shard " + std::to_string(r.shard.index) + " is given twice: " +
              by_index[r.shard.index]->label + " and " + in.label;
@@ -166,7 +171,6 @@ std::variant<RunRecord, std::string> merge_runs(const std::vector<MergeInput>& i
     if (r.backend != whole.backend) whole.backend = "mixed";
     if (r.host != first.host && !whole.host.empty()) whole.host = "several hosts";
     if (whole.host.empty()) whole.host = r.host;
-    if (r.start_at_unix_ns != whole.start_at_unix_ns) whole.start_at_unix_ns = 0;
     if (std::llabs(r.start_skew_ns) > std::llabs(whole.start_skew_ns)) whole.start_skew_ns = r.start_skew_ns;
     whole.threads += r.threads;
     whole.connections += r.connections;
