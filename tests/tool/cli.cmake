@@ -6,6 +6,7 @@ add_executable(tool_cli_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/cli/resolve_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_requests_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_series_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/output_file_test.cpp
 )
 target_link_libraries(tool_cli_unit_tests PRIVATE ringsock_cli_core GTest::gtest GTest::gtest_main)
 ringsock_batch_test_sources(tool_cli_unit_tests)

@@ -16,6 +16,7 @@ add_library(ringsock_cli_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/report_series.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/bar_input.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/command_line.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/output_file.cpp
 )
 target_include_directories(ringsock_cli_core PUBLIC ${CMAKE_CURRENT_LIST_DIR}/cli)
 target_link_libraries(ringsock_cli_core PUBLIC ringsock::engine ringsock_tool_logic)

@@ -139,6 +139,21 @@ TEST(MergeE2e, RefusesLogsThatAreNotTheShards) {
           "the logs hold 20007 'latency' sample(s), the results 20000");
 }
 
+// An output that cannot be written is exit 1, and leaves neither output:
+// --json is put in place only with --hlog.
+TEST(MergeE2e, AnOutputThatCannotBeWrittenLeavesNeither) {
+  SKIP_WITHOUT_ZLIB();
+  TempDir dir;
+  auto args = write_shards(dir);
+  const std::string json = dir.path + "/merged.json";
+  args.insert(args.end(), {"--json", json, "--hlog", dir.path + "/no-such-dir/merged.hlog"});
+  const Outcome o = merge(args);
+  EXPECT_EQ(o.code, 1) << o.out << o.err;
+  EXPECT_NE(o.err.find("cannot write " + dir.path + "/no-such-dir/merged.hlog: No such file"),
+            std::string::npos) << o.err;
+  EXPECT_NE(access(json.c_str(), F_OK), 0) << "--json was written without --hlog";
+}
+
 TEST(MergeE2e, AssertionsAreJudgedOnTheWhole) {
   SKIP_WITHOUT_ZLIB();
   TempDir dir;

@@ -3,6 +3,7 @@
 // rate), an overlay of results with one-second intervals, --bars, and every
 // kind of bad input refused with exit 2, a sentence and no file written.
 #include <gtest/gtest.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -180,6 +181,25 @@ TEST(Report, RefusesBadInputAndWritesNothing) {
     EXPECT_EQ(count_of(o.err, "\n"), 1u) << c.what << ": " << o.err;
     EXPECT_FALSE(exists(page)) << c.what << ": a page was written";
   }
+}
+
+// A page that cannot be written is exit 1, and the path is left as it was:
+// an existing page stays whole, and a device (a private /dev/full) is not
+// removed.
+TEST(Report, APageThatCannotBeWrittenIsExitOneAndChangesNothing) {
+  TempDir dir;
+  const std::string good = write_file(dir, "good.json", tool::run_record_document(with_intervals(
+                                                            tool::testing::shard_record({0, 1}), 2, 100)));
+  Outcome o = report({good, "-o", dir.path + "/no-such-dir/page.html"});
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("cannot write"), std::string::npos) << o.err;
+  const std::string full = dir.path + "/full";
+  if (mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) return;  // not root: done
+  o = report({good, "-o", full});
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("No space left on device"), std::string::npos) << o.err;
+  struct stat s {};
+  EXPECT_EQ(lstat(full.c_str(), &s), 0) << "the device was removed";
 }
 
 // load --report to a place that cannot be written is refused before the run.

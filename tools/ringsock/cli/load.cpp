@@ -16,6 +16,7 @@
 
 #include "load_record.hpp"
 #include "load_runner.hpp"
+#include "output_file.hpp"
 #include "resolve.hpp"
 #include "logic/assertion.hpp"
 #include "logic/hlog.hpp"
@@ -388,13 +389,6 @@ std::string hlog_text(const std::vector<tool::RunInterval>& intervals, int64_t s
   return text;
 }
 
-int write_file(const char* path, const std::string& text) {
-  FILE* file = fopen(path, "w");
-  if (file == nullptr) return errno;
-  int error = fwrite(text.data(), 1, text.size(), file) == text.size() ? 0 : errno;
-  if (fclose(file) != 0 && error == 0) error = errno;
-  return error;
-}
 
 }  // namespace
 
@@ -513,7 +507,7 @@ int run_load(const LoadArgs& typed) {
   report.record = &record;
   int rc = report_load(report);
   if (args.hlog_file != nullptr) {
-    if (int error = write_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
+    if (int error = write_output_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
       fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
               strerror(error));
       if (rc == 0) rc = kExitResults;

@@ -11,6 +11,7 @@
 
 #include "command_line.hpp"
 #include "load.hpp"
+#include "output_file.hpp"
 #include "load_output.hpp"
 #include "load_requests.hpp"
 #include "load_record.hpp"
@@ -344,11 +345,7 @@ bool write_report(const LoadReport& r, const std::vector<tool::CheckResult>& che
 // Returns 0 or the errno of the failed step.
 int write_json(const LoadReport& r, const std::vector<tool::CheckResult>& checks) {
   const std::string text = result_json(r, checks);
-  FILE* file = fopen(r.args->json_file, "w");
-  if (file == nullptr) return errno;
-  int error = fwrite(text.data(), 1, text.size(), file) == text.size() ? 0 : errno;
-  if (fclose(file) != 0 && error == 0) error = errno;
-  return error;
+  return write_output_file(r.args->json_file, text);
 }
 
 }  // namespace

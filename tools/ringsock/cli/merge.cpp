@@ -15,6 +15,7 @@
 #include "logic/hlog_merge.hpp"
 #include "logic/json.hpp"
 #include "logic/run_merge.hpp"
+#include "output_file.hpp"
 #include "value_options.hpp"
 #include "result_input.hpp"
 #include "usage.hpp"
@@ -24,13 +25,6 @@ namespace ringsock_cli {
 namespace tool = ringsock::tool;
 
 namespace {
-
-bool write_file(const std::string& path, const std::string& text) {
-  FILE* f = fopen(path.c_str(), "w");
-  if (f == nullptr) return false;
-  const bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
-  return fclose(f) == 0 && ok;
-}
 
 double shard_rate(const tool::RunRecord& r) {
   const uint64_t messages = r.config.mode == "throughput" ? r.counter("sent") : r.counter("received");
@@ -255,11 +249,18 @@ int run_merge(int argc, const char* const* argv) {
   const std::vector<tool::CheckResult> checks = evaluate_load_checks(report);
   for (const auto& c : checks) printf("  assert         %s\n", c.line.c_str());
   fflush(stdout);
-  if (!args.json_file.empty() && !write_file(args.json_file, merged_json(report, checks, whole, inputs)))
-    return fail("cannot write " + args.json_file + ": " + strerror(errno), 1);
+  // Both outputs are written before either is put in place: a failure leaves neither.
+  OutputFiles outputs;
+  if (!args.json_file.empty()) {
+    if (int failed = outputs.stage(args.json_file, merged_json(report, checks, whole, inputs)))
+      return fail("cannot write " + args.json_file + ": " + strerror(failed), 1);
+  }
   if (hlog_text.empty() && !args.hlog_file.empty()) hlog_text = merged_hlog(whole, inputs);
-  if (!args.hlog_file.empty() && !write_file(args.hlog_file, hlog_text))
-    return fail("cannot write " + args.hlog_file + ": " + strerror(errno), 1);
+  if (!args.hlog_file.empty()) {
+    if (int failed = outputs.stage(args.hlog_file, hlog_text))
+      return fail("cannot write " + args.hlog_file + ": " + strerror(failed), 1);
+  }
+  if (int failed = outputs.commit()) return fail(std::string("cannot write: ") + strerror(failed), 1);
   return tool::all_passed(checks) ? 0 : kExitAssert;
 }
 

@@ -12,6 +12,7 @@
 #include "bar_input.hpp"
 #include "value_options.hpp"
 #include "result_input.hpp"
+#include "output_file.hpp"
 #include "report_series.hpp"
 #include "usage.hpp"
 
@@ -51,13 +52,8 @@ int run_bars(const ReportArgs& args) {
   auto spec = bar_chart_from_json(text);
   if (auto* e = std::get_if<std::string>(&spec)) return fail(args.bars_file + ": " + *e);
   const std::string out = tool::render_bar_svg(std::get<tool::BarChartSpec>(spec), true);
-  FILE* f = fopen(args.output.c_str(), "w");
-  if (f == nullptr) return fail("cannot write " + args.output + ": " + strerror(errno));
-  const bool ok = fwrite(out.data(), 1, out.size(), f) == out.size();
-  if (fclose(f) != 0 || !ok) {
-    remove(args.output.c_str());
-    return fail("cannot write " + args.output, 1);
-  }
+  if (int failed = write_output_file(args.output, out))
+    return fail("cannot write " + args.output + ": " + strerror(failed), 1);
   return 0;
 }
 
@@ -110,8 +106,9 @@ int run_report(int argc, const char* const* argv) {
     if (auto* e = std::get_if<std::string>(&series)) return fail(path + ": " + *e);
     results.push_back(std::move(std::get<tool::ReportSeries>(series)));
   }
-  error = write_report_page(results, args.output);
-  if (!error.empty()) return fail(error);
+  bool write_failed = false;
+  error = write_report_page(results, args.output, &write_failed);
+  if (!error.empty()) return fail(error, write_failed ? 1 : kExitUsage);
   printf("ringsock report: %zu result(s) drawn in %s\n", results.size(), args.output.c_str());
   return 0;
 }

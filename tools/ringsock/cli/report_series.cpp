@@ -8,6 +8,7 @@
 #include "logic/json_reader.hpp"
 #include "logic/report_page.hpp"
 #include "logic/result_file.hpp"
+#include "output_file.hpp"
 
 namespace ringsock_cli {
 
@@ -161,18 +162,14 @@ std::variant<tool::ReportSeries, std::string> series_from_result(const std::stri
   return s;
 }
 
-std::string write_report_page(const std::vector<tool::ReportSeries>& results, const std::string& path) {
+std::string write_report_page(const std::vector<tool::ReportSeries>& results, const std::string& path,
+                              bool* write_failed) {
   auto page = tool::render_report_page(results);
   if (auto* e = std::get_if<tool::ReportError>(&page)) return e->message;
   const std::string& text = std::get<std::string>(page);
-  FILE* f = fopen(path.c_str(), "w");
-  if (f == nullptr) return "cannot write " + path + ": " + strerror(errno);
-  const bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
-  const int saved = errno;
-  if (fclose(f) != 0 || !ok) {
-    const std::string why = "cannot write " + path + ": " + strerror(ok ? errno : saved);
-    remove(path.c_str());
-    return why;
+  if (int error = write_output_file(path, text)) {
+    if (write_failed != nullptr) *write_failed = true;
+    return "cannot write " + path + ": " + strerror(error);
   }
   return {};
 }

@@ -22,8 +22,10 @@ std::variant<ringsock::tool::ReportSeries, std::string> series_from_result(const
                                                                           std::string_view json_text);
 
 /// Renders the page and writes it to `path` (only when the page could be
-/// made). Returns "" or one sentence on why not.
+/// made; output_file.hpp: a failed write changes nothing). Returns "" or one
+/// sentence on why not; `write_failed` (if given) says whether the write was
+/// what failed.
 std::string write_report_page(const std::vector<ringsock::tool::ReportSeries>& results,
-                              const std::string& path);
+                              const std::string& path, bool* write_failed = nullptr);
 
 }  // namespace ringsock_cli

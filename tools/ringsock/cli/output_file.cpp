@@ -1,0 +1,85 @@
+#include "output_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace ringsock_cli {
+
+namespace {
+
+// Writes all of text to fd; 0 or an errno.
+int write_all(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    done += size_t(n);
+  }
+  return 0;
+}
+
+int close_checked(int fd, int error) {
+  if (close(fd) != 0 && error == 0) error = errno;
+  return error;
+}
+
+mode_t new_file_mode() {
+  const mode_t mask = umask(0);
+  umask(mask);
+  return 0666 & ~mask;
+}
+
+}  // namespace
+
+OutputFiles::~OutputFiles() {
+  for (const Staged& s : staged_) {
+    if (!s.temporary.empty()) unlink(s.temporary.c_str());
+  }
+}
+
+int OutputFiles::stage(const std::string& path, const std::string& text) {
+  struct stat link {};
+  const bool exists = lstat(path.c_str(), &link) == 0;
+  if (exists && !S_ISREG(link.st_mode)) {
+    // Not ours to replace: written as it is (a device, a FIFO, a link).
+    int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int error = close_checked(fd, write_all(fd, text));
+    if (error == 0) staged_.push_back({path, ""});
+    return error;
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string temporary = dir + "." + name + ".XXXXXX";
+  int fd = mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd < 0) return errno;
+  staged_.push_back({path, temporary});
+  const mode_t mode = exists ? (link.st_mode & 07777) : new_file_mode();
+  int error = fchmod(fd, mode) == 0 ? 0 : errno;
+  if (error == 0) error = write_all(fd, text);
+  return close_checked(fd, error);
+}
+
+int OutputFiles::commit() {
+  int error = 0;
+  for (Staged& s : staged_) {
+    if (s.temporary.empty() || error != 0) continue;
+    if (rename(s.temporary.c_str(), s.path.c_str()) != 0) error = errno;
+    else s.temporary.clear();
+  }
+  return error;
+}
+
+int write_output_file(const std::string& path, const std::string& text) {
+  OutputFiles out;
+  if (int error = out.stage(path, text)) return error;
+  return out.commit();
+}
+
+}  // namespace ringsock_cli
