@@ -3,6 +3,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "support.hpp"
 
 namespace rstest {
@@ -52,6 +56,50 @@ TEST_P(TimerTest, CancelledTimeoutEndsWithEcanceled) {
   ASSERT_EQ(loop.cancel(t.op), 0);
   ASSERT_TRUE(run_until(loop, [&] { return t.terminal; }));
   EXPECT_EQ(t.result(), -ECANCELED);
+}
+
+// A timer as long as the API takes (2^64 - 1 ns, 584 years) is waited for,
+// not spun on: with nothing else due, a blocking run waits until another
+// thread wakes the loop. epoll once computed its wait in nanoseconds that
+// overflowed into 0 and returned from every run at once.
+TEST_P(TimerTest, TheLongestTimerIsWaitedForNotSpunOn) {
+  Recorder forever;
+  ASSERT_EQ(loop.timeout(forever.op, UINT64_MAX, Recorder::callback, &forever), 0);
+  std::atomic<bool> woken{false};
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    woken = true;
+    loop.wake();
+  });
+  int runs = 0;
+  while (!woken && runs < 1000) {
+    ASSERT_GE(loop.run(RunMode::once), 0);
+    ++runs;
+  }
+  waker.join();
+  EXPECT_LE(runs, 5) << "the loop spun instead of waiting";
+  EXPECT_FALSE(forever.terminal);
+  ASSERT_EQ(loop.cancel(forever.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return forever.terminal; }));
+  EXPECT_EQ(forever.result(), -ECANCELED);
+}
+
+// An operation in flight on one loop is not another loop's to cancel: that
+// loop refuses it (-EINVAL) and changes nothing; its own loop still can.
+TEST_P(TimerTest, AnotherLoopsOperationIsRefusedByCancel) {
+  Loop other;
+  ASSERT_EQ(other.init(loop_options()), 0);
+  Recorder t;
+  ASSERT_EQ(loop.timeout(t.op, 3600'000 * kMs, Recorder::callback, &t), 0);
+  loop.run(RunMode::no_wait);
+  EXPECT_EQ(other.cancel(t.op), -EINVAL);
+  other.run(RunMode::no_wait);
+  EXPECT_FALSE(t.terminal);
+  ASSERT_EQ(loop.cancel(t.op), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return t.terminal; }));
+  EXPECT_EQ(t.result(), -ECANCELED);
+  EXPECT_EQ(t.terminal_count, 1);
+  other.deinit();
 }
 
 class DeadlineTest : public BackendTest {

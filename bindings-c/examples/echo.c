@@ -104,7 +104,7 @@ static void connected(rsk_loop* loop, rsk_op* op, const rsk_completion* c) {
 }
 
 int main(void) {
-  rsk_loop loop;
+  rsk_loop loop = RSK_LOOP_INIT;
   rsk_op accept_op = RSK_OP_INIT, connect_op = RSK_OP_INIT;
   rsk_endpoint where;
   char url[RSK_ENDPOINT_URL_MAX] = "?";

@@ -9,7 +9,7 @@
  * loop will use (buffer pool, tables), and nothing allocates after it.
  *
  * Usage in brief:
- *   rsk_loop loop;                    // storage; rsk_loop_init() fills it
+ *   rsk_loop loop = RSK_LOOP_INIT;    // zeroed storage; rsk_loop_init() fills it
  *   rsk_loop_init(&loop, sizeof loop, NULL);
  *   rsk_op op = RSK_OP_INIT;          // or rsk_op_init(&op)
  *   rsk_recv(&loop, &op, fd, buf, sizeof buf, on_recv, user);
@@ -140,6 +140,12 @@ typedef struct rsk_loop {
   RSK_ALIGNED(RSK_LOOP_ALIGN) unsigned char opaque[RSK_LOOP_SIZE];
 } rsk_loop;
 
+/* Zeroed loop storage, as rsk_loop_init() expects: it reads the storage to
+ * tell an initialised loop (-EALREADY), so storage never written (a plain
+ * local) is read uninitialised, which valgrind reports. Static storage,
+ * memset() or a closed loop will do as well. Since 0.3. */
+#define RSK_LOOP_INIT {{0}}
+
 #define RSK_BACKEND_AUTO 0  /* io_uring, else epoll (the default) */
 #define RSK_BACKEND_URING 1 /* io_uring or an error */
 #define RSK_BACKEND_EPOLL 2
@@ -192,10 +198,11 @@ RSK_API void rsk_loop_options_init(rsk_loop_options* options);
  * -EINVAL (NULL, or shorter than the first layout). Since 0.3. */
 RSK_API int rsk_loop_options_init_size(rsk_loop_options* options, size_t options_size);
 
-/* Sets up a loop in caller storage: loop_size must be sizeof(rsk_loop);
- * options may be NULL. Returns 0 or -errno (-EINVAL for bad arguments or
- * options, -EALREADY if it is initialised); rsk_loop_backend_reason() says
- * why it failed, too. */
+/* Sets up a loop in zeroed (RSK_LOOP_INIT) or closed caller storage:
+ * loop_size must be sizeof(rsk_loop); options may be NULL. Returns 0 or
+ * -errno (-EINVAL for bad arguments or options, -EALREADY if it is
+ * initialised, -EBUSY from a post callback of its own close);
+ * rsk_loop_backend_reason() says why it failed, too. */
 RSK_API int rsk_loop_init(rsk_loop* loop, size_t loop_size, const rsk_loop_options* options);
 /* rsk_loop_init() with the options' size: never reads past options_size;
  * options a shorter struct lacks keep their defaults, and bytes of a longer
@@ -216,7 +223,9 @@ RSK_API int rsk_loop_init_size(rsk_loop* loop, size_t loop_size, const rsk_loop_
 /* Releases everything the loop holds. Operations still in flight are
  * dropped without callbacks and stay marked in flight: rsk_op_init() them
  * before reuse. An rsk_close() still waiting for its fd's operations closes
- * the fd here. From a callback it takes effect when rsk_loop_run() returns. */
+ * the fd here. From a callback it takes effect when rsk_loop_run() returns,
+ * and the storage is closed then. -EBUSY from a post callback of its own
+ * close (which is under way). */
 RSK_API int rsk_loop_close(rsk_loop* loop);
 
 #define RSK_RUN_ONCE 0       /* wait for something, dispatch what is ready */

@@ -29,6 +29,7 @@ constexpr uint32_t kLoopMagic = 0x4c4b5352;  // "RSKL": the storage holds a Loop
 struct LoopStorage {
   Loop loop;
   uint32_t magic;
+  uint32_t close_deferred;  // rsk_loop_close from a callback: ends when rsk_loop_run returns
 };
 
 struct OpStorage {
@@ -262,6 +263,7 @@ static int init_loop(rsk_loop* loop, size_t loop_size, const rsk_loop_options* o
   LoopStorage* storage = storage_of(loop);
   if (magic_of(storage) != kLoopMagic) {
     new (&storage->loop) Loop();
+    storage->close_deferred = 0;
     set_magic(storage, kLoopMagic);
   }
   // A failed init keeps the Loop constructed, so its reason can be read.
@@ -305,10 +307,12 @@ int rsk_loop_close(rsk_loop* loop) {
   Loop* l = loop_of(loop);
   if (l == nullptr) return -EINVAL;
   int rc = l->deinit();
-  if (rc < 0) return rc;  // -EPERM: another thread's loop
+  if (rc < 0) return rc;  // -EPERM: another thread's loop; -EBUSY: from a post it ends
   if (!l->initialized()) {  // not from a callback: the storage is free again
     set_magic(storage_of(loop), 0);  // first: a racing rsk_post sees a closed storage
     l->~Loop();
+  } else {
+    storage_of(loop)->close_deferred = 1;  // from a callback: rsk_loop_run finishes it
   }
   return 0;
 }
@@ -316,7 +320,15 @@ int rsk_loop_close(rsk_loop* loop) {
 int rsk_loop_run(rsk_loop* loop, int mode) {
   Loop* l = loop_of(loop);
   if (l == nullptr || mode < RSK_RUN_ONCE || mode > RSK_RUN_UNTIL_DONE) return -EINVAL;
-  return l->run(ringsock::RunMode(mode));
+  int rc = l->run(ringsock::RunMode(mode));
+  LoopStorage* storage = storage_of(loop);
+  if (storage->close_deferred != 0 && !l->initialized()) {
+    // rsk_loop_close was called from a callback, and its close is done: the
+    // storage is closed now, as after a close outside run.
+    set_magic(storage, 0);
+    l->~Loop();
+  }
+  return rc;
 }
 
 int rsk_loop_stop(rsk_loop* loop) {
@@ -342,7 +354,8 @@ const char* rsk_loop_backend_reason(const rsk_loop* loop) {
 
 int rsk_loop_capabilities(const rsk_loop* loop, char* out, size_t capacity) {
   const Loop* l = loop_of(loop);
-  if (l == nullptr || !l->initialized() || out == nullptr || capacity == 0) return -EINVAL;
+  if (l == nullptr || !l->initialized() || out == nullptr) return -EINVAL;
+  if (capacity == 0) return -ENOSPC;  // as a buffer too small for the line
   // Formatted whole first: a line that does not fit is -ENOSPC, never cut.
   char line[512];
   int length = ringsock::format_capabilities(l->capabilities(), line, sizeof(line));
@@ -390,7 +403,7 @@ int rsk_op_in_flight(const rsk_op* op) { return op ? int(storage_of(op)->op.in_f
 uint64_t rsk_op_post_value(const rsk_op* op) { return op ? storage_of(op)->op.post_value() : 0; }
 
 int rsk_op_set_timeout(rsk_op* op, uint64_t timeout_ns) {
-  if (op == nullptr) return -EINVAL;
+  if (op == nullptr || misaligned(op)) return -EINVAL;
   storage_of(op)->op.timeout_ns = timeout_ns;
   return 0;
 }

@@ -59,8 +59,10 @@ Visible visible(const Operation& op) {
   return Visible{op.kind, op.fd, op.callback, op.user_data, op.transferred};
 }
 
-void fill(Operation& op, OpKind kind, int fd, Callback cb, void* user_data) {
+void fill(detail::LoopCore& core, Operation& op, OpKind kind, int fd, Callback cb,
+          void* user_data) {
   op.kind = kind;
+  op.loop_tag = core.tag();
   op.fd = fd;
   op.callback = cb;
   op.user_data = user_data;
@@ -75,7 +77,7 @@ template <class SetArgs>
                                                       OpKind kind, int fd, Callback cb,
                                                       void* user_data, SetArgs set_args) {
   Visible before = visible(op);
-  fill(op, kind, fd, cb, user_data);
+  fill(core, op, kind, fd, cb, user_data);
   set_args();
   int rc = core.submit(op);
   if (rc < 0) {
@@ -96,7 +98,7 @@ RINGSOCK_HOT inline int start_new(detail::LoopCore& core, Operation& op, OpKind 
   if (__builtin_expect(!core.reserve(kind, fd, op.timeout_ns), 0)) {
     return start_new_or_restore(core, op, kind, fd, cb, user_data, set_args);
   }
-  fill(op, kind, fd, cb, user_data);
+  fill(core, op, kind, fd, cb, user_data);
   set_args();
   core.submit_reserved(op);
   return 0;
@@ -113,6 +115,7 @@ bool length_ok(const void* data, size_t length) {
 
 int Loop::init(const LoopOptions& options) noexcept {
   if (core_ != nullptr) return -EALREADY;
+  if (releasing_) return -EBUSY;  // a deinit is calling back its posts
   // aligned_alloc and placement new, not operator new: the C ABI links into
   // plain C programs without the C++ runtime. Not malloc: the core holds
   // 16-byte aligned operations (the backends' mailboxes, whose addresses carry
@@ -135,6 +138,7 @@ int Loop::init(const LoopOptions& options) noexcept {
 }
 
 int Loop::deinit() noexcept {
+  if (releasing_) return -EBUSY;  // called from one of the posts it ends
   if (core_ == nullptr) return 0;
   if (!core_->on_owner_thread()) return -EPERM;
   release();
@@ -158,11 +162,13 @@ void Loop::release() noexcept {
   detail::wait_for_posters(post_gate_);
   detail::LoopCore* core = core_;
   core_ = nullptr;
+  releasing_ = true;  // init() and deinit() from the callbacks below are refused
   core->end_posts();
   core->~LoopCore();
   free(core);
   detail::end_close(post_gate_);
   snprintf(reason_, sizeof(reason_), "loop not initialised");
+  releasing_ = false;
 }
 
 int Loop::run(RunMode mode) noexcept {

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -168,9 +169,15 @@ int LoopCore::submit_close(Operation& op) noexcept {
   return 0;
 }
 
+uint16_t LoopCore::next_tag() noexcept {
+  static std::atomic<uint32_t> count{0};
+  return uint16_t(count.fetch_add(1, std::memory_order_relaxed) % 65535 + 1);
+}
+
 int LoopCore::cancel(Operation& op) noexcept {
   if (op.state == OpState::idle) return -ENOENT;
   if (op.kind == OpKind::post) return -EALREADY;  // on its way: it cannot be called back
+  if (op.loop_tag != tag_) return -EINVAL;  // in flight on another loop: not ours to touch
   if ((op.flags & kCancelRequested) || op.state == OpState::deferred ||
       op.state == OpState::notify_wait || op.state == OpState::hangup_wait) {
     return -EALREADY;  // ending already (only the kernel's notification or watch is left)

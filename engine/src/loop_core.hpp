@@ -76,6 +76,10 @@ class LoopCore {
     track(op, fd);
   }
   int cancel(Operation& op) noexcept;
+  /// This loop's mark on the operations submitted to it (Operation::loop_tag):
+  /// 1 to 65535, from a process-wide count, so two loops alive together
+  /// differ unless 65535 loops were made between them.
+  uint16_t tag() const noexcept { return tag_; }
   int run(RunMode mode) noexcept;
   void stop() noexcept { stop_requested_ = true; }
   int wake() noexcept { return backend_.wake(); }
@@ -243,6 +247,8 @@ class LoopCore {
   int32_t admit(Operation& listener, int32_t result) noexcept;
 
   Loop& owner_;
+  static uint16_t next_tag() noexcept;
+  uint16_t tag_ = next_tag();
   const uintptr_t owner_thread_;  // current_thread() of init: see owner_thread.hpp
   ChosenBackend backend_;
   BufferPool pool_;

@@ -36,6 +36,7 @@ int test_close_in_callback(int backend);
 int test_misaligned_storage(int backend);
 int test_foreign_thread(int backend);
 int test_options_size(int backend);
+int test_loop_refusals(int backend);
 
 /* zero_copy_test.c */
 int test_zero_copy(int backend);

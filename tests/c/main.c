@@ -40,6 +40,7 @@ static const t_case cases[] = {
     {"options_size", test_options_size, 0},
     {"misaligned_storage", test_misaligned_storage, 1},
     {"foreign_thread", test_foreign_thread, 1},
+    {"loop_refusals", test_loop_refusals, 1},
     {"sendv_stream", test_sendv_stream, 1},
     {"sendtov_dgram", test_sendtov_dgram, 1},
     {"sendv_refused", test_sendv_refused, 1},

@@ -62,6 +62,7 @@ int test_misaligned_storage(int backend) {
   CHECK_INT(rsk_shutdown(&t.loop, op, sv[0], SHUT_WR, noop_cb, NULL), ==, -EINVAL);
   CHECK_INT(rsk_close(&t.loop, op, sv[0], noop_cb, NULL), ==, -EINVAL);
   CHECK_INT(rsk_cancel(&t.loop, op), ==, -EINVAL);
+  CHECK_INT(rsk_op_set_timeout(op, T_MS), ==, -EINVAL);
   CHECK(memcmp(&raw, &before, sizeof raw) == 0);
   CHECK_INT(rsk_loop_active(&t.loop), ==, 0);
 
@@ -217,5 +218,66 @@ int test_options_size(int backend) {
                           &(rsk_loop_options){.backend = RSK_BACKEND_EPOLL, .ring_entries = 8}),
             ==, 0);
   CHECK_INT(rsk_loop_close(&loop), ==, 0);
+  return t_result();
+}
+
+/* What a loop refuses for what the call is: an operation in flight on
+ * another loop (cancel touches nothing), init and close from a post callback
+ * of the loop's own close (under way), a capabilities buffer of 0 bytes. */
+struct closing {
+  int calls, init_rc, close_rc;
+};
+
+static void call_back_into_closing(rsk_loop* loop, rsk_op* op, const rsk_completion* completion) {
+  struct closing* s = rsk_op_user_data(op);
+  ++s->calls;
+  CHECK_INT(completion->result, ==, -ECANCELED);
+  s->init_rc = rsk_loop_init(loop, sizeof *loop, NULL);
+  s->close_rc = rsk_loop_close(loop);
+}
+
+int test_loop_refusals(int backend) {
+  t_loop t, other;
+  rsk_op timer = RSK_OP_INIT, post = RSK_OP_INIT;
+  t_rec timer_rec;
+  struct closing closing;
+  char line[8];
+  rsk_loop_options options;
+  int rc = t_loop_init(&t, backend, NULL);
+  if (rc != T_PASS) return rc;
+  rc = t_loop_init(&other, backend, NULL);
+  if (rc != T_PASS) return rc;
+  memset(&timer_rec, 0, sizeof timer_rec);
+  memset(&closing, 0, sizeof closing);
+
+  REQUIRE_INT(rsk_timeout(&t.loop, &timer, (uint64_t)T_GUARD_MS * T_MS, t_rec_cb, &timer_rec), ==,
+              0);
+  CHECK_INT(rsk_cancel(&other.loop, &timer), ==, -EINVAL);
+  CHECK_INT(rsk_loop_run(&other.loop, RSK_RUN_NOWAIT), ==, 0);
+  CHECK_INT(rsk_loop_run(&t.loop, RSK_RUN_NOWAIT), ==, 0);
+  CHECK_INT(timer_rec.calls, ==, 0);
+  CHECK_INT(rsk_cancel(&t.loop, &timer), ==, 0);
+  REQUIRE(t_run_until(&t, t_rec_done, &timer_rec, T_GUARD_MS));
+  CHECK_INT(timer_rec.result, ==, -ECANCELED);
+  CHECK_INT(timer_rec.terminal, ==, 1);
+
+  CHECK_INT(rsk_loop_capabilities(&t.loop, line, 0), ==, -ENOSPC);
+
+  /* A post the close calls back: init and close are refused there, and the
+   * close that was asked for is the one that happens. */
+  t_loop_close(&other);
+  rsk_loop_options_init(&options);
+  options.backend = (uint32_t)backend;
+  REQUIRE_INT(rsk_post(&other.loop, &post, 7, call_back_into_closing, &closing), ==, -EINVAL);
+  t_loop_close(&t);
+  memset(&t.loop, 0, sizeof t.loop);
+  REQUIRE_INT(rsk_loop_init(&t.loop, sizeof t.loop, &options), ==, 0);
+  REQUIRE_INT(rsk_post(&t.loop, &post, 7, call_back_into_closing, &closing), ==, 0);
+  CHECK_INT(rsk_loop_close(&t.loop), ==, 0);
+  CHECK_INT(closing.calls, ==, 1);
+  CHECK_INT(closing.init_rc, ==, -EBUSY);
+  CHECK_INT(closing.close_rc, ==, -EBUSY);
+  CHECK_INT(rsk_loop_backend(&t.loop), ==, -EINVAL);
+  CHECK_INT(rsk_loop_close(&t.loop), ==, -EINVAL);
   return t_result();
 }

@@ -186,14 +186,16 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   /// Sets up the backend and takes all memory. Returns 0 or -errno (-EINVAL for
-  /// bad options, -EALREADY if initialised). On failure nothing is held.
+  /// bad options, -EALREADY if initialised, -EBUSY from a callback of the
+  /// posts a deinit() ends). On failure nothing is held.
   int init(const LoopOptions& options = {}) noexcept;
   /// Releases everything. Safe to call twice; the loop can be init()ed again.
   /// Called from a callback, it stops the loop and takes effect when run()
   /// returns. Operations in flight are dropped without callbacks and stay
   /// marked in flight: zero them (`op = Operation{}`) before reusing them.
   /// Returns 0, or -EPERM (and does nothing) from a thread that does not own
-  /// the loop. (The destructor releases the loop whichever thread runs it.)
+  /// the loop, or -EBUSY from a callback of the posts a deinit() ends (it is
+  /// under way). (The destructor releases the loop whichever thread runs it.)
   int deinit() noexcept;
   bool initialized() const noexcept { return core_ != nullptr; }
 
@@ -348,6 +350,7 @@ class Loop {
  private:
   detail::LoopCore* core_ = nullptr;
   bool deinit_pending_ = false;  // deinit() was called from a callback
+  bool releasing_ = false;       // release() is calling back the posts it ends
   /// Who may post: open while initialised, closing from deinit()'s start,
   /// and a count of posting threads inside (engine/src/post_gate.hpp).
   std::atomic<uint32_t> post_gate_{0};

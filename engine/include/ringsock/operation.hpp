@@ -125,6 +125,9 @@ struct alignas(16) Operation {
   Callback callback = nullptr;
   int32_t fd = -1;
   OpKind kind = OpKind::none;
+  // private (in a gap of the layout): the loop it was last submitted to, so
+  // that another loop's cancel() refuses it (LoopCore::tag)
+  uint16_t loop_tag = 0;
   /// Stream send (send, sendv): bytes that went out, exact even when the send failed midway.
   uint32_t transferred = 0;
 

@@ -260,7 +260,11 @@ int EpollBackend::next_timeout_ms() const noexcept {
   if (timers_.empty()) return -1;
   TimeSpec64 now = monotonic_now();
   const TimeSpec64& deadline = timers_.top().deadline;
-  int64_t ns = (deadline.seconds - now.seconds) * 1000000000 + (deadline.nanoseconds - now.nanoseconds);
+  // Far away (a timer of up to 2^64 ns, 584 years): the longest wait, not an
+  // overflow of the nanoseconds below into a wait of 0 (a spin).
+  const int64_t seconds = deadline.seconds - now.seconds;
+  if (seconds > INT_MAX / 1000) return INT_MAX;
+  int64_t ns = seconds * 1000000000 + (deadline.nanoseconds - now.nanoseconds);
   if (ns <= 0) return 0;
   int64_t ms = (ns + 999999) / 1000000;  // round up: never wake before the deadline
   return ms > INT_MAX ? INT_MAX : int(ms);
