@@ -135,6 +135,11 @@ TEST(ResultFile, RefusesForeignAndBrokenDocuments) {
   EXPECT_NE(mutated("\"sent\": 5000", "\"sent\": 5000.5").find("run.counters.sent"), std::string::npos);
   EXPECT_NE(mutated("\"host\": \"host1\",", "").find("run.host is missing"), std::string::npos);
   EXPECT_NE(mutated("\"seconds\": 2", "\"seconds\": -2").find("run.seconds"), std::string::npos);
+  // Times past what a run can be, which would overflow the merge's window.
+  EXPECT_NE(mutated("\"seconds\": 2", "\"seconds\": 1e10").find("over 1e8 s"), std::string::npos);
+  EXPECT_NE(mutated("\"started_unix_ns\": ", "\"started_unix_ns\": 9223372036854775807, \"x\": ")
+                .find("run.started_unix_ns 9223372036854775807 is not a time between 1970 and 2100"),
+            std::string::npos);
 }
 
 TEST(ResultFile, RefusesImpossibleHistograms) {

@@ -152,6 +152,14 @@ TEST(RunMerge, RefusesShardsThatAreNotOneRun) {
   EXPECT_NE(merge_error(in).find("the shards did not start together (results of different runs?)"),
             std::string::npos);
   in = four_shards();
+  for (auto& shard : in) {
+    RunInterval second;
+    second.length_s = 1;
+    second.counters = {{"received", UINT64_MAX / 2 + 1}};
+    shard.record.intervals = {second};
+  }
+  EXPECT_EQ(merge_error(in), "interval 0's counter 'received' overflows when added");
+  in = four_shards();
   in[0].record.counters[0].second = UINT64_MAX;
   EXPECT_EQ(merge_error(in), "counter 'sent' overflows when added");
 }

@@ -302,7 +302,20 @@ std::string read_identity(const JsonValue& run, RunRecord& r) {
   f.u64("connections", r.connections);
   f.real("seconds", r.seconds);
   f.real("cpu_seconds", r.cpu_seconds);
-  return f.error();
+  if (!f.ok()) return f.error();
+  // Bounds that keep the merge's arithmetic exact (a window's end in
+  // nanoseconds fits an int64): what lies outside them is no run.
+  constexpr double kMaxSeconds = 1e8;                       // three years
+  constexpr std::int64_t kMaxUnixNs = 4'102'444'800'000'000'000;  // 2100-01-01
+  if (r.seconds > kMaxSeconds || r.cpu_seconds > kMaxSeconds)
+    return "run.seconds or run.cpu_seconds is over 1e8 s: not a run";
+  for (const auto& [name, value] : {std::pair<const char*, std::int64_t>{"start_at_unix_ns", r.start_at_unix_ns},
+                                    {"started_unix_ns", r.started_unix_ns}}) {
+    if (value < 0 || value > kMaxUnixNs)
+      return std::string("run.") + name + " " + std::to_string(value) +
+             " is not a time between 1970 and 2100";
+  }
+  return {};
 }
 
 }  // namespace

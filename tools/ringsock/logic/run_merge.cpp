@@ -120,7 +120,7 @@ void merge_window(RunRecord& whole, const std::vector<MergeInput>& inputs) {
 // Adds the shards' intervals by position: interval i of every shard is
 // second i of the common start (--start-at), so they cover the same time.
 // A shard that has fewer intervals adds nothing to the later ones.
-void merge_intervals(RunRecord& whole, const std::vector<MergeInput>& inputs) {
+std::string merge_intervals(RunRecord& whole, const std::vector<MergeInput>& inputs) {
   for (const MergeInput& in : inputs) {
     const std::vector<RunInterval>& from = in.record.intervals;
     for (std::size_t i = 0; i < from.size(); ++i) {
@@ -135,17 +135,30 @@ void merge_intervals(RunRecord& whole, const std::vector<MergeInput>& inputs) {
       for (const auto& counter : from[i].counters) {
         auto at = std::find_if(into.counters.begin(), into.counters.end(),
                                [&](const auto& c) { return c.first == counter.first; });
-        if (at == into.counters.end()) into.counters.push_back(counter);
-        else at->second += counter.second;  // per-second counts: no overflow within 2^64
+        if (at == into.counters.end()) {
+          into.counters.push_back(counter);
+        } else {
+          if (counter.second > UINT64_MAX - at->second)
+            return "interval " + std::to_string(i) + "'s counter '" + counter.first +
+                   "' overflows when added";
+          at->second += counter.second;
+        }
       }
       for (const NamedHistogram& h : from[i].histograms) {
         auto at = std::find_if(into.histograms.begin(), into.histograms.end(),
                                [&](const NamedHistogram& n) { return n.name == h.name; });
-        if (at == into.histograms.end()) into.histograms.push_back(h);
-        else at->histogram.merge(h.histogram);
+        if (at == into.histograms.end()) {
+          into.histograms.push_back(h);
+        } else {
+          if (h.histogram.count() > UINT64_MAX - at->histogram.count())
+            return "interval " + std::to_string(i) + "'s histogram '" + h.name +
+                   "' overflows when added";
+          at->histogram.merge(h.histogram);
+        }
       }
     }
   }
+  return {};
 }
 
 }  // namespace
@@ -188,7 +201,7 @@ std::variant<RunRecord, std::string> merge_runs(const std::vector<MergeInput>& i
     }
   }
   merge_window(whole, inputs);
-  merge_intervals(whole, inputs);
+  if (std::string e = merge_intervals(whole, inputs); !e.empty()) return e;
   return whole;
 }
 
