@@ -320,9 +320,13 @@ int rsk_loop_close(rsk_loop* loop) {
 int rsk_loop_run(rsk_loop* loop, int mode) {
   Loop* l = loop_of(loop);
   if (l == nullptr || mode < RSK_RUN_ONCE || mode > RSK_RUN_UNTIL_DONE) return -EINVAL;
+  // Only a run that began on a live loop finishes its deferred close: one
+  // called from a post the close's release calls back (refused, -EINVAL)
+  // must not destroy the Loop under that release.
+  const bool was_live = l->initialized();
   int rc = l->run(ringsock::RunMode(mode));
   LoopStorage* storage = storage_of(loop);
-  if (storage->close_deferred != 0 && !l->initialized()) {
+  if (was_live && storage->close_deferred != 0 && !l->initialized()) {
     // rsk_loop_close was called from a callback, and its close is done: the
     // storage is closed now, as after a close outside run.
     set_magic(storage, 0);

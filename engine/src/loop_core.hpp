@@ -78,7 +78,7 @@ class LoopCore {
   int cancel(Operation& op) noexcept;
   /// This loop's mark on the operations submitted to it (Operation::loop_tag):
   /// 1 to 65535, from a process-wide count, so two loops alive together
-  /// differ unless 65535 loops were made between them.
+  /// differ unless a multiple of 65535 loops were made between them.
   uint16_t tag() const noexcept { return tag_; }
   int run(RunMode mode) noexcept;
   void stop() noexcept { stop_requested_ = true; }

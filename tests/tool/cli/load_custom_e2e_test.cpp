@@ -105,6 +105,22 @@ TEST_P(LoadCustom, DatagramLossSaysItIncludesTheWarmup) {
   EXPECT_NE(out.find("(0 of 200 unanswered), "), std::string::npos) << out;
 }
 
+// The user's requests are in the per-second histograms too: the --hlog of a
+// run merges with its result (merge holds the log's samples to the result's).
+TEST_P(LoadCustom, RequestsAreInTheHistogramLog) {
+  cli_test::TempDir dir;
+  cli_test::Server echo("tcp://127.0.0.1:0", "echo", GetParam());
+  ASSERT_FALSE(echo.url().empty());
+  const std::string json = dir.path + "/r.json", hlog = dir.path + "/r.hlog";
+  ASSERT_EQ(load(echo.url(), {"--request", "x{seq}\\n", "--reply-until", "\\n", "--count", "200",
+                              "--json", json, "--hlog", hlog}),
+            0)
+      << out << err;
+  const cli_test::Outcome merged =
+      cli_test::run_subcommand("merge", {json, hlog, "--hlog", dir.path + "/m.hlog"});
+  EXPECT_EQ(merged.code, 0) << merged.out << merged.err;
+}
+
 // A UNIX datagram server of the test's own answers every request with
 // 70000 bytes, more than the 65536 the tool holds for a reply: a
 // verification failure that says so, never a reply cut and checked.

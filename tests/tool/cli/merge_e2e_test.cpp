@@ -67,15 +67,16 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
   EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
 }
 
-// Shard k's --hlog: 2 one-second intervals of latency from base_s, with as
-// many samples in all as the shard's result (`extra` more).
+// Shard k's --hlog: its result's latency samples (run_record_fixture.hpp),
+// `extra` more, in 2 one-second intervals from base_s.
 std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s, int extra = 0,
                             const std::string& name = "") {
   std::string text = tool::hlog_header({.start_unix_s = base_s});
+  const auto samples = tool::testing::shard_samples(k, 5000 + extra);
   for (int second = 0; second < 2; ++second) {
     tool::Histogram h;
-    for (std::uint64_t v : tool::testing::shard_samples(k, 2500 + (second == 1 ? extra : 0)))
-      h.record(v);
+    for (size_t i = second == 0 ? 0 : 2500; i < (second == 0 ? 2500 : samples.size()); ++i)
+      h.record(samples[i] + 500);
     text += tool::hlog_interval("latency", second, 1, h);
   }
   return write_file(dir, name.empty() ? "shard" + std::to_string(k) + ".hlog" : name, text);
@@ -131,8 +132,10 @@ TEST(MergeE2e, RefusesLogsThatAreNotTheShards) {
   };
   refused({logs[0], logs[1], logs[2]}, "3 log(s) for 4 shard(s)");
   refused({logs[0], logs[1], logs[2], logs[2]}, logs[2] + " and " + logs[2] + " are the same log");
+  // A copy of shard 2's log in place of shard 3's: caught by the totals.
   const std::string copy = write_shard_log(dir, 2, 1000.0, 0, "copy-of-2.hlog");
-  refused({logs[0], logs[1], logs[2], copy}, "are the same log");
+  refused({logs[0], logs[1], logs[2], copy}, "the logs' 'latency' samples are not the results'");
+  refused({logs[0], logs[1], logs[2], dir.path + "/./shard2.hlog"}, "are the same log");
   // Shard 3's log of another run: 7 samples more than its result.
   const std::string other = write_shard_log(dir, 3, 1000.0, 7, "other-run-3.hlog");
   refused({logs[0], logs[1], logs[2], other},

@@ -76,6 +76,16 @@ TEST(OutputFile, TwoStagedGoInPlaceTogetherOrNeither) {
   EXPECT_EQ(dir.listing(), "a.json\nb.hlog\n");
 }
 
+// The check before a run: a path it could write later is 0, and nothing is
+// left behind; one whose directory is missing is its errno.
+TEST(OutputFile, WritableIsCheckedWithoutLeavingAFile) {
+  Dir dir;
+  EXPECT_EQ(ringsock_cli::output_writable(dir.path + "/new.json"), 0);
+  EXPECT_EQ(dir.listing(), "");
+  EXPECT_EQ(ringsock_cli::output_writable(dir.path + "/missing/new.json"), ENOENT);
+  EXPECT_EQ(ringsock_cli::output_writable("/dev/null"), 0);
+}
+
 // A device that refuses the bytes (a private /dev/full) is not removed, and
 // a symbolic link is written through, not replaced.
 TEST(OutputFile, APathThatIsNoRegularFileIsWrittenInPlace) {

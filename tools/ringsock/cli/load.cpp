@@ -248,17 +248,6 @@ int classify_load_error(int negated) noexcept {
 
 namespace {
 
-// The report is written only when the run could be drawn, so nothing is
-// left behind now: an existing file must be writable, a new one creatable.
-bool report_writable(const char* path) {
-  if (access(path, F_OK) == 0) return access(path, W_OK) == 0;
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  close(fd);
-  unlink(path);
-  return true;
-}
-
 // Limits the run would meet only after it started: refused now, with a sentence.
 int check_before_start(const LoadArgs& args) {
   uint64_t limit = raise_fd_limit();
@@ -271,28 +260,17 @@ int check_before_start(const LoadArgs& args) {
             args.connections, (unsigned long long)needed, (unsigned long long)limit);
     return kExitUsage;
   }
-  if (args.json_file != nullptr) {
-    // Created (not truncated) now, so that a run cannot end with nowhere to put its results.
-    int fd = open(args.json_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      fprintf(stderr, "ringsock load: cannot write --json %s: %s\n", args.json_file,
-              strerror(errno));
+  // Each output must be writable now (output_file.hpp: a temporary beside
+  // it), so that a run cannot end with nowhere to put its results; nothing
+  // is created by the check.
+  const std::pair<const char*, const char*> outputs[] = {
+      {"--json", args.json_file}, {"--report", args.report_file}, {"--hlog", args.hlog_file}};
+  for (const auto& [option, path] : outputs) {
+    if (path == nullptr) continue;
+    if (int error = output_writable(path)) {
+      fprintf(stderr, "ringsock load: cannot write %s %s: %s\n", option, path, strerror(error));
       return kExitUsage;
     }
-    close(fd);
-  }
-  if (args.report_file != nullptr && !report_writable(args.report_file)) {
-    fprintf(stderr, "ringsock load: cannot write --report %s: %s\n", args.report_file, strerror(errno));
-    return kExitUsage;
-  }
-  if (args.hlog_file != nullptr) {
-    int fd = open(args.hlog_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
-              strerror(errno));
-      return kExitUsage;
-    }
-    close(fd);
   }
   return 0;
 }

@@ -526,6 +526,7 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
       ++r.stats.received;
       r.stats.bytes_received += reply.size();
       r.latency.record(c.cycle_intended, c.cycle_start, now);
+      record_interval(r, c.cycle_intended, c.cycle_start, now);
     }
   } else {
     uint64_t sent = c.sent_at[sequence % r.args.inflight];
@@ -533,6 +534,7 @@ void handle_custom_reply(Conn& c, std::span<const uint8_t> reply, int http_statu
       ++r.stats.received;
       r.stats.bytes_received += reply.size();
       r.latency.record(c.intended[sequence % r.args.inflight], sent, now);
+      record_interval(r, c.intended[sequence % r.args.inflight], sent, now);
       if (r.is(LoadMode::idle) && c.exchanges_sent == 2) ++r.stats.held;
     }
   }

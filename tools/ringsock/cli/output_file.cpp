@@ -28,6 +28,14 @@ int close_checked(int fd, int error) {
   return error;
 }
 
+// The temporary's name beside path: ".NAME.XXXXXX" in its directory.
+std::string temporary_for(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + name + ".XXXXXX";
+}
+
 mode_t new_file_mode() {
   const mode_t mask = umask(0);
   umask(mask);
@@ -46,17 +54,17 @@ int OutputFiles::stage(const std::string& path, const std::string& text) {
   struct stat link {};
   const bool exists = lstat(path.c_str(), &link) == 0;
   if (exists && !S_ISREG(link.st_mode)) {
-    // Not ours to replace: written as it is (a device, a FIFO, a link).
-    int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    // Not ours to replace: written as it is (a device, a FIFO, a link,
+    // whose target is made if it is missing, as fopen(3) would).
+    int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) return errno;
     int error = close_checked(fd, write_all(fd, text));
     if (error == 0) staged_.push_back({path, ""});
     return error;
   }
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string temporary = dir + "." + name + ".XXXXXX";
+  // A file the caller may not write is not replaced behind its back.
+  if (exists && access(path.c_str(), W_OK) != 0) return errno;
+  std::string temporary = temporary_for(path);
   int fd = mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return errno;
   staged_.push_back({path, temporary});
@@ -74,6 +82,21 @@ int OutputFiles::commit() {
     else s.temporary.clear();
   }
   return error;
+}
+
+int output_writable(const std::string& path) {
+  struct stat link {};
+  const bool exists = lstat(path.c_str(), &link) == 0;
+  if (exists && !S_ISREG(link.st_mode)) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    return fd < 0 ? errno : close_checked(fd, 0);
+  }
+  if (exists && access(path.c_str(), W_OK) != 0) return errno;
+  std::string temporary = temporary_for(path);
+  int fd = mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd < 0) return errno;
+  unlink(temporary.c_str());
+  return close_checked(fd, 0);
 }
 
 int write_output_file(const std::string& path, const std::string& text) {

@@ -37,4 +37,10 @@ class OutputFiles {
 /// One file: stage and commit. Returns 0 or an errno.
 int write_output_file(const std::string& path, const std::string& text);
 
+/// Whether `path` could be written so, later (a temporary beside it can be
+/// made, or it is no regular file and opens for writing): 0 or an errno.
+/// Checks before a run, so that it cannot end with nowhere to put its
+/// results; nothing is left behind.
+int output_writable(const std::string& path);
+
 }  // namespace ringsock_cli
