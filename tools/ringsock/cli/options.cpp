@@ -14,7 +14,7 @@ constexpr OptionSpec kServeOptions[] = {
     {"--buffers", "N", "pool buffers per loop, power of two (default 1024)"},
     {"--max-connections", "N", "connection slots per thread (default 16384)"},
     {"--max-message", "N", "sockperf on streams: largest message (65536)"},
-    {"--max-lent", "N", "echo, sockperf: unsent buffers per connection (default 32)"},
+    {"--max-lent", "N", "unsent buffers per connection (default 32)"},
     {"--unlink-stale", nullptr, "replace a UNIX socket file nobody listens on"},
     {"--busy-poll", "US", "poll US microseconds before sleeping (default 0)"},
     {"--batch-wait", "US", "sleep up to US for a batch of completions (0)"},
