@@ -158,7 +158,7 @@ std::string log_matches_run(const tool::HlogFile& log, const tool::RunRecord& wh
     for (const tool::HlogInterval& interval : log.intervals) {
       if (interval.tag != h.name) continue;
       tagged = true;
-      auto decoded = interval.histogram();  // decoded once before, by read_hlog: it decodes
+      auto decoded = interval.histogram();  // read_hlog has decoded it once already: it does
       if (const auto* one = std::get_if<tool::Histogram>(&decoded)) pooled.merge(*one);
     }
     if (!tagged) continue;
