@@ -42,6 +42,24 @@ mode_t new_file_mode() {
   return 0666 & ~mask;
 }
 
+// How a path is written, decided in one place for stage() and the check
+// before a run: in place (it exists and is no regular file: not ours to
+// replace), or by a temporary beside it. 0, or the errno of a regular file
+// the caller may not write (it is not replaced behind the caller's back).
+struct Target {
+  bool in_place = false;
+  bool exists = false;
+  mode_t mode = 0;  // the existing file's, for its replacement
+};
+int target_of(const std::string& path, Target& out) {
+  struct stat link {};
+  out.exists = lstat(path.c_str(), &link) == 0;
+  out.in_place = out.exists && !S_ISREG(link.st_mode);
+  out.mode = link.st_mode & 07777;
+  if (out.exists && !out.in_place && access(path.c_str(), W_OK) != 0) return errno;
+  return 0;
+}
+
 }  // namespace
 
 OutputFiles::~OutputFiles() {
@@ -51,24 +69,22 @@ OutputFiles::~OutputFiles() {
 }
 
 int OutputFiles::stage(const std::string& path, const std::string& text) {
-  struct stat link {};
-  const bool exists = lstat(path.c_str(), &link) == 0;
-  if (exists && !S_ISREG(link.st_mode)) {
-    // Not ours to replace: written as it is (a device, a FIFO, a link,
-    // whose target is made if it is missing, as fopen(3) would).
+  Target target;
+  if (int error = target_of(path, target)) return error;
+  if (target.in_place) {
+    // Written as it is (a device, a FIFO, a link, whose target is made if
+    // it is missing, as fopen(3) would).
     int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) return errno;
     int error = close_checked(fd, write_all(fd, text));
     if (error == 0) staged_.push_back({path, ""});
     return error;
   }
-  // A file the caller may not write is not replaced behind its back.
-  if (exists && access(path.c_str(), W_OK) != 0) return errno;
   std::string temporary = temporary_for(path);
   int fd = mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return errno;
   staged_.push_back({path, temporary});
-  const mode_t mode = exists ? (link.st_mode & 07777) : new_file_mode();
+  const mode_t mode = target.exists ? target.mode : new_file_mode();
   int error = fchmod(fd, mode) == 0 ? 0 : errno;
   if (error == 0) error = write_all(fd, text);
   return close_checked(fd, error);
@@ -85,13 +101,12 @@ int OutputFiles::commit() {
 }
 
 int output_writable(const std::string& path) {
-  struct stat link {};
-  const bool exists = lstat(path.c_str(), &link) == 0;
-  if (exists && !S_ISREG(link.st_mode)) {
+  Target target;
+  if (int error = target_of(path, target)) return error;
+  if (target.in_place) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
     return fd < 0 ? errno : close_checked(fd, 0);
   }
-  if (exists && access(path.c_str(), W_OK) != 0) return errno;
   std::string temporary = temporary_for(path);
   int fd = mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return errno;
