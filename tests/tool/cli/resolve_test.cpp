@@ -1,9 +1,12 @@
 // Host names in endpoint URLs, resolved with getaddrinfo before a load.
-// Offline-safe: `localhost` is in /etc/hosts and `.invalid` never resolves (RFC 6761).
+// Offline-safe: the machine's own name is in its resolver (or the test
+// skips), and `.invalid` never resolves (RFC 6761).
 #include "resolve.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -36,10 +39,34 @@ TEST(Resolve, LocalhostKeepsTheEngineMeaning) {
   EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:53");
 }
 
+TEST(Resolve, LocalhostInAnyLetterCaseIsNeverLookedUp) {
+  // The resolver may have no ::1 for it (this machine's /etc/hosts has none).
+  const Resolved v6 = resolve_endpoints("tcp://LOCALHOST:8080", AddressFamily::ipv6);
+  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
+  ASSERT_EQ(v6.endpoints.size(), 1u);
+  EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:8080");
+  const Resolved v4 = resolve_endpoints("udp://LocalHost:53", AddressFamily::any);
+  ASSERT_EQ(v4.status, ResolveStatus::ok) << v4.error;
+  ASSERT_EQ(v4.endpoints.size(), 1u);
+  EXPECT_EQ(url_of(v4.endpoints[0]), "udp://127.0.0.1:53");
+  EXPECT_EQ(resolve_endpoints("tcp://Localhost:70000", AddressFamily::any).status,
+            ResolveStatus::bad_url);
+}
+
 TEST(Resolve, NamesGoThroughTheResolver) {
-  // A name /etc/hosts gives, spelled in capitals so that the engine's
-  // literal `localhost` does not take it.
-  const Resolved r = resolve_endpoints("tcp://LOCALHOST:8080", AddressFamily::ipv4);
+  // This machine's own name, as the resolver gives it.
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  if (getaddrinfo(host, "8080", &hints, &list) != 0) {
+    GTEST_SKIP() << "this machine's name \"" << host << "\" has no IPv4 address in its resolver";
+  }
+  const std::string first = inet_ntoa(reinterpret_cast<const sockaddr_in*>(list->ai_addr)->sin_addr);
+  freeaddrinfo(list);
+  const Resolved r = resolve_endpoints(std::string("tcp://") + host + ":8080", AddressFamily::ipv4);
   ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
   ASSERT_GE(r.endpoints.size(), 1u);
   for (const auto& e : r.endpoints) {
@@ -47,7 +74,7 @@ TEST(Resolve, NamesGoThroughTheResolver) {
     EXPECT_EQ(e.transport, ringsock::Transport::tcp);
     EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in*>(&e.storage)->sin_port), 8080);
   }
-  EXPECT_EQ(url_of(r.endpoints[0]), "tcp://127.0.0.1:8080");
+  EXPECT_EQ(url_of(r.endpoints[0]), "tcp://" + first + ":8080");
 }
 
 TEST(Resolve, AnUnresolvableNameGivesTheResolversWords) {

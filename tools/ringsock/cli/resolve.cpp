@@ -88,13 +88,18 @@ Resolved resolve_endpoints(std::string_view url, AddressFamily family) {
   const size_t colon = rest.rfind(':');
   const std::string_view host = rest.substr(0, colon == std::string_view::npos ? 0 : colon);
   const bool name = inet && colon != std::string_view::npos && is_host_name(host);
-  const bool localhost = host == "localhost";
+  // Host names know no letter case: `LOCALHOST` is `localhost` too.
+  const bool localhost = name && std::equal(host.begin(), host.end(), "localhost",
+                                            "localhost" + 9, [](char a, char b) {
+                                              return (a | 0x20) == b;
+                                            });
 
   // `localhost` is 127.0.0.1 as the engine says, or ::1 with --ipv6: never
   // the resolver, whose /etc/hosts may lack ::1.
   std::string numeric(url);
-  if (localhost && family == AddressFamily::ipv6) {
-    numeric = std::string(scheme) + "://[::1]" + std::string(rest.substr(colon));
+  if (localhost) {
+    const char* address = family == AddressFamily::ipv6 ? "://[::1]" : "://127.0.0.1";
+    numeric = std::string(scheme) + address + std::string(rest.substr(colon));
   }
   if (!name || localhost) {
     Endpoint e;
