@@ -67,6 +67,42 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
   EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
 }
 
+// Churn's ports line judges each host by its own rate and port range:
+// four shards at 10 connections/s each, every host with 64 ports (the line
+// needs a quarter of the range per second: 16/s).
+TEST(MergeE2e, ThePortsLineJudgesEachHostByItsOwnRate) {
+  TempDir dir;
+  auto churn_shards = [&](bool one_host) {
+    std::vector<std::string> paths;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+      tool::RunRecord r = tool::testing::shard_record({k, 4});
+      r.config.mode = "churn";
+      r.config.rate = 0;
+      r.counters.emplace_back("cycles", 20);  // over 2 s
+      r.local_ports = 64;
+      if (one_host) r.host = "loadgen";
+      paths.push_back(write_file(dir, std::string(one_host ? "one" : "four") + std::to_string(k) +
+                                          ".json", tool::run_record_document(r)));
+    }
+    return paths;
+  };
+  const std::string json = dir.path + "/merged.json";
+  for (bool one_host : {false, true}) {
+    auto args = churn_shards(one_host);
+    args.insert(args.end(), {"--json", json});
+    const Outcome o = merge(args);
+    ASSERT_EQ(o.code, 0) << o.out << o.err;
+    const bool line = o.out.find("ephemeral ports") != std::string::npos;
+    EXPECT_EQ(line, one_host) << o.out;
+    if (one_host) {
+      EXPECT_NE(o.out.find("ports          40/s from one local address, and the kernel has 64 "
+                           "ephemeral ports"), std::string::npos) << o.out;
+    }
+    EXPECT_NE(read_file(json).find(one_host ? "\"ports_may_limit\": 64" : "\"ports_may_limit\": 0"),
+              std::string::npos) << read_file(json);
+  }
+}
+
 // Shard k's --hlog: its result's latency samples (run_record_fixture.hpp),
 // `extra` more, in 2 one-second intervals from base_s.
 std::string write_shard_log(const TempDir& dir, std::uint32_t k, double base_s, int extra = 0,

@@ -464,6 +464,10 @@ int run_load(const LoadArgs& typed) {
   report.cpu_seconds = cpu;
   report.backend = results[0]->uring ? "io_uring" : "epoll";
   report.backend_reason = results[0]->backend_reason;
+  if (local.mode == LoadMode::churn) {
+    report.local_ports = ephemeral_ports();
+    report.local_rate = report.seconds > 0 ? double(stats.cycles) / report.seconds : 0;
+  }
   RunIdentity identity;
   identity.shard = {args.shard_index, args.shard_count};
   identity.start_at_unix_ns = args.start_at_unix_ns;

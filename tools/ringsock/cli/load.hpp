@@ -92,10 +92,20 @@ struct LoadReport {
   double cpu_seconds = 0;    ///< user + system of the whole run, every thread
   const char* backend = "";
   const char* backend_reason = "";
+  /// Churn's hint that ephemeral ports may set the rate: the size of a
+  /// host's ip_local_port_range (0: unknown) and the connections/s that
+  /// host made. Load reads its own range once; merge takes the host whose
+  /// shards came nearest their range.
+  uint32_t local_ports = 0;
+  double local_rate = 0;
   /// The mergeable record (shard, host, clock, intervals) that --json writes
   /// under "run"; null: none (merge writes its own).
   const ringsock::tool::RunRecord* record = nullptr;
 };
+
+/// The size of this network namespace's ip_local_port_range (the ports a
+/// TCP connect may pick), or 0 when it cannot be read.
+uint32_t ephemeral_ports() noexcept;
 
 /// The whole command; returns the exit code.
 int run_load(const LoadArgs& args);

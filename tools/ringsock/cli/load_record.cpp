@@ -105,6 +105,7 @@ tool::RunRecord make_run_record(const LoadReport& r, const RunIdentity& id) {
   out.connections = a.connections;
   out.seconds = r.seconds;
   out.cpu_seconds = r.cpu_seconds;
+  out.local_ports = r.local_ports;
   out.counters = load_counters(*r.stats);
   out.histograms.push_back({"latency", r.latency->corrected});
   out.histograms.push_back({"latency_uncorrected", r.latency->uncorrected});

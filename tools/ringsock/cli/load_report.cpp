@@ -65,6 +65,8 @@ double connections_per_s(const LoadReport& r) noexcept {
   return r.seconds > 0 ? double(r.stats->cycles) / r.seconds : 0;
 }
 
+}  // namespace
+
 // The ports a TCP connect may pick (net.ipv4.ip_local_port_range in this
 // network namespace), or 0 when it cannot be read.
 uint32_t ephemeral_ports() noexcept {
@@ -76,17 +78,20 @@ uint32_t ephemeral_ports() noexcept {
   return read && high >= low ? high - low + 1 : 0;
 }
 
+namespace {
+
 // Churn over TCP from one local address, at a quarter or more of the
 // ephemeral ports per second: every port the client closes waits in
 // TIME_WAIT, reusable for the same server a second later at the soonest
 // (loopback), so connect's search for a free port, not the server, can be
 // what sets the rate (on loopback both backends stopped near half the
 // range per second; bench/README.md). Returns the range's size then, else 0.
-uint32_t churn_port_bound(const LoadArgs& a, double per_second) noexcept {
+uint32_t churn_port_bound(const LoadReport& r) noexcept {
+  const LoadArgs& a = *r.args;
   if (a.mode != LoadMode::churn || a.endpoint.transport != ringsock::Transport::tcp) return 0;
   if (a.source.count > 1 || a.source.port_low != 0) return 0;  // spread, or reset with fixed ports
-  uint32_t ports = ephemeral_ports();
-  return ports != 0 && per_second * 4 >= double(ports) ? ports : 0;
+  const uint32_t ports = r.local_ports;
+  return ports != 0 && r.local_rate * 4 >= double(ports) ? ports : 0;
 }
 
 const tool::Histogram& main_latency(const LoadReport& r) noexcept {
@@ -186,11 +191,11 @@ void print_load_table(const LoadReport& r) {
            (unsigned long long)s.opened, connections_per_s(r));
     if (a.rate != 0) printf(" (asked %u/s)", a.rate);
     printf("\n");
-    if (uint32_t ports = churn_port_bound(a, connections_per_s(r)); ports != 0) {
+    if (uint32_t ports = churn_port_bound(r); ports != 0) {
       printf("  %-14s %.0f/s from one local address, and the kernel has %u ephemeral ports,\n"
              "  %-14s each held in TIME_WAIT after its close: the port search may be what\n"
              "  %-14s limits this rate (--source A-B spreads connections over addresses)\n",
-             "ports", connections_per_s(r), ports, "", "");
+             "ports", r.local_rate, ports, "", "");
     }
   } else if (a.mode == LoadMode::idle) {
     printf("  %-14s %llu of %u held for %.3f s and verified at the end\n", "connections",
@@ -292,7 +297,7 @@ void json_results(tool::JsonWriter& w, const LoadReport& r) {
   w.field("cpu_per_message_ns", cpu_per_message_ns(r));
   w.field("connections_opened", s.opened).field("connections_per_s", connections_per_s(r));
   w.field("connections_held", s.held);
-  w.field("ports_may_limit", churn_port_bound(*r.args, connections_per_s(r)));
+  w.field("ports_may_limit", churn_port_bound(r));
   json_histogram(w, "latency_ns", main_latency(r), *r.args);
   json_histogram(w, "latency_uncorrected_ns", r.latency->uncorrected, *r.args);
   w.end_object();

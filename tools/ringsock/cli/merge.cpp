@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string_view>
 
 #include "args.hpp"
@@ -53,6 +54,29 @@ void print_shards(const std::vector<tool::MergeInput>& inputs) {
     printf("  %-14s %-7s %-16.16s %12.0f %12" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12s %9.3f\n", "",
            shard, r.host.c_str(), shard_rate(r), r.counter("sent"), shard_errors(r),
            r.counter("verify_failures"), skew, r.seconds);
+  }
+}
+
+// Churn's port hint for the merged run: each host's connections/s against
+// its own port range (shards on one host share its ports, hosts do not);
+// the host nearest its range speaks for the run.
+void ports_of_busiest_host(const std::vector<tool::MergeInput>& inputs, double seconds,
+                           LoadReport& report) {
+  std::map<std::string, std::pair<uint64_t, uint32_t>> hosts;  // cycles, ports
+  for (const auto& in : inputs) {
+    auto& [cycles, ports] = hosts[in.record.host];
+    cycles += in.record.counter("cycles");
+    if (ports == 0 || (in.record.local_ports != 0 && in.record.local_ports < ports))
+      ports = in.record.local_ports;
+  }
+  for (const auto& [host, load] : hosts) {
+    const auto [cycles, ports] = load;
+    const double rate = seconds > 0 ? double(cycles) / seconds : 0;
+    if (ports == 0) continue;
+    if (report.local_ports == 0 || rate / ports > report.local_rate / report.local_ports) {
+      report.local_ports = ports;
+      report.local_rate = rate;
+    }
   }
 }
 
@@ -252,6 +276,7 @@ int run_merge(int argc, const char* const* argv) {
   report.cpu_seconds = whole.cpu_seconds;
   report.backend = whole.backend.c_str();
   report.backend_reason = whole.backend.c_str();
+  ports_of_busiest_host(inputs, whole.seconds, report);
   printf("ringsock merge: %zu shard(s) of one run\n", inputs.size());
   print_load_table(report);
   print_shards(inputs);

@@ -92,6 +92,7 @@ void write_run_record(JsonWriter& w, const RunRecord& r) {
   write_config(w, r.config);
   w.field("endpoint", r.endpoint).field("backend", r.backend).field("threads", r.threads);
   w.field("connections", r.connections).field("seconds", r.seconds).field("cpu_seconds", r.cpu_seconds);
+  if (r.local_ports != 0) w.field("local_ports", r.local_ports);
   write_counters_and_histograms(w, r.counters, r.histograms);
   w.key("intervals").begin_array();
   for (const RunInterval& i : r.intervals) {
@@ -302,6 +303,7 @@ std::string read_identity(const JsonValue& run, RunRecord& r) {
   f.u64("connections", r.connections);
   f.real("seconds", r.seconds);
   f.real("cpu_seconds", r.cpu_seconds);
+  if (run.find("local_ports") != nullptr) f.u32("local_ports", r.local_ports);  // churn only
   if (!f.ok()) return f.error();
   // Bounds that keep the merge's arithmetic exact (a window's end in
   // nanoseconds fits an int64): what lies outside them is no run.
