@@ -235,6 +235,29 @@ TEST(Shard, PlansAddUpToTheRun) {
   EXPECT_EQ(std::get<ShardPlan>(whole).count, 0u);
 }
 
+// Paced, a shard's count goes with its connections as its rate does, so the
+// shards' shares last equally long: 5 connections over 3 shards are 2, 1, 2.
+TEST(Shard, APacedCountIsSplitAsTheConnectionsAre) {
+  const std::uint64_t paced[] = {360, 180, 360}, unpaced[] = {300, 300, 300};
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    auto p = plan_shard({k, 3}, 5, 900, 500, 1);
+    ASSERT_TRUE(std::holds_alternative<ShardPlan>(p)) << std::get<std::string>(p);
+    const ShardPlan& plan = std::get<ShardPlan>(p);
+    EXPECT_EQ(plan.count, paced[k]) << k;
+    EXPECT_DOUBLE_EQ(double(plan.count) / plan.rate, 1.8) << k;
+    auto q = plan_shard({k, 3}, 5, 900, 0, 1);
+    ASSERT_TRUE(std::holds_alternative<ShardPlan>(q));
+    EXPECT_EQ(std::get<ShardPlan>(q).count, unpaced[k]) << k;
+  }
+  // Paced, a count below the connections can leave a shard without a message.
+  auto p = plan_shard({1, 2}, 10, 3, 100, 1);
+  ASSERT_TRUE(std::holds_alternative<ShardPlan>(p)) << std::get<std::string>(p);
+  EXPECT_EQ(std::get<ShardPlan>(p).count, 1u);
+  p = plan_shard({1, 3}, 9, 1, 100, 1);  // shard 1 would have it; 0 and 2 not
+  ASSERT_TRUE(std::holds_alternative<std::string>(p));
+  EXPECT_NE(std::get<std::string>(p).find("split as the connections are"), std::string::npos);
+}
+
 TEST(Shard, PlansRefuseAShardWithoutWork) {
   auto p = plan_shard({0, 4}, 3, 0, 0, 1);
   ASSERT_TRUE(std::holds_alternative<std::string>(p));

@@ -146,6 +146,18 @@ double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec 
   return total_rate * shard_connections(total_connections, shard).count / total_connections;
 }
 
+// Paced, the count goes with the connections as the rate does, so every
+// shard's share lasts as long as the others': k6's rule over the shard's
+// block of connections.
+static std::uint64_t paced_count(std::uint64_t total_count, std::uint32_t total_connections,
+                                 ShardSpec shard) noexcept {
+  const ConnectionBlock b = shard_connections(total_connections, shard);
+  const std::uint32_t end = b.first + b.count;
+  const std::uint64_t last =
+      end == total_connections ? total_count : shard_first(total_count, {end, total_connections});
+  return last - shard_first(total_count, {b.first, total_connections});
+}
+
 std::variant<ShardPlan, std::string> plan_shard(ShardSpec shard, std::uint32_t total_connections,
                                                 std::uint64_t total_count, double total_rate,
                                                 std::uint64_t base_seed) {
@@ -153,12 +165,19 @@ std::variant<ShardPlan, std::string> plan_shard(ShardSpec shard, std::uint32_t t
   if (total_connections < shard.count)
     return "--connections " + std::to_string(total_connections) + of +
            " leaves a shard without a connection: give at least one per shard";
-  if (total_count != 0 && total_count < shard.count)
-    return "--count " + std::to_string(total_count) + of +
-           " leaves a shard without a message: give at least one per shard";
+  // Every shard refuses alike when any one would be left without a message.
+  const bool paced = total_rate > 0;
+  for (std::uint32_t k = 0; total_count != 0 && k < shard.count; ++k) {
+    const ShardSpec s{k, shard.count};
+    if ((paced ? paced_count(total_count, total_connections, s) : shard_share(total_count, s)) == 0)
+      return "--count " + std::to_string(total_count) + of +
+             " leaves a shard without a message: give at least one per shard" +
+             (paced ? " (with a rate, the count is split as the connections are)" : "");
+  }
   ShardPlan plan;
   plan.connections = shard_connections(total_connections, shard);
-  plan.count = shard_share(total_count, shard);
+  plan.count = paced ? paced_count(total_count, total_connections, shard)
+                     : shard_share(total_count, shard);
   plan.rate = shard_rate(total_rate, total_connections, shard);
   plan.seed = shard_seed(base_seed, shard);
   return plan;

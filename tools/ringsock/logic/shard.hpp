@@ -87,7 +87,8 @@ double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec 
 // Everything shard K of a run takes from the run's totals.
 struct ShardPlan {
   ConnectionBlock connections;  // global connection indices [first, first + count)
-  std::uint64_t count = 0;      // its share of --count (0: the run is bounded by time)
+  std::uint64_t count = 0;      // its share of --count (0: the run is bounded by time):
+                                // paced, in proportion to its connections
   double rate = 0;              // its offered rate, msgs/s (0: not paced)
   std::uint64_t seed = 0;       // shard_seed(base_seed, shard)
 };
