@@ -6,12 +6,17 @@
 // each result's per-second intervals add up to its whole, and the .hlog
 // holds the same samples as the JSON result.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -180,6 +185,64 @@ TEST_P(ShardE2E, FourShardsAddUpToOneRun) {
   ASSERT_NE(merged.histogram("latency"), nullptr);
   expect_same_histogram(*merged.histogram("latency"), pooled, "merged latency vs pooled shards");
   EXPECT_EQ(merged.histogram("latency")->count(), one.histogram("latency")->count());
+}
+
+// A shard whose connect ends after --start-at keeps the run's schedule:
+// what was due while it connected goes out late, and its corrected latency
+// counts from when it was due. The connect is made late by a listener whose
+// accept queue is full (backlog 0, one connection waiting): the kernel drops
+// the SYN, and the client sends it again a second later, when this test's
+// echo thread has taken the first connection off the queue.
+TEST_P(ShardE2E, ALateShardKeepsTheRunsSchedule) {
+  const std::string backend = GetParam();
+  if (!backend_starts(backend)) GTEST_SKIP() << "backend cannot start here";
+  uint16_t port = 0;
+  const int listener = bind_loopback_tcp(port);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  timeval accept_timeout{10, 0};
+  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &accept_timeout, sizeof accept_timeout);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int filler = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(filler, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
+  std::thread echo([listener] {
+    usleep(600'000);
+    const int first = accept(listener, nullptr, nullptr);  // the filler
+    const int fd = accept(listener, nullptr, nullptr);     // the load's, sent again
+    char buf[4096];
+    for (ssize_t n; fd >= 0 && (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+      if (send(fd, buf, size_t(n), MSG_NOSIGNAL) != n) break;
+    }
+    if (fd >= 0) close(fd);
+    if (first >= 0) close(first);
+  });
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t start_ns = int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec + 300'000'000;
+  char start_at[40];
+  snprintf(start_at, sizeof start_at, "%lld.%09lld", (long long)(start_ns / 1'000'000'000),
+           (long long)(start_ns % 1'000'000'000));
+  TempDir dir;
+  const std::string json = dir.path + "/late.json";
+  Child load({"load", "tcp://127.0.0.1:" + std::to_string(port), "--mode", "rate", "--rate", "200",
+              "--connections", "2", "--duration", "2s", "--warmup", "0", "--start-at", start_at,
+              "--shard", "1/2", "--backend", backend, "--json", json});
+  const int code = exit_code(load.wait(kLoadMs));
+  echo.join();
+  close(filler);
+  close(listener);
+  ASSERT_EQ(code, 0) << load.out() << load.err();
+  const tool::RunRecord r = read_record(json);
+  // The setup made the shard late: its SYN was sent again after a second.
+  ASSERT_GT(r.start_skew_ns, 400'000'000) << load.out();
+  ASSERT_NE(r.histogram("latency"), nullptr);
+  // Its first message was due 5 ms after --start-at (global arrival 1 of
+  // 200/s) and left after the shard woke.
+  EXPECT_GE(r.histogram("latency")->max() + 5'000'000, uint64_t(r.start_skew_ns)) << load.out();
+  EXPECT_EQ(r.counter("sent"), 200u) << load.out();  // its share of the schedule, 100/s for 2 s
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ShardE2E, ::testing::Values("uring", "epoll"),

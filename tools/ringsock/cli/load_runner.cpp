@@ -903,7 +903,10 @@ void make_conns(Runner& r) {
 }
 
 // The measured window opens now: warmup, --duration and the pacers' schedule
-// count from here.
+// count from here. With --start-at, from that instant on this host's clock
+// even when the connects ended after it: a late shard keeps the run's
+// window and schedule, so what was due while it connected goes out at once
+// and its corrected latency counts from when it was due.
 void begin_measuring(Runner& r) {
   const LoadArgs& a = r.args;
   uint64_t now = monotonic_ns();
@@ -912,11 +915,13 @@ void begin_measuring(Runner& r) {
     r.started = wait_for_start(r.plan.start_at_unix_ns);
     now = r.started.monotonic_ns;
   }
+  const uint64_t woke = now;
+  if (r.started.skew_ns > 0 && uint64_t(r.started.skew_ns) < now) now -= uint64_t(r.started.skew_ns);
   r.measuring = true;
   r.start_ns = now;
   r.measure_start = now + a.warmup_ns;
   r.send_end = r.plan.count == 0 ? r.measure_start + a.duration_ns : 0;
-  r.last_progress_ns = now;
+  r.last_progress_ns = woke;
   tool::PacingConfig pacing;
   // The whole run's schedule: each global connection keeps its own stream.
   pacing.total_rate = r.plan.total_rate != 0 ? r.plan.total_rate : a.rate;
