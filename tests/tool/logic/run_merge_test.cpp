@@ -151,6 +151,16 @@ TEST(RunMerge, RefusesShardsThatAreNotOneRun) {
   in[2].record.start_at_unix_ns += 33'000'000'000;  // another run's shard, 33 s later
   EXPECT_NE(merge_error(in).find("the shards did not start together (results of different runs?)"),
             std::string::npos);
+  // Without --start-at, shards run 5 s apart: their seconds would be added
+  // by position although they cover different times. 0.2 s apart is one run.
+  in = four_shards();
+  for (auto& shard : in) shard.record.start_at_unix_ns = 0;
+  in[3].record.started_unix_ns += 5'000'000'000;
+  EXPECT_NE(merge_error(in).find("the shards began measuring 5.000 s apart (shard0.json (shard "
+                                 "0/4) first, shard3.json (shard 3/4) last)"),
+            std::string::npos) << merge_error(in);
+  in[3].record.started_unix_ns -= 4'800'000'000;
+  EXPECT_EQ(merge_error(in), "merged");
   in = four_shards();
   for (auto& shard : in) {
     RunInterval second;

@@ -1,10 +1,13 @@
 #include "logic/run_merge.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 namespace ringsock::tool {
 namespace {
+
+constexpr std::int64_t kStartTolerance_ns = 250'000'000;
 
 std::string shard_name(const MergeInput& in) {
   return in.label + " (shard " + std::to_string(in.record.shard.index) + "/" +
@@ -68,6 +71,28 @@ std::string layout_difference(const MergeInput& a, const MergeInput& b) {
   return {};
 }
 
+// The shards' seconds are added by position, so they must begin together:
+// within a quarter of a second, as merge_hlogs places a log's intervals.
+// With --start-at they begin at that instant (a late shard too).
+std::string starts_difference(const std::vector<MergeInput>& inputs) {
+  const MergeInput* earliest = nullptr;
+  const MergeInput* latest = nullptr;
+  for (const MergeInput& in : inputs) {
+    if (in.record.started_unix_ns == 0) return {};  // not known: nothing to compare
+    if (earliest == nullptr || in.record.started_unix_ns < earliest->record.started_unix_ns)
+      earliest = &in;
+    if (latest == nullptr || in.record.started_unix_ns > latest->record.started_unix_ns)
+      latest = &in;
+  }
+  const std::int64_t apart = latest->record.started_unix_ns - earliest->record.started_unix_ns;
+  if (apart <= kStartTolerance_ns) return {};
+  char seconds[32];
+  snprintf(seconds, sizeof seconds, "%.3f s", double(apart) / 1e9);
+  return "the shards began measuring " + std::string(seconds) + " apart (" +
+         shard_name(*earliest) + " first, " + shard_name(*latest) +
+         " last): their seconds do not line up; start them together with --start-at";
+}
+
 std::string check_shards(const std::vector<MergeInput>& inputs) {
   const MergeInput& first = inputs.front();
   const std::uint32_t count = first.record.shard.count;
@@ -98,7 +123,7 @@ std::string check_shards(const std::vector<MergeInput>& inputs) {
       return "shard " + std::to_string(k) + " of " + std::to_string(count) +
              " is missing (" + std::to_string(inputs.size()) + " result(s) given)";
   }
-  return {};
+  return starts_difference(inputs);
 }
 
 void merge_window(RunRecord& whole, const std::vector<MergeInput>& inputs) {
