@@ -249,6 +249,33 @@ TEST_P(ZeroCopyStreamTest, ACloseAbortsASendThatAPeerHoldsBack) {
   close_pair(loop, pair);
 }
 
+// The same with part of the send still waiting for room: the close's
+// cancel ends the kernel's request with the bytes it had queued, and the
+// kernel's notification for those still waits for the peer. The close must
+// abort then too, not wait for a peer that never reads.
+TEST_P(ZeroCopyStreamTest, ACloseAbortsASendHalfQueuedThatAPeerHoldsBack) {
+  StreamPair pair;
+  ASSERT_TRUE(connect_pair(loop, family(), dir, pair));
+  ASSERT_EQ(set_buffer_sizes(pair.client, 64 * 1024, 0), 0);  // room for part of it
+  ASSERT_EQ(set_buffer_sizes(pair.server, 0, 4096), 0);       // a window that stays shut
+  Pieces data({4 << 20});
+  Sent sent;
+  ASSERT_EQ(loop.send(sent.op, pair.client, data.bytes.data(), data.bytes.size(),
+                      Sent::callback, &sent), 0);
+  for (int i = 0; i < 4; ++i) loop.run(RunMode::no_wait);
+  ASSERT_EQ(sent.callbacks, 0) << sent.result;
+  Recorder closed;
+  ASSERT_EQ(loop.close(closed.op, pair.client, Recorder::callback, &closed), 0);
+  pair.client = -1;
+  ASSERT_TRUE(run_until(loop, [&] { return closed.terminal; })) << "the close waited for the peer";
+  EXPECT_EQ(closed.result(), 0);
+  EXPECT_EQ(sent.callbacks, 1);
+  EXPECT_EQ(sent.result, -ECANCELED);
+  EXPECT_LT(sent.op.transferred, data.bytes.size());
+  close_pair(loop, pair);
+  EXPECT_EQ(loop.active(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sockets, ZeroCopyStreamTest,
                          testing::Combine(testing::ValuesIn(all_backends()),
                                           testing::ValuesIn(all_families())),

@@ -22,7 +22,9 @@ void LoopCore::mark_zero_copy(Operation& op) noexcept {
 // (every byte queued, an error, a cancel, an expired deadline) leaves the
 // operation waiting for the kernel alone (OpState::notify_wait): nothing is
 // left for a cancel to end, and a close of its fd aborts the connection
-// (abort_zero_copy) rather than wait for a peer's acknowledgements.
+// (abort_zero_copy) rather than wait for a peer's acknowledgements. A close
+// already waiting (its cancel is what ended the send, with bytes queued)
+// aborts it here, since it found the send still running.
 void LoopCore::zero_copy_result(Operation& op, int32_t result) noexcept {
   op.deferred_result = result;
   const uint32_t total = send_bytes(op);
@@ -40,7 +42,9 @@ void LoopCore::zero_copy_result(Operation& op, int32_t result) noexcept {
     final = final || (result != -EOPNOTSUPP && result != -EINVAL && result != -EAGAIN &&
                       result != -EINTR);
   }
-  if (final) op.state = OpState::notify_wait;
+  if (!final) return;
+  op.state = OpState::notify_wait;
+  if (fds_.check(op.fd) != 0) abort_zero_copy(op);  // its fd's close is under way
 }
 
 // On a stream, the notification of bytes queued but not yet acknowledged
