@@ -67,6 +67,34 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
   EXPECT_EQ(std::get<tool::HlogFile>(log).intervals[0].count, 20000u);
 }
 
+// A merged run that cannot be trusted does not exit 0, as load would not:
+// a reply that failed verification in any shard is exit 4, and a shard whose
+// every connection failed (the run lacks its share) is exit 7.
+TEST(MergeE2e, ExitsAsLoadWouldForTheWholeRun) {
+  TempDir dir;
+  auto shards_with = [&](const std::string& name, std::uint64_t value, const char* tag) {
+    std::vector<std::string> paths;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+      tool::RunRecord r = tool::testing::shard_record({k, 4});
+      for (auto& [counter, v] : r.counters) {
+        if (counter == name && k == 1) v = value == 0 ? r.connections : value;
+      }
+      paths.push_back(write_file(dir, std::string(tag) + std::to_string(k) + ".json",
+                                 tool::run_record_document(r)));
+    }
+    return paths;
+  };
+  Outcome o = merge(shards_with("verify_failures", 10, "bad"));
+  EXPECT_EQ(o.code, 4) << o.out << o.err;
+  EXPECT_NE(o.err.find("ringsock merge: 10 repl(ies) failed verification"), std::string::npos) << o.err;
+  o = merge(shards_with("failed_connections", 0, "lost"));
+  EXPECT_EQ(o.code, 7) << o.out << o.err;
+  EXPECT_NE(o.err.find("every connection of shard 1/4 (" + dir.path + "/lost1.json) failed"),
+            std::string::npos) << o.err;
+  o = merge(shards_with("failed_connections", 1, "one"));  // one of two: the run goes on
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+}
+
 // Churn's ports line judges each host by its own rate and port range:
 // four shards at 10 connections/s each, every host with 64 ports (the line
 // needs a quarter of the range per second: 16/s).

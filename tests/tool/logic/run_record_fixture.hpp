@@ -43,7 +43,8 @@ inline RunRecord shard_record(ShardSpec shard, std::size_t n = 5000) {
   const std::uint64_t n64 = n;
   r.counters = {{"sent", n64},           {"received", n64},      {"bytes_sent", 64 * n64},
                 {"bytes_received", 64 * n64}, {"sent_all", n64}, {"replied_all", n64},
-                {"verify_failures", 0}, {"errors.refused", shard.index}, {"errors.reset", 0}};
+                {"verify_failures", 0}, {"errors.refused", shard.index}, {"errors.reset", 0},
+                {"established", r.connections}, {"failed_connections", 0}};
   NamedHistogram latency{"latency", Histogram()}, uncorrected{"latency_uncorrected", Histogram()},
       connect{"connect", Histogram()};
   for (std::uint64_t v : shard_samples(shard.index, n)) {

@@ -113,4 +113,9 @@ int run_load(const LoadArgs& args);
 /// Prints the table, writes --json, evaluates --assert; returns the exit code.
 int report_load(const LoadReport& report);
 
+/// The exit code of a run's report (3, 4, 7, 6, 8, 5 or 0, the first that
+/// applies), with its one line on stderr as "ringsock COMMAND: ...".
+int load_verdict(const LoadReport& report, const char* command, int json_error,
+                 bool checks_passed);
+
 }  // namespace ringsock_cli

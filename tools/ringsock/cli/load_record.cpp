@@ -32,6 +32,7 @@ constexpr CounterField kCounterFields[] = {
     {"reordered", &LoadStats::reordered},
     {"gaps", &LoadStats::gaps},
     {"established", &LoadStats::established},
+    {"failed_connections", &LoadStats::failed_connections},
     {"opened", &LoadStats::opened},
     {"cycles", &LoadStats::cycles},
     {"held", &LoadStats::held},

@@ -382,47 +382,48 @@ bool measured_nothing(const LoadReport& r) noexcept {
   return r.args->mode == LoadMode::throughput ? r.stats->sent == 0 : r.stats->received == 0;
 }
 
-void say_nothing_measured(const LoadReport& r) {
+void say_nothing_measured(const LoadReport& r, const char* command) {
   const LoadStats& s = *r.stats;
   if (r.args->mode == LoadMode::throughput) {
-    fprintf(stderr, "ringsock load: measured nothing: no message went out in the measured window\n");
+    fprintf(stderr, "ringsock %s: measured nothing: no message went out in the measured window\n",
+            command);
     return;
   }
   const char* why = !r.args->endpoint.is_stream() ? "every datagram went unanswered"
                     : s.sent == 0                 ? "nothing was sent"
                                                   : "the server never answered";
-  fprintf(stderr, "ringsock load: measured nothing: %llu sent, no reply verified (%s)\n",
+  fprintf(stderr, "ringsock %s: measured nothing: %llu sent, no reply verified (%s)\n", command,
           (unsigned long long)s.sent, why);
 }
 
+}  // namespace
+
 // The exit code and its one line on stderr; the first that applies wins.
-int verdict(const LoadReport& r, int json_error, bool checks_passed) {
+int load_verdict(const LoadReport& r, const char* command, int json_error, bool checks_passed) {
   const LoadStats& s = *r.stats;
   int first_kind = classify_load_error(s.first_error);
   const char* hint = *load_error_hint(first_kind) ? load_error_hint(first_kind) : "see the errors above";
   if (s.established == 0 && total_errors(s) > 0) {
-    fprintf(stderr, "ringsock load: could not connect: %s (%s)\n", load_error_name(first_kind), hint);
+    fprintf(stderr, "ringsock %s: could not connect: %s (%s)\n", command, load_error_name(first_kind), hint);
     return kExitConnect;
   }
   if (s.verify_failures > 0) {
-    fprintf(stderr, "ringsock load: %llu repl(ies) failed verification\n",
+    fprintf(stderr, "ringsock %s: %llu repl(ies) failed verification\n", command,
             (unsigned long long)s.verify_failures);
     return kExitVerify;
   }
   if (all_failed(r)) {
-    fprintf(stderr, "ringsock load: every connection failed (%u of %u), first: %s (%s)\n",
-            r.args->connections, r.args->connections, load_error_name(first_kind), hint);
+    fprintf(stderr, "ringsock %s: every connection failed (%u of %u), first: %s (%s)\n",
+            command, r.args->connections, r.args->connections, load_error_name(first_kind), hint);
     return kExitAllFailed;
   }
   if (measured_nothing(r)) {
-    say_nothing_measured(r);
+    say_nothing_measured(r, command);
     return kExitNothing;
   }
   if (json_error != 0) return kExitResults;
   return checks_passed ? 0 : kExitAssert;
 }
-
-}  // namespace
 
 int report_load(const LoadReport& r) {
   print_load_table(r);
@@ -435,7 +436,7 @@ int report_load(const LoadReport& r) {
             strerror(json_error));
   }
   if (r.args->report_file != nullptr && !write_report(r, checks) && json_error == 0) json_error = EIO;
-  return verdict(r, json_error, tool::all_passed(checks));
+  return load_verdict(r, "load", json_error, tool::all_passed(checks));
 }
 
 }  // namespace ringsock_cli

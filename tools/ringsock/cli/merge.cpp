@@ -114,6 +114,33 @@ std::string merged_hlog(const tool::RunRecord& whole, const std::vector<tool::Me
   return text;
 }
 
+// An errno of the kind the merged counters name first, for the verdict's words.
+int first_error_of(const LoadStats& s) {
+  static constexpr int kErrnoOfKind[kLoadErrorKinds] = {
+      -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT, -EMFILE, -EADDRNOTAVAIL, kClosedByServer, -EIO};
+  for (int k = 0; k < kLoadErrorKinds; ++k)
+    if (s.errors[k] != 0) return kErrnoOfKind[k];
+  return 0;
+}
+
+// The exit code load would give the whole run; and a shard whose every
+// connection failed leaves the run without its share of the load: exit 7,
+// as load's own for that shard, where nothing weightier applies.
+int merged_verdict(const LoadReport& report, const std::vector<tool::MergeInput>& inputs,
+                   bool checks_passed) {
+  const int code = load_verdict(report, "merge", 0, checks_passed);
+  if (code != 0 && code != kExitNothing && code != kExitAssert) return code;
+  if (report.args->mode == LoadMode::churn) return code;
+  for (const auto& in : inputs) {
+    const tool::RunRecord& r = in.record;
+    if (r.connections == 0 || r.counter("failed_connections") < r.connections) continue;
+    fprintf(stderr, "ringsock merge: every connection of shard %u/%u (%s) failed: the run lacks "
+            "its share of the load\n", r.shard.index, r.shard.count, in.label.c_str());
+    return kExitAllFailed;
+  }
+  return code;
+}
+
 int fail(const std::string& message, int code = kExitUsage) {
   fprintf(stderr, "ringsock merge: %s\n", message.c_str());
   return code;
@@ -264,7 +291,8 @@ int run_merge(int argc, const char* const* argv) {
     return fail("cannot merge: mode '" + whole.config.mode + "' or framing '" +
                 whole.config.framing + "' is unknown to this ringsock");
   load_args.assertions = args.assertions.empty() ? nullptr : args.assertions.c_str();
-  const LoadStats stats = stats_from_counters(whole.counters);
+  LoadStats stats = stats_from_counters(whole.counters);
+  stats.first_error = first_error_of(stats);
   tool::LatencyPair latency;
   if (const auto* h = whole.histogram("latency")) latency.corrected = *h;
   if (const auto* h = whole.histogram("latency_uncorrected")) latency.uncorrected = *h;
@@ -295,7 +323,7 @@ int run_merge(int argc, const char* const* argv) {
       return fail("cannot write " + args.hlog_file + ": " + strerror(failed), 1);
   }
   if (int failed = outputs.commit()) return fail(std::string("cannot write: ") + strerror(failed), 1);
-  return tool::all_passed(checks) ? 0 : kExitAssert;
+  return merged_verdict(report, inputs, tool::all_passed(checks));
 }
 
 
