@@ -70,6 +70,23 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
 // A merged run that cannot be trusted does not exit 0, as load would not:
 // a reply that failed verification in any shard is exit 4, and a shard whose
 // every connection failed (the run lacks its share) is exit 7.
+TEST(MergeE2e, RefusesOutputsOverItsInputsOrEachOther) {
+  TempDir dir;
+  auto args = write_shards(dir);
+  const std::string before = read_file(args[0]);
+  auto over = args;
+  over.insert(over.end(), {"--json", dir.path + "/./shard0.json"});
+  Outcome o = merge(over);
+  EXPECT_EQ(o.code, 2) << o.out << o.err;
+  EXPECT_NE(o.err.find("is one of the inputs"), std::string::npos) << o.err;
+  EXPECT_EQ(read_file(args[0]), before);
+  auto both = args;
+  both.insert(both.end(), {"--json", dir.path + "/out", "--hlog", dir.path + "/out"});
+  o = merge(both);
+  EXPECT_EQ(o.code, 2) << o.out << o.err;
+  EXPECT_NE(o.err.find("--json and --hlog name one file"), std::string::npos) << o.err;
+}
+
 TEST(MergeE2e, ExitsAsLoadWouldForTheWholeRun) {
   TempDir dir;
   auto shards_with = [&](const std::string& name, std::uint64_t value, const char* tag) {

@@ -173,14 +173,6 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
   return 0;
 }
 
-// Whether two paths name one file (the same name, or the same inode).
-bool same_file(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  struct stat x {}, y {};
-  return stat(a.c_str(), &x) == 0 && stat(b.c_str(), &y) == 0 && x.st_dev == y.st_dev &&
-         x.st_ino == y.st_ino;
-}
-
 // One log per shard, no file given twice: the logs are added as they are,
 // so a log twice or one missing would count twice or not at all. (Content
 // is no test: the shards of a run without samples, UDP throughput, write
@@ -264,6 +256,14 @@ int run_merge(int argc, const char* const* argv) {
     print_usage(Command::merge, stdout);
     return 0;
   }
+  // An output over an input would replace what was just read.
+  for (const std::string* out : {&args.json_file, &args.hlog_file}) {
+    if (out->empty()) continue;
+    for (const std::string& in : args.inputs)
+      if (same_file(*out, in)) return fail(*out + " is one of the inputs: the merge would replace it");
+  }
+  if (!args.json_file.empty() && !args.hlog_file.empty() && same_file(args.json_file, args.hlog_file))
+    return fail("--json and --hlog name one file (" + args.json_file + "): give each its own");
   std::vector<tool::MergeInput> inputs;
   std::vector<tool::HlogInput> logs;
   if (int rc = read_inputs(args, inputs, logs)) return rc;

@@ -120,4 +120,11 @@ int write_output_file(const std::string& path, const std::string& text) {
   return out.commit();
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  struct stat x {}, y {};
+  return stat(a.c_str(), &x) == 0 && stat(b.c_str(), &y) == 0 && x.st_dev == y.st_dev &&
+         x.st_ino == y.st_ino;
+}
+
 }  // namespace ringsock_cli

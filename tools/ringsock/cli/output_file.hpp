@@ -43,4 +43,8 @@ int write_output_file(const std::string& path, const std::string& text);
 /// results; nothing is left behind.
 int output_writable(const std::string& path);
 
+/// Whether two paths name one file (the same name, or the same inode): an
+/// output that is one of a command's inputs would replace it.
+bool same_file(const std::string& a, const std::string& b);
+
 }  // namespace ringsock_cli

@@ -97,6 +97,11 @@ int run_report(int argc, const char* const* argv) {
     print_usage(Command::report, stdout);
     return 0;
   }
+  for (const auto& input : args.inputs)
+    if (same_file(args.output, input.second))
+      return fail(args.output + " is one of the inputs: the page would replace it");
+  if (!args.bars_file.empty() && same_file(args.output, args.bars_file))
+    return fail(args.output + " is the --bars file: the page would replace it");
   if (!args.bars_file.empty()) return run_bars(args);
   std::vector<tool::ReportSeries> results;
   for (const auto& [label, path] : args.inputs) {
