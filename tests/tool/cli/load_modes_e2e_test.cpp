@@ -17,9 +17,11 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "e2e_support.hpp"
+#include "logic/result_file.hpp"
 
 namespace {
 
@@ -167,10 +169,12 @@ TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
 
 // A blocking TCP server on 127.0.0.1 with a thread per connection: echoes
 // `replies` messages' worth of reads (0 = until EOF), then closes (with a
-// reset if `reset`); records every peer's address and port.
+// reset if `reset`), or with `hold` reads on without answering until the
+// client closes; records every peer's address and port.
 class PlainServer {
  public:
-  explicit PlainServer(int replies, bool reset = false) : replies_(replies), reset_(reset) {
+  explicit PlainServer(int replies, bool reset = false, bool hold = false)
+      : replies_(replies), reset_(reset), hold_(hold) {
     listen_fd_ = cli_test::bind_loopback_tcp(port_);
     listen(listen_fd_, 64);
     acceptor_ = std::thread([this] { accept_loop(); });
@@ -211,6 +215,8 @@ class PlainServer {
       ssize_t n = recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0 || send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
     }
+    while (hold_ && recv(fd, buffer, sizeof buffer, 0) > 0) {
+    }
     if (reset_) {
       linger abortive{1, 0};
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
@@ -219,6 +225,7 @@ class PlainServer {
   }
   int replies_;
   bool reset_;
+  bool hold_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::thread acceptor_;
@@ -364,6 +371,33 @@ TEST(LoadSource, APortAlreadyTakenIsReportedWithAHint) {
   close(blocker);
   EXPECT_EQ(code, 3) << out << err;
   EXPECT_NE((out + err).find("out of local ports"), std::string::npos) << out << err;
+}
+
+// Open loop: a server that stops answering halfway holds the one request
+// --inflight 1 allows; what the schedule had due after it never goes out.
+// It is counted (sent + unsent = the 200 due in 2 s at 100/s) and enters
+// the corrected latency as waiting until the window's end (the first was
+// due about 0.5 s in), so the stall shows in the percentiles.
+TEST(LoadRate, WhatTheScheduleCouldNotSendIsCountedAndCorrected) {
+  for (const char* backend : {"uring", "epoll"}) {
+    if (!backend_starts(backend)) continue;
+    PlainServer server(50, false, true);
+    TempDir dir;
+    const std::string json = dir.path + "/out.json";
+    std::string out, err;
+    run_load({server.url(), "--mode", "rate", "--rate", "100", "--connections", "1",
+              "--duration", "2s", "--warmup", "0", "--backend", backend, "--json", json},
+             &out, &err);
+    auto parsed = ringsock::tool::read_run_record(read_file(json));
+    ASSERT_TRUE(std::holds_alternative<ringsock::tool::RunRecord>(parsed)) << out << err;
+    const auto& r = std::get<ringsock::tool::RunRecord>(parsed);
+    EXPECT_EQ(r.counter("received"), 50u) << backend << "\n" << out;
+    EXPECT_EQ(r.counter("sent") + r.counter("unsent"), 200u) << backend << "\n" << out;
+    ASSERT_NE(r.histogram("latency"), nullptr);
+    EXPECT_GE(r.histogram("latency")->max(), 1'000'000'000u) << backend << "\n" << out;
+    EXPECT_GE(r.histogram("latency")->value_at_percentile(90), 1'000'000'000u) << out;
+    EXPECT_NE(out.find("never went out"), std::string::npos) << out;
+  }
 }
 
 }  // namespace

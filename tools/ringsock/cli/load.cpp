@@ -209,6 +209,7 @@ void merge(LoadStats& into, const LoadStats& from) noexcept {
   into.held += from.held;
   into.final_sent += from.final_sent;
   into.failed_connections += from.failed_connections;
+  into.unsent += from.unsent;
   if (into.first_error == 0) into.first_error = from.first_error;
 }
 

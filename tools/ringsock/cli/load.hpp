@@ -75,6 +75,7 @@ struct LoadStats {
   uint64_t held = 0;            ///< idle: connections whose last exchange verified
   uint64_t final_sent = 0;      ///< idle: last exchanges sent
   uint64_t failed_connections = 0;  ///< slots ended by an error (not churn, which goes on)
+  uint64_t unsent = 0;          ///< rate: due in the measured window, never sent
   int first_error = 0;          ///< negated errno of the first error
 };
 

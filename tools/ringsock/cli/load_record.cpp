@@ -33,6 +33,7 @@ constexpr CounterField kCounterFields[] = {
     {"gaps", &LoadStats::gaps},
     {"established", &LoadStats::established},
     {"failed_connections", &LoadStats::failed_connections},
+    {"unsent", &LoadStats::unsent},
     {"opened", &LoadStats::opened},
     {"cycles", &LoadStats::cycles},
     {"held", &LoadStats::held},

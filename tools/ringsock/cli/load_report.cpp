@@ -203,6 +203,12 @@ void print_load_table(const LoadReport& r) {
   }
   if (a.mode == LoadMode::rate) {
     printf("  %-14s asked %u/s, achieved %.0f/s\n", "rate", a.rate, achieved_rate(r));
+    if (s.unsent != 0) {
+      printf("  %-14s %llu due in the window never went out (every --inflight slot waited on a\n"
+             "  %-14s reply, or its connection had failed); the corrected latency counts each\n"
+             "  %-14s as waiting until the window's end\n",
+             "unsent", (unsigned long long)s.unsent, "", "");
+    }
   } else {
     printf("  %-14s %.0f/s\n", "rate", achieved_rate(r));
   }
@@ -286,6 +292,7 @@ void json_results(tool::JsonWriter& w, const LoadReport& r) {
   const LoadStats& s = *r.stats;
   w.key("results").begin_object();
   w.field("seconds", r.seconds).field("sent", s.sent).field("received", s.received);
+  w.field("unsent", s.unsent);
   w.field("bytes_sent", s.bytes_sent).field("bytes_received", s.bytes_received);
   w.field("rate_asked", r.args->rate).field("rate_achieved", achieved_rate(r));
   w.field("mb_per_s_out", r.seconds > 0 ? double(s.bytes_sent) / r.seconds / 1e6 : 0.0);

@@ -843,6 +843,28 @@ void finish_intervals(Runner& r, uint64_t now) {
   r.plan.recorder->finish();
 }
 
+// Open loop: what the schedule had due in the measured window and never
+// sent (every --inflight slot waited on a reply, or the slot had failed) is
+// counted, and enters the corrected latency as having waited to the
+// window's end: at least that long, since it never left. Without it, a
+// service that stopped answering would show only the few sends that got
+// out, each answered or timed out, and a p99 from before it stopped.
+void count_unsent(Runner& r) {
+  if (!r.is(LoadMode::rate)) return;
+  const uint64_t end = r.send_end;
+  for (auto& c : r.conns) {
+    if (!c->pacer) continue;
+    while (c->pacer->peek() < end) {
+      const uint64_t intended = c->pacer->next();
+      if (intended < r.measure_start) continue;
+      ++r.stats.unsent;
+      r.latency.corrected.record(end - intended);
+      // In the window's last second (its end is the next one's start).
+      if (r.plan.recorder != nullptr) r.plan.recorder->record(0, end - 1, end - intended);
+    }
+  }
+}
+
 void on_tick(Loop& loop, Operation& op, const Completion&) {
   Runner& r = *static_cast<Runner*>(op.user_data);
   uint64_t now = monotonic_ns();
@@ -850,6 +872,7 @@ void on_tick(Loop& loop, Operation& op, const Completion&) {
     if (r.is(LoadMode::idle)) {
       begin_final_phase(r, now);
     } else {
+      count_unsent(r);
       stop_sending(r, now);
     }
   }
