@@ -72,6 +72,10 @@ void expect_intervals_add_up(const tool::RunRecord& r, const std::string& what) 
   }
   EXPECT_EQ(sent, r.counter("sent")) << what;
   EXPECT_EQ(received, r.counter("received")) << what;
+  // Whole seconds, then what is left of the run, with its own length.
+  for (size_t i = 0; i + 1 < r.intervals.size(); ++i) EXPECT_EQ(r.intervals[i].length_s, 1.0) << what;
+  EXPECT_GT(r.intervals.back().length_s, 0.0) << what;
+  EXPECT_LT(r.intervals.back().length_s, 1.0) << what;
   for (const char* name : {"latency", "latency_uncorrected", "connect"}) {
     tool::Histogram sum;
     for (const auto& interval : r.intervals) {

@@ -25,12 +25,13 @@ Histogram second_of(std::uint32_t shard, int second, int tag, std::uint64_t high
   return h;
 }
 
-// A shard's --hlog: 3 one-second intervals of each tag, from base_s.
-HlogInput shard_log(std::uint32_t shard, double base_s) {
+// A shard's --hlog: 3 intervals of each tag, from base_s, one second long
+// but the last (`last_s`: the rest of a run after its last whole second).
+HlogInput shard_log(std::uint32_t shard, double base_s, double last_s = 1) {
   std::string text = hlog_header({.start_unix_s = base_s});
   for (int second = 0; second < 3; ++second)
     for (int tag = 0; tag < 2; ++tag)
-      text += hlog_interval(kTags[tag], second, 1, second_of(shard, second, tag));
+      text += hlog_interval(kTags[tag], second, second == 2 ? last_s : 1, second_of(shard, second, tag));
   auto f = read_hlog(text);
   EXPECT_TRUE(std::holds_alternative<HlogFile>(f)) << std::get<std::string>(f);
   return {"shard" + std::to_string(shard) + ".hlog", std::get<HlogFile>(f)};
@@ -93,6 +94,27 @@ TEST(HlogMerge, RefusesLogsThatDidNotStartTogether) {
   SKIP_WITHOUT_ZLIB();
   const std::string e = merge_error({shard_log(0, 1000.0), shard_log(1, 1000.4)});
   EXPECT_NE(e.find("shard1.hlog: an interval starts 0.400 s after the earliest"), std::string::npos) << e;
+}
+
+// Each shard's run ends a little apart: their last intervals are shorter
+// than a second and differ, and are added as one, as long as the longest.
+TEST(HlogMerge, ShorterLastIntervalsAreAddedAsOne) {
+  SKIP_WITHOUT_ZLIB();
+  auto merged = merge_hlogs({shard_log(0, 1000.0, 0.002), shard_log(1, 1000.001, 0.3)});
+  ASSERT_TRUE(std::holds_alternative<HlogFile>(merged)) << std::get<std::string>(merged);
+  const HlogFile& f = std::get<HlogFile>(merged);
+  ASSERT_EQ(f.intervals.size(), 6u);
+  EXPECT_DOUBLE_EQ(f.intervals[4].start_s, 2);
+  EXPECT_NEAR(f.intervals[4].length_s, 0.3, 1e-9);
+  EXPECT_EQ(f.intervals[4].count, 6000u);
+  // A short interval that is not its log's last is another grid: refused.
+  std::string text = hlog_header({.start_unix_s = 1000.0});
+  for (int i = 0; i < 3; ++i) text += hlog_interval("latency", 0.5 * i, 0.5, second_of(7, i, 0));
+  auto halves = read_hlog(text);
+  ASSERT_TRUE(std::holds_alternative<HlogFile>(halves));
+  const std::string e = merge_error({shard_log(0, 1000.0), {"halves.hlog", std::get<HlogFile>(halves)}});
+  EXPECT_NE(e.find("halves.hlog: an interval of 0.500 s where another has 1.000 s"), std::string::npos)
+      << e;
 }
 
 TEST(HlogMerge, RefusesDifferentRangesOfOneTag) {

@@ -334,15 +334,19 @@ std::vector<std::pair<std::string, uint64_t>> interval_counters(
 
 // Every second of the run, counters and histograms (empty ones for a
 // second without samples), in order.
+// The run's seconds from the intervals' zero; the last holds what is left
+// of the run after its last whole second, with that length (a run of 3.002
+// s has a fourth interval of 0.002 s, not a second with nothing in it).
 std::vector<tool::RunInterval> run_intervals(
-    const std::vector<std::unique_ptr<ThreadResult>>& results, const Intervals& intervals) {
+    const std::vector<std::unique_ptr<ThreadResult>>& results, const Intervals& intervals,
+    double end_s) {
   size_t count = 0;
   for (const auto& result : results) count = std::max(count, result->interval_counters.size());
   for (const auto& c : intervals.collected) count = std::max<size_t>(count, c.first + 1);
   std::vector<tool::RunInterval> out(count);
   for (size_t i = 0; i < count; ++i) {
     out[i].start_s = double(i);
-    out[i].length_s = 1;
+    out[i].length_s = std::clamp(end_s - double(i), 0.001, 1.0);
     out[i].counters = interval_counters(results, i);
     for (const char* name : kIntervalMetrics) out[i].histograms.push_back({name, tool::Histogram()});
   }
@@ -486,7 +490,8 @@ int run_load(const LoadArgs& typed) {
     }
   }
   tool::RunRecord record = make_run_record(report, identity);
-  record.intervals = run_intervals(results, intervals);
+  const uint64_t end_ns = finish > shared.interval_start_ns ? finish - shared.interval_start_ns : 0;
+  record.intervals = run_intervals(results, intervals, double(end_ns) / 1e9);
   report.record = &record;
   int rc = report_load(report);
   if (args.hlog_file != nullptr) {

@@ -46,9 +46,7 @@ std::string add_group(const std::vector<Member>& group, HlogInterval& out) {
              std::to_string(h.highest_trackable()) + ", another log " +
              std::to_string(sum.highest_trackable());
     }
-    if (m.interval->length_s != out.length_s)
-      return m.input->label + ": an interval of " + seconds(m.interval->length_s) +
-             " where another log has " + seconds(out.length_s);
+    out.length_s = std::max(out.length_s, m.interval->length_s);  // a last one may be shorter
     if (h.count() > UINT64_MAX - sum.count()) return "tag '" + out.tag + "': the counts overflow";
     sum.merge(h);
     out.max_ms = std::max(out.max_ms, m.interval->max_ms);
@@ -71,17 +69,30 @@ std::variant<HlogFile, std::string> merge_hlogs(const std::vector<HlogInput>& in
   if (!std::isfinite(origin)) return out;  // no intervals at all
   out.start_time_s = origin;
   out.base_time_s = origin;
+  // The grid is the longest interval; a shorter one is the rest of a run
+  // after its last whole interval, and only a log's last may be so.
+  double grid = 0;
+  for (const HlogInput& in : inputs) {
+    for (const HlogInterval& iv : in.file.intervals) {
+      if (!(iv.length_s > 0)) return in.label + ": an interval of length " + seconds(iv.length_s);
+      grid = std::max(grid, iv.length_s);
+    }
+  }
   // (step, order of the tag's first appearance) -> the intervals to add.
   std::map<std::string, std::size_t> tag_order;
   std::map<std::pair<long long, std::size_t>, std::vector<Member>> groups;
   for (const HlogInput& in : inputs) {
+    double last_start = -INFINITY;
+    for (const HlogInterval& iv : in.file.intervals) last_start = std::max(last_start, iv.start_s);
     for (const HlogInterval& iv : in.file.intervals) {
-      if (!(iv.length_s > 0)) return in.label + ": an interval of length " + seconds(iv.length_s);
+      if (iv.length_s < grid * 0.999 && iv.start_s != last_start)
+        return in.label + ": an interval of " + seconds(iv.length_s) + " where another has " +
+               seconds(grid) + " (only a log's last interval may be shorter)";
       const double offset = base_of(in.file) + iv.start_s - origin;
-      const long long step = std::llround(offset / iv.length_s);
-      if (std::fabs(offset - static_cast<double>(step) * iv.length_s) > iv.length_s / 4)
+      const long long step = std::llround(offset / grid);
+      if (std::fabs(offset - static_cast<double>(step) * grid) > grid / 4)
         return in.label + ": an interval starts " + seconds(offset) +
-               " after the earliest, off the others' grid of " + seconds(iv.length_s) +
+               " after the earliest, off the others' grid of " + seconds(grid) +
                " (were the shards started together with --start-at?)";
       const std::size_t order = tag_order.try_emplace(iv.tag, tag_order.size()).first->second;
       groups[{step, order}].push_back({&in, &iv});
@@ -90,8 +101,7 @@ std::variant<HlogFile, std::string> merge_hlogs(const std::vector<HlogInput>& in
   for (const auto& [key, members] : groups) {
     HlogInterval iv;
     iv.tag = members.front().interval->tag;
-    iv.length_s = members.front().interval->length_s;
-    iv.start_s = static_cast<double>(key.first) * iv.length_s;
+    iv.start_s = static_cast<double>(key.first) * grid;
     if (std::string e = add_group(members, iv); !e.empty()) return e;
     out.intervals.push_back(std::move(iv));
   }
