@@ -145,6 +145,17 @@ TEST_P(LoadFailures, AServerThatClosesEveryConnectionExitsSeven) {
   EXPECT_NE(err_.find("every connection failed"), std::string::npos) << err_;
 }
 
+// Churn shorter than the connect timeout against a server whose SYNs are
+// dropped: the run ends with its connects on their way, and says it could
+// not connect (it said "errors none" and measured nothing, exit 6).
+TEST_P(LoadFailures, ChurnThatNeverConnectedExitsThree) {
+  TinyTcpServer server(Policy::echo, 5000);
+  EXPECT_EQ(load({server.url(), "--mode", "churn", "--connections", "2", "--duration", "500ms"}), 3)
+      << out_ << err_;
+  EXPECT_NE(err_.find("could not connect: timeout"), std::string::npos) << err_;
+  EXPECT_NE(out_.find("timeout 2"), std::string::npos) << out_;
+}
+
 TEST_P(LoadFailures, AUdpBlackHoleExitsSix) {
   int hole = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};

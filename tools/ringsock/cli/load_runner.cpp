@@ -991,6 +991,14 @@ void run(Runner& r) {
   while (!r.finished) {
     if (r.loop.run(ringsock::RunMode::once) < 0) break;
   }
+  // A run that never connected, ended with its connects still on their way
+  // (churn shorter than the connect timeout, against a server whose SYNs
+  // are dropped): each is a connect that timed out with the run, so the
+  // run says it could not connect instead of "errors none".
+  if (!r.stream || r.stats.established != 0) return;
+  for (auto& c : r.conns) {
+    if (c->fd >= 0 && !c->ready && c->io_op.in_flight()) record_error(r, -ETIMEDOUT);
+  }
 }
 
 }  // namespace
