@@ -211,6 +211,7 @@ void merge(LoadStats& into, const LoadStats& from) noexcept {
   into.failed_connections += from.failed_connections;
   into.unsent += from.unsent;
   if (into.first_error == 0) into.first_error = from.first_error;
+  if (into.first_other == 0) into.first_other = from.first_other;
 }
 
 const char* load_error_name(int kind) noexcept {

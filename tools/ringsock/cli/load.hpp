@@ -77,6 +77,7 @@ struct LoadStats {
   uint64_t failed_connections = 0;  ///< slots ended by an error (not churn, which goes on)
   uint64_t unsent = 0;          ///< rate: due in the measured window, never sent
   int first_error = 0;          ///< negated errno of the first error
+  int first_other = 0;          ///< negated errno of the first error of kind "other"
 };
 
 /// Adds `from` into `into` (the threads' results).

@@ -123,9 +123,9 @@ void print_errors(const LoadStats& s) {
     printf(" %s %llu%s%s%s", load_error_name(k), (unsigned long long)s.errors[k],
            *hint ? " (" : "", hint, *hint ? ")" : "");
   }
-  // "other" says nothing by itself: name the first error as the kernel does.
-  if (s.errors[kLoadOther] != 0 && s.first_error < 0 && s.first_error != kClosedByServer) {
-    printf("; first: %s", strerror(-s.first_error));
+  // "other" says nothing by itself: name its first as the kernel does.
+  if (s.errors[kLoadOther] != 0 && s.first_other < 0) {
+    printf("; first other: %s", strerror(-s.first_other));
   }
   printf("\n");
 }

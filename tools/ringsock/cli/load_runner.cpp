@@ -159,8 +159,10 @@ void record_interval(Runner& r, uint64_t intended_ns, uint64_t sent_ns, uint64_t
 }
 
 void record_error(Runner& r, int negated) {
-  ++r.stats.errors[classify_load_error(negated)];
+  const int kind = classify_load_error(negated);
+  ++r.stats.errors[kind];
   if (r.stats.first_error == 0) r.stats.first_error = negated;
+  if (kind == kLoadOther && r.stats.first_other == 0) r.stats.first_other = negated;
 }
 
 void on_closed(Loop&, Operation& op, const Completion& done);
