@@ -170,6 +170,26 @@ TEST_P(LoadFailures, AUdpBlackHoleExitsSix) {
   close(hole);
 }
 
+// A count-bounded datagram run whose every send is lost: the sends are no
+// progress, so it ends at the 10 s stall (one connection would take 50 s
+// to send --count 100 at one per 500 ms loss), and with --duration too at
+// the duration.
+TEST_P(LoadFailures, ACountOverAUdpBlackHoleEndsAtTheStallOrTheDuration) {
+  int hole = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(hole, reinterpret_cast<sockaddr*>(&address), length), 0);
+  getsockname(hole, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string url = "udp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  EXPECT_EQ(load({url, "--count", "100"}), 6) << out_ << err_;
+  EXPECT_NE(err_.find("every datagram went unanswered"), std::string::npos) << err_;
+  EXPECT_EQ(load({url, "--count", "100", "--duration", "300ms"}), 6) << out_ << err_;
+  EXPECT_NE(out_.find("messages       sent 1, "), std::string::npos) << out_;  // not 100
+  close(hole);
+}
+
 // Connects that take longer than --duration (dropped SYNs are sent again
 // after 1 s, then 3 s): the measured window opens once they are up.
 TEST_P(LoadFailures, TheDurationCountsFromWhenTheConnectionsAreUp) {

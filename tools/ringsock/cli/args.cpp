@@ -441,6 +441,7 @@ int apply_load_option(string_view name, string_view value, LoadArgs& load, Error
     if (!parse_duration(value, load.duration_ns) || load.duration_ns == 0) {
       return errors.fail("bad value '%.*s' for --duration: expected e.g. 10s, 1.5s, 500ms", value);
     }
+    load.duration_given = true;
   } else if (name == "--warmup") {
     if (!parse_duration(value, load.warmup_ns)) {
       return errors.fail("bad value '%.*s' for --warmup: expected e.g. 1s, 0.5s, 200ms", value);

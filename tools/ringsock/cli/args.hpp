@@ -109,6 +109,7 @@ struct LoadArgs {
   uint32_t size_max = 64;
   uint32_t rate = 0;                 ///< messages/s in total (rate mode)
   uint64_t duration_ns = 5000000000ULL;
+  bool duration_given = false;  ///< --duration was given: with --count, whichever ends first
   uint64_t count = 0;                ///< messages; 0 = use the duration
   uint64_t warmup_ns = 0;
   uint64_t seed = 1;

@@ -97,7 +97,7 @@ tool::RunRecord make_run_record(const LoadReport& r, const RunIdentity& id) {
   out.config.connections = id.total_connections ? id.total_connections : a.connections;
   out.config.rate = id.total_rate ? id.total_rate : a.rate;
   out.config.count = id.total_count ? id.total_count : a.count;
-  out.config.duration_ns = a.count ? 0 : a.duration_ns;
+  out.config.duration_ns = a.count && !a.duration_given ? 0 : a.duration_ns;
   out.config.warmup_ns = a.warmup_ns;
   out.config.seed = a.seed;
   char url[ringsock::kEndpointUrlMax];

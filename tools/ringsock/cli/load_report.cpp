@@ -265,7 +265,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.key("config").begin_object();
   w.field("endpoint", url).field("mode", mode_name(a.mode)).field("connections", a.connections);
   w.field("inflight", a.inflight).field("size_min", a.size_min).field("size_max", a.size_max);
-  w.field("rate", a.rate).field("duration_ns", a.count ? 0 : a.duration_ns).field("count", a.count);
+  w.field("rate", a.rate).field("duration_ns", a.count && !a.duration_given ? 0 : a.duration_ns).field("count", a.count);
   w.field("warmup_ns", a.warmup_ns).field("nodelay", a.nodelay).field("threads", a.threads);
   w.field("arrival", a.arrival == Arrival::poisson ? "poisson" : "constant");
   w.field("sockperf", a.sockperf).field("sndbuf", a.send_buffer).field("rcvbuf", a.receive_buffer);

@@ -412,7 +412,9 @@ void on_sent(Loop&, Operation& op, const Completion& done) {
   if (!c.ready) return maybe_finish(r);
   if (done.result < 0 && server_ended_kept_alive(c, done.result)) return;
   if (done.result < 0) return fail_conn(c, done.result);
-  r.last_progress_ns = monotonic_ns();
+  // A sink never answers: its sends are its progress. Elsewhere a reply is
+  // (a datagram run whose every send is lost ends at the stall, with --count).
+  if (r.is(LoadMode::throughput)) r.last_progress_ns = monotonic_ns();
   if (!r.stream && r.is(LoadMode::throughput) && c.active && r.stats.established == 0) {
     ++r.stats.established;  // a sink never answers: a datagram that went out counts
   }
@@ -857,6 +859,7 @@ void count_unsent(Runner& r) {
   for (auto& c : r.conns) {
     if (!c->pacer) continue;
     while (c->pacer->peek() < end) {
+      if (r.plan.count != 0 && r.stats.sent + r.stats.unsent >= r.plan.count) return;
       const uint64_t intended = c->pacer->next();
       if (intended < r.measure_start) continue;
       ++r.stats.unsent;
@@ -945,7 +948,8 @@ void begin_measuring(Runner& r) {
   r.measuring = true;
   r.start_ns = now;
   r.measure_start = now + a.warmup_ns;
-  r.send_end = r.plan.count == 0 ? r.measure_start + a.duration_ns : 0;
+  // --count alone runs until the count; with --duration, until either.
+  r.send_end = r.plan.count == 0 || a.duration_given ? r.measure_start + a.duration_ns : 0;
   r.last_progress_ns = woke;
   tool::PacingConfig pacing;
   // The whole run's schedule: each global connection keeps its own stream.
