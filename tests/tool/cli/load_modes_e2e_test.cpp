@@ -151,6 +151,21 @@ TEST(LoadChurn, PacedPoissonArrivalsReportBothLatencies) {
   EXPECT_NE(out.find("uncorrected"), std::string::npos) << out;
 }
 
+// A sink never answers: its datagrams are not "unanswered" (the loss line
+// said "lost 0.0000% (N of N unanswered)").
+TEST(LoadThroughput, ADatagramSinkHasNoLossLine) {
+  for (const char* backend : {"uring", "epoll"}) {
+    if (!backend_starts(backend)) continue;
+    Server server("udp://127.0.0.1:0", "sink", backend);
+    ASSERT_FALSE(server.url().empty());
+    std::string out, err;
+    EXPECT_EQ(run_load({server.url(), "--mode", "throughput", "--duration", "200ms", "--backend",
+                        backend}, &out, &err), 0) << out << err;
+    EXPECT_NE(out.find("sent to a sink, which does not answer"), std::string::npos) << out;
+    EXPECT_EQ(out.find("unanswered"), std::string::npos) << out;
+  }
+}
+
 TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
   Server server("tcp://127.0.0.1:0", "echo", "auto");
   ASSERT_FALSE(server.url().empty());

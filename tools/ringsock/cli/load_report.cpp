@@ -145,7 +145,12 @@ void print_verification(const LoadReport& r) {
     }
   }
   printf("\n");
-  if (!r.args->endpoint.is_stream()) {
+  if (!r.args->endpoint.is_stream() && r.args->mode == LoadMode::throughput) {
+    // A sink never answers: nothing here tells a datagram lost on the way.
+    printf("  %-14s %llu sent to a sink, which does not answer: losses on the way are not seen\n"
+           "  %-14s here (the server's drops say them)\n",
+           "datagrams", (unsigned long long)s.sent_all, "");
+  } else if (!r.args->endpoint.is_stream()) {
     // Over every datagram sent, the warmup's too (its replies may come after it).
     printf("  %-14s lost %.4f%% (%llu of %llu unanswered%s), duplicates %llu, reordered %llu\n",
            "datagrams", loss_fraction(r) * 100,
