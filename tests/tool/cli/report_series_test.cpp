@@ -82,6 +82,21 @@ TEST(ReportSeries, AnOpenLoopRunWithAnInterval) {
   EXPECT_FALSE(s.highlight);
 }
 
+// A shard was asked its share of the run's rate (2 of 8 connections: 1000
+// of 4000/s), and its chart and summary say that, not the whole run's.
+TEST(ReportSeries, AShardIsDrawnAgainstItsShareOfTheRate) {
+  const tool::RunRecord record = with_interval(tool::testing::shard_record({1, 4}));
+  auto got = series_from_result("shard 1", document(record));
+  ASSERT_TRUE(std::holds_alternative<tool::ReportSeries>(got)) << std::get<std::string>(got);
+  const tool::ReportSeries& s = std::get<tool::ReportSeries>(got);
+  ASSERT_EQ(s.intervals.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.intervals[0].asked_rate_per_s, 1000);
+  bool row = false;
+  for (const auto& [name, value] : s.summary)
+    if (name == "asked rate/s (its share)") row = value == "1000";
+  EXPECT_TRUE(row);
+}
+
 TEST(ReportSeries, AClosedLoopRunHasOneSpectrumAndAMergedOneIsHighlighted) {
   tool::RunRecord record = tool::testing::shard_record({0, 1});
   record.config.mode = "pingpong";

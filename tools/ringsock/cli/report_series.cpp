@@ -30,6 +30,13 @@ const tool::JsonValue* member(const tool::JsonValue& doc, const char* object, co
 // Paced runs measure latency from each message's intended send time too.
 bool open_loop(const tool::RunRecord& r) { return r.config.rate != 0 && r.config.mode == "rate"; }
 
+// What this result was asked: a shard its share of the run's rate (its
+// connections' part, as load splits it), a whole run the rate itself.
+double asked_rate(const tool::RunRecord& r) {
+  if (r.shard.count <= 1 || r.config.connections == 0) return double(r.config.rate);
+  return double(r.config.rate) * double(r.connections) / double(r.config.connections);
+}
+
 std::string us_text(uint64_t ns) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.1f us", double(ns) / 1e3);
@@ -83,7 +90,11 @@ std::vector<tool::SummaryRow> summary_of(const tool::RunRecord& r, const tool::H
   char buf[64];
   snprintf(buf, sizeof buf, "%.0f", rate);
   rows.push_back({r.config.mode == "churn" ? "connections/s" : "messages/s", buf});
-  if (r.config.rate != 0) rows.push_back({"asked rate/s", std::to_string(r.config.rate)});
+  if (r.config.rate != 0) {
+    char asked[32];
+    snprintf(asked, sizeof asked, "%.0f", asked_rate(r));
+    rows.push_back({r.shard.count > 1 ? "asked rate/s (its share)" : "asked rate/s", asked});
+  }
   if (main != nullptr && main->count() > 0) {
     rows.push_back({"p50", us_text(main->value_at_percentile(50))});
     rows.push_back({"p99", us_text(main->value_at_percentile(99))});
@@ -117,7 +128,7 @@ tool::IntervalPoint interval_of(const tool::RunRecord& r, const tool::RunInterva
   const double length_s = in.length_s > 0 ? in.length_s : 1;
   p.rate_per_s = double(in.counter(rate_counter(r))) / length_s;
   if (r.config.rate != 0 && (r.config.mode == "rate" || r.config.mode == "churn"))
-    p.asked_rate_per_s = double(r.config.rate);
+    p.asked_rate_per_s = asked_rate(r);
   for (const auto& [name, value] : in.counters) {
     if (name.rfind("errors.", 0) == 0 && value != 0) p.errors[name.substr(7)] += value;
   }
