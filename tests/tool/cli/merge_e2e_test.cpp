@@ -213,9 +213,9 @@ TEST(MergeE2e, RefusesLogsThatAreNotTheShards) {
   };
   refused({logs[0], logs[1], logs[2]}, "3 log(s) for 4 shard(s)");
   refused({logs[0], logs[1], logs[2], logs[2]}, logs[2] + " and " + logs[2] + " are the same log");
-  // A copy of shard 2's log in place of shard 3's: caught by the totals.
+  // A copy of shard 2's log in place of shard 3's: told by its samples.
   const std::string copy = write_shard_log(dir, 2, 1000.0, 0, "copy-of-2.hlog");
-  refused({logs[0], logs[1], logs[2], copy}, "the logs' 'latency' samples are not the results'");
+  refused({logs[0], logs[1], logs[2], copy}, "hold the same samples: one log twice");
   refused({logs[0], logs[1], logs[2], dir.path + "/./shard2.hlog"}, "are the same log");
   // Shard 3's log of another run: 7 samples more than its result.
   const std::string other = write_shard_log(dir, 3, 1000.0, 7, "other-run-3.hlog");

@@ -151,6 +151,12 @@ TEST(RunMerge, RefusesShardsThatAreNotOneRun) {
   in[2].record.start_at_unix_ns += 33'000'000'000;  // another run's shard, 33 s later
   EXPECT_NE(merge_error(in).find("the shards did not start together (results of different runs?)"),
             std::string::npos);
+  in = four_shards();
+  in[2].record.endpoint = "udp://127.0.0.1:9000";
+  EXPECT_NE(merge_error(in).find("transport differs: 'tcp' in shard0.json (shard 0/4), 'udp' in "
+                                 "shard2.json"), std::string::npos) << merge_error(in);
+  in[2].record.endpoint = "tcp://10.0.0.7:9000";  // another address of the server: one run
+  EXPECT_EQ(merge_error(in), "merged");
   // Without --start-at, shards run 5 s apart: their seconds would be added
   // by position although they cover different times. 0.2 s apart is one run.
   in = four_shards();

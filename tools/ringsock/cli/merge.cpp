@@ -173,10 +173,26 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
   return 0;
 }
 
+// Whether two logs hold the same samples, second by second: a copy of one
+// log under another name. (Logs without samples, as UDP throughput's,
+// are alike in every shard: those are no copies.)
+bool same_samples(const tool::HlogFile& a, const tool::HlogFile& b) {
+  if (a.intervals.size() != b.intervals.size()) return false;
+  uint64_t samples = 0;
+  for (size_t i = 0; i < a.intervals.size(); ++i) {
+    const tool::HlogInterval& x = a.intervals[i];
+    const tool::HlogInterval& y = b.intervals[i];
+    if (x.tag != y.tag || x.start_s != y.start_s || x.count != y.count || x.encoded != y.encoded)
+      return false;
+    samples += x.count;
+  }
+  return samples != 0;
+}
+
 // One log per shard, no file given twice: the logs are added as they are,
-// so a log twice or one missing would count twice or not at all. (Content
-// is no test: the shards of a run without samples, UDP throughput, write
-// identical logs. A copy of a log is caught by the totals, log_matches_run.)
+// so a log twice or one missing would count twice or not at all. A copy
+// under another name is told by its samples (and caught by the totals too,
+// log_matches_run).
 std::string logs_match_shards(const std::vector<tool::HlogInput>& logs, size_t shards) {
   if (logs.size() != shards) {
     return std::to_string(logs.size()) + " log(s) for " + std::to_string(shards) +
@@ -186,6 +202,8 @@ std::string logs_match_shards(const std::vector<tool::HlogInput>& logs, size_t s
     for (size_t j = 0; j < i; ++j) {
       if (same_file(logs[j].label, logs[i].label))
         return logs[j].label + " and " + logs[i].label + " are the same log";
+      if (same_samples(logs[j].file, logs[i].file))
+        return logs[j].label + " and " + logs[i].label + " hold the same samples: one log twice";
     }
   }
   return {};
