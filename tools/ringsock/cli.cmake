@@ -29,6 +29,7 @@ add_executable(ringsock
   ${CMAKE_CURRENT_LIST_DIR}/cli/serve_gauges.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/stale_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/load_interrupt.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_framing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/load_report.cpp

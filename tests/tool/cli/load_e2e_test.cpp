@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -298,6 +299,46 @@ TEST(LoadArgs, ParsesEveryOption) {
   EXPECT_STREQ(load.assertions, "errors=0");
   ASSERT_EQ(load.percentile_count, 2u);
   EXPECT_DOUBLE_EQ(load.percentiles[1], 99.9);
+}
+
+// Ctrl-C mid-run: the run stops as if its duration had ended, the table
+// and the JSON hold the part that ran, and the exit is 128 + SIGINT (what
+// ran is not the run asked for). Signalled once this test's echo server
+// has echoed: by then the load has caught the signal.
+TEST(LoadInterrupt, CtrlCReportsThePartThatRan) {
+  for (const char* backend : {"uring", "epoll"}) {
+    if (!backend_starts(backend)) continue;
+    uint16_t port = 0;
+    const int listener = cli_test::bind_loopback_tcp(port);
+    ASSERT_GE(listener, 0);
+    ASSERT_EQ(listen(listener, 4), 0);
+    timeval accept_timeout{20, 0};  // a load that never connects does not hang the test
+    setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &accept_timeout, sizeof accept_timeout);
+    std::atomic<bool> echoed{false};
+    std::thread echo([listener, &echoed] {
+      const int fd = accept(listener, nullptr, nullptr);
+      char buf[4096];
+      for (ssize_t n; fd >= 0 && (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+        if (send(fd, buf, size_t(n), MSG_NOSIGNAL) != n) break;
+        echoed = true;
+      }
+      if (fd >= 0) close(fd);
+    });
+    TempDir dir;
+    const std::string json = dir.path + "/out.json";
+    Child load({"load", "tcp://127.0.0.1:" + std::to_string(port), "--duration", "60s",
+                "--backend", backend, "--json", json});
+    for (int i = 0; i < 3000 && !echoed; ++i) usleep(10'000);
+    EXPECT_TRUE(echoed.load()) << backend;
+    const int status = load.stop(SIGINT, 20'000);
+    echo.join();
+    close(listener);
+    ASSERT_TRUE(WIFEXITED(status)) << backend << " " << status << load.err();
+    EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT) << backend << load.out() << load.err();
+    EXPECT_NE(load.out().find("replies verified"), std::string::npos) << load.out();
+    EXPECT_NE(load.err().find("interrupted by"), std::string::npos) << load.err();
+    EXPECT_TRUE(json_balanced(read_file(json))) << backend;
+  }
 }
 
 }  // namespace

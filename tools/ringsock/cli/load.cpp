@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "load_interrupt.hpp"
 #include "load_record.hpp"
 #include "load_runner.hpp"
 #include "output_file.hpp"
@@ -433,7 +434,9 @@ int run_load(const LoadArgs& typed) {
   std::vector<std::unique_ptr<ThreadResult>> results;
   for (size_t t = 0; t < plans.size(); ++t) results.push_back(std::make_unique<ThreadResult>());
   double cpu_start = cpu_seconds();
+  catch_interrupts();
   run_threads(plans, results, intervals);
+  restore_interrupt_handlers();
   double cpu = cpu_seconds() - cpu_start;
   for (const auto& result : results) {
     if (result->init_error < 0) {
@@ -495,6 +498,12 @@ int run_load(const LoadArgs& typed) {
   record.intervals = run_intervals(results, intervals, double(end_ns) / 1e9);
   report.record = &record;
   int rc = report_load(report);
+  if (const int signal_number = interrupt_signal(); signal_number != 0) {
+    // What ran is reported, but it is not the run asked for: never exit 0.
+    fprintf(stderr, "ringsock load: interrupted by %s: the results are of the part that ran\n",
+            strsignal(signal_number));
+    if (rc == 0 || rc == kExitAssert || rc == kExitNothing) rc = 128 + signal_number;
+  }
   if (args.hlog_file != nullptr) {
     if (int error = write_output_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
       fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,

@@ -21,6 +21,7 @@
 
 #include "client_socket.hpp"
 #include "load_framing.hpp"
+#include "load_interrupt.hpp"
 #include "ringsock/loop.hpp"
 
 namespace ringsock_cli {
@@ -873,6 +874,11 @@ void count_unsent(Runner& r) {
 void on_tick(Loop& loop, Operation& op, const Completion&) {
   Runner& r = *static_cast<Runner*>(op.user_data);
   uint64_t now = monotonic_ns();
+  // Interrupted: the window ends now (before it began: nothing to wait for).
+  if (interrupt_signal() != 0 && !r.sending_done) {
+    if (!r.measuring) r.finished = true;
+    else if (r.send_end == 0 || now < r.send_end) r.send_end = std::max(now, r.measure_start);
+  }
   if (r.send_end != 0 && now >= r.send_end && !r.sending_done) {
     if (r.is(LoadMode::idle)) {
       begin_final_phase(r, now);
