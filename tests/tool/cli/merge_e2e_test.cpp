@@ -70,6 +70,40 @@ TEST(MergeE2e, MergesFourShardsIntoOneTable) {
 // A merged run that cannot be trusted does not exit 0, as load would not:
 // a reply that failed verification in any shard is exit 4, and a shard whose
 // every connection failed (the run lacks its share) is exit 7.
+// Shards of a --request run carry their requests: shards of different
+// requests are not one run, and the merged table and JSON say what was sent.
+TEST(MergeE2e, CustomRequestsAreOneRunsOrRefused) {
+  TempDir dir;
+  auto shards = [&](const std::string& tag, const std::string& odd_request) {
+    std::vector<std::string> paths;
+    for (std::uint32_t k = 0; k < 4; ++k) {
+      tool::RunRecord r = tool::testing::shard_record({k, 4});
+      r.config.framing = "custom";
+      r.config.custom = {{k == 3 ? odd_request : "'GET / HTTP/1.1\\r\\n\\r\\n'"}, "http",
+                         {"--expect-status 200"}};
+      paths.push_back(write_file(dir, tag + std::to_string(k) + ".json", tool::run_record_document(r)));
+    }
+    return paths;
+  };
+  auto same = shards("same", "'GET / HTTP/1.1\\r\\n\\r\\n'");
+  const std::string json = dir.path + "/merged.json";
+  same.insert(same.end(), {"--json", json});
+  Outcome o = merge(same);
+  ASSERT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("1 request(s)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  request        'GET / HTTP/1.1\\r\\n\\r\\n'"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  reply          http"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  check          --expect-status 200"), std::string::npos) << o.out;
+  const std::string text = read_file(json);
+  EXPECT_NE(text.find("\"framing\": \"http\""), std::string::npos) << text;
+  auto again = tool::read_run_record(text);
+  ASSERT_TRUE(std::holds_alternative<tool::RunRecord>(again)) << std::get<std::string>(again);
+  EXPECT_EQ(std::get<tool::RunRecord>(again).config.custom.requests.size(), 1u);
+  o = merge(shards("odd", "'PING\\r\\n'"));
+  EXPECT_EQ(o.code, 2) << o.out << o.err;
+  EXPECT_NE(o.err.find("custom requests differs"), std::string::npos) << o.err;
+}
+
 TEST(MergeE2e, RefusesOutputsOverItsInputsOrEachOther) {
   TempDir dir;
   auto args = write_shards(dir);

@@ -16,6 +16,7 @@
 
 namespace ringsock::tool {
 struct RunRecord;
+struct CustomConfig;
 }
 
 namespace ringsock_cli {
@@ -88,6 +89,8 @@ struct CustomRequests;
 struct LoadReport {
   const LoadArgs* args = nullptr;
   const CustomRequests* custom = nullptr;  ///< --request's, for the JSON config
+  /// merge: the shards' requests as their records wrote them (custom is null).
+  const ringsock::tool::CustomConfig* custom_config = nullptr;
   const LoadStats* stats = nullptr;
   const ringsock::tool::LatencyPair* latency = nullptr;
   double seconds = 0;        ///< the measured window

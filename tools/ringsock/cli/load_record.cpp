@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "load_requests.hpp"
+
 #ifndef RINGSOCK_VERSION
 #define RINGSOCK_VERSION "unknown"
 #endif
@@ -89,7 +91,13 @@ tool::RunRecord make_run_record(const LoadReport& r, const RunIdentity& id) {
   out.start_skew_ns = id.start_skew_ns;
   out.started_unix_ns = id.started_unix_ns;
   out.config.mode = mode_name(a.mode);
-  out.config.framing = framing_name(a);
+  out.config.framing = r.custom != nullptr ? "custom" : framing_name(a);
+  if (r.custom != nullptr) {
+    for (const auto& request : r.custom->requests.requests())
+      out.config.custom.requests.push_back(request.describe());
+    if (r.custom->framing) out.config.custom.reply = r.custom->framing->describe();
+    for (const auto& check : r.custom->checks) out.config.custom.checks.push_back(check.describe());
+  }
   out.config.arrival = a.arrival == Arrival::poisson ? "poisson" : "constant";
   out.config.size_min = a.size_min;
   out.config.size_max = a.size_max;
@@ -131,7 +139,7 @@ bool args_from_record(const tool::RunRecord& record, LoadArgs& a) {
   const tool::RunConfig& c = record.config;
   a = LoadArgs{};
   if (!mode_from_name(c.mode, a.mode)) return false;
-  if (c.framing != "ringsock" && c.framing != "sockperf") return false;
+  if (c.framing != "ringsock" && c.framing != "sockperf" && c.framing != "custom") return false;
   a.sockperf = c.framing == "sockperf";
   a.arrival = c.arrival == "poisson" ? Arrival::poisson : Arrival::constant;
   a.size_min = uint32_t(std::min<uint64_t>(c.size_min, UINT32_MAX));

@@ -170,6 +170,8 @@ void print_load_table(const LoadReport& r) {
   char size[64];
   if (r.custom != nullptr) {
     snprintf(size, sizeof size, "%zu request(s)", r.custom->requests.size());
+  } else if (r.custom_config != nullptr) {
+    snprintf(size, sizeof size, "%zu request(s)", r.custom_config->requests.size());
   } else {
     snprintf(size, sizeof size, "size %u-%u", a.size_min, a.size_max);
   }
@@ -184,6 +186,13 @@ void print_load_table(const LoadReport& r) {
     if (r.custom->framing) printf("  %-14s %s\n", "reply", r.custom->framing->describe().c_str());
     for (const auto& check : r.custom->checks) {
       printf("  %-14s %s\n", "check", tool::cut_for_display(check.describe()).c_str());
+    }
+  } else if (const tool::CustomConfig* c = r.custom_config; c != nullptr && !c->requests.empty()) {
+    printf("  %-14s %s%s\n", "request", tool::cut_for_display(c->requests.front()).c_str(),
+           c->requests.size() > 1 ? " (and more, in turn)" : "");
+    if (!c->reply.empty()) printf("  %-14s %s\n", "reply", c->reply.c_str());
+    for (const auto& check : c->checks) {
+      printf("  %-14s %s\n", "check", tool::cut_for_display(check).c_str());
     }
   }
   if (strcmp(r.backend, r.backend_reason) != 0) printf("  %-14s %s\n", "backend", r.backend_reason);
@@ -248,17 +257,23 @@ void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram
 
 // --request's, as the user would write them: requests, framing, checks
 // (empty arrays and a null framing with ringsock's own messages).
-void json_custom(tool::JsonWriter& w, const CustomRequests* custom) {
+void json_custom(tool::JsonWriter& w, const CustomRequests* custom,
+                 const tool::CustomConfig* merged) {
   w.key("requests").begin_array();
   if (custom) {
     for (const auto& request : custom->requests.requests()) w.value(request.describe());
+  } else if (merged) {
+    for (const auto& request : merged->requests) w.value(request);
   }
   w.end_array();
   if (custom && custom->framing) w.field("framing", custom->framing->describe());
+  else if (merged && !merged->reply.empty()) w.field("framing", merged->reply);
   else w.key("framing").null();
   w.key("checks").begin_array();
   if (custom) {
     for (const auto& check : custom->checks) w.value(check.describe());
+  } else if (merged) {
+    for (const auto& check : merged->checks) w.value(check);
   }
   w.end_array();
 }
@@ -279,7 +294,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("endpoint_typed", a.endpoint_url ? a.endpoint_url : url);
   w.field("timeout_ns", a.timeout_ns).field("batch_wait_us", a.batch_wait_us);
   w.field("busy_poll_us", a.busy_poll_us).field("zero_copy_bytes", a.zero_copy_bytes);
-  json_custom(w, r.custom);
+  json_custom(w, r.custom, r.custom_config);
   w.end_object();
 }
 

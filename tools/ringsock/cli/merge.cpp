@@ -322,6 +322,7 @@ int run_merge(int argc, const char* const* argv) {
   report.cpu_seconds = whole.cpu_seconds;
   report.backend = whole.backend.c_str();
   report.backend_reason = whole.backend.c_str();
+  if (whole.config.framing == "custom") report.custom_config = &whole.config.custom;
   ports_of_busiest_host(inputs, whole.seconds, report);
   printf("ringsock merge: %zu shard(s) of one run\n", inputs.size());
   print_load_table(report);

@@ -55,6 +55,15 @@ void write_config(JsonWriter& w, const RunConfig& c) {
   w.field("size_min", c.size_min).field("size_max", c.size_max).field("inflight", c.inflight);
   w.field("connections", c.connections).field("rate", c.rate).field("count", c.count);
   w.field("duration_ns", c.duration_ns).field("warmup_ns", c.warmup_ns).field("seed", c.seed);
+  if (c.framing == "custom") {
+    w.key("requests").begin_array();
+    for (const std::string& request : c.custom.requests) w.value(request);
+    w.end_array();
+    w.field("reply", c.custom.reply);
+    w.key("checks").begin_array();
+    for (const std::string& check : c.custom.checks) w.value(check);
+    w.end_array();
+  }
   w.end_object();
 }
 
@@ -183,7 +192,22 @@ std::string read_config(const JsonValue& run, RunConfig& c) {
   f.u64("duration_ns", c.duration_ns);
   f.u64("warmup_ns", c.warmup_ns);
   f.u64("seed", c.seed);
-  return f.error();
+  if (!f.ok() || c.framing != "custom") return f.error();
+  auto texts = [&](const char* key, std::vector<std::string>& out) -> std::string {
+    const JsonValue* a = f.get(key, JsonValue::Kind::array, "an array");
+    if (a == nullptr) return f.error();
+    for (const JsonValue& v : a->items) {
+      if (v.kind != JsonValue::Kind::string)
+        return std::string("run.config.") + key + " holds something that is not a string";
+      out.push_back(v.text);
+    }
+    return {};
+  };
+  if (std::string e = texts("requests", c.custom.requests); !e.empty()) return e;
+  if (c.custom.requests.empty()) return "run.config.requests is empty: a custom run has requests";
+  f.text("reply", c.custom.reply);
+  if (!f.ok()) return f.error();
+  return texts("checks", c.custom.checks);
 }
 
 std::string read_histogram(const JsonValue& v, const std::string& path, NamedHistogram& out) {

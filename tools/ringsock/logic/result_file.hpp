@@ -45,15 +45,25 @@ inline constexpr std::string_view kRunFormat = "ringsock-run";
 inline constexpr std::uint64_t kRunFormatVersion = 1;
 
 // The whole run's settings: equal in every shard, or the shards cannot merge.
+// The user's requests (--request ...), as the options that give them are
+// written back: framing "custom" has them, and shards must agree on them.
+struct CustomConfig {
+  std::vector<std::string> requests;  // in turn
+  std::string reply;                  // how a reply ends; "" on datagrams
+  std::vector<std::string> checks;
+  bool operator==(const CustomConfig&) const = default;
+};
+
 struct RunConfig {
   std::string mode;       // pingpong, throughput, rate, churn, idle
-  std::string framing;    // ringsock, sockperf, ...
+  std::string framing;    // ringsock, sockperf, custom
   std::string arrival;    // constant, poisson
   std::uint64_t size_min = 0, size_max = 0, inflight = 0;
   std::uint64_t connections = 0;  // over all shards
   std::uint64_t rate = 0;         // msgs/s over all shards; 0 = not paced
   std::uint64_t count = 0;        // messages over all shards; 0 = bounded by duration
   std::uint64_t duration_ns = 0, warmup_ns = 0, seed = 0;
+  CustomConfig custom;    // framing "custom" only
   bool operator==(const RunConfig&) const = default;
 };
 

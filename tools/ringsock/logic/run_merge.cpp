@@ -16,8 +16,16 @@ std::string shard_name(const MergeInput& in) {
 
 template <class T>
 std::string show(const T& v) {
-  if constexpr (std::is_same_v<T, std::string>) return "'" + v + "'";
-  else return std::to_string(v);
+  if constexpr (std::is_same_v<T, std::string>) {
+    return "'" + v + "'";
+  } else if constexpr (std::is_same_v<T, CustomConfig>) {
+    std::string out;
+    for (const std::string& r : v.requests) out += (out.empty() ? "" : ", ") + r;
+    return "requests '" + out + "'" + (v.reply.empty() ? "" : ", reply '" + v.reply + "'") +
+           (v.checks.empty() ? "" : ", " + std::to_string(v.checks.size()) + " check(s)");
+  } else {
+    return std::to_string(v);
+  }
 }
 
 // The first RunConfig field that differs between a and b, as a sentence.
@@ -45,6 +53,7 @@ std::string config_difference(const MergeInput& a, const MergeInput& b) {
   check("duration_ns", x.duration_ns, y.duration_ns);
   check("warmup_ns", x.warmup_ns, y.warmup_ns);
   check("seed", x.seed, y.seed);
+  check("custom requests", x.custom, y.custom);
   return out;
 }
 
