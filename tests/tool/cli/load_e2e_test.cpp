@@ -341,4 +341,38 @@ TEST(LoadInterrupt, CtrlCReportsThePartThatRan) {
   }
 }
 
+// Ctrl-C while the run waits for --start-at (a minute ahead): the wait
+// ends, nothing was measured, and the exit is 128 + SIGINT at once.
+TEST(LoadInterrupt, CtrlCEndsTheWaitForTheStart) {
+  uint16_t port = 0;
+  const int listener = cli_test::bind_loopback_tcp(port);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  timeval accept_timeout{20, 0};
+  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &accept_timeout, sizeof accept_timeout);
+  std::atomic<bool> accepted{false};
+  std::thread server([listener, &accepted] {
+    const int fd = accept(listener, nullptr, nullptr);
+    accepted = fd >= 0;
+    char buf[256];
+    while (fd >= 0 && recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    if (fd >= 0) close(fd);
+  });
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  Child load({"load", "tcp://127.0.0.1:" + std::to_string(port), "--start-at",
+              std::to_string(now.tv_sec + 60)});
+  // Connected: it waits for the start now, with the signal caught.
+  for (int i = 0; i < 3000 && !accepted; ++i) usleep(10'000);
+  EXPECT_TRUE(accepted.load());
+  usleep(100'000);
+  const int status = load.stop(SIGINT, 10'000);
+  server.join();
+  close(listener);
+  ASSERT_TRUE(WIFEXITED(status)) << status << load.err();
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT) << load.out() << load.err();
+  EXPECT_NE(load.err().find("interrupted by"), std::string::npos) << load.err();
+}
+
 }  // namespace

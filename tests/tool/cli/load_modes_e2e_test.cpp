@@ -185,7 +185,8 @@ TEST(LoadKnobs, BufferSizesAndNodelayAreApplied) {
 // A blocking TCP server on 127.0.0.1 with a thread per connection: echoes
 // `replies` messages' worth of reads (0 = until EOF), then closes (with a
 // reset if `reset`), or with `hold` reads on without answering until the
-// client closes; records every peer's address and port.
+// client closes (the first connection is echoed to its end then);
+// records every peer's address and port.
 class PlainServer {
  public:
   explicit PlainServer(int replies, bool reset = false, bool hold = false)
@@ -219,14 +220,15 @@ class PlainServer {
         std::lock_guard<std::mutex> lock(mutex_);
         peers_.insert({text, ntohs(peer.sin_port)});
       }
-      workers_.emplace_back([this, fd] { serve(fd); });
+      const bool first = workers_.empty();
+      workers_.emplace_back([this, fd, first] { serve(fd, hold_ && first); });
     }
   }
-  void serve(int fd) {
+  void serve(int fd, bool to_the_end) {
     timeval tv{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buffer[65536];
-    for (int i = 0; replies_ == 0 || i < replies_; ++i) {
+    for (int i = 0; replies_ == 0 || to_the_end || i < replies_; ++i) {
       ssize_t n = recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0 || send(fd, buffer, size_t(n), MSG_NOSIGNAL) != n) break;
     }
@@ -388,11 +390,13 @@ TEST(LoadSource, APortAlreadyTakenIsReportedWithAHint) {
   EXPECT_NE((out + err).find("out of local ports"), std::string::npos) << out << err;
 }
 
-// Open loop: a server that stops answering halfway holds the one request
-// --inflight 1 allows; what the schedule had due after it never goes out.
-// It is counted (sent + unsent = the 200 due in 2 s at 100/s) and enters
-// the corrected latency as waiting until the window's end (the first was
-// due about 0.5 s in), so the stall shows in the percentiles.
+// Open loop: a server that stops answering one connection halfway holds the
+// one request --inflight 1 allows; what that connection's schedule had due
+// after it never goes out. It is counted (sent + unsent = the 400 due in 2 s
+// at 200/s) and enters the corrected latency as waiting until the window's
+// end (the first was due about 0.5 s in), so the stall shows in the
+// percentiles. The other connection is answered to the end, so either its
+// send or the tick may be what sees the window close.
 TEST(LoadRate, WhatTheScheduleCouldNotSendIsCountedAndCorrected) {
   for (const char* backend : {"uring", "epoll"}) {
     if (!backend_starts(backend)) continue;
@@ -400,17 +404,18 @@ TEST(LoadRate, WhatTheScheduleCouldNotSendIsCountedAndCorrected) {
     TempDir dir;
     const std::string json = dir.path + "/out.json";
     std::string out, err;
-    run_load({server.url(), "--mode", "rate", "--rate", "100", "--connections", "1",
+    run_load({server.url(), "--mode", "rate", "--rate", "200", "--connections", "2",
               "--duration", "2s", "--warmup", "0", "--backend", backend, "--json", json},
              &out, &err);
     auto parsed = ringsock::tool::read_run_record(read_file(json));
     ASSERT_TRUE(std::holds_alternative<ringsock::tool::RunRecord>(parsed)) << out << err;
     const auto& r = std::get<ringsock::tool::RunRecord>(parsed);
-    EXPECT_EQ(r.counter("received"), 50u) << backend << "\n" << out;
-    EXPECT_EQ(r.counter("sent") + r.counter("unsent"), 200u) << backend << "\n" << out;
+    EXPECT_GE(r.counter("received"), 50u + 150u) << backend << "\n" << out;
+    EXPECT_EQ(r.counter("sent") + r.counter("unsent"), 400u) << backend << "\n" << out;
+    EXPECT_GE(r.counter("unsent"), 140u) << backend << "\n" << out;
     ASSERT_NE(r.histogram("latency"), nullptr);
     EXPECT_GE(r.histogram("latency")->max(), 1'000'000'000u) << backend << "\n" << out;
-    EXPECT_GE(r.histogram("latency")->value_at_percentile(90), 1'000'000'000u) << out;
+    EXPECT_GE(r.histogram("latency")->value_at_percentile(75), 300'000'000u) << out;
     EXPECT_NE(out.find("never went out"), std::string::npos) << out;
   }
 }

@@ -97,6 +97,24 @@ TEST(ReportSeries, AShardIsDrawnAgainstItsShareOfTheRate) {
   EXPECT_TRUE(row);
 }
 
+// The rest of a run after its last whole second is not drawn when it is
+// short; a run that is all one short interval is.
+TEST(ReportSeries, AShortRestIsLeftOutButAShortRunIsDrawn) {
+  tool::RunRecord record = with_interval(tool::testing::shard_record({0, 1}));
+  record.intervals[0].start_s = 0;
+  record.intervals[0].length_s = 0.1;
+  auto one = series_from_result("short", document(record));
+  ASSERT_TRUE(std::holds_alternative<tool::ReportSeries>(one)) << std::get<std::string>(one);
+  EXPECT_EQ(std::get<tool::ReportSeries>(one).intervals.size(), 1u);
+  record.intervals[0].length_s = 1;
+  record.intervals.push_back(record.intervals[0]);
+  record.intervals[1].start_s = 1;
+  record.intervals[1].length_s = 0.002;
+  auto two = series_from_result("rest", document(record));
+  ASSERT_TRUE(std::holds_alternative<tool::ReportSeries>(two)) << std::get<std::string>(two);
+  EXPECT_EQ(std::get<tool::ReportSeries>(two).intervals.size(), 1u);
+}
+
 TEST(ReportSeries, AClosedLoopRunHasOneSpectrumAndAMergedOneIsHighlighted) {
   tool::RunRecord record = tool::testing::shard_record({0, 1});
   record.config.mode = "pingpong";

@@ -178,12 +178,26 @@ int resolve(const LoadArgs& args, std::vector<ringsock::Endpoint>& out) {
 std::vector<ThreadPlan> make_plans(const LoadArgs& args, const ThreadPlan& shared) {
   std::vector<ThreadPlan> plans(args.threads, shared);
   uint64_t start = monotonic_ns();
+  uint32_t before = 0;  // connections of the threads before t
   for (uint32_t t = 0; t < args.threads; ++t) {
     ThreadPlan& p = plans[t];
     p.args = &args;
     p.thread = t;
     p.threads = args.threads;
-    p.count = args.count == 0 ? 0 : args.count / args.threads + (t < args.count % args.threads ? 1 : 0);
+    const uint32_t mine = (args.connections - t + args.threads - 1) / args.threads;  // t, t+T, ...
+    if (args.count != 0 && args.rate != 0) {
+      // Paced, the count goes with the connections as the rate does (as
+      // over shards), so every thread's share lasts equally long.
+      const uint32_t after = before + mine;
+      p.count = (after == args.connections
+                     ? args.count
+                     : tool::shard_first(args.count, {after, args.connections})) -
+                tool::shard_first(args.count, {before, args.connections});
+    } else {
+      p.count = args.count == 0 ? 0 : args.count / args.threads + (t < args.count % args.threads ? 1 : 0);
+    }
+    before += mine;
+    p.count_bounded = args.count != 0;
     p.start_ns = start;
   }
   return plans;
@@ -494,22 +508,23 @@ int run_load(const LoadArgs& typed) {
     }
   }
   tool::RunRecord record = make_run_record(report, identity);
+  record.interrupted = uint32_t(interrupt_signal());
   const uint64_t end_ns = finish > shared.interval_start_ns ? finish - shared.interval_start_ns : 0;
   record.intervals = run_intervals(results, intervals, double(end_ns) / 1e9);
   report.record = &record;
   int rc = report_load(report);
+  if (args.hlog_file != nullptr) {
+    if (int error = write_output_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
+      fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
+              strerror(error));
+      if (rc == 0 || rc == kExitAssert) rc = kExitResults;  // 8 comes before 5
+    }
+  }
   if (const int signal_number = interrupt_signal(); signal_number != 0) {
     // What ran is reported, but it is not the run asked for: never exit 0.
     fprintf(stderr, "ringsock load: interrupted by %s: the results are of the part that ran\n",
             strsignal(signal_number));
     if (rc == 0 || rc == kExitAssert || rc == kExitNothing) rc = 128 + signal_number;
-  }
-  if (args.hlog_file != nullptr) {
-    if (int error = write_output_file(args.hlog_file, hlog_text(record.intervals, interval_start_unix))) {
-      fprintf(stderr, "ringsock load: cannot write --hlog %s: %s\n", args.hlog_file,
-              strerror(error));
-      if (rc == 0) rc = kExitResults;
-    }
   }
   return rc;
 }

@@ -149,6 +149,7 @@ bool args_from_record(const tool::RunRecord& record, LoadArgs& a) {
   a.rate = uint32_t(std::min<uint64_t>(c.rate, UINT32_MAX));
   a.count = c.count;
   a.duration_ns = c.duration_ns;
+  a.duration_given = c.count != 0 && c.duration_ns != 0;  // both bounded the run
   a.warmup_ns = c.warmup_ns;
   a.seed = c.seed;
   a.threads = uint32_t(std::min<uint64_t>(record.threads, UINT32_MAX));

@@ -138,6 +138,7 @@ struct Runner {
   uint32_t sends_in_flight = 0;
   uint32_t active = 0;
   bool sending_done = false;
+  bool unsent_counted = false;    // rate: count_unsent has run
   bool final_phase = false;       // idle: the last exchange has begun
   bool finished = false;
 
@@ -216,10 +217,35 @@ void fail_conn(Conn& c, int negated) {
   close_conn(c, true);
 }
 
+// Open loop: what the schedule had due in the measured window and never
+// sent (every --inflight slot waited on a reply, or the slot had failed) is
+// counted, and enters the corrected latency as having waited to the
+// window's end: at least that long, since it never left. Without it, a
+// service that stopped answering would show only the few sends that got
+// out, each answered or timed out, and a p99 from before it stopped.
+// Once, when sending stops (or a thread whose every slot failed ends).
+void count_unsent(Runner& r, uint64_t end) {
+  if (!r.is(LoadMode::rate) || !r.measuring || r.unsent_counted) return;
+  r.unsent_counted = true;
+  for (auto& c : r.conns) {
+    if (!c->pacer) continue;
+    while (c->pacer->peek() < end) {
+      if (r.plan.count_bounded && r.stats.sent + r.stats.unsent >= r.plan.count) return;
+      const uint64_t intended = c->pacer->next();
+      if (intended < r.measure_start) continue;
+      ++r.stats.unsent;
+      r.latency.corrected.record(end - intended);
+      // In the window's last second (its end is the next one's start).
+      if (r.plan.recorder != nullptr) r.plan.recorder->record(0, end - 1, end - intended);
+    }
+  }
+}
+
 void stop_sending(Runner& r, uint64_t now) {
   if (r.sending_done) return;
   r.sending_done = true;
   r.drain_deadline = now + kDrainNs;
+  count_unsent(r, r.send_end != 0 && r.send_end < now ? r.send_end : now);
 }
 
 bool drained(const Runner& r) {
@@ -232,7 +258,7 @@ void maybe_finish(Runner& r) {
 }
 
 bool count_reached(const Runner& r, uint64_t now) {
-  return r.plan.count != 0 && now >= r.measure_start && r.stats.sent >= r.plan.count;
+  return r.plan.count_bounded && now >= r.measure_start && r.stats.sent >= r.plan.count;
 }
 
 // A service may end a kept-alive connection after so many requests (nginx
@@ -279,7 +305,7 @@ uint64_t send_allowance(Runner& r, Conn& c, uint64_t now) {
   // the first slot still in the future).
   if (r.is(LoadMode::rate) && c.pacer->peek() > now) allowed = 0;
   if (!r.stream) allowed = std::min<uint64_t>(allowed, 1);
-  if (r.plan.count != 0 && now >= r.measure_start) {
+  if (r.plan.count_bounded && now >= r.measure_start) {
     allowed = std::min<uint64_t>(allowed, r.plan.count - r.stats.sent);
   }
   return allowed;
@@ -848,48 +874,25 @@ void finish_intervals(Runner& r, uint64_t now) {
   r.plan.recorder->finish();
 }
 
-// Open loop: what the schedule had due in the measured window and never
-// sent (every --inflight slot waited on a reply, or the slot had failed) is
-// counted, and enters the corrected latency as having waited to the
-// window's end: at least that long, since it never left. Without it, a
-// service that stopped answering would show only the few sends that got
-// out, each answered or timed out, and a p99 from before it stopped.
-void count_unsent(Runner& r) {
-  if (!r.is(LoadMode::rate)) return;
-  const uint64_t end = r.send_end;
-  for (auto& c : r.conns) {
-    if (!c->pacer) continue;
-    while (c->pacer->peek() < end) {
-      if (r.plan.count != 0 && r.stats.sent + r.stats.unsent >= r.plan.count) return;
-      const uint64_t intended = c->pacer->next();
-      if (intended < r.measure_start) continue;
-      ++r.stats.unsent;
-      r.latency.corrected.record(end - intended);
-      // In the window's last second (its end is the next one's start).
-      if (r.plan.recorder != nullptr) r.plan.recorder->record(0, end - 1, end - intended);
-    }
-  }
-}
-
 void on_tick(Loop& loop, Operation& op, const Completion&) {
   Runner& r = *static_cast<Runner*>(op.user_data);
   uint64_t now = monotonic_ns();
-  // Interrupted: the window ends now (before it began: nothing to wait for).
+  // Interrupted: the window ends now; before it began (connecting, or in
+  // the warmup) there is nothing to wait for.
   if (interrupt_signal() != 0 && !r.sending_done) {
-    if (!r.measuring) r.finished = true;
-    else if (r.send_end == 0 || now < r.send_end) r.send_end = std::max(now, r.measure_start);
+    if (!r.measuring || now < r.measure_start) r.finished = true;
+    else if (r.send_end == 0 || now < r.send_end) r.send_end = now;
   }
   if (r.send_end != 0 && now >= r.send_end && !r.sending_done) {
     if (r.is(LoadMode::idle)) {
       begin_final_phase(r, now);
     } else {
-      count_unsent(r);
       stop_sending(r, now);
     }
   }
   if (r.sending_done && drained(r)) r.finished = true;
   if (r.sending_done && !r.finished && now >= r.drain_deadline) give_up_waiting(r);
-  if (r.plan.count != 0 && r.measuring && !r.finished && now - r.last_progress_ns > kStallNs) {
+  if (r.plan.count_bounded && r.measuring && !r.finished && now - r.last_progress_ns > kStallNs) {
     give_up_waiting(r);
   }
   expire_connects(r, now);
@@ -948,6 +951,10 @@ void begin_measuring(Runner& r) {
     // Connected: wait for the common instant (the loop has nothing to do yet).
     r.started = wait_for_start(r.plan.start_at_unix_ns);
     now = r.started.monotonic_ns;
+    if (interrupt_signal() != 0) {  // interrupted while it waited: no run
+      r.finished = true;
+      return;
+    }
   }
   const uint64_t woke = now;
   if (r.started.skew_ns > 0 && uint64_t(r.started.skew_ns) < now) now -= uint64_t(r.started.skew_ns);
@@ -955,7 +962,7 @@ void begin_measuring(Runner& r) {
   r.start_ns = now;
   r.measure_start = now + a.warmup_ns;
   // --count alone runs until the count; with --duration, until either.
-  r.send_end = r.plan.count == 0 || a.duration_given ? r.measure_start + a.duration_ns : 0;
+  r.send_end = !r.plan.count_bounded || a.duration_given ? r.measure_start + a.duration_ns : 0;
   r.last_progress_ns = woke;
   tool::PacingConfig pacing;
   // The whole run's schedule: each global connection keeps its own stream.
@@ -1003,6 +1010,10 @@ void run(Runner& r) {
   while (!r.finished) {
     if (r.loop.run(ringsock::RunMode::once) < 0) break;
   }
+  if (interrupt_signal() != 0) return;  // cut short: nothing below is so
+  // A thread whose every slot failed before its window ended: the rest of
+  // its schedule never went out.
+  if (!r.sending_done) count_unsent(r, r.send_end != 0 ? r.send_end : monotonic_ns());
   // A run that never connected, ended with its connects still on their way
   // (churn shorter than the connect timeout, against a server whose SYNs
   // are dropped): each is a connect that timed out with the run, so the

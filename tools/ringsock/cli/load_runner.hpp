@@ -32,7 +32,8 @@ struct ThreadPlan {
   const LoadArgs* args = nullptr;
   uint32_t thread = 0;          ///< connections thread, thread + threads, ... are ours
   uint32_t threads = 1;
-  uint64_t count = 0;           ///< --count share of this thread (0 = by time)
+  uint64_t count = 0;           ///< --count share of this thread (may be 0)
+  bool count_bounded = false;   ///< --count was given (else the run is by time)
   uint64_t start_ns = 0;        ///< when the threads start connecting
   ThreadProgress* progress = nullptr;  ///< null: publish nothing
   /// Where connection i connects: endpoints[i % size] (a host name may give several).

@@ -130,13 +130,23 @@ int merged_verdict(const LoadReport& report, const std::vector<tool::MergeInput>
                    bool checks_passed) {
   const int code = load_verdict(report, "merge", 0, checks_passed);
   if (code != 0 && code != kExitNothing && code != kExitAssert) return code;
-  if (report.args->mode == LoadMode::churn) return code;
   for (const auto& in : inputs) {
     const tool::RunRecord& r = in.record;
-    if (r.connections == 0 || r.counter("failed_connections") < r.connections) continue;
+    if (report.args->mode == LoadMode::churn || r.connections == 0 ||
+        r.counter("failed_connections") < r.connections)
+      continue;
     fprintf(stderr, "ringsock merge: every connection of shard %u/%u (%s) failed: the run lacks "
             "its share of the load\n", r.shard.index, r.shard.count, in.label.c_str());
     return kExitAllFailed;
+  }
+  // A shard cut short by a signal: as load's own exit for it, 128 + signal.
+  for (const auto& in : inputs) {
+    const uint32_t signal_number = in.record.interrupted;
+    if (signal_number == 0 || signal_number > 64) continue;
+    fprintf(stderr, "ringsock merge: shard %u/%u (%s) was interrupted by %s: the run lacks the rest "
+            "of its share\n", in.record.shard.index, in.record.shard.count, in.label.c_str(),
+            strsignal(int(signal_number)));
+    return 128 + int(signal_number);
   }
   return code;
 }
@@ -173,9 +183,9 @@ int read_inputs(const MergeArgs& args, std::vector<tool::MergeInput>& inputs,
   return 0;
 }
 
-// Whether two logs hold the same samples, second by second: a copy of one
-// log under another name. (Logs without samples, as UDP throughput's,
-// are alike in every shard: those are no copies.)
+// Whether two logs hold the same latency samples, second by second: a copy
+// of one log under another name. (Logs without them, as throughput's, with
+// at most a connect sample or two, may be alike in two shards: no copies.)
 bool same_samples(const tool::HlogFile& a, const tool::HlogFile& b) {
   if (a.intervals.size() != b.intervals.size()) return false;
   uint64_t samples = 0;
@@ -184,7 +194,7 @@ bool same_samples(const tool::HlogFile& a, const tool::HlogFile& b) {
     const tool::HlogInterval& y = b.intervals[i];
     if (x.tag != y.tag || x.start_s != y.start_s || x.count != y.count || x.encoded != y.encoded)
       return false;
-    samples += x.count;
+    if (x.tag != "connect") samples += x.count;
   }
   return samples != 0;
 }

@@ -166,9 +166,13 @@ std::variant<tool::ReportSeries, std::string> series_from_result(const std::stri
   // shards when they are drawn with it: black and on top.
   s.highlight = doc.find("shards") != nullptr;
   // The rest of a run after its last whole second (a run of 3.002 s ends
-  // with 2 ms) is too short to draw as a second; the JSON keeps it.
-  for (const tool::RunInterval& in : r.intervals)
-    if (!(in.length_s > 0 && in.length_s < 0.25)) s.intervals.push_back(interval_of(r, in));
+  // with 2 ms) is too short to draw as a second; the JSON keeps it. A run
+  // of one short interval is drawn as it is.
+  for (size_t i = 0; i < r.intervals.size(); ++i) {
+    const tool::RunInterval& in = r.intervals[i];
+    const bool short_rest = i > 0 && i + 1 == r.intervals.size() && in.length_s < 0.25;
+    if (!short_rest) s.intervals.push_back(interval_of(r, in));
+  }
   if (s.latency.empty() && s.corrected.empty() && s.intervals.empty() && r.counter("sent") != 0) {
     return "it has no latency samples and no one-second intervals (a " + r.config.mode +
            " run recorded by a ringsock that writes no intervals): nothing to draw";

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "load_interrupt.hpp"
+
 namespace ringsock_cli {
 
 namespace {
@@ -19,9 +21,17 @@ int64_t read_ns(clockid_t clock) noexcept {
 }  // namespace
 
 StartedAt wait_for_start(int64_t start_at_unix_ns) noexcept {
-  timespec target{time_t(start_at_unix_ns / 1'000'000'000LL), long(start_at_unix_ns % 1'000'000'000LL)};
-  // EINTR (a signal such as SIGWINCH) resumes the same absolute sleep.
-  while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &target, nullptr) == EINTR) {
+  // Absolute sleeps on the wall clock (a clock step is followed), in slices
+  // of at most 100 ms so that load's interrupt (Ctrl-C, SIGTERM), which may
+  // be taken by another thread, ends the wait; EINTR resumes it.
+  constexpr int64_t kSliceNs = 100'000'000;
+  while (interrupt_signal() == 0) {
+    const int64_t now = read_ns(CLOCK_REALTIME);
+    if (now >= start_at_unix_ns) break;
+    const int64_t until = start_at_unix_ns - now > kSliceNs ? now + kSliceNs : start_at_unix_ns;
+    timespec target{time_t(until / 1'000'000'000LL), long(until % 1'000'000'000LL)};
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &target, nullptr) == EINTR) {
+    }
   }
   StartedAt out;
   out.monotonic_ns = uint64_t(read_ns(CLOCK_MONOTONIC));

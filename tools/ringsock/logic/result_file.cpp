@@ -102,6 +102,7 @@ void write_run_record(JsonWriter& w, const RunRecord& r) {
   w.field("endpoint", r.endpoint).field("backend", r.backend).field("threads", r.threads);
   w.field("connections", r.connections).field("seconds", r.seconds).field("cpu_seconds", r.cpu_seconds);
   if (r.local_ports != 0) w.field("local_ports", r.local_ports);
+  if (r.interrupted != 0) w.field("interrupted", r.interrupted);
   write_counters_and_histograms(w, r.counters, r.histograms);
   w.key("intervals").begin_array();
   for (const RunInterval& i : r.intervals) {
@@ -328,6 +329,7 @@ std::string read_identity(const JsonValue& run, RunRecord& r) {
   f.real("seconds", r.seconds);
   f.real("cpu_seconds", r.cpu_seconds);
   if (run.find("local_ports") != nullptr) f.u32("local_ports", r.local_ports);  // churn only
+  if (run.find("interrupted") != nullptr) f.u32("interrupted", r.interrupted);
   if (!f.ok()) return f.error();
   // Bounds that keep the merge's arithmetic exact (a window's end in
   // nanoseconds fits an int64): what lies outside them is no run.

@@ -100,6 +100,7 @@ struct RunRecord {
   double seconds = 0;               // the measured window
   double cpu_seconds = 0;
   std::uint32_t local_ports = 0;    // churn: the host's ephemeral port range's size; 0 unknown
+  std::uint32_t interrupted = 0;    // the signal that cut the run short (SIGINT, SIGTERM); 0 none
   // Exact counters, by name; merge adds them and needs the same names in
   // every shard. Errors by kind are "errors.<kind>".
   std::vector<std::pair<std::string, std::uint64_t>> counters;
