@@ -105,6 +105,23 @@ class TinyTcpServer {
   std::vector<std::thread> echoes_;
 };
 
+// A UDP socket on 127.0.0.1 that reads nothing and answers nothing.
+struct UdpBlackHole {
+  UdpBlackHole() {
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) return;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    url = "udp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  }
+  ~UdpBlackHole() { close(fd); }
+  int fd = -1;
+  std::string url;  // empty when it could not bind
+};
+
 class LoadFailures : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -157,17 +174,11 @@ TEST_P(LoadFailures, ChurnThatNeverConnectedExitsThree) {
 }
 
 TEST_P(LoadFailures, AUdpBlackHoleExitsSix) {
-  int hole = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(hole, reinterpret_cast<sockaddr*>(&address), length), 0);
-  getsockname(hole, reinterpret_cast<sockaddr*>(&address), &length);
-  std::string url = "udp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  UdpBlackHole hole;
+  ASSERT_FALSE(hole.url.empty());
+  const std::string& url = hole.url;
   EXPECT_EQ(load({url, "--connections", "2", "--duration", "300ms"}), 6) << out_ << err_;
   EXPECT_NE(err_.find("every datagram went unanswered"), std::string::npos) << err_;
-  close(hole);
 }
 
 // A count-bounded datagram run whose every send is lost: the sends are no
@@ -175,19 +186,13 @@ TEST_P(LoadFailures, AUdpBlackHoleExitsSix) {
 // to send --count 100 at one per 500 ms loss), and with --duration too at
 // the duration.
 TEST_P(LoadFailures, ACountOverAUdpBlackHoleEndsAtTheStallOrTheDuration) {
-  int hole = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(hole, reinterpret_cast<sockaddr*>(&address), length), 0);
-  getsockname(hole, reinterpret_cast<sockaddr*>(&address), &length);
-  std::string url = "udp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  UdpBlackHole hole;
+  ASSERT_FALSE(hole.url.empty());
+  const std::string& url = hole.url;
   EXPECT_EQ(load({url, "--count", "100"}), 6) << out_ << err_;
   EXPECT_NE(err_.find("every datagram went unanswered"), std::string::npos) << err_;
   EXPECT_EQ(load({url, "--count", "100", "--duration", "300ms"}), 6) << out_ << err_;
   EXPECT_NE(out_.find("messages       sent 1, "), std::string::npos) << out_;  // not 100
-  close(hole);
 }
 
 // Connects that take longer than --duration (dropped SYNs are sent again
