@@ -89,10 +89,10 @@ Resolved resolve_endpoints(std::string_view url, AddressFamily family) {
   const std::string_view host = rest.substr(0, colon == std::string_view::npos ? 0 : colon);
   const bool name = inet && colon != std::string_view::npos && is_host_name(host);
   // Host names know no letter case: `LOCALHOST` is `localhost` too.
-  const bool localhost = name && std::equal(host.begin(), host.end(), "localhost",
-                                            "localhost" + 9, [](char a, char b) {
-                                              return (a | 0x20) == b;
-                                            });
+  constexpr std::string_view kLocalhost = "localhost";
+  const bool localhost =
+      name && std::equal(host.begin(), host.end(), kLocalhost.begin(), kLocalhost.end(),
+                         [](char a, char b) { return (a | 0x20) == b; });
 
   // `localhost` is 127.0.0.1 as the engine says, or ::1 with --ipv6: never
   // the resolver, whose /etc/hosts may lack ::1.
