@@ -30,7 +30,8 @@ TEST(RegexLimits, ExpandedSizeWritesRepeatsOut) {
   EXPECT_EQ(atoms("a{4,}"), 5u);   // four copies and a star
   EXPECT_EQ(atoms("a{,6}"), 6u);
   EXPECT_EQ(atoms("a{0}"), 1u);    // never less than once: regcomp has read it
-  EXPECT_EQ(atoms("a*b?"), 2u);
+  EXPECT_EQ(atoms("a*b?"), 3u);
+  EXPECT_EQ(atoms("a??"), 4u);
   EXPECT_EQ(atoms("a+"), 2u);      // aa*
   EXPECT_EQ(atoms("(ab){2}"), 6u); // the group counts once per copy
   EXPECT_EQ(atoms("(a{3}){3}"), 12u);
@@ -76,6 +77,9 @@ TEST(RegexLimits, ParseRefusesWhatWouldBlowUp) {
   EXPECT_NE(refusal("((((((((((a+)+)+)+)+)+)+)+)+)+)").find("more than 500 atoms"),
             std::string::npos);
   EXPECT_NE(refusal("a{99999999999999999999999}").find("more than 500 atoms"), std::string::npos);
+  // 8 s of regcomp without the limit (found by the reply_check fuzzer).
+  EXPECT_NE(refusal("x????????++++++").find("more than 500 atoms"), std::string::npos);
+  EXPECT_NE(refusal("\r???????????????????+++++++").find("more than 500 atoms"), std::string::npos);
   // regcomp's recursive parser overflows its stack near 20000 levels.
   EXPECT_NE(refusal(std::string(20000, '(') + "a" + std::string(20000, ')'))
                 .find("nested more than 32 deep"),

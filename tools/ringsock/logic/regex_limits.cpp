@@ -104,12 +104,12 @@ RegexShape measure_regex(std::string_view p) noexcept {
         ++i;
         continue;
       case '*':
-      case '?':
         copies = 1;
         ++i;
         break;
-      case '+':
-        copies = 2;  // a+ is aa*
+      case '?':  // counted as two: stacked on itself and under +, it grows as they do
+      case '+':  // a+ is aa*
+        copies = 2;
         ++i;
         break;
       case '{': {

@@ -5,7 +5,9 @@
 //   in the reply's size (`^(a|a)*(a*)\2\1c` takes 6 s on 200 bytes);
 // - a counted repeat is written out by regcomp, a copy per count, so nested
 //   ones multiply (`(a{1000}){1000}` is a million nodes), and `+` is a copy
-//   too (`a+` is `aa*`, so nested `+` doubles at each level);
+//   too (`a+` is `aa*`, so nested `+` doubles at each level), and `+`
+//   over stacked `?` compiles in time that grows sixteenfold per `+`
+//   (`x????????++++++` takes 8 s);
 // - regcomp parses groups recursively: thousands of nested parentheses
 //   overflow its stack.
 //
@@ -15,7 +17,7 @@
 // nested deeper than kRegexMaxGroupDepth, with a sentence.
 // The expanded size counts each atom (a character, a bracket expression, `.`,
 // `^`, `$`, an escape) and each group once, with every repeat written out:
-// {M,N} counts N copies, {M,} M+1, `+` 2, `*` and `?` 1.
+// {M,N} counts N copies, {M,} M+1, `+` and `?` 2, `*` 1.
 // Caveats: the size bounds compile time and memory and the states regexec
 // walks per reply byte; a small regex full of `.*` may still take time on a
 // large reply (that cost grows with its size, not exponentially). The pass
