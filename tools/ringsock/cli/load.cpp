@@ -188,11 +188,7 @@ std::vector<ThreadPlan> make_plans(const LoadArgs& args, const ThreadPlan& share
     if (args.count != 0 && args.rate != 0) {
       // Paced, the count goes with the connections as the rate does (as
       // over shards), so every thread's share lasts equally long.
-      const uint32_t after = before + mine;
-      p.count = (after == args.connections
-                     ? args.count
-                     : tool::shard_first(args.count, {after, args.connections})) -
-                tool::shard_first(args.count, {before, args.connections});
+      p.count = tool::count_of_connections(args.count, args.connections, before, mine);
     } else {
       p.count = args.count == 0 ? 0 : args.count / args.threads + (t < args.count % args.threads ? 1 : 0);
     }

@@ -146,16 +146,20 @@ double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec 
   return total_rate * shard_connections(total_connections, shard).count / total_connections;
 }
 
+std::uint64_t count_of_connections(std::uint64_t total_count, std::uint32_t total_connections,
+                                   std::uint32_t before, std::uint32_t count) noexcept {
+  const std::uint32_t end = before + count;
+  const std::uint64_t last =
+      end == total_connections ? total_count : shard_first(total_count, {end, total_connections});
+  return last - shard_first(total_count, {before, total_connections});
+}
+
 // Paced, the count goes with the connections as the rate does, so every
-// shard's share lasts as long as the others': k6's rule over the shard's
-// block of connections.
+// shard's share lasts as long as the others'.
 static std::uint64_t paced_count(std::uint64_t total_count, std::uint32_t total_connections,
                                  ShardSpec shard) noexcept {
   const ConnectionBlock b = shard_connections(total_connections, shard);
-  const std::uint32_t end = b.first + b.count;
-  const std::uint64_t last =
-      end == total_connections ? total_count : shard_first(total_count, {end, total_connections});
-  return last - shard_first(total_count, {b.first, total_connections});
+  return count_of_connections(total_count, total_connections, b.first, b.count);
 }
 
 std::variant<ShardPlan, std::string> plan_shard(ShardSpec shard, std::uint32_t total_connections,

@@ -81,6 +81,12 @@ std::uint32_t global_connection(std::uint32_t total_connections, ShardSpec shard
 // shard otherwise.
 std::uint64_t shard_seed(std::uint64_t base_seed, ShardSpec shard) noexcept;
 
+// The part of total_count that `count` connections, after `before` others of
+// total_connections, take when a count goes with the connections (k6's rule
+// over their block): the shares of consecutive blocks sum to total_count.
+std::uint64_t count_of_connections(std::uint64_t total_count, std::uint32_t total_connections,
+                                   std::uint32_t before, std::uint32_t count) noexcept;
+
 // The shard's offered open-loop rate, msgs/s: rate * (its connections) / C.
 double shard_rate(double total_rate, std::uint32_t total_connections, ShardSpec shard) noexcept;
 
