@@ -520,7 +520,7 @@ int run_load(const LoadArgs& typed) {
     // What ran is reported, but it is not the run asked for: never exit 0.
     fprintf(stderr, "ringsock load: interrupted by %s: the results are of the part that ran\n",
             strsignal(signal_number));
-    if (rc == 0 || rc == kExitAssert || rc == kExitNothing) rc = 128 + signal_number;
+    rc = interrupted_exit(rc, signal_number);
   }
   return rc;
 }

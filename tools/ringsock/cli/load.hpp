@@ -123,4 +123,8 @@ int report_load(const LoadReport& report);
 int load_verdict(const LoadReport& report, const char* command, int json_error,
                  bool checks_passed);
 
+/// The exit code of a run cut short by signal_number, whose own code is
+/// `code`: 128 + the signal, unless 3, 4, 7 or 8 applies.
+int interrupted_exit(int code, int signal_number) noexcept;
+
 }  // namespace ringsock_cli

@@ -428,7 +428,14 @@ void say_nothing_measured(const LoadReport& r, const char* command) {
 // The exit code and its one line on stderr; the first that applies wins.
 int load_verdict(const LoadReport& r, const char* command, int json_error, bool checks_passed) {
   const LoadStats& s = *r.stats;
-  int first_kind = classify_load_error(s.first_error);
+  // A merged run knows its errors by kind only: the first kind counted.
+  int first_kind = kLoadOther;
+  if (s.first_error != 0) {
+    first_kind = classify_load_error(s.first_error);
+  } else {
+    for (int k = kLoadErrorKinds - 1; k >= 0; --k)
+      if (s.errors[k] != 0) first_kind = k;
+  }
   const char* hint = *load_error_hint(first_kind) ? load_error_hint(first_kind) : "see the errors above";
   if (s.established == 0 && total_errors(s) > 0) {
     fprintf(stderr, "ringsock %s: could not connect: %s (%s)\n", command, load_error_name(first_kind), hint);
@@ -450,6 +457,11 @@ int load_verdict(const LoadReport& r, const char* command, int json_error, bool 
   }
   if (json_error != 0) return kExitResults;
   return checks_passed ? 0 : kExitAssert;
+}
+
+int interrupted_exit(int code, int signal_number) noexcept {
+  const bool weightier = code != 0 && code != kExitAssert && code != kExitNothing;
+  return weightier ? code : 128 + signal_number;
 }
 
 int report_load(const LoadReport& r) {

@@ -1,7 +1,5 @@
 #include "merge.hpp"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -114,15 +112,6 @@ std::string merged_hlog(const tool::RunRecord& whole, const std::vector<tool::Me
   return text;
 }
 
-// An errno of the kind the merged counters name first, for the verdict's words.
-int first_error_of(const LoadStats& s) {
-  static constexpr int kErrnoOfKind[kLoadErrorKinds] = {
-      -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT, -EMFILE, -EADDRNOTAVAIL, kClosedByServer, -EIO};
-  for (int k = 0; k < kLoadErrorKinds; ++k)
-    if (s.errors[k] != 0) return kErrnoOfKind[k];
-  return 0;
-}
-
 // The exit code load would give the whole run; and a shard whose every
 // connection failed leaves the run without its share of the load: exit 7,
 // as load's own for that shard, where nothing weightier applies.
@@ -146,7 +135,7 @@ int merged_verdict(const LoadReport& report, const std::vector<tool::MergeInput>
     fprintf(stderr, "ringsock merge: shard %u/%u (%s) was interrupted by %s: the run lacks the rest "
             "of its share\n", in.record.shard.index, in.record.shard.count, in.label.c_str(),
             strsignal(int(signal_number)));
-    return 128 + int(signal_number);
+    return interrupted_exit(code, int(signal_number));
   }
   return code;
 }
@@ -319,8 +308,7 @@ int run_merge(int argc, const char* const* argv) {
     return fail("cannot merge: mode '" + whole.config.mode + "' or framing '" +
                 whole.config.framing + "' is unknown to this ringsock");
   load_args.assertions = args.assertions.empty() ? nullptr : args.assertions.c_str();
-  LoadStats stats = stats_from_counters(whole.counters);
-  stats.first_error = first_error_of(stats);
+  const LoadStats stats = stats_from_counters(whole.counters);
   tool::LatencyPair latency;
   if (const auto* h = whole.histogram("latency")) latency.corrected = *h;
   if (const auto* h = whole.histogram("latency_uncorrected")) latency.uncorrected = *h;
