@@ -111,6 +111,8 @@ struct LoadArgs {
   uint64_t duration_ns = 5000000000ULL;
   bool duration_given = false;  ///< --duration was given: with --count, whichever ends first
   uint64_t count = 0;                ///< messages; 0 = use the duration
+  /// The duration that bounds the run: 0 when --count alone does.
+  uint64_t duration_bound_ns() const noexcept { return count && !duration_given ? 0 : duration_ns; }
   uint64_t warmup_ns = 0;
   uint64_t seed = 1;
   ringsock::BackendChoice backend = ringsock::BackendChoice::automatic;

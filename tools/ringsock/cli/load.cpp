@@ -477,6 +477,8 @@ int run_load(const LoadArgs& typed) {
   LoadReport report;
   report.args = &local;
   report.custom = has_custom ? &custom : nullptr;
+  const tool::CustomConfig described = has_custom ? describe_requests(custom) : tool::CustomConfig{};
+  report.custom_config = has_custom ? &described : nullptr;
   report.stats = &stats;
   report.latency = &latency;
   report.seconds = finish > begin ? double(finish - begin) / 1e9 : 0;

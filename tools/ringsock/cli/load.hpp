@@ -88,8 +88,9 @@ struct CustomRequests;
 
 struct LoadReport {
   const LoadArgs* args = nullptr;
-  const CustomRequests* custom = nullptr;  ///< --request's, for the JSON config
-  /// merge: the shards' requests as their records wrote them (custom is null).
+  const CustomRequests* custom = nullptr;  ///< --request's, compiled (load only)
+  /// The requests as their options are written, for the table, the JSON and
+  /// the record: load's described from `custom`, merge's from the records.
   const ringsock::tool::CustomConfig* custom_config = nullptr;
   const LoadStats* stats = nullptr;
   const ringsock::tool::LatencyPair* latency = nullptr;

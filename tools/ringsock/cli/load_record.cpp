@@ -91,13 +91,8 @@ tool::RunRecord make_run_record(const LoadReport& r, const RunIdentity& id) {
   out.start_skew_ns = id.start_skew_ns;
   out.started_unix_ns = id.started_unix_ns;
   out.config.mode = mode_name(a.mode);
-  out.config.framing = r.custom != nullptr ? "custom" : framing_name(a);
-  if (r.custom != nullptr) {
-    for (const auto& request : r.custom->requests.requests())
-      out.config.custom.requests.push_back(request.describe());
-    if (r.custom->framing) out.config.custom.reply = r.custom->framing->describe();
-    for (const auto& check : r.custom->checks) out.config.custom.checks.push_back(check.describe());
-  }
+  out.config.framing = r.custom_config != nullptr ? "custom" : framing_name(a);
+  if (r.custom_config != nullptr) out.config.custom = *r.custom_config;
   out.config.arrival = a.arrival == Arrival::poisson ? "poisson" : "constant";
   out.config.size_min = a.size_min;
   out.config.size_max = a.size_max;
@@ -105,7 +100,7 @@ tool::RunRecord make_run_record(const LoadReport& r, const RunIdentity& id) {
   out.config.connections = id.total_connections ? id.total_connections : a.connections;
   out.config.rate = id.total_rate ? id.total_rate : a.rate;
   out.config.count = id.total_count ? id.total_count : a.count;
-  out.config.duration_ns = a.count && !a.duration_given ? 0 : a.duration_ns;
+  out.config.duration_ns = a.duration_bound_ns();
   out.config.warmup_ns = a.warmup_ns;
   out.config.seed = a.seed;
   char url[ringsock::kEndpointUrlMax];

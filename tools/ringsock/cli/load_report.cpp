@@ -168,9 +168,7 @@ void print_load_table(const LoadReport& r) {
   char url[ringsock::kEndpointUrlMax];
   if (ringsock::format_endpoint(a.endpoint, url, sizeof url) < 0) snprintf(url, sizeof url, "?");
   char size[64];
-  if (r.custom != nullptr) {
-    snprintf(size, sizeof size, "%zu request(s)", r.custom->requests.size());
-  } else if (r.custom_config != nullptr) {
+  if (r.custom_config != nullptr) {
     snprintf(size, sizeof size, "%zu request(s)", r.custom_config->requests.size());
   } else {
     snprintf(size, sizeof size, "size %u-%u", a.size_min, a.size_max);
@@ -179,15 +177,7 @@ void print_load_table(const LoadReport& r) {
          "backend %s%s\n",
          a.resolve ? a.endpoint_url : url, mode_name(a.mode), a.connections, a.inflight, size,
          a.threads, r.backend, a.sockperf ? ", sockperf framing" : "");
-  if (r.custom != nullptr) {
-    const auto& requests = r.custom->requests.requests();
-    printf("  %-14s %s%s\n", "request", tool::cut_for_display(requests.front().describe()).c_str(),
-           requests.size() > 1 ? " (and more, in turn)" : "");
-    if (r.custom->framing) printf("  %-14s %s\n", "reply", r.custom->framing->describe().c_str());
-    for (const auto& check : r.custom->checks) {
-      printf("  %-14s %s\n", "check", tool::cut_for_display(check.describe()).c_str());
-    }
-  } else if (const tool::CustomConfig* c = r.custom_config; c != nullptr && !c->requests.empty()) {
+  if (const tool::CustomConfig* c = r.custom_config; c != nullptr && !c->requests.empty()) {
     printf("  %-14s %s%s\n", "request", tool::cut_for_display(c->requests.front()).c_str(),
            c->requests.size() > 1 ? " (and more, in turn)" : "");
     if (!c->reply.empty()) printf("  %-14s %s\n", "reply", c->reply.c_str());
@@ -257,23 +247,17 @@ void json_histogram(tool::JsonWriter& w, const char* name, const tool::Histogram
 
 // --request's, as the user would write them: requests, framing, checks
 // (empty arrays and a null framing with ringsock's own messages).
-void json_custom(tool::JsonWriter& w, const CustomRequests* custom,
-                 const tool::CustomConfig* merged) {
+void json_custom(tool::JsonWriter& w, const tool::CustomConfig* custom) {
   w.key("requests").begin_array();
   if (custom) {
-    for (const auto& request : custom->requests.requests()) w.value(request.describe());
-  } else if (merged) {
-    for (const auto& request : merged->requests) w.value(request);
+    for (const auto& request : custom->requests) w.value(request);
   }
   w.end_array();
-  if (custom && custom->framing) w.field("framing", custom->framing->describe());
-  else if (merged && !merged->reply.empty()) w.field("framing", merged->reply);
+  if (custom && !custom->reply.empty()) w.field("framing", custom->reply);
   else w.key("framing").null();
   w.key("checks").begin_array();
   if (custom) {
-    for (const auto& check : custom->checks) w.value(check.describe());
-  } else if (merged) {
-    for (const auto& check : merged->checks) w.value(check);
+    for (const auto& check : custom->checks) w.value(check);
   }
   w.end_array();
 }
@@ -285,7 +269,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.key("config").begin_object();
   w.field("endpoint", url).field("mode", mode_name(a.mode)).field("connections", a.connections);
   w.field("inflight", a.inflight).field("size_min", a.size_min).field("size_max", a.size_max);
-  w.field("rate", a.rate).field("duration_ns", a.count && !a.duration_given ? 0 : a.duration_ns).field("count", a.count);
+  w.field("rate", a.rate).field("duration_ns", a.duration_bound_ns()).field("count", a.count);
   w.field("warmup_ns", a.warmup_ns).field("nodelay", a.nodelay).field("threads", a.threads);
   w.field("arrival", a.arrival == Arrival::poisson ? "poisson" : "constant");
   w.field("sockperf", a.sockperf).field("sndbuf", a.send_buffer).field("rcvbuf", a.receive_buffer);
@@ -294,7 +278,7 @@ void json_config(tool::JsonWriter& w, const LoadReport& r) {
   w.field("endpoint_typed", a.endpoint_url ? a.endpoint_url : url);
   w.field("timeout_ns", a.timeout_ns).field("batch_wait_us", a.batch_wait_us);
   w.field("busy_poll_us", a.busy_poll_us).field("zero_copy_bytes", a.zero_copy_bytes);
-  json_custom(w, r.custom, r.custom_config);
+  json_custom(w, r.custom_config);
   w.end_object();
 }
 

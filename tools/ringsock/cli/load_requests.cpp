@@ -131,6 +131,14 @@ bool read_whole_file(std::string_view path, std::string& out, std::string& error
   return true;
 }
 
+ringsock::tool::CustomConfig describe_requests(const CustomRequests& custom) {
+  ringsock::tool::CustomConfig out;
+  for (const auto& request : custom.requests.requests()) out.requests.push_back(request.describe());
+  if (custom.framing) out.reply = custom.framing->describe();
+  for (const auto& check : custom.checks) out.checks.push_back(check.describe());
+  return out;
+}
+
 bool compile_requests(const RequestOptions& options, bool stream, bool replies,
                       std::size_t max_reply_bytes, CustomRequests& out, std::string& error) {
   if (!check_combination(options, stream, replies, error)) return false;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "logic/reply_check.hpp"
+#include "logic/result_file.hpp"
 #include "logic/reply_framing.hpp"
 #include "logic/request_template.hpp"
 
@@ -43,6 +44,10 @@ struct CustomRequests {
   std::optional<ringsock::tool::FramingSpec> framing;  ///< nullopt on datagrams
   std::vector<ringsock::tool::ReplyCheckSpec> checks;  ///< for a ReplyChecker per thread
 };
+
+/// The requests, reply framing and checks as the options that give them are
+/// written: what the table, the JSON and the run record show.
+ringsock::tool::CustomConfig describe_requests(const CustomRequests& custom);
 
 /// Compiles the options for an endpoint that is a stream or not; replies:
 /// whether the mode waits for replies. max_reply_bytes bounds a reply.
