@@ -19,36 +19,31 @@ std::string url_of(const ringsock::Endpoint& e) {
   return ringsock::format_endpoint(e, text, sizeof text) > 0 ? text : "?";
 }
 
+// The one endpoint `url` resolves to, as a URL; a failure when it resolves
+// to none, to several, or not at all.
+std::string one_url(std::string_view url, AddressFamily family) {
+  const Resolved r = resolve_endpoints(url, family);
+  if (r.status != ResolveStatus::ok) return "error: " + r.error;
+  if (r.endpoints.size() != 1) return std::to_string(r.endpoints.size()) + " endpoints";
+  return url_of(r.endpoints[0]);
+}
+
 TEST(Resolve, NumericUrlsPassThroughTheEngineParser) {
-  const Resolved r = resolve_endpoints("tcp://127.0.0.1:6379", AddressFamily::any);
-  ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
-  ASSERT_EQ(r.endpoints.size(), 1u);
-  EXPECT_EQ(url_of(r.endpoints[0]), "tcp://127.0.0.1:6379");
+  EXPECT_EQ(one_url("tcp://127.0.0.1:6379", AddressFamily::any), "tcp://127.0.0.1:6379");
   const Resolved unix_path = resolve_endpoints("unix:///tmp/x.sock", AddressFamily::any);
   ASSERT_EQ(unix_path.status, ResolveStatus::ok) << unix_path.error;
   EXPECT_EQ(unix_path.endpoints[0].transport, ringsock::Transport::unix_stream);
 }
 
 TEST(Resolve, LocalhostKeepsTheEngineMeaning) {
-  const Resolved r = resolve_endpoints("udp://localhost:53", AddressFamily::any);
-  ASSERT_EQ(r.status, ResolveStatus::ok) << r.error;
-  ASSERT_EQ(r.endpoints.size(), 1u);
-  EXPECT_EQ(url_of(r.endpoints[0]), "udp://127.0.0.1:53");
-  const Resolved v6 = resolve_endpoints("tcp://localhost:53", AddressFamily::ipv6);
-  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
-  EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:53");
+  EXPECT_EQ(one_url("udp://localhost:53", AddressFamily::any), "udp://127.0.0.1:53");
+  EXPECT_EQ(one_url("tcp://localhost:53", AddressFamily::ipv6), "tcp://[::1]:53");
 }
 
 TEST(Resolve, LocalhostInAnyLetterCaseIsNeverLookedUp) {
   // The resolver may have no ::1 for it (this machine's /etc/hosts has none).
-  const Resolved v6 = resolve_endpoints("tcp://LOCALHOST:8080", AddressFamily::ipv6);
-  ASSERT_EQ(v6.status, ResolveStatus::ok) << v6.error;
-  ASSERT_EQ(v6.endpoints.size(), 1u);
-  EXPECT_EQ(url_of(v6.endpoints[0]), "tcp://[::1]:8080");
-  const Resolved v4 = resolve_endpoints("udp://LocalHost:53", AddressFamily::any);
-  ASSERT_EQ(v4.status, ResolveStatus::ok) << v4.error;
-  ASSERT_EQ(v4.endpoints.size(), 1u);
-  EXPECT_EQ(url_of(v4.endpoints[0]), "udp://127.0.0.1:53");
+  EXPECT_EQ(one_url("tcp://LOCALHOST:8080", AddressFamily::ipv6), "tcp://[::1]:8080");
+  EXPECT_EQ(one_url("udp://LocalHost:53", AddressFamily::any), "udp://127.0.0.1:53");
   EXPECT_EQ(resolve_endpoints("tcp://Localhost:70000", AddressFamily::any).status,
             ResolveStatus::bad_url);
 }

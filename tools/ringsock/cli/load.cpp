@@ -344,11 +344,10 @@ std::vector<std::pair<std::string, uint64_t>> interval_counters(
   return out;
 }
 
-// Every second of the run, counters and histograms (empty ones for a
-// second without samples), in order.
-// The run's seconds from the intervals' zero; the last holds what is left
-// of the run after its last whole second, with that length (a run of 3.002
-// s has a fourth interval of 0.002 s, not a second with nothing in it).
+// Every second of the run from the intervals' zero, counters and histograms
+// (empty ones for a second without samples), in order; the last holds what
+// is left of the run after its last whole second, with that length (a run
+// of 3.002 s has a fourth interval of 0.002 s, not a second with nothing in it).
 std::vector<tool::RunInterval> run_intervals(
     const std::vector<std::unique_ptr<ThreadResult>>& results, const Intervals& intervals,
     double end_s) {
@@ -383,7 +382,6 @@ std::string hlog_text(const std::vector<tool::RunInterval>& intervals, int64_t s
   }
   return text;
 }
-
 
 }  // namespace
 

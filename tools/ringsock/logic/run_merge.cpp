@@ -87,16 +87,12 @@ std::string layout_difference(const MergeInput& a, const MergeInput& b) {
 // within a quarter of a second, as merge_hlogs places a log's intervals.
 // With --start-at they begin at that instant (a late shard too).
 std::string starts_difference(const std::vector<MergeInput>& inputs) {
-  const MergeInput* earliest = nullptr;
-  const MergeInput* latest = nullptr;
-  for (const MergeInput& in : inputs) {
-    if (in.record.started_unix_ns == 0) return {};  // not known: nothing to compare
-    if (earliest == nullptr || in.record.started_unix_ns < earliest->record.started_unix_ns)
-      earliest = &in;
-    if (latest == nullptr || in.record.started_unix_ns > latest->record.started_unix_ns)
-      latest = &in;
-  }
-  const std::int64_t apart = latest->record.started_unix_ns - earliest->record.started_unix_ns;
+  const auto started = [](const MergeInput& in) { return in.record.started_unix_ns; };
+  if (std::ranges::any_of(inputs, [&](const MergeInput& in) { return started(in) == 0; }))
+    return {};  // not known: nothing to compare
+  const auto earliest = std::ranges::min_element(inputs, {}, started);
+  const auto latest = std::ranges::max_element(inputs, {}, started);
+  const std::int64_t apart = started(*latest) - started(*earliest);
   if (apart <= kStartTolerance_ns) return {};
   char seconds[32];
   snprintf(seconds, sizeof seconds, "%.3f s", double(apart) / 1e9);
